@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The embedded demo: SQLite and a file-based Celery broker, no server needed.
+# Web on http://$HOST:$PORT, one worker, the beat scheduler; Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBUG=${DEBUG:-true}
+export SITE_URL=${SITE_URL:-http://${HOST:-127.0.0.1}:${PORT:-8000}}
+BIN=.venv/bin
+mkdir -p var/log
+$BIN/python manage.py migrate --database owner -v0
+$BIN/python manage.py seed_demo --base-url "$SITE_URL"
+
+pids=()
+cleanup() { trap - EXIT INT TERM; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+$BIN/celery -A shopadmin worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 & pids+=($!)
+$BIN/celery -A shopadmin beat --loglevel=INFO >var/log/beat.log 2>&1 & pids+=($!)
+echo "Worker and scheduler log to var/log/. Starting the web server on $SITE_URL (Ctrl-C to stop)."
+$BIN/python manage.py runserver "${HOST:-127.0.0.1}:${PORT:-8000}" & pids+=($!)
+wait -n "${pids[@]}"

@@ -1,0 +1,11 @@
+"""Signals through which higher apps react to the tenancy core without being imported by it."""
+
+from django.dispatch import Signal
+
+# Sent inside shop_create's transaction and the new shop's context; localization creates
+# the home market from it. Receivers get shop.
+shop_created = Signal()
+
+# seed_demo: sent inside the demo shop's context, once the shop and its owner exist.
+# Receivers get shop, owner, fresh (True the first time) and base_url.
+demo_seed = Signal()

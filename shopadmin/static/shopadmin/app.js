@@ -1,0 +1,32 @@
+// Progressive enhancement: job progress bars refresh themselves; pages work without it.
+(function () {
+  function poll(el) {
+    const url = el.dataset.jobUrl;
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((r) => r.json())
+      .then((job) => {
+        const bar = el.querySelector(".progress > span");
+        const label = el.querySelector("[data-job-label]");
+        if (bar) bar.style.width = job.percent + "%";
+        el.querySelector(".progress")?.setAttribute("aria-valuenow", job.percent);
+        if (label) label.textContent = job.status + (job.total ? ` (${job.done}/${job.total})` : "");
+        if (job.finished) {
+          el.dataset.jobStatus = job.status;
+          el.dispatchEvent(new CustomEvent("job:finished", { bubbles: true, detail: job }));
+          if (el.dataset.reloadOnFinish !== undefined) window.location.reload();
+        } else {
+          setTimeout(() => poll(el), 1000);
+        }
+      })
+      .catch(() => setTimeout(() => poll(el), 3000));
+  }
+  document.querySelectorAll("[data-job-url]").forEach((el) => {
+    if (el.dataset.jobFinished !== "true") poll(el);
+  });
+  document.querySelectorAll("select[data-navigate]").forEach((sel) => {
+    sel.addEventListener("change", () => { if (sel.value) window.location.href = sel.value; });
+  });
+  document.querySelectorAll("[data-confirm]").forEach((el) => {
+    el.addEventListener("submit", (e) => { if (!window.confirm(el.dataset.confirm)) e.preventDefault(); });
+  });
+})();

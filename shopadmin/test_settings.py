@@ -1,0 +1,35 @@
+"""Settings for the test suite: PostgreSQL through the app role (row-level security on).
+
+`make test` provisions the roles (scripts/postgres-roles.sql). SHOPADMIN_TEST_DB names the
+test database, so parallel checkouts on one server do not collide.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("DATABASE_URL", "postgres://shopadmin_app@127.0.0.1:5432/shopadmin")
+os.environ.setdefault("DATABASE_OWNER_URL", "postgres://shopadmin_owner@127.0.0.1:5432/shopadmin")
+os.environ.setdefault("DATABASE_APP_ROLE", "shopadmin_app")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SANDBOX_ENABLED", "true")
+os.environ.setdefault("ALLOWED_HOSTS", "*")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "q6Qy0Z1dXbPQ3a7Tn7y0d4mB8yJ2e2wW0m0Zc3kY9vQ=")
+
+from shopadmin.settings import *  # noqa: F403
+from shopadmin.settings import DATABASES
+
+TEST_DB_NAME = os.environ.get("SHOPADMIN_TEST_DB", "test_shopadmin")
+for _db in DATABASES.values():
+    _db["TEST"] = {"NAME": TEST_DB_NAME}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = os.environ.get("SHOPADMIN_TEST_MEDIA", "/tmp/shopadmin-test-media")  # noqa: S108
+CELERY_TASK_ALWAYS_EAGER = False
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from shopadmin import views
+
+admin.site.site_header = "Shopadmin staff"
+admin.site.site_title = "Shopadmin staff"
+admin.site.index_title = "Platform administration"
+
+shop_patterns = [
+    path("", views.shop_home, name="shop-home"),
+    path("members/", views.members, name="members"),
+    path("members/<int:membership_id>/role/", views.member_change_role, name="member-change-role"),
+    path("members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
+    path("invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation-revoke"),
+    path("settings/", views.shop_settings, name="shop-settings"),
+    path("api-keys/", views.api_keys, name="api-keys"),
+    path("api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("audit-log/", views.audit_log, name="audit-log"),
+    path("audit-log/export/", views.audit_log_export, name="audit-log-export"),
+    path("jobs/<int:job_id>/", views.job_status, name="job-status"),
+    path("catalog/", include("catalog.urls")),
+    path("localization/", include("localization.urls")),
+    path("channels/", include("channels.urls")),
+    path("orders/", include("orders.urls")),
+]
+
+urlpatterns = [
+    path("", views.root, name="root"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("shopadmin.auth_urls")),
+    path("app/", views.shop_picker, name="shop-picker"),
+    path("app/<slug:shop_slug>/", include(shop_patterns)),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path("api/v1/", include("shopadmin.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("webhooks/", include("channels.webhook_urls")),
+    path("feeds/", include("channels.feed_urls")),
+]
+
+if settings.DEBUG or getattr(settings, "SANDBOX_ENABLED", False):
+    urlpatterns.append(path("sandbox/", include("channels.sandbox.urls")))
+
+handler404 = "shopadmin.views.not_found"
+handler500 = "shopadmin.views.server_error"
