@@ -18,6 +18,8 @@ from shopadmin.roles import Role
 from shopadmin.services import api_key_create, shop_create
 from shopadmin.tenancy import shop_context
 
+pytest_plugins = ["shopadmin.testing.worker", "shopadmin.testing.browser"]
+
 PASSWORD = "correct-horse-battery"
 
 
@@ -43,7 +45,9 @@ def django_db_setup(django_test_environment, django_db_blocker):
 def test_database_url() -> str:
     """The app-role URL of the test database, for processes the tests start (workers, servers)."""
     settings = connections["default"].settings_dict
-    return f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    return (
+        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
 
 
 def make_user(email: str, **extra) -> User:
@@ -81,7 +85,9 @@ def shop_a(alice, bob):
 @pytest.fixture
 def shop_b(charlie):
     with acting_as(Actor(door=Door.CLI, label="fixture")):
-        return shop_create(name="Charlie Crafts", slug="charlie", currency="EUR", country="FR", language="fr", owner=charlie)
+        return shop_create(
+            name="Charlie Crafts", slug="charlie", currency="EUR", country="FR", language="fr", owner=charlie
+        )
 
 
 @pytest.fixture
@@ -117,8 +123,14 @@ def charlie_client(client, charlie, shop_b):
 
 
 ALL_SCOPES = [
-    "catalog:read", "catalog:write", "localization:read", "localization:write",
-    "channels:read", "channels:write", "orders:read", "orders:write",
+    "catalog:read",
+    "catalog:write",
+    "localization:read",
+    "localization:write",
+    "channels:read",
+    "channels:write",
+    "orders:read",
+    "orders:write",
 ]
 
 
@@ -146,6 +158,3 @@ def api_b(shop_b):
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-

@@ -1,0 +1,1 @@
+"""Test support shared by every app: fixtures loaded by the root conftest as pytest plugins."""

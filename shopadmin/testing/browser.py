@@ -1,0 +1,1 @@
+"""Browser-test fixtures (Playwright driving Debian Chromium against a live server)."""

@@ -1,0 +1,1 @@
+"""A real Celery worker for tests where delivery matters."""
