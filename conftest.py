@@ -6,7 +6,6 @@ role, so PostgreSQL row-level security is on for everything they do (DESIGN.md Â
 The named users: alice owns shop A, bob edits shop A, charlie owns shop B.
 """
 
-import os
 
 import pytest
 from django.db import connections
@@ -40,14 +39,6 @@ def django_db_setup(django_test_environment, django_db_blocker):
     with django_db_blocker.unblock():
         default.close()
         teardown_databases(config, verbosity=0)
-
-
-def test_database_url() -> str:
-    """The app-role URL of the test database, for processes the tests start (workers, servers)."""
-    settings = connections["default"].settings_dict
-    return (
-        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
 
 
 def make_user(email: str, **extra) -> User:

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shopadmin.models import ApiScope, Shop
 from shopadmin.roles import Role
-from shopadmin.validators import timezone_names
+from shopadmin.validators import timezone_names, validate_country_code, validate_currency_code
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -15,6 +15,16 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class ShopSettingsForm(forms.ModelForm):
+    # Wider than the column so a wrong code gets the validator's explanation, not a length error.
+    default_currency = forms.CharField(
+        label=_("Default currency"),
+        max_length=10,
+        validators=[validate_currency_code],
+        help_text=_("ISO 4217, e.g. USD"),
+    )
+    country = forms.CharField(
+        label=_("Country"), max_length=10, validators=[validate_country_code], help_text=_("ISO 3166-1, e.g. US")
+    )
     timezone = forms.ChoiceField(label=_("Time zone"), choices=[(n, n) for n in timezone_names()])
 
     class Meta:
@@ -25,11 +35,14 @@ class ShopSettingsForm(forms.ModelForm):
             "default_language": _("Default language"),
         }
 
-    def clean_default_currency(self):
-        return self.cleaned_data["default_currency"].strip().upper()
-
-    def clean_country(self):
-        return self.cleaned_data["country"].strip().upper()
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.data:
+            # Codes are case-insensitive to type; they are stored upper-case.
+            self.data = self.data.copy()
+            for name in ("default_currency", "country"):
+                if name in self.data:
+                    self.data[name] = self.data[name].strip().upper()
 
 
 class InvitationForm(forms.Form):
@@ -43,6 +56,4 @@ class RoleForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("Who uses it, e.g. “ERP sync”."))
-    scopes = forms.MultipleChoiceField(
-        label=_("Scopes"), choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple
-    )
+    scopes = forms.MultipleChoiceField(label=_("Scopes"), choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple)

@@ -73,7 +73,8 @@ def shop_update(*, shop: Shop, **fields) -> Shop:
     unknown = set(fields) - set(SHOP_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
-    before = snapshot(shop, SHOP_EDITABLE_FIELDS)
+    # Diff against the stored row: a ModelForm has already copied its input onto `shop`.
+    before = snapshot(Shop.objects.select_for_update().get(pk=shop.pk), SHOP_EDITABLE_FIELDS)
     for name, value in fields.items():
         if name in ("default_currency", "country") and isinstance(value, str):
             value = value.upper()
@@ -148,9 +149,7 @@ def invitation_create(*, shop: Shop, email: str, role: str, acting: Membership) 
         raise ValidationError({"email": _("%(email)s is already a member of this shop.") % {"email": email}})
     with shop_context(shop):
         if Invitation.objects.filter(email=email, accepted_at=None, revoked_at=None).exists():
-            raise ValidationError(
-                {"email": _("%(email)s already has an open invitation.") % {"email": email}}
-            )
+            raise ValidationError({"email": _("%(email)s already has an open invitation.") % {"email": email}})
         token = secrets.token_urlsafe(32)
         invitation = Invitation(
             shop=shop,
@@ -172,9 +171,7 @@ def invitation_create(*, shop: Shop, email: str, role: str, acting: Membership) 
     transaction.on_commit(
         lambda: send_mail(
             subject=_("You are invited to %(shop)s on Shopadmin") % {"shop": shop.name},
-            message=_(
-                "%(inviter)s invited you to join %(shop)s as %(role)s.\n\nAccept within 7 days: %(url)s\n"
-            )
+            message=_("%(inviter)s invited you to join %(shop)s as %(role)s.\n\nAccept within 7 days: %(url)s\n")
             % {"inviter": inviter, "shop": shop.name, "role": Role(role).label, "url": url},
             from_email=None,
             recipient_list=[email],
@@ -194,11 +191,7 @@ def invitation_revoke(*, invitation: Invitation, acting: Membership) -> None:
 def invitation_find(*, token: str) -> Invitation | None:
     """Resolve an invitation token. Platform lookup: the invitee is not a member yet."""
     with all_shops_access():
-        return (
-            Invitation.all_shops.select_related("shop")
-            .filter(token_hash=Invitation.hash_token(token))
-            .first()
-        )
+        return Invitation.all_shops.select_related("shop").filter(token_hash=Invitation.hash_token(token)).first()
 
 
 @transaction.atomic

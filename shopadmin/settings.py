@@ -93,8 +93,10 @@ DATABASES = {
     "default": environ.Env.db_url_config(_database_url),
     "owner": environ.Env.db_url_config(env("DATABASE_OWNER_URL", default=_database_url)),
 }
+# Each request runs in one transaction on the app connection: the row-level security
+# variables are set inside it and vanish with it.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 for _alias, _db in DATABASES.items():
-    _db["ATOMIC_REQUESTS"] = True
     if _db["ENGINE"] == "django.db.backends.postgresql":
         _db["ENGINE"] = "shopadmin.db.postgresql"
         if env.bool("DATABASE_POOL", default=False) and _alias == "default":
@@ -159,9 +161,7 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
-)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

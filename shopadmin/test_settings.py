@@ -33,3 +33,5 @@ STORAGES = {
 MEDIA_ROOT = os.environ.get("SHOPADMIN_TEST_MEDIA", "/tmp/shopadmin-test-media")  # noqa: S108
 CELERY_TASK_ALWAYS_EAGER = False
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -86,11 +86,14 @@ def install_row_level_security(using: str) -> list[str]:
                 """
                 SELECT c.relrowsecurity, c.relforcerowsecurity,
                        EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = %s)
-                FROM pg_class c WHERE c.oid = %s::regclass
+                FROM pg_class c WHERE c.oid = to_regclass(%s)
                 """,
                 [POLICY_NAME, table],
             )
-            enabled, forced, has_policy = cursor.fetchone()
+            row = cursor.fetchone()
+            if row is None:
+                continue  # a model whose migration has not been written yet
+            enabled, forced, has_policy = row
             quoted = connection.ops.quote_name(table)
             if not enabled:
                 cursor.execute(f"ALTER TABLE {quoted} ENABLE ROW LEVEL SECURITY")

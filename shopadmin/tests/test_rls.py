@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def raw_shop_ids(table="shopadmin_auditlogentry"):
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT shop_id FROM {table}")  # noqa: S608
+        cursor.execute(f"SELECT DISTINCT shop_id FROM {table}")
         return {row[0] for row in cursor.fetchall()}
 
 

@@ -1,0 +1,50 @@
+"""The staff admin: staff see every shop with a shop filter; merchants never get in."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from shopadmin.admin_base import TenantAdmin
+from shopadmin.tenancy import TenantModel
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_model_of_the_project_is_registered():
+    from django.apps import apps
+
+    ours = {"shopadmin", "catalog", "localization", "channels", "orders"}
+    missing = [
+        m._meta.label
+        for m in apps.get_models()
+        if m._meta.app_label in ours and not m._meta.auto_created and m not in admin.site._registry
+    ]
+    assert missing == []
+
+
+def test_every_tenant_model_admin_filters_by_shop():
+    for model, model_admin in admin.site._registry.items():
+        if issubclass(model, TenantModel):
+            assert isinstance(model_admin, TenantAdmin), model._meta.label
+
+
+def test_staff_see_all_shops(client, staff, shop_a, shop_b):
+    client.force_login(staff)
+    response = client.get(reverse("admin:shopadmin_auditlogentry_changelist"))
+    assert response.status_code == 200
+    shops = {entry.shop_id for entry in response.context["cl"].result_list}
+    assert shops == {shop_a.pk, shop_b.pk}
+    filtered = client.get(reverse("admin:shopadmin_auditlogentry_changelist"), {"shop__id__exact": shop_b.pk})
+    assert {entry.shop_id for entry in filtered.context["cl"].result_list} == {shop_b.pk}
+
+
+def test_staff_open_any_changelist(client, staff, shop_a, shop_b):
+    client.force_login(staff)
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        assert client.get(url).status_code == 200, url
+
+
+def test_merchants_never_enter_the_admin(alice_client):
+    response = alice_client.get(reverse("admin:shopadmin_auditlogentry_changelist"))
+    assert response.status_code == 302 and "/admin/login/" in response.url

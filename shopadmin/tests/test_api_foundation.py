@@ -1,0 +1,128 @@
+"""API keys, authentication, scopes, throttling and problem+json errors."""
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from shopadmin.api.throttling import ApiKeyRateThrottle
+from shopadmin.models import ApiKey
+from shopadmin.services import api_key_create, api_key_revoke
+from shopadmin.tenancy import shop_context
+
+pytestmark = pytest.mark.django_db
+
+
+def bearer(key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+@pytest.fixture
+def key_a(shop_a):
+    with shop_context(shop_a):
+        return api_key_create(shop=shop_a, name="partner", scopes=["catalog:read"])
+
+
+def assert_problem(response, status, code):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["code"] == code and body["title"] and body["type"]
+    return body
+
+
+def test_the_key_reads_its_own_shop(key_a, shop_a):
+    _api_key, key = key_a
+    response = bearer(key).get("/api/v1/shop/")
+    assert response.status_code == 200
+    assert response.json()["slug"] == "alice" and response.json()["default_currency"] == "USD"
+
+
+def test_last_used_is_recorded(key_a, shop_a):
+    api_key, key = key_a
+    bearer(key).get("/api/v1/shop/")
+    with shop_context(shop_a):
+        assert ApiKey.objects.get(pk=api_key.pk).last_used_at is not None
+
+
+def test_no_key_is_401_problem(db):
+    body = assert_problem(APIClient().get("/api/v1/shop/"), 401, "not_authenticated")
+    assert "Bearer" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer sa_000000000000_nope", "Bearer nonsense", "Basic dXNlcjpwYXNz", "Bearer "],
+)
+def test_bad_keys_are_401(db, header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    assert_problem(client.get("/api/v1/shop/"), 401, "authentication_failed")
+
+
+def test_a_tampered_secret_with_a_real_prefix_is_refused(key_a):
+    _api_key, key = key_a
+    assert_problem(bearer(key[:-2] + "xx").get("/api/v1/shop/"), 401, "authentication_failed")
+
+
+def test_a_revoked_key_is_refused(key_a, shop_a):
+    api_key, key = key_a
+    with shop_context(shop_a):
+        api_key_revoke(api_key=api_key)
+    body = assert_problem(bearer(key).get("/api/v1/shop/"), 401, "authentication_failed")
+    assert "revoked" in body["detail"]
+
+
+def test_charlies_key_sees_charlies_shop_only(shop_a, api_b):
+    assert api_b.get("/api/v1/shop/").json()["slug"] == "charlie"
+
+
+def test_keys_are_throttled_per_key(key_a, shop_b, monkeypatch):
+    cache.clear()
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/min"})
+    _api_key, key = key_a
+    client = bearer(key)
+    assert client.get("/api/v1/shop/").status_code == 200
+    assert client.get("/api/v1/shop/").status_code == 200
+    response = client.get("/api/v1/shop/")
+    assert_problem(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0
+    with shop_context(shop_b):
+        _other, other_key = api_key_create(shop=shop_b, name="other", scopes=["orders:read"])
+    assert bearer(other_key).get("/api/v1/shop/").status_code == 200, "another key has its own budget"
+
+
+def test_unknown_api_path_is_problem_json(key_a):
+    _api_key, key = key_a
+    assert_problem(bearer(key).get("/api/v1/no-such-thing/"), 404, "not_found")
+
+
+def test_openapi_schema_and_docs_are_served(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    document = schema.json()
+    assert document["openapi"].startswith("3.")
+    assert "/api/v1/shop/" in document["paths"]
+    assert document["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    # Swagger UI's assets come from the installed sidecar package, not a CDN.
+    assert b"cdn" not in docs.content.lower() and b"/static/drf_spectacular_sidecar/" in docs.content
+
+
+def test_key_with_unknown_scope_cannot_be_created(shop_a):
+    from django.core.exceptions import ValidationError
+
+    with shop_context(shop_a), pytest.raises(ValidationError) as excinfo:
+        api_key_create(shop=shop_a, name="bad", scopes=["catalog:read", "root"])
+    assert "root" in str(excinfo.value)
+
+
+def test_keys_are_stored_as_hashes_only(key_a, shop_a):
+    api_key, key = key_a
+    with shop_context(shop_a):
+        stored = ApiKey.objects.filter(pk=api_key.pk).values().get()
+    assert all(key not in str(value) for value in stored.values())
+    assert stored["created_at"] <= timezone.now()
