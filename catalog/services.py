@@ -1,0 +1,737 @@
+"""Every write of the catalog: categories, products, options, variants, media, locations, stock.
+
+Services are keyword-only, run in one transaction, validate with ``full_clean``, write the
+audit log and announce changes with ``catalog_changed`` after commit. They run inside the
+shop context (UI middleware, API key, task wrapper), so the default managers are scoped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from djmoney.money import Money
+
+from catalog import signals
+from catalog.models import (
+    ALLOCATION_REASONS,
+    Category,
+    Location,
+    MovementReason,
+    Product,
+    ProductMedia,
+    ProductOption,
+    ProductVariant,
+    StockLevel,
+    StockMovement,
+)
+from shopadmin.audit import audit_record, current_actor, diff, snapshot
+from shopadmin.models import Shop
+from shopadmin.tenancy import current_shop_id
+
+PRODUCT_FIELDS = (
+    "title",
+    "description",
+    "brand",
+    "category",
+    "condition",
+    "status",
+    "tags",
+    "hs_code",
+    "country_of_origin",
+    "handle",
+)
+VARIANT_FIELDS = (
+    "sku",
+    "title",
+    "option_values",
+    "gtin",
+    "mpn",
+    "weight_grams",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "price",
+    "compare_at_price",
+    "cost",
+    "position",
+)
+MONEY_FIELDS = ("price", "compare_at_price", "cost")
+PRICE_FIELDS = frozenset(MONEY_FIELDS)
+BULK_UPSERT_LIMIT = 1000
+
+
+def _shop() -> Shop:
+    return Shop.objects.get(pk=current_shop_id())
+
+
+def to_money(value: Any, currency: str, *, field: str) -> Money | None:
+    """Money from "19.99", Decimal, int or Money; None for empty. Bad input names the field."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Money):
+        return value
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError(
+            {
+                field: _("“%(value)s” is not an amount; write it like 19.99 (a dot, no currency sign).")
+                % {"value": value}
+            }
+        ) from None
+    if not amount.is_finite():
+        raise ValidationError({field: _("“%(value)s” is not an amount.") % {"value": value}})
+    if amount < 0:
+        raise ValidationError({field: _("An amount cannot be negative.")})
+    if amount.as_tuple().exponent < -3:
+        raise ValidationError({field: _("Use at most 3 decimal places.")})
+    return Money(amount, currency)
+
+
+# --- Categories ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def category_create(
+    *, name: str, parent: Category | None = None, google_product_category: int | None = None
+) -> Category:
+    category = Category(name=(name or "").strip(), parent=parent, google_product_category=google_product_category)
+    category.full_clean(exclude=["shop"], validate_constraints=False)
+    if Category.objects.filter(full_path=category.full_path).exists():
+        raise ValidationError({"name": _("The category “%(path)s” exists already.") % {"path": category.full_path}})
+    category.save()
+    audit_record(action="category.create", instance=category, changes={"full_path": [None, category.full_path]})
+    return category
+
+
+@transaction.atomic
+def category_ensure_path(*, path: str) -> Category:
+    """Find or create "Apparel > Tops > T-shirts", level by level."""
+    parent = None
+    for name in [part.strip() for part in path.split(">") if part.strip()]:
+        existing = Category.objects.filter(parent=parent, name=name).first()
+        parent = existing or category_create(name=name, parent=parent)
+    if parent is None:
+        raise ValidationError({"category": _("Give a category name.")})
+    return parent
+
+
+# --- Products -----------------------------------------------------------------------------
+
+
+def _unique_handle(base: str, *, exclude_pk: int | None = None) -> str:
+    base = (slugify(base) or "product")[:240]
+    taken = set(Product.objects.filter(handle__startswith=base).exclude(pk=exclude_pk).values_list("handle", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _check_handle(product: Product) -> None:
+    if Product.objects.filter(handle=product.handle).exclude(pk=product.pk).exists():
+        raise ValidationError({"handle": _("Another product already uses the handle “%(h)s”.") % {"h": product.handle}})
+
+
+@transaction.atomic
+def product_create(
+    *,
+    title: str,
+    options: Sequence[dict] | None = None,
+    variants: Sequence[dict] | None = None,
+    **fields,
+) -> Product:
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown product fields: %s.") % ", ".join(sorted(unknown)))
+    product = Product(title=(title or "").strip(), **fields)
+    if not product.handle:
+        product.handle = _unique_handle(product.title)
+    product.full_clean(exclude=["shop"], validate_constraints=False)
+    _check_handle(product)
+    product.save()
+    audit_record(action="product.create", instance=product, changes=snapshot(product, PRODUCT_FIELDS))
+    if options:
+        product_set_options(product=product, options=options)
+    for index, data in enumerate(variants or []):
+        try:
+            variant_create(product=product, **{"position": index, **data})
+        except ValidationError as exc:
+            raise ValidationError(
+                {f"variants.{index}": exc.message_dict if hasattr(exc, "error_dict") else exc.messages}
+            ) from None
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, **fields) -> Product:
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown product fields: %s.") % ", ".join(sorted(unknown)))
+    before = snapshot(product, PRODUCT_FIELDS)
+    for name, value in fields.items():
+        setattr(product, name, value)
+    if not product.handle:
+        product.handle = _unique_handle(product.title, exclude_pk=product.pk)
+    product.full_clean(exclude=["shop"], validate_constraints=False)
+    _check_handle(product)
+    product.updated_at = timezone.now()
+    product.save()
+    changes = diff(before, snapshot(product, PRODUCT_FIELDS))
+    if changes:
+        audit_record(action="product.update", instance=product, changes=changes)
+        signals.send_on_commit(
+            shop_id=product.shop_id, variant_ids=product.variants.values_list("pk", flat=True), what=signals.CONTENT
+        )
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    variant_ids = list(product.variants.values_list("pk", flat=True))
+    audit_record(action="product.delete", instance=product, changes={"title": [product.title, None]})
+    StockMovement.objects.filter(variant_id__in=variant_ids).delete()
+    StockLevel.objects.filter(variant_id__in=variant_ids).delete()
+    product.delete()
+    signals.send_on_commit(shop_id=current_shop_id(), variant_ids=variant_ids, what=signals.CONTENT)
+
+
+class BulkAction:
+    ACTIVATE = "activate"
+    ARCHIVE = "archive"
+    DRAFT = "draft"
+    TAG = "tag"
+    UNTAG = "untag"
+    CHOICES = (ACTIVATE, ARCHIVE, DRAFT, TAG, UNTAG)
+
+
+@transaction.atomic
+def product_bulk_action(*, product_ids: Iterable[int], action: str, tag: str = "") -> int:
+    """Activate, archive, draft, tag or untag many products; returns how many changed."""
+    if action not in BulkAction.CHOICES:
+        raise ValidationError({"action": _("Choose one of: %s.") % ", ".join(BulkAction.CHOICES)})
+    tag = (tag or "").strip()
+    if action in (BulkAction.TAG, BulkAction.UNTAG) and not tag:
+        raise ValidationError({"tag": _("Type the tag to add or remove.")})
+    products = list(Product.objects.filter(pk__in=list(product_ids)).order_by("pk").select_for_update())
+    if not products:
+        raise ValidationError(_("Select at least one product."))
+    now = timezone.now()
+    changed = []
+    for product in products:
+        before = snapshot(product, ("status", "tags"))
+        if action in (BulkAction.ACTIVATE, BulkAction.ARCHIVE, BulkAction.DRAFT):
+            product.status = {"activate": "active", "archive": "archived", "draft": "draft"}[action]
+        elif action == BulkAction.TAG:
+            product.tags = sorted({*product.tags, tag})
+        else:
+            product.tags = [t for t in product.tags if t != tag]
+        changes = diff(before, snapshot(product, ("status", "tags")))
+        if changes:
+            product.updated_at = now
+            changed.append(product)
+            audit_record(action=f"product.bulk_{action}", instance=product, changes=changes)
+    Product.objects.bulk_update(changed, ["status", "tags", "updated_at"])
+    variant_ids = ProductVariant.objects.filter(product__in=changed).values_list("pk", flat=True)
+    signals.send_on_commit(shop_id=current_shop_id(), variant_ids=variant_ids, what=signals.CONTENT)
+    return len(changed)
+
+
+# --- Options ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def product_set_options(*, product: Product, options: Sequence[dict]) -> list[ProductOption]:
+    """Replace the product's options with [{"name": "Size", "values": ["S", "M"]}, …]."""
+    names = [str(o.get("name", "")).strip() for o in options]
+    if any(not n for n in names):
+        raise ValidationError({"options": _("Every option needs a name, e.g. Size or Color.")})
+    if len({n.casefold() for n in names}) != len(names):
+        raise ValidationError({"options": _("Each option name may appear only once.")})
+    if len(names) > 3:
+        raise ValidationError({"options": _("A product can have at most 3 options (channels accept no more).")})
+    existing = {o.name: o for o in product.options.all()}
+    kept = []
+    for position, data in enumerate(options):
+        option = existing.pop(names[position], None) or ProductOption(product=product, name=names[position])
+        option.position = position
+        option.values = [str(v).strip() for v in data.get("values", [])]
+        option.full_clean(exclude=["shop", "product"], validate_constraints=False)
+        option.save()
+        kept.append(option)
+    for stale in existing.values():
+        stale.delete()
+    audit_record(
+        action="product.set_options",
+        instance=product,
+        changes={"options": [None, [{"name": o.name, "values": o.values} for o in kept]]},
+    )
+    return kept
+
+
+# --- Variants -----------------------------------------------------------------------------
+
+
+def _apply_variant_fields(variant: ProductVariant, fields: dict, currency: str) -> None:
+    unknown = set(fields) - set(VARIANT_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown variant fields: %s.") % ", ".join(sorted(unknown)))
+    errors = {}
+    for name, value in fields.items():
+        if name in MONEY_FIELDS:
+            try:
+                value = to_money(value, currency, field=name)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+                continue
+        setattr(variant, name, value)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_variant(variant: ProductVariant, *, check_sku: bool = True) -> None:
+    errors = {}
+    try:
+        variant.full_clean(exclude=["shop", "product"], validate_constraints=False)
+    except ValidationError as exc:
+        errors = exc.message_dict
+    if variant.price is None and "price" not in errors:
+        errors["price"] = [_("Give a price, e.g. 19.99.")]
+    option_names = {o.name for o in variant.product.options.all()} if variant.product_id else set()
+    if isinstance(variant.option_values, dict) and option_names:
+        stray = set(variant.option_values) - option_names
+        if stray:
+            errors.setdefault("option_values", []).append(
+                _("The product has no option named %(names)s; its options are %(known)s.")
+                % {"names": ", ".join(sorted(stray)), "known": ", ".join(sorted(option_names))}
+            )
+    if (
+        check_sku
+        and variant.sku
+        and "sku" not in errors
+        and ProductVariant.objects.filter(sku=variant.sku).exclude(pk=variant.pk).exists()
+    ):
+        errors["sku"] = [_("The SKU “%(sku)s” is already used by another variant.") % {"sku": variant.sku}]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def variant_create(*, product: Product, **fields) -> ProductVariant:
+    shop = _shop()
+    variant = ProductVariant(product=product, shop=shop)
+    _apply_variant_fields(variant, fields, shop.default_currency)
+    _validate_variant(variant)
+    variant.save()
+    audit_record(action="variant.create", instance=variant, changes=snapshot(variant, VARIANT_FIELDS))
+    signals.send_on_commit(shop_id=shop.pk, variant_ids=[variant.pk], what=signals.CONTENT)
+    return variant
+
+
+@transaction.atomic
+def variant_update(*, variant: ProductVariant, **fields) -> ProductVariant:
+    shop = _shop()
+    variant.shop = shop
+    before = snapshot(variant, VARIANT_FIELDS)
+    _apply_variant_fields(variant, fields, shop.default_currency)
+    _validate_variant(variant)
+    variant.updated_at = timezone.now()
+    variant.save()
+    changes = diff(before, snapshot(variant, VARIANT_FIELDS))
+    if changes:
+        audit_record(action="variant.update", instance=variant, changes=changes)
+        what = signals.PRICE if set(changes) <= PRICE_FIELDS else signals.CONTENT
+        signals.send_on_commit(shop_id=shop.pk, variant_ids=[variant.pk], what=what)
+    return variant
+
+
+@transaction.atomic
+def variant_delete(*, variant: ProductVariant) -> None:
+    audit_record(action="variant.delete", instance=variant, changes={"sku": [variant.sku, None]})
+    pk = variant.pk
+    StockMovement.objects.filter(variant_id=pk).delete()
+    StockLevel.objects.filter(variant_id=pk).delete()
+    variant.delete()
+    signals.send_on_commit(shop_id=current_shop_id(), variant_ids=[pk], what=signals.CONTENT)
+
+
+class BulkItemsError(ValidationError):
+    """Per-item errors of a bulk request: ``item_errors[i]`` is {field: [messages]} ({} when fine)."""
+
+    def __init__(self, item_errors: list[dict]):
+        self.item_errors = item_errors
+        bad = sum(1 for e in item_errors if e)
+        super().__init__(
+            _("%(bad)d of %(n)d items are invalid; nothing was saved.") % {"bad": bad, "n": len(item_errors)}
+        )
+
+
+@transaction.atomic
+def variant_bulk_upsert(*, items: Sequence[dict]) -> list[tuple[ProductVariant, bool]]:
+    """Create or update variants by SKU, all or nothing.
+
+    Each item has ``sku`` and either ``product`` (an id) for new variants or just the
+    fields to change for existing ones. On any error nothing is written and
+    BulkItemsError.item_errors holds the errors of item 0, item 1, … (an empty dict for a
+    valid item), so a client can fix every item at once.
+    """
+    if not items:
+        raise ValidationError({"items": [_("Send at least one item.")]})
+    if len(items) > BULK_UPSERT_LIMIT:
+        raise ValidationError(
+            {
+                "items": [
+                    _("Send at most %(n)d items per request (got %(got)d).")
+                    % {"n": BULK_UPSERT_LIMIT, "got": len(items)}
+                ]
+            }
+        )
+    shop = _shop()
+    skus = [str(item.get("sku") or "").strip() for item in items]
+    existing = {
+        v.sku: v for v in ProductVariant.objects.filter(sku__in=[s for s in skus if s]).select_related("product")
+    }
+    product_ids = {item.get("product") for item in items if item.get("product") is not None}
+    products = {
+        p.pk: p
+        for p in Product.objects.filter(pk__in=[p for p in product_ids if isinstance(p, int)]).prefetch_related(
+            "options"
+        )
+    }
+    for variant in existing.values():
+        products.setdefault(variant.product_id, variant.product)
+    errors: list[dict] = []
+    seen: dict[str, int] = {}
+    results: list[tuple[ProductVariant, bool]] = []
+    for index, item in enumerate(items):
+        item_errors: dict[str, list[str]] = {}
+        sku = skus[index]
+        fields = {k: v for k, v in item.items() if k != "product"}
+        fields["sku"] = sku
+        if not sku:
+            item_errors["sku"] = [_("Every item needs a SKU.")]
+        elif sku in seen:
+            item_errors["sku"] = [_("The SKU “%(sku)s” also appears in item %(i)d.") % {"sku": sku, "i": seen[sku]}]
+        else:
+            seen[sku] = index
+        variant = existing.get(sku)
+        created = variant is None
+        if created:
+            product = products.get(item.get("product"))
+            if product is None:
+                item_errors.setdefault("product", []).append(
+                    _("No product with id %(id)s; a new SKU needs the id of an existing product.")
+                    % {"id": item.get("product")}
+                    if item.get("product") is not None
+                    else _("“%(sku)s” is a new SKU: give the id of its product.") % {"sku": sku}
+                )
+                variant = None
+            else:
+                variant = ProductVariant(product=product, shop=shop)
+        else:
+            variant.shop = shop
+            if item.get("product") is not None and item.get("product") != variant.product_id:
+                item_errors.setdefault("product", []).append(
+                    _("SKU “%(sku)s” belongs to product %(id)d; a variant cannot move to another product.")
+                    % {"sku": sku, "id": variant.product_id}
+                )
+        if variant is not None:
+            try:
+                _apply_variant_fields(variant, fields, shop.default_currency)
+                _validate_variant(variant, check_sku=False)
+            except ValidationError as exc:
+                for key, messages in (
+                    exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+                ).items():
+                    item_errors.setdefault(key, []).extend(messages)
+        errors.append(item_errors)
+        if variant is not None:
+            results.append((variant, created))
+    if any(errors):
+        raise BulkItemsError(errors)
+    now = timezone.now()
+    to_create = [v for v, created in results if created]
+    to_update = [v for v, created in results if not created]
+    for v in to_update:
+        v.updated_at = now
+    ProductVariant.objects.bulk_create(to_create, batch_size=500)
+    if to_update:
+        ProductVariant.objects.bulk_update(
+            to_update,
+            [f for f in VARIANT_FIELDS if f not in MONEY_FIELDS] + ["price", "compare_at_price", "cost", "updated_at"],
+            batch_size=500,
+        )
+    audit_record(
+        action="variant.bulk_upsert",
+        model_label="catalog.ProductVariant",
+        shop_id=shop.pk,
+        object_repr=f"{len(to_create)} created, {len(to_update)} updated",
+        changes={"created": [v.sku for v in to_create], "updated": [v.sku for v in to_update]},
+    )
+    signals.send_on_commit(shop_id=shop.pk, variant_ids=[v.pk for v, _c in results], what=signals.CONTENT)
+    return results
+
+
+# --- Media --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def media_add(
+    *,
+    product: Product,
+    url: str = "",
+    image=None,
+    alt_text: str = "",
+    variant: ProductVariant | None = None,
+    position: int | None = None,
+) -> ProductMedia:
+    if position is None:
+        last = product.media.order_by("-position").values_list("position", flat=True).first()
+        position = 0 if last is None else last + 1
+    media = ProductMedia(
+        product=product, url=(url or "").strip(), alt_text=alt_text or "", variant=variant, position=position
+    )
+    if image:
+        media.image = image
+    media.full_clean(exclude=["shop", "product"], validate_constraints=False)
+    media.save()
+    audit_record(action="media.add", instance=media, changes={"src": [None, media.src]})
+    signals.send_on_commit(
+        shop_id=product.shop_id, variant_ids=product.variants.values_list("pk", flat=True), what=signals.CONTENT
+    )
+    return media
+
+
+@transaction.atomic
+def media_delete(*, media: ProductMedia) -> None:
+    audit_record(action="media.delete", instance=media, changes={"src": [media.src, None]})
+    product = media.product
+    media.delete()
+    signals.send_on_commit(
+        shop_id=product.shop_id, variant_ids=product.variants.values_list("pk", flat=True), what=signals.CONTENT
+    )
+
+
+# --- Locations ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def location_create(*, name: str, code: str, country: str) -> Location:
+    location = Location(name=(name or "").strip(), code=(code or "").strip().lower(), country=(country or "").upper())
+    location.full_clean(exclude=["shop"], validate_constraints=False)
+    if Location.objects.filter(code=location.code).exists():
+        raise ValidationError({"code": _("Another location already uses the code “%(c)s”.") % {"c": location.code}})
+    location.save()
+    audit_record(action="location.create", instance=location, changes=snapshot(location, ("name", "code", "country")))
+    return location
+
+
+# --- Stock --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class StockChange:
+    """One line to post: a signed quantity at a variant and location, with why and a reference."""
+
+    variant_id: int
+    location_id: int
+    quantity: int
+    reason: str
+    reference: str = ""
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Allocation:
+    lines: list[tuple[int, int]]  # (location_id, quantity allocated there)
+    shortfall: int
+
+    @property
+    def allocated(self) -> int:
+        return sum(q for _l, q in self.lines)
+
+
+def _lock_levels(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], StockLevel]:
+    """Create missing rows, then lock them in primary-key order so concurrent posts never deadlock."""
+    shop_id = current_shop_id()
+    StockLevel.objects.bulk_create(
+        [StockLevel(shop_id=shop_id, variant_id=v, location_id=loc) for v, loc in sorted(pairs)],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    if len(pairs) <= 100:
+        condition = Q()
+        for v, loc in pairs:
+            condition |= Q(variant_id=v, location_id=loc)
+    else:
+        condition = Q(variant_id__in={v for v, _l in pairs}, location_id__in={loc for _v, loc in pairs})
+    levels = StockLevel.objects.select_for_update().filter(condition).order_by("pk")
+    return {(lv.variant_id, lv.location_id): lv for lv in levels}
+
+
+@transaction.atomic
+def stock_post_movements(*, movements: Sequence[StockChange | dict]) -> list[StockMovement]:
+    """Post ledger lines and update stock levels together; all lines or none.
+
+    Raises ValidationError (``{"movements": [...]}``, one message per bad line) when a line
+    names an unknown variant or location, has a bad reason, or would take on hand or
+    allocated below zero, or allocate more than is on hand.
+    """
+    changes = [m if isinstance(m, StockChange) else StockChange(**m) for m in movements]
+    if not changes:
+        raise ValidationError({"movements": [_("Post at least one movement.")]})
+    variants = dict(ProductVariant.objects.filter(pk__in={c.variant_id for c in changes}).values_list("pk", "sku"))
+    locations = dict(Location.objects.filter(pk__in={c.location_id for c in changes}).values_list("pk", "code"))
+    problems = []
+    for index, c in enumerate(changes):
+        if c.variant_id not in variants:
+            problems.append(_("Line %(i)d: no variant with id %(id)s.") % {"i": index, "id": c.variant_id})
+        if c.location_id not in locations:
+            problems.append(_("Line %(i)d: no location with id %(id)s.") % {"i": index, "id": c.location_id})
+        if c.reason not in MovementReason.values:
+            problems.append(
+                _("Line %(i)d: “%(r)s” is not a reason; use one of %(all)s.")
+                % {"i": index, "r": c.reason, "all": ", ".join(MovementReason.values)}
+            )
+        if not isinstance(c.quantity, int) or isinstance(c.quantity, bool) or c.quantity == 0:
+            problems.append(_("Line %(i)d: the quantity must be a whole number other than 0.") % {"i": index})
+    if problems:
+        raise ValidationError({"movements": problems})
+
+    levels = _lock_levels({(c.variant_id, c.location_id) for c in changes})
+    shop_id = current_shop_id()
+    actor = current_actor()
+    user = actor.user if getattr(actor.user, "is_authenticated", False) else None
+    now = timezone.now()
+    ledger = []
+    for index, c in enumerate(changes):
+        level = levels[(c.variant_id, c.location_id)]
+        if c.reason in ALLOCATION_REASONS:
+            level.allocated += c.quantity if c.reason == MovementReason.ALLOCATION else -abs(c.quantity)
+        else:
+            level.on_hand += c.quantity
+        where = {"i": index, "sku": variants[c.variant_id], "loc": locations[c.location_id]}
+        if level.on_hand < 0:
+            problems.append(
+                _("Line %(i)d: %(sku)s at %(loc)s would go below zero on hand (%(n)d).") % {**where, "n": level.on_hand}
+            )
+        elif level.allocated < 0:
+            problems.append(_("Line %(i)d: %(sku)s at %(loc)s would release more than is allocated.") % where)
+        elif level.allocated > level.on_hand:
+            problems.append(
+                _("Line %(i)d: %(sku)s at %(loc)s has only %(a)d available; allocated stock cannot exceed on hand.")
+                % {**where, "a": level.on_hand - (level.allocated - abs(c.quantity))}
+            )
+        level.updated_at = now
+        ledger.append(
+            StockMovement(
+                shop_id=shop_id,
+                variant_id=c.variant_id,
+                location_id=c.location_id,
+                quantity=c.quantity,
+                reason=c.reason,
+                reference=c.reference[:200],
+                note=c.note[:500],
+                on_hand_after=level.on_hand,
+                allocated_after=level.allocated,
+                actor_user=user,
+                actor_label=actor.description[:200],
+                created_at=now,
+            )
+        )
+    if problems:
+        raise ValidationError({"movements": problems})
+    StockLevel.objects.bulk_update(list(levels.values()), ["on_hand", "allocated", "updated_at"], batch_size=1000)
+    StockMovement.objects.bulk_create(ledger, batch_size=1000)
+    signals.send_on_commit(shop_id=shop_id, variant_ids=variants.keys(), what=signals.STOCK)
+    return ledger
+
+
+@transaction.atomic
+def stock_set(
+    *,
+    variant: ProductVariant,
+    location: Location,
+    on_hand: int,
+    reason: str = MovementReason.CORRECTION,
+    note: str = "",
+) -> StockMovement | None:
+    """Count correction: post whatever delta brings on hand to the counted number."""
+    if on_hand < 0:
+        raise ValidationError({"on_hand": _("A counted quantity cannot be negative.")})
+    level = _lock_levels({(variant.pk, location.pk)})[(variant.pk, location.pk)]
+    delta = on_hand - level.on_hand
+    if delta == 0:
+        return None
+    return stock_post_movements(
+        movements=[
+            StockChange(variant_id=variant.pk, location_id=location.pk, quantity=delta, reason=reason, note=note)
+        ]
+    )[0]
+
+
+@transaction.atomic
+def stock_allocate(
+    *, variant_id: int, quantity: int, reference: str = "", location_id: int | None = None
+) -> Allocation:
+    """Allocate up to ``quantity`` from the variant's available stock (locations in id order).
+
+    Allocates as much as is available and reports the shortfall; never goes negative.
+    """
+    if quantity <= 0:
+        raise ValidationError({"quantity": _("Allocate a positive quantity.")})
+    filters = {"variant_id": variant_id}
+    if location_id is not None:
+        filters["location_id"] = location_id
+    levels = list(StockLevel.objects.select_for_update().filter(**filters).order_by("pk"))
+    remaining, lines = quantity, []
+    for level in levels:
+        take = min(remaining, max(level.available, 0))
+        if take:
+            lines.append((level.location_id, take))
+            remaining -= take
+        if not remaining:
+            break
+    if lines:
+        stock_post_movements(
+            movements=[
+                StockChange(
+                    variant_id=variant_id,
+                    location_id=loc,
+                    quantity=q,
+                    reason=MovementReason.ALLOCATION,
+                    reference=reference,
+                )
+                for loc, q in lines
+            ]
+        )
+    return Allocation(lines=lines, shortfall=remaining)
+
+
+@transaction.atomic
+def stock_release(*, variant_id: int, location_id: int, quantity: int, reference: str = "") -> StockMovement:
+    """Give back allocated stock (an order line cancelled or edited down)."""
+    if quantity <= 0:
+        raise ValidationError({"quantity": _("Release a positive quantity.")})
+    return stock_post_movements(
+        movements=[
+            StockChange(
+                variant_id=variant_id,
+                location_id=location_id,
+                quantity=-quantity,
+                reason=MovementReason.RELEASE,
+                reference=reference,
+            )
+        ]
+    )[0]
