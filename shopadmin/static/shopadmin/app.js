@@ -23,6 +23,12 @@
   document.querySelectorAll("[data-job-url]").forEach((el) => {
     if (el.dataset.jobFinished !== "true") poll(el);
   });
+  // On a phone the shop nav scrolls sideways; start it with the current section in view.
+  const shopNav = document.querySelector("nav.shop-nav");
+  const current = shopNav && shopNav.querySelector('[aria-current="page"]');
+  if (current && shopNav.scrollWidth > shopNav.clientWidth) {
+    shopNav.scrollLeft = current.offsetLeft - (shopNav.clientWidth - current.offsetWidth) / 2;
+  }
   document.querySelectorAll("select[data-navigate]").forEach((sel) => {
     sel.addEventListener("change", () => { if (sel.value) window.location.href = sel.value; });
   });
