@@ -1,1 +1,7 @@
-urlpatterns = []
+from django.urls import path
+
+from channels import webhook_views
+
+urlpatterns = [
+    path("<str:channel>/<str:key>/", webhook_views.receive, name="channels-webhook"),
+]

@@ -1,0 +1,23 @@
+"""One adapter per channel; `adapter_for(account)` picks it and hands it the account's secrets."""
+
+from __future__ import annotations
+
+from channels.adapters.base import ChannelAdapter
+from channels.adapters.google_merchant import GoogleMerchantAdapter
+from channels.adapters.meta import MetaAdapter
+from channels.adapters.pinterest import PinterestAdapter
+from channels.adapters.snapchat import SnapchatAdapter
+from channels.adapters.tiktok_shop import TikTokShopAdapter
+
+ADAPTERS: dict[str, type[ChannelAdapter]] = {
+    "meta": MetaAdapter,
+    "tiktok_shop": TikTokShopAdapter,
+    "pinterest": PinterestAdapter,
+    "snapchat": SnapchatAdapter,
+    "google_merchant": GoogleMerchantAdapter,
+}
+
+
+def adapter_for(account, **options) -> ChannelAdapter:
+    cls = ADAPTERS[account.channel]
+    return cls(base_url=account.api_base_url, credentials=dict(account.credentials), **options)

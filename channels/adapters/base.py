@@ -1,0 +1,386 @@
+"""What every channel adapter shares: the item it is fed, its results, and the HTTP client.
+
+The adapters never know whether they talk to the real channel or to channels/sandbox/:
+only `api_base_url` differs.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import hmac
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, ClassVar
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+
+# --- What adapters are fed ---------------------------------------------------------------
+
+
+class Availability:
+    """Our availability words; each adapter spells them as its channel does."""
+
+    IN_STOCK = "in_stock"
+    OUT_OF_STOCK = "out_of_stock"
+    PREORDER = "preorder"
+    BACKORDER = "backorder"
+    DISCONTINUED = "discontinued"
+    ALL = (IN_STOCK, OUT_OF_STOCK, PREORDER, BACKORDER, DISCONTINUED)
+
+
+@dataclass
+class ChannelItem:
+    """One sellable item as the channels see it: a variant priced for one market.
+
+    Plain data so the listings/feeds code can fill it from the catalog and market prices
+    without the adapters knowing those models.
+    """
+
+    id: str
+    title: str
+    description: str
+    link: str
+    image_link: str
+    price: Decimal
+    currency: str
+    availability: str = Availability.IN_STOCK
+    condition: str = "new"
+    brand: str = ""
+    gtin: str = ""
+    mpn: str = ""
+    item_group_id: str = ""
+    quantity: int | None = None
+    google_product_category: str = ""
+    size: str = ""
+    color: str = ""
+    # The channel's own id once it has one (TikTok product/SKU ids); empty for a new item.
+    channel_item_id: str = ""
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """Round to the currency's minor units (ISO 4217 exponent) at the edge."""
+    exponent = MINOR_UNITS.get(currency.upper(), 2)
+    quantum = Decimal(1).scaleb(-exponent)
+    return str(Decimal(amount).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def format_price(amount: Decimal, currency: str) -> str:
+    """`9.99 USD`: the price format Meta, Pinterest and Snapchat share."""
+    return f"{format_amount(amount, currency)} {currency.upper()}"
+
+
+# Currencies whose minor unit is not 2 (ISO 4217); the rest use 2.
+MINOR_UNITS = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
+    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}  # fmt: skip
+
+
+# --- What adapters answer ----------------------------------------------------------------
+
+
+@dataclass
+class ItemError:
+    message: str
+    code: str = ""
+    field: str = ""
+
+
+@dataclass
+class ItemResult:
+    """The channel's verdict on one item, errors and warnings in full."""
+
+    item_id: str
+    ok: bool
+    channel_item_id: str = ""
+    errors: list[ItemError] = field(default_factory=list)
+    warnings: list[ItemError] = field(default_factory=list)
+
+
+@dataclass
+class BatchStatus:
+    handle: str
+    done: bool
+    failed: bool = False
+    results: list[ItemResult] = field(default_factory=list)
+    raw: Any = None
+
+
+@dataclass
+class OrdersPage:
+    orders: list[dict]
+    next_cursor: str | None
+
+
+@dataclass
+class InboundEvent:
+    """An adapter's reading of a verified webhook body."""
+
+    event_id: str
+    event_type: str
+    is_order: bool = False
+    order_id: str = ""
+    data: Any = None
+
+
+class AdapterError(Exception):
+    """The channel refused a request (not transient). The message never holds credentials."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str = "", body: Any = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.body = body
+
+
+class TransientError(AdapterError):
+    """Retries ran out on 5xx, timeouts or dropped connections; try again later."""
+
+
+class RateLimited(AdapterError):
+    """The channel asked us to wait longer than this call may block; retry after `wait` seconds."""
+
+    def __init__(self, message: str, *, wait: float, **kwargs):
+        super().__init__(message, **kwargs)
+        self.wait = wait
+
+
+class NotSupported(AdapterError):
+    """The channel has no API for this (feed-only channels)."""
+
+
+# --- HTTP ------------------------------------------------------------------------------------
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+@dataclass
+class Verdict:
+    """How to treat a response: accept it, retry it (after `wait` if given), or wait for a rate limit."""
+
+    action: str  # "ok" | "retry" | "rate_limited"
+    wait: float | None = None
+
+
+class HttpClient:
+    """httpx with timeouts and retries: exponential backoff with full jitter on 5xx, timeouts
+    and dropped connections; 429 (or a channel's own throttle signal) waits as long as the
+    channel says. A wait longer than `max_wait` is not slept through: RateLimited goes up so
+    a task can be rescheduled instead of holding a worker.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: dict | None = None,
+        timeout: float = 15.0,
+        max_attempts: int = 5,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        max_wait: float = 60.0,
+        classify: Callable[[httpx.Response], Verdict] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_wait = max_wait
+        self.classify = classify or default_classify
+        self.sleep = sleep
+        self.attempts_log: list[str] = []  # what happened on each attempt (tests, job logs)
+        self._client = httpx.Client(
+            headers=headers or {},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def backoff(self, attempt: int) -> float:
+        return random.uniform(0, min(self.backoff_cap, self.backoff_base * (2**attempt)))
+
+    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        url = self.base_url + path
+        last_error: str = ""
+        for attempt in range(self.max_attempts):
+            try:
+                response = self._client.request(method, url, **kwargs)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                # Timeouts, refused or dropped connections: the request may or may not
+                # have landed; every call we retry is idempotent on the channel's side
+                # (upserts keyed by our item id, acknowledgements with an idempotency key).
+                last_error = type(exc).__name__
+                self.attempts_log.append(last_error)
+                self._pause(self.backoff(attempt), attempt)
+                continue
+            verdict = self.classify(response)
+            self.attempts_log.append(f"{response.status_code}:{verdict.action}")
+            if verdict.action == "ok":
+                return response
+            if verdict.action == "rate_limited":
+                wait = verdict.wait if verdict.wait is not None else self.backoff(attempt)
+                if wait > self.max_wait:
+                    raise RateLimited(
+                        f"{method} {path}: rate limited for {wait:.0f}s", wait=wait, status=response.status_code
+                    )
+                last_error = f"HTTP {response.status_code} (rate limited)"
+                self._pause(wait + random.uniform(0, 0.1), attempt)
+                continue
+            last_error = f"HTTP {response.status_code}"
+            self._pause(verdict.wait if verdict.wait is not None else self.backoff(attempt), attempt)
+        raise TransientError(f"{method} {path}: gave up after {self.max_attempts} attempts ({last_error})")
+
+    def _pause(self, seconds: float, attempt: int) -> None:
+        if attempt + 1 < self.max_attempts:
+            logger.info("channel call retry in %.2fs (attempt %d)", seconds, attempt + 1)
+            self.sleep(seconds)
+
+
+def default_classify(response: httpx.Response) -> Verdict:
+    if response.status_code == 429:
+        return Verdict("rate_limited", retry_after_seconds(response.headers.get("Retry-After")))
+    if response.status_code >= 500:
+        return Verdict("retry", retry_after_seconds(response.headers.get("Retry-After")))
+    return Verdict("ok")
+
+
+# --- Signatures --------------------------------------------------------------------------------
+
+
+def hmac_sha256_hex(secret: str | bytes, message: bytes) -> str:
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def signatures_match(expected: str, given: str | None) -> bool:
+    """Constant time, so response timing tells an attacker nothing about the right signature."""
+    if not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.strip().lower().encode())
+
+
+# --- The adapter interface -----------------------------------------------------------------
+
+
+class ChannelAdapter:
+    channel: ClassVar[str]
+    max_batch: ClassVar[int] = 1000
+    feed_only: ClassVar[bool] = False
+    required_fields: ClassVar[tuple[str, ...]] = ("id", "title", "description", "link", "image_link", "price")
+    max_lengths: ClassVar[dict[str, int]] = {"id": 100, "title": 150, "description": 5000}
+
+    def __init__(self, *, base_url: str = "", credentials: dict | None = None, **client_options):
+        self.base_url = (base_url or "").rstrip("/")
+        self.credentials = credentials or {}
+        self.client_options = client_options
+        self._client: HttpClient | None = None
+
+    @property
+    def client(self) -> HttpClient:
+        if self._client is None:
+            self._client = HttpClient(
+                self.base_url, headers=self.auth_headers(), classify=self.classify, **self.client_options
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        # Credentials never appear in a repr (logs, tracebacks).
+        return f"<{type(self).__name__} {self.base_url}>"
+
+    def auth_headers(self) -> dict:
+        return {}
+
+    def classify(self, response: httpx.Response) -> Verdict:
+        return default_classify(response)
+
+    # Payloads and local validation (also used by feeds).
+    def build_payload(self, item: ChannelItem) -> dict:
+        raise NotImplementedError
+
+    def validate_item(self, item: ChannelItem) -> list[ItemError]:
+        errors = []
+        for name in self.required_fields:
+            value = getattr(item, name)
+            if value in (None, ""):
+                errors.append(ItemError(f"{name} is required.", code="missing_field", field=name))
+        for name, limit in self.max_lengths.items():
+            value = getattr(item, name) or ""
+            if len(value) > limit:
+                errors.append(
+                    ItemError(f"{name} is {len(value)} characters; at most {limit}.", code="too_long", field=name)
+                )
+        if item.availability not in Availability.ALL:
+            errors.append(
+                ItemError(
+                    f"availability must be one of {', '.join(Availability.ALL)}.", code="invalid", field="availability"
+                )
+            )
+        if item.price is not None and Decimal(item.price) < 0:
+            errors.append(ItemError("price cannot be negative.", code="invalid", field="price"))
+        return errors
+
+    # Channel calls; feed-only channels refuse them.
+    def publish_batch(self, items: list[ChannelItem]) -> str:
+        raise NotSupported(f"{self.channel} fetches a feed; it has no publishing API.")
+
+    def batch_status(self, handle: str, *, sent_ids: list[str] | None = None) -> BatchStatus:
+        raise NotSupported(f"{self.channel} has no batch API.")
+
+    def delete_items(self, item_ids: list[str]) -> str:
+        raise NotSupported(f"{self.channel} fetches a feed; remove items from the feed instead.")
+
+    def fetch_orders(self, *, since: int | None = None, cursor: str | None = None) -> OrdersPage:
+        raise NotSupported(f"{self.channel} does not sell through an order API.")
+
+    def acknowledge_order(self, order_id: str, *, merchant_order_reference: str, idempotency_key: str) -> dict:
+        raise NotSupported(f"{self.channel} does not sell through an order API.")
+
+    # Webhooks.
+    def verify_webhook(self, headers, raw_body: bytes) -> bool:
+        return False
+
+    def webhook_handshake(self, params) -> str | None:
+        return None
+
+    def parse_webhook(self, raw_body: bytes) -> InboundEvent:
+        raise NotSupported(f"{self.channel} sends no webhooks.")
+
+    def _check_batch_size(self, count: int) -> None:
+        if count > self.max_batch:
+            raise AdapterError(f"{self.channel} accepts at most {self.max_batch} items per batch; got {count}.")

@@ -1,0 +1,53 @@
+"""Snapchat: a catalog feed (CSV) that Snapchat fetches from our URL; no publishing API here."""
+
+from __future__ import annotations
+
+from channels.adapters.base import Availability, ChannelAdapter, ChannelItem, ItemError, format_price
+
+AVAILABILITY = {
+    Availability.IN_STOCK: "in stock",
+    Availability.OUT_OF_STOCK: "out of stock",
+    Availability.PREORDER: "preorder",
+    Availability.BACKORDER: "available for order",
+    Availability.DISCONTINUED: "discontinued",
+}
+CONDITIONS = ("new", "refurbished", "used")
+FEED_FIELDS = (
+    "id", "title", "description", "link", "image_link", "availability", "price", "condition",
+    "brand", "gtin", "mpn", "item_group_id", "google_product_category", "size", "color",
+)  # fmt: skip
+FEED_FORMATS = ("csv",)
+
+
+class SnapchatAdapter(ChannelAdapter):
+    channel = "snapchat"
+    feed_only = True
+    max_lengths = {"id": 100, "title": 150, "description": 5000}
+
+    def build_payload(self, item: ChannelItem) -> dict:
+        row = {
+            "id": item.id,
+            "title": item.title,
+            "description": item.description,
+            "link": item.link,
+            "image_link": item.image_link,
+            "availability": AVAILABILITY.get(item.availability, item.availability),
+            "price": format_price(item.price, item.currency),
+            "condition": item.condition,
+            "brand": item.brand,
+            "gtin": item.gtin,
+            "mpn": item.mpn,
+            "item_group_id": item.item_group_id,
+            "google_product_category": item.google_product_category,
+            "size": item.size,
+            "color": item.color,
+        }
+        return {name: row[name] for name in FEED_FIELDS}
+
+    def validate_item(self, item: ChannelItem) -> list[ItemError]:
+        errors = super().validate_item(item)
+        if item.condition not in CONDITIONS:
+            errors.append(ItemError(f"condition must be one of {', '.join(CONDITIONS)}.", "invalid", "condition"))
+        if not (item.brand or item.gtin or item.mpn):
+            errors.append(ItemError("brand, gtin or mpn is required.", "missing_field", "brand"))
+        return errors

@@ -1,0 +1,66 @@
+"""Merchant forms: the connect/edit form grows one field per credential of its channel."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from channels.credentials import CREDENTIALS, DEFAULT_API_BASE_URL
+
+
+class ChannelAccountForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    api_base_url = forms.CharField(
+        label=_("API base URL"),
+        required=False,
+        max_length=300,
+        help_text=_("Leave empty for the channel's own API; the sandbox URL for testing."),
+    )
+    markets = forms.CharField(
+        label=_("Markets"),
+        required=False,
+        help_text=_("Market codes separated by commas, e.g. US, CA. Empty: the shop's home market."),
+    )
+
+    def __init__(self, *args, channel: str, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        self.editing = editing
+        self.fields["api_base_url"].widget.attrs["placeholder"] = DEFAULT_API_BASE_URL.get(channel, "")
+        for spec in CREDENTIALS[channel]:
+            help_text = spec.help
+            if editing:
+                help_text = f"{help_text} " + str(_("Leave empty to keep the stored value."))
+            widget = (
+                forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
+                if spec.secret
+                else forms.TextInput(attrs={"autocomplete": "off"})
+            )
+            self.fields[f"cred_{spec.key}"] = forms.CharField(
+                label=spec.label, required=not editing, help_text=help_text, widget=widget, max_length=2000
+            )
+
+    def credentials(self) -> dict[str, str]:
+        values = {}
+        for spec in CREDENTIALS[self.channel]:
+            value = (self.cleaned_data.get(f"cred_{spec.key}") or "").strip()
+            if value or not self.editing:
+                values[spec.key] = value
+        return values
+
+    def market_codes(self) -> list[str]:
+        raw = self.cleaned_data.get("markets") or ""
+        return [code.strip() for code in raw.replace(";", ",").split(",") if code.strip()]
+
+    def apply_errors(self, exc) -> None:
+        """Put a service's ValidationError on the matching fields (credentials.x → cred_x)."""
+        for key, messages in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
+            target = None
+            if key.startswith("credentials."):
+                target = f"cred_{key.split('.', 1)[1]}"
+            elif key.startswith("markets"):
+                target = "markets"
+            elif key in self.fields:
+                target = key
+            for message in messages:
+                self.add_error(target if target in self.fields else None, message)

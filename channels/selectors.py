@@ -1,0 +1,75 @@
+"""Reads about channel accounts: the URLs they hand out and the markets they sell in."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+
+from channels.credentials import WEBHOOK_CHANNELS
+from channels.models import Channel, ChannelAccount
+from shopadmin.models import Shop
+
+# The feed formats each channel fetches (DESIGN.md §6); TikTok Shop is API-only.
+FEED_FORMATS: dict[str, tuple[str, ...]] = {
+    Channel.META: ("csv", "xml"),
+    Channel.TIKTOK_SHOP: (),
+    Channel.PINTEREST: ("csv", "tsv"),
+    Channel.SNAPCHAT: ("csv",),
+    Channel.GOOGLE_MERCHANT: ("xml",),
+}
+
+
+def home_market(shop: Shop) -> dict:
+    return {
+        "market": shop.country.upper(),
+        "country": shop.country.upper(),
+        "language": shop.default_language,
+        "currency": shop.default_currency.upper(),
+    }
+
+
+def account_markets(account: ChannelAccount, shop: Shop | None = None) -> list[dict]:
+    """The markets an account sells in; none configured means the shop's home market."""
+    if account.markets:
+        return list(account.markets)
+    return [home_market(shop or account.shop)]
+
+
+def webhook_url(account: ChannelAccount) -> str | None:
+    if account.channel not in WEBHOOK_CHANNELS:
+        return None
+    return settings.SITE_URL + reverse("channels-webhook", args=[account.channel, account.webhook_key])
+
+
+def feed_name(account: ChannelAccount, market: dict, fmt: str) -> str:
+    return f"{account.channel}-{market['market'].lower()}-{market['language'].lower()}.{fmt}"
+
+
+def account_feeds(account: ChannelAccount, shop: Shop | None = None) -> list[dict]:
+    feeds = []
+    for market in account_markets(account, shop):
+        for fmt in FEED_FORMATS.get(account.channel, ()):
+            name = feed_name(account, market, fmt)
+            feeds.append(
+                {
+                    "market": market["market"],
+                    "language": market["language"],
+                    "format": fmt,
+                    "url": f"{settings.SITE_URL}/feeds/{account.feed_token}/{name}",
+                }
+            )
+    return feeds
+
+
+def account_find_by_webhook_key(*, channel: str, key: str) -> ChannelAccount | None:
+    """Platform lookup: the key in the URL is what names the account and so the shop."""
+    from shopadmin.tenancy import all_shops_access
+
+    if not key or len(key) > 64:
+        return None
+    with all_shops_access():
+        return (
+            ChannelAccount.all_shops.select_related("shop")
+            .filter(channel=channel, webhook_key=key, is_active=True, shop__is_active=True)
+            .first()
+        )

@@ -1,0 +1,245 @@
+"""Every write of the channels app: accounts, feed tokens, webhook events."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from channels.credentials import CREDENTIALS, DEFAULT_API_BASE_URL, validate_credentials
+from channels.crypto import SecretDict
+from channels.models import Channel, ChannelAccount, WebhookEvent, new_feed_token
+from shopadmin.audit import audit_record, diff, snapshot
+from shopadmin.models import Shop
+from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
+
+AUDITED_FIELDS = ("name", "api_base_url", "markets", "is_active")
+MARKET_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def _normalise_markets(markets, *, shop: Shop) -> list[dict]:
+    """Accept market codes ("FR") or objects ({"market": "FR", "language": "fr", ...}).
+
+    Until the localization app owns markets, a code that is a country fills country from
+    itself and language/currency from the shop; the merchant can say otherwise per market.
+    """
+    if markets in (None, ""):
+        return []
+    if not isinstance(markets, list | tuple):
+        raise ValidationError({"markets": _("Send a list of market codes or market objects.")})
+    errors: dict[str, list[str]] = {}
+    cleaned: list[dict] = []
+    seen = set()
+    for index, entry in enumerate(markets):
+        field = f"markets.{index}"
+        if isinstance(entry, str):
+            entry = {"market": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("market"), str):
+            errors[field] = [_('Each market is a code such as "FR" or an object with "market".')]
+            continue
+        unknown = set(entry) - {"market", "country", "language", "currency"}
+        if unknown:
+            errors[field] = [_("Unknown keys: %s.") % ", ".join(sorted(unknown))]
+            continue
+        code = entry["market"].strip().upper()
+        if not MARKET_CODE.match(code):
+            errors[field] = [_("A market code is 1 to 32 letters, digits, - or _.")]
+            continue
+        country = (entry.get("country") or (code if len(code) == 2 else shop.country)).upper()
+        language = entry.get("language") or shop.default_language
+        currency = (entry.get("currency") or shop.default_currency).upper()
+        try:
+            validate_country_code(country)
+            validate_language(language)
+            validate_currency_code(currency)
+        except ValidationError as exc:
+            errors[field] = exc.messages
+            continue
+        if code in seen:
+            errors[field] = [_("Market %(code)s is listed twice.") % {"code": code}]
+            continue
+        seen.add(code)
+        cleaned.append({"market": code, "country": country, "language": language, "currency": currency})
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _validate_api_base_url(channel: str, url: str) -> str:
+    url = (url or "").strip().rstrip("/")
+    if not url:
+        return DEFAULT_API_BASE_URL.get(channel, "")
+    # Credentials travel to this host: plain http only where the sandbox may run.
+    if not url.startswith("https://") and not (
+        url.startswith("http://") and (settings.DEBUG or settings.SANDBOX_ENABLED)
+    ):
+        raise ValidationError({"api_base_url": _("Use an https:// URL; credentials are sent to this host.")})
+    return url
+
+
+def _audit_credentials_change(before: dict, after: dict) -> dict:
+    # The audit log records which credentials changed, never their values.
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    return {"credentials": [None, f"changed: {', '.join(changed)}"]} if changed else {}
+
+
+@transaction.atomic
+def channel_account_create(
+    *,
+    shop: Shop,
+    channel: str,
+    name: str,
+    credentials: dict | None = None,
+    api_base_url: str = "",
+    markets: Iterable | None = None,
+) -> ChannelAccount:
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Choose one of: %s.") % ", ".join(Channel.values)})
+    account = ChannelAccount(
+        shop=shop,
+        channel=channel,
+        name=(name or "").strip(),
+        credentials=SecretDict(validate_credentials(channel, credentials or {})),
+        api_base_url=_validate_api_base_url(channel, api_base_url),
+        markets=_normalise_markets(list(markets) if markets is not None else [], shop=shop),
+    )
+    account.full_clean()
+    if ChannelAccount.objects.filter(channel=channel, name=account.name).exists():
+        raise ValidationError(
+            {
+                "name": _("A %(channel)s account with this name exists already.")
+                % {"channel": account.get_channel_display()}
+            }
+        )
+    account.save()
+    changes = snapshot(account, AUDITED_FIELDS) | {"channel": account.channel}
+    changes |= _audit_credentials_change({}, account.credentials)
+    audit_record(action="channel_account.create", instance=account, changes=changes)
+    return account
+
+
+@transaction.atomic
+def channel_account_update(
+    *,
+    account: ChannelAccount,
+    name: str | None = None,
+    credentials: dict | None = None,
+    api_base_url: str | None = None,
+    markets: Iterable | None = None,
+    is_active: bool | None = None,
+) -> ChannelAccount:
+    """Change what was given; credentials merge key by key (omitted keys stay as stored)."""
+    account = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+    before = snapshot(account, AUDITED_FIELDS)
+    before_credentials = dict(account.credentials)
+    if name is not None:
+        account.name = name.strip()
+    if credentials is not None:
+        cleaned = validate_credentials(account.channel, credentials, partial=True)
+        account.credentials = SecretDict({**account.credentials, **cleaned})
+    if api_base_url is not None:
+        account.api_base_url = _validate_api_base_url(account.channel, api_base_url)
+    if markets is not None:
+        account.markets = _normalise_markets(list(markets), shop=account.shop)
+    if is_active is not None:
+        account.is_active = is_active
+    account.full_clean()
+    if (
+        name is not None
+        and ChannelAccount.objects.filter(channel=account.channel, name=account.name).exclude(pk=account.pk).exists()
+    ):
+        raise ValidationError(
+            {
+                "name": _("A %(channel)s account with this name exists already.")
+                % {"channel": account.get_channel_display()}
+            }
+        )
+    account.save()
+    changes = diff(before, snapshot(account, AUDITED_FIELDS))
+    changes |= _audit_credentials_change(before_credentials, account.credentials)
+    if changes:
+        audit_record(action="channel_account.update", instance=account, changes=changes)
+    return account
+
+
+@transaction.atomic
+def channel_account_delete(*, account: ChannelAccount) -> None:
+    audit_record(action="channel_account.delete", instance=account, changes={"channel": [account.channel, None]})
+    account.delete()
+
+
+@transaction.atomic
+def channel_account_rotate_feed_token(*, account: ChannelAccount) -> ChannelAccount:
+    """A new feed token: the old feed URLs stop working at once (a leaked URL is revoked)."""
+    account.feed_token = new_feed_token()
+    account.feed_token_rotated_at = timezone.now()
+    account.save(update_fields=["feed_token", "feed_token_rotated_at", "updated_at"])
+    audit_record(action="channel_account.rotate_feed_token", instance=account)
+    return account
+
+
+def channel_account_reencrypt(*, account: ChannelAccount) -> None:
+    """Write the credentials again, which encrypts them under the newest key."""
+    type(account)._default_manager.filter(pk=account.pk).update(credentials=SecretDict(account.credentials))
+
+
+def credential_fields(channel: str):
+    return CREDENTIALS.get(channel, ())
+
+
+# --- Webhook events -----------------------------------------------------------------------
+
+
+def webhook_event_record(
+    *, account: ChannelAccount, provider_event_id: str, event_type: str, raw_body: str
+) -> tuple[WebhookEvent, bool]:
+    """Store a verified delivery once; returns (event, created). Redelivery changes nothing."""
+    existing = WebhookEvent.objects.filter(account=account, provider_event_id=provider_event_id).first()
+    if existing is not None:
+        return existing, False
+    event = WebhookEvent(
+        shop_id=account.shop_id,
+        account=account,
+        provider_event_id=provider_event_id[:200],
+        event_type=event_type[:100],
+        raw_body=raw_body,
+    )
+    event.full_clean(validate_constraints=False)
+    try:
+        # Two concurrent deliveries of one event: the unique constraint decides, the loser replays.
+        with transaction.atomic():
+            event.save()
+    except IntegrityError:
+        return WebhookEvent.objects.get(account=account, provider_event_id=provider_event_id), False
+    from channels.tasks import webhook_event_process_task
+
+    transaction.on_commit(lambda: webhook_event_process_task.delay(account.shop_id, event.pk))
+    return event, True
+
+
+@transaction.atomic
+def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
+    """Hand an event to its handler (orders registers one); without a handler it stays stored."""
+    from channels.webhooks import dispatch
+
+    event = WebhookEvent.objects.select_for_update().select_related("account").get(pk=event.pk)
+    if event.processed_at is not None:
+        return event  # already done: a task redelivered after a worker died changes nothing
+    try:
+        with transaction.atomic():
+            handled = dispatch(event)
+    except Exception as exc:
+        # processed_at stays empty so a later run (or the merchant's retry) tries again.
+        event.status = WebhookEvent.Status.FAILED
+        event.error = f"{type(exc).__name__}: {exc}"[:2000]
+    else:
+        event.status = WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.STORED
+        event.error = ""
+        event.processed_at = timezone.now()
+    event.save(update_fields=["status", "error", "processed_at"])
+    return event

@@ -1,0 +1,260 @@
+import pytest
+from cryptography.fernet import Fernet
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection
+
+from channels.crypto import SecretDict
+from channels.models import ChannelAccount
+from channels.services import channel_account_update
+from channels.tests.factories import META_CREDENTIALS, SECRET_VALUES, TIKTOK_CREDENTIALS, make_account
+from conftest import api_client_for
+from shopadmin.models import AuditLogEntry
+from shopadmin.roles import Role
+from shopadmin.tenancy import shop_context
+
+pytestmark = pytest.mark.django_db
+
+
+def _raw_credentials(account_id):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT credentials FROM channels_channelaccount WHERE id = %s", [account_id])
+        return cursor.fetchone()[0]
+
+
+# --- Model and service ------------------------------------------------------------------
+
+
+def test_credentials_encrypted_at_rest(in_shop_a):
+    account = make_account(in_shop_a)
+    raw = _raw_credentials(account.pk)
+    for secret in SECRET_VALUES[:3]:
+        assert secret not in raw
+    assert ChannelAccount.objects.get(pk=account.pk).credentials == META_CREDENTIALS
+
+
+def test_credentials_repr_and_audit_never_show_secrets(in_shop_a):
+    account = make_account(in_shop_a)
+    assert META_CREDENTIALS["access_token"] not in repr(account.credentials)
+    assert META_CREDENTIALS["access_token"] not in str(account.credentials)
+    for entry in AuditLogEntry.objects.all():
+        for secret in SECRET_VALUES:
+            assert secret not in str(entry.changes)
+
+
+def test_rotate_secrets_reencrypts_with_newest_key(in_shop_a, settings):
+    old_key = settings.FIELD_ENCRYPTION_KEYS[0]
+    account = make_account(in_shop_a)
+    before = _raw_credentials(account.pk)
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
+    call_command("rotate_secrets", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    after = _raw_credentials(account.pk)
+    assert after != before
+    assert Fernet(new_key.encode()).decrypt(after.encode())  # readable with the new key alone
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    assert ChannelAccount.objects.get(pk=account.pk).credentials == META_CREDENTIALS
+
+
+def test_credentials_validated_per_channel(in_shop_a):
+    with pytest.raises(ValidationError) as exc:
+        make_account(in_shop_a, "meta", credentials={"catalog_id": "abc", "access_token": "x", "bogus": "y"})
+    errors = exc.value.message_dict
+    assert "digits only" in errors["credentials.catalog_id"][0]
+    assert "credentials.app_secret" in errors
+    assert "expected: catalog_id" in errors["credentials.bogus"][0]
+    with pytest.raises(ValidationError) as exc:
+        make_account(in_shop_a, "snapchat", credentials={"token": "x"})
+    assert "none" in exc.value.message_dict["credentials.token"][0]
+    make_account(in_shop_a, "snapchat", credentials={})
+
+
+def test_update_merges_credentials(in_shop_a):
+    account = make_account(in_shop_a, "tiktok_shop")
+    channel_account_update(account=account, credentials={"access_token": "ROW_new-token-0000000000"})
+    stored = ChannelAccount.objects.get(pk=account.pk).credentials
+    assert stored["access_token"] == "ROW_new-token-0000000000"
+    assert stored["app_secret"] == TIKTOK_CREDENTIALS["app_secret"]
+    assert isinstance(stored, SecretDict)
+
+
+def test_default_api_base_url_and_home_market(in_shop_a):
+    from channels.selectors import account_feeds, account_markets
+
+    account = make_account(in_shop_a, "meta")
+    assert account.api_base_url == "https://graph.facebook.com/v21.0"
+    assert account_markets(account) == [{"market": "US", "country": "US", "language": "en", "currency": "USD"}]
+    feeds = account_feeds(account)
+    assert [f["format"] for f in feeds] == ["csv", "xml"]
+    assert all(account.feed_token in f["url"] for f in feeds)
+
+
+def test_plain_http_refused_without_sandbox(in_shop_a, settings):
+    settings.SANDBOX_ENABLED = False
+    settings.DEBUG = False
+    with pytest.raises(ValidationError) as exc:
+        make_account(in_shop_a, "pinterest", api_base_url="http://evil.example.com")
+    assert "https" in exc.value.message_dict["api_base_url"][0]
+
+
+# --- API --------------------------------------------------------------------------------
+
+
+def _create(api, **overrides):
+    body = {"channel": "meta", "name": "FB US", "credentials": META_CREDENTIALS, "markets": ["US", "CA"]}
+    body.update(overrides)
+    return api.post("/api/v1/channel-accounts/", body, format="json")
+
+
+def test_api_create_contract(api_a, shop_a):
+    response = _create(api_a)
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert set(data) >= {"id", "webhook_url", "feeds"}
+    assert data["webhook_url"].startswith("http") and "/webhooks/meta/" in data["webhook_url"]
+    assert {(f["market"], f["format"]) for f in data["feeds"]} == {
+        ("US", "csv"),
+        ("US", "xml"),
+        ("CA", "csv"),
+        ("CA", "xml"),
+    }
+    assert set(data["feeds"][0]) == {"market", "language", "format", "url"}
+    assert "credentials" not in data
+    body = response.content.decode()
+    for secret in SECRET_VALUES:
+        assert secret not in body
+
+
+def test_api_validation_errors_are_problems(api_a):
+    response = _create(api_a, credentials={"catalog_id": "x"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert "credentials.catalog_id" in fields and "credentials.access_token" in fields
+
+
+def test_api_list_get_patch_delete_never_show_secrets(api_a):
+    account_id = _create(api_a).json()["id"]
+    for response in (
+        api_a.get("/api/v1/channel-accounts/"),
+        api_a.get(f"/api/v1/channel-accounts/{account_id}/"),
+        api_a.patch(
+            f"/api/v1/channel-accounts/{account_id}/",
+            {"name": "FB US+", "credentials": {"access_token": "EAAB-rotated-token-99999999"}},
+            format="json",
+        ),
+    ):
+        assert response.status_code == 200, response.content
+        body = response.content.decode()
+        for secret in [*SECRET_VALUES, "EAAB-rotated-token-99999999"]:
+            assert secret not in body
+    assert api_a.get(f"/api/v1/channel-accounts/{account_id}/").json()["name"] == "FB US+"
+    assert api_a.delete(f"/api/v1/channel-accounts/{account_id}/").status_code == 204
+
+
+def test_api_rotate_feed_token(api_a):
+    created = _create(api_a).json()
+    rotated = api_a.post(f"/api/v1/channel-accounts/{created['id']}/rotate-feed-token/").json()
+    assert rotated["feeds"][0]["url"] != created["feeds"][0]["url"]
+
+
+def test_api_charlie_cannot_see_or_touch_alices_account(api_a, api_b):
+    account_id = _create(api_a).json()["id"]
+    assert api_b.get(f"/api/v1/channel-accounts/{account_id}/").status_code == 404
+    assert api_b.patch(f"/api/v1/channel-accounts/{account_id}/", {"name": "x"}, format="json").status_code == 404
+    assert api_b.delete(f"/api/v1/channel-accounts/{account_id}/").status_code == 404
+    assert api_b.post(f"/api/v1/channel-accounts/{account_id}/rotate-feed-token/").status_code == 404
+    assert api_b.get("/api/v1/channel-accounts/").json()["results"] == []
+
+
+def test_api_key_without_channels_write_refused(shop_a):
+    reader = api_client_for(shop_a, scopes=["channels:read"], name="reader")
+    response = _create(reader)
+    assert response.status_code == 403
+    assert response.json()["code"] == "missing_scope"
+    assert reader.get("/api/v1/channel-accounts/").status_code == 200
+    nothing = api_client_for(shop_a, scopes=["catalog:read"], name="catalog only")
+    assert nothing.get("/api/v1/channel-accounts/").status_code == 403
+
+
+def test_api_idempotent_create(api_a):
+    first = api_a.post(
+        "/api/v1/channel-accounts/",
+        {"channel": "snapchat", "name": "Snap"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    again = api_a.post(
+        "/api/v1/channel-accounts/",
+        {"channel": "snapchat", "name": "Snap"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+
+
+# --- Merchant UI ------------------------------------------------------------------------
+
+
+def test_ui_alice_connects_and_sees_account(alice_client, shop_a):
+    response = alice_client.post(
+        "/app/alice/channels/connect/meta/",
+        {
+            "name": "FB",
+            "markets": "US",
+            **{f"cred_{k}": v for k, v in META_CREDENTIALS.items()},
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    page = alice_client.get(response["Location"])
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "/webhooks/meta/" in body
+    for secret in SECRET_VALUES[:3]:
+        assert secret not in body
+    listing = alice_client.get("/app/alice/channels/")
+    assert "FB" in listing.content.decode() and 'aria-current="page"' in listing.content.decode()
+
+
+def test_ui_connect_shows_field_errors(alice_client):
+    fields = {f"cred_{k}": v for k, v in META_CREDENTIALS.items()} | {"cred_catalog_id": "abc"}
+    response = alice_client.post("/app/alice/channels/connect/meta/", {"name": "FB", **fields})
+    assert response.status_code == 400
+    assert "digits only" in response.content.decode()
+
+
+def test_ui_bob_editor_can_edit_and_rotate(bob_client, shop_a):
+    account = make_account(shop_a)
+    old_token = account.feed_token
+    response = bob_client.post(f"/app/alice/channels/{account.pk}/rotate-feed-token/")
+    assert response.status_code == 302
+    with shop_context(shop_a):
+        assert ChannelAccount.objects.get(pk=account.pk).feed_token != old_token
+    response = bob_client.post(f"/app/alice/channels/{account.pk}/", {"name": "Renamed", "markets": ""})
+    assert response.status_code == 302
+    with shop_context(shop_a):
+        stored = ChannelAccount.objects.get(pk=account.pk)
+    assert stored.name == "Renamed"
+    assert stored.credentials == META_CREDENTIALS  # empty credential fields keep the stored values
+
+
+def test_ui_viewer_cannot_write(client, bob, shop_a):
+    shop_a.memberships.filter(user=bob).update(role=Role.VIEWER)
+    client.force_login(bob)
+    account = make_account(shop_a)
+    assert client.get("/app/alice/channels/").status_code == 200
+    assert client.get(f"/app/alice/channels/{account.pk}/").status_code == 200
+    assert client.get("/app/alice/channels/connect/meta/").status_code == 403
+    assert client.post(f"/app/alice/channels/{account.pk}/rotate-feed-token/").status_code == 403
+    assert client.post(f"/app/alice/channels/{account.pk}/delete/").status_code == 403
+    assert client.post(f"/app/alice/channels/{account.pk}/", {"name": "x"}).status_code == 403
+
+
+def test_ui_charlie_gets_404_on_alices_account(charlie_client, shop_a, shop_b):
+    account = make_account(shop_a)
+    assert charlie_client.get(f"/app/charlie/channels/{account.pk}/").status_code == 404
+    assert charlie_client.post(f"/app/charlie/channels/{account.pk}/delete/").status_code == 404
+    assert charlie_client.get("/app/alice/channels/").status_code == 404
+    with shop_context(shop_a):
+        assert ChannelAccount.objects.filter(pk=account.pk).exists()

@@ -1,0 +1,40 @@
+"""Where inbound channel events go after they are verified and stored.
+
+channels sits below orders (DESIGN.md §2), so it never imports it. The orders app calls
+`register_order_handler(fn)` from its AppConfig.ready(); `fn(event, parsed)` receives the
+stored WebhookEvent and the adapter's parsed view of it (channels.adapters.base.InboundEvent)
+and returns normally when the order is imported. Until a handler exists, order events stay
+stored (status "stored") and are listed in the Channels UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+_order_handlers: list[Callable] = []
+
+
+def register_order_handler(handler: Callable) -> None:
+    if handler not in _order_handlers:
+        _order_handlers.append(handler)
+
+
+def unregister_order_handler(handler: Callable) -> None:
+    if handler in _order_handlers:
+        _order_handlers.remove(handler)
+
+
+def order_handlers() -> tuple[Callable, ...]:
+    return tuple(_order_handlers)
+
+
+def dispatch(event) -> bool:
+    """Run the handlers for a stored event; True when one handled it."""
+    from channels.adapters import adapter_for
+
+    parsed = adapter_for(event.account).parse_webhook(event.raw_body.encode())
+    if not parsed.is_order or not _order_handlers:
+        return False
+    for handler in _order_handlers:
+        handler(event, parsed)
+    return True
