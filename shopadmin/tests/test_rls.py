@@ -94,3 +94,25 @@ def test_autocommit_queries_are_scoped_too(shop_a, shop_b):
         assert raw_shop_ids() == {shop_a.pk}
     with no_shop():
         assert raw_shop_ids() == set()
+
+
+def test_a_queryset_built_without_a_shop_is_scoped_when_it_runs(shop_a, shop_b):
+    # A view may declare `queryset = Model.objects.all()` at import time, before any shop.
+    with no_shop():
+        queryset = AuditLogEntry.objects.all()
+    with shop_context(shop_a):
+        assert {entry.shop_id for entry in queryset.all()} == {shop_a.pk}
+    with shop_context(shop_b):
+        assert {entry.shop_id for entry in queryset.all()} == {shop_b.pk}
+    with no_shop(), pytest.raises(TenantContextError):
+        list(queryset.all())
+
+
+def test_a_tenant_queryset_used_as_a_subquery_stays_scoped(shop_a, shop_b):
+    from shopadmin.models import Shop
+
+    with shop_context(shop_a):
+        shops = Shop.objects.filter(pk__in=AuditLogEntry.objects.values("shop_id"))
+        assert list(shops) == [shop_a]
+    with all_shops_access():
+        assert set(shops.all()) == {shop_a, shop_b}
