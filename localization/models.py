@@ -1,0 +1,436 @@
+"""Markets, exchange rates, and the tax / duty / de-minimis reference datasets.
+
+Reference data shared by every shop (ECB rates, tax rates, duty rates, de-minimis rules,
+customs regimes) is plain `models.Model`, maintained by staff. What a shop owns (markets,
+manual rates, tax overrides) is a TenantModel and protected by row-level security.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from localization.money import RoundingRule, preset_for
+from shopadmin.context import _current
+from shopadmin.tenancy import TenantModel, TenantQuerySet
+from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
+
+# The customs union: EU-wide reference rows use the pseudo-country "EU".
+EU_MEMBERS = frozenset(["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"])
+EU = "EU"
+
+hs_code_validator = RegexValidator(
+    r"^\d{2,10}$",
+    _("An HS code is 6 digits (international) or up to 10 (national), digits only, e.g. 621410."),
+    code="invalid_hs_code",
+)
+
+
+def validate_country_or_eu(value: str) -> None:
+    if value != EU:
+        validate_country_code(value)
+
+
+def normalize_hs_code(value: str) -> str:
+    """'6214.10' and '6214 10' mean 621410: customs codes are written with dots and spaces."""
+    return "".join(ch for ch in (value or "") if ch not in ". -")
+
+
+# --- Exchange rates ----------------------------------------------------------------------------
+
+
+class RateSource(models.TextChoices):
+    ECB = "ecb", _("European Central Bank reference rate")
+    MANUAL = "manual", _("Manual rate set by the shop")
+
+
+class ExchangeRateManager(models.Manager.from_queryset(TenantQuerySet)):
+    """Inside a shop: its own manual rates plus the shared ECB rows (shop NULL); fails closed."""
+
+    def get_queryset(self):
+        ctx = _current.get()
+        if ctx is None:
+            raise ValueError("ExchangeRate holds tenant rows: select a shop first or use all_shops_access().")
+        queryset = super().get_queryset()
+        if ctx.all_shops:
+            return queryset
+        return queryset.filter(Q(shop_id=ctx.shop_id) | Q(shop__isnull=True))
+
+
+class ExchangeRateAllShopsManager(models.Manager):
+    """Every row, ECB and every shop's manual ones; only inside all_shops_access()."""
+
+    def get_queryset(self):
+        ctx = _current.get()
+        if ctx is None or not ctx.all_shops:
+            raise ValueError("ExchangeRate.all_shops is the cross-shop path: enter all_shops_access() first.")
+        return super().get_queryset()
+
+
+class ExchangeRate(TenantModel):
+    """1 `base` = `rate` `quote`, from `effective_at`. ECB rows have no shop; manual rows have one.
+
+    Row-level security hides other shops' manual rates; an extra SELECT-only policy (in the
+    migration) lets every shop read the shared ECB rows.
+    """
+
+    shop = models.ForeignKey("shopadmin.Shop", on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    base = models.CharField(max_length=3, validators=[validate_currency_code])
+    quote = models.CharField(max_length=3, validators=[validate_currency_code])
+    rate = models.DecimalField(max_digits=20, decimal_places=10, validators=[MinValueValidator(Decimal("0"))])
+    date = models.DateField(help_text=_("The rate's reference date."))
+    effective_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=10, choices=RateSource.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ExchangeRateManager()
+    all_shops = ExchangeRateAllShopsManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "source", "base", "quote", "effective_at"],
+                name="exchangerate_unique_shop_source_pair_time",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchangerate_rate_positive"),
+            models.CheckConstraint(
+                condition=(Q(source="ecb", shop__isnull=True) | Q(source="manual", shop__isnull=False)),
+                name="exchangerate_ecb_shared_manual_per_shop",
+            ),
+        ]
+        indexes = [models.Index(fields=["base", "quote", "-effective_at"], name="exchangerate_pair_time")]
+
+    def __str__(self):
+        return f"1 {self.base} = {self.rate.normalize()} {self.quote} ({self.source}, {self.date})"
+
+    def clean(self):
+        if self.base and self.base == self.quote:
+            raise ValidationError({"quote": _("The quote currency must differ from the base currency.")})
+        if self.rate is not None and self.rate <= 0:
+            raise ValidationError({"rate": _("A rate must be greater than zero.")})
+
+
+# --- Markets -----------------------------------------------------------------------------------
+
+
+class DutyMode(models.TextChoices):
+    DDP = "DDP", _("DDP — seller pays duties and import tax")
+    DAP = "DAP", _("DAP — buyer pays duties and import tax on delivery")
+
+
+class DdpPricing(models.TextChoices):
+    ABSORB = "absorb", _("Absorb duties and import tax (prices unchanged)")
+    PRICE_IN = "price_in", _("Price duties and import tax into the listing price")
+
+
+class RateMode(models.TextChoices):
+    AUTOMATIC = "automatic", _("Automatic (ECB reference rates)")
+    MANUAL = "manual", _("Manual (rates you set)")
+
+
+class Rounding(models.TextChoices):
+    UP = "up", _("Up (never below the converted price)")
+    NEAREST = "nearest", _("Nearest")
+
+
+class Market(TenantModel):
+    name = models.CharField(max_length=80)
+    is_home = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    countries = models.JSONField(default=list, help_text=_('ISO 3166-1 codes, e.g. ["FR", "DE"]'))
+    currency = models.CharField(max_length=3, validators=[validate_currency_code])
+    languages = models.JSONField(default=list, help_text=_("Language tags, first is the default"))
+    tax_inclusive = models.BooleanField(default=False, help_text=_("Show prices with tax included."))
+    duty_mode = models.CharField(max_length=3, choices=DutyMode.choices, default=DutyMode.DAP)
+    ddp_pricing = models.CharField(max_length=10, choices=DdpPricing.choices, default=DdpPricing.ABSORB)
+    rate_mode = models.CharField(max_length=10, choices=RateMode.choices, default=RateMode.AUTOMATIC)
+    adjustment_percent = models.DecimalField(
+        max_digits=7,
+        decimal_places=3,
+        default=Decimal("0"),
+        help_text=_("Added to converted prices: +5 raises prices by 5%, −5 lowers them by 5%."),
+    )
+    rounding_increment = models.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("Step of the rounding (1 for endings and whole units, 5/10/100 for nearest N); empty: none."),
+    )
+    rounding_ending = models.DecimalField(
+        max_digits=12, decimal_places=3, default=Decimal("0"), help_text=_("e.g. 0.99, 0.90, 0")
+    )
+    rounding_direction = models.CharField(max_length=8, choices=Rounding.choices, default=Rounding.UP)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_home", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "name"], name="market_unique_shop_name"),
+            models.UniqueConstraint(fields=["shop"], condition=Q(is_home=True), name="market_one_home_per_shop"),
+            models.CheckConstraint(
+                condition=Q(adjustment_percent__gt=Decimal("-100")), name="market_adjustment_above_minus_100"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def rounding_rule(self) -> RoundingRule:
+        return RoundingRule(
+            increment=self.rounding_increment,
+            ending=self.rounding_ending or Decimal("0"),
+            direction=self.rounding_direction,
+        )
+
+    @property
+    def rounding_preset(self) -> str | None:
+        return preset_for(self.rounding_rule)
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0] if self.languages else ""
+
+    def clean(self):
+        errors: dict[str, list] = {}
+        if not isinstance(self.countries, list) or not self.countries:
+            errors.setdefault("countries", []).append(_("Choose at least one country."))
+        else:
+            for code in self.countries:
+                try:
+                    validate_country_code(code)
+                except ValidationError as exc:
+                    errors.setdefault("countries", []).extend(exc.messages)
+        if not isinstance(self.languages, list) or not self.languages:
+            errors.setdefault("languages", []).append(_("Choose at least one language."))
+        else:
+            for tag in self.languages:
+                try:
+                    validate_language(tag)
+                except ValidationError as exc:
+                    errors.setdefault("languages", []).extend(exc.messages)
+        if self.currency:
+            try:
+                validate_currency_code(self.currency)
+            except ValidationError:
+                pass  # the field validator reports it
+            else:
+                for problem in self.rounding_rule.validate_for(self.currency):
+                    errors.setdefault("rounding_increment", []).append(problem)
+        if self.adjustment_percent is not None and self.adjustment_percent <= -100:
+            errors.setdefault("adjustment_percent", []).append(_("An adjustment must be above −100%."))
+        if errors:
+            raise ValidationError(errors)
+
+
+# --- Tax ---------------------------------------------------------------------------------------
+
+
+class TaxCategory(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    REDUCED = "reduced", _("Reduced")
+    ZERO = "zero", _("Zero-rated")
+    EXEMPT = "exempt", _("Exempt")
+
+
+class TaxRate(models.Model):
+    """Reference tax rate: VAT/GST/sales tax per country (and region: US states, CA provinces)."""
+
+    country = models.CharField(max_length=2, validators=[validate_country_code])
+    region = models.CharField(max_length=3, blank=True, help_text=_("State/province code, e.g. CA, ON"))
+    category = models.CharField(max_length=10, choices=TaxCategory.choices, default=TaxCategory.STANDARD)
+    name = models.CharField(max_length=120)
+    rate = models.DecimalField(max_digits=7, decimal_places=5, validators=[MinValueValidator(Decimal("0"))])
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True, help_text=_("Exclusive; empty: still in force"))
+    source = models.CharField(max_length=300)
+    last_checked = models.DateField()
+
+    class Meta:
+        ordering = ["country", "region", "category", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "region", "category", "effective_from"], name="taxrate_unique_period"
+            ),
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lt=1), name="taxrate_rate_fraction"),
+        ]
+
+    def __str__(self):
+        where = f"{self.country}-{self.region}" if self.region else self.country
+        return f"{where} {self.category} {self.rate * 100:.3f}%"
+
+
+class ShopTaxRate(TenantModel):
+    """A shop's override of a reference tax rate (e.g. a registration-specific or local rate)."""
+
+    country = models.CharField(max_length=2, validators=[validate_country_code])
+    region = models.CharField(max_length=3, blank=True)
+    category = models.CharField(max_length=10, choices=TaxCategory.choices, default=TaxCategory.STANDARD)
+    rate = models.DecimalField(max_digits=7, decimal_places=5, validators=[MinValueValidator(Decimal("0"))])
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "country", "region", "category"], name="shoptaxrate_unique_shop_place"
+            ),
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lt=1), name="shoptaxrate_rate_fraction"),
+        ]
+
+    def __str__(self):
+        return f"{self.country}{'-' + self.region if self.region else ''} {self.category} {self.rate}"
+
+
+# --- Duties, customs valuation and de minimis --------------------------------------------------
+
+
+class DutyBasis(models.TextChoices):
+    CIF = "CIF", _("CIF: goods + freight + insurance")
+    FOB = "FOB", _("FOB: goods only")
+    WEIGHT = "WEIGHT", _("By weight")
+
+
+class ImportTaxBase(models.TextChoices):
+    CIF_PLUS_DUTY = "cif_plus_duty", _("CIF + duty")
+    DUTY_BASE_PLUS_DUTY = "duty_base_plus_duty", _("Value for duty + duty")
+
+
+class CustomsRegime(models.Model):
+    """How a destination values goods for duty and import tax."""
+
+    country = models.CharField(max_length=2, unique=True, validators=[validate_country_or_eu])
+    duty_basis = models.CharField(max_length=6, choices=DutyBasis.choices)
+    tax_base = models.CharField(max_length=20, choices=ImportTaxBase.choices)
+    import_tax_name = models.CharField(max_length=40, default="VAT")
+    source = models.CharField(max_length=300)
+    last_checked = models.DateField()
+
+    def __str__(self):
+        return f"{self.country}: duty on {self.duty_basis}, tax on {self.get_tax_base_display()}"
+
+
+class DutyKind(models.TextChoices):
+    AD_VALOREM = "ad_valorem", _("Ad valorem (% of value)")
+    SPECIFIC = "specific", _("Specific (amount per kg or per unit)")
+    COMPOUND = "compound", _("Compound (% of value + amount per kg or unit)")
+
+
+class SpecificUnit(models.TextChoices):
+    KG = "kg", _("per kg")
+    UNIT = "unit", _("per unit")
+
+
+class DutyRate(models.Model):
+    """A duty rate for goods whose HS code starts with `hs_prefix`; the longest prefix wins."""
+
+    destination = models.CharField(max_length=2, validators=[validate_country_or_eu])
+    origin = models.CharField(
+        max_length=2, blank=True, validators=[validate_country_code], help_text=_("Preferential origin; empty: MFN")
+    )
+    hs_prefix = models.CharField(max_length=10, validators=[hs_code_validator])
+    description = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=DutyKind.choices, default=DutyKind.AD_VALOREM)
+    ad_valorem = models.DecimalField(max_digits=7, decimal_places=5, default=Decimal("0"))
+    specific_amount = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0"))
+    specific_currency = models.CharField(max_length=3, blank=True, validators=[validate_currency_code])
+    specific_unit = models.CharField(max_length=4, choices=SpecificUnit.choices, blank=True)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=300)
+    last_checked = models.DateField()
+
+    class Meta:
+        ordering = ["destination", "hs_prefix", "origin"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["destination", "origin", "hs_prefix", "effective_from"], name="dutyrate_unique_period"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.destination} {self.hs_prefix}{' from ' + self.origin if self.origin else ''}: {self.describe()}"
+
+    def describe(self) -> str:
+        parts = []
+        if self.kind in (DutyKind.AD_VALOREM, DutyKind.COMPOUND):
+            parts.append(f"{(self.ad_valorem * 100).normalize():f}%")
+        if self.kind in (DutyKind.SPECIFIC, DutyKind.COMPOUND):
+            parts.append(f"{self.specific_amount.normalize():f} {self.specific_currency}/{self.specific_unit}")
+        return " + ".join(parts)
+
+    def clean(self):
+        if self.kind in (DutyKind.SPECIFIC, DutyKind.COMPOUND) and not (self.specific_currency and self.specific_unit):
+            raise ValidationError(_("A specific or compound rate needs its currency and unit (kg or unit)."))
+
+
+class DeMinimisApplies(models.TextChoices):
+    DUTY = "duty", _("Duty")
+    TAX = "tax", _("Import tax")
+
+
+class DeMinimisEffect(models.TextChoices):
+    EXEMPT = "exempt", _("Exempt at or below the threshold")
+    CHECKOUT = "checkout", _("Tax collected by the seller at checkout at or below the threshold")
+    FLAT_DUTY = "flat_duty", _("Flat duty per distinct tariff subheading at or below the threshold")
+
+
+class ValueBasis(models.TextChoices):
+    INTRINSIC = "intrinsic", _("Intrinsic value of the goods")
+    CIF = "CIF", _("CIF value")
+
+
+class ThresholdScope(models.TextChoices):
+    CONSIGNMENT = "consignment", _("Per consignment")
+    ITEM = "item", _("Per item")
+
+
+class DeMinimisRule(models.Model):
+    """A low-value rule as data: which levy, what threshold, on what value, from when."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    country = models.CharField(max_length=2, validators=[validate_country_or_eu])
+    applies_to = models.CharField(max_length=4, choices=DeMinimisApplies.choices)
+    effect = models.CharField(max_length=10, choices=DeMinimisEffect.choices)
+    threshold = models.DecimalField(max_digits=12, decimal_places=2)
+    threshold_currency = models.CharField(max_length=3, validators=[validate_currency_code])
+    threshold_inclusive = models.BooleanField(
+        default=True, help_text=_("True: “up to and including”; False: “below” the threshold")
+    )
+    basis = models.CharField(max_length=10, choices=ValueBasis.choices, default=ValueBasis.INTRINSIC)
+    scope = models.CharField(max_length=12, choices=ThresholdScope.choices, default=ThresholdScope.CONSIGNMENT)
+    origins = models.JSONField(default=list, blank=True, help_text=_("Only for goods from these countries; empty: any"))
+    flat_amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True, help_text=_("Exclusive; empty: still in force"))
+    description = models.CharField(max_length=300)
+    source = models.CharField(max_length=300)
+    last_checked = models.DateField()
+
+    class Meta:
+        ordering = ["country", "applies_to", "effective_from"]
+
+    def __str__(self):
+        return self.code
+
+
+class DatasetVersion(models.Model):
+    """Version of the shipped tax/duty/de-minimis reference data; bumped by staff on each edit."""
+
+    version = models.CharField(max_length=40, unique=True)
+    published_at = models.DateTimeField(default=timezone.now)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+
+    def __str__(self):
+        return self.version

@@ -1,0 +1,89 @@
+"""Reactions to other apps' signals: the home market of a new shop, demo markets, catalog changes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from localization.models import ExchangeRate, Market
+
+
+def create_home_market(sender, shop, **kwargs):
+    from localization.services import home_market_create
+
+    home_market_create(shop=shop)
+
+
+DEMO_MARKETS = [
+    {
+        "name": "European Union",
+        "countries": ["FR", "DE", "IT", "ES", "NL", "BE", "AT", "IE"],
+        "currency": "EUR",
+        "languages": ["en", "fr", "de"],
+        "tax_inclusive": True,
+        "duty_mode": "DDP",
+        "adjustment_percent": Decimal("1.5"),
+        "rounding": "end_90",
+    },
+    {
+        "name": "United Kingdom",
+        "countries": ["GB"],
+        "currency": "GBP",
+        "languages": ["en-GB"],
+        "tax_inclusive": True,
+        "duty_mode": "DDP",
+        "rounding": "end_99",
+    },
+    {
+        "name": "Japan",
+        "countries": ["JP"],
+        "currency": "JPY",
+        "languages": ["ja"],
+        "tax_inclusive": True,
+        "duty_mode": "DAP",
+        "rounding": "nearest_100",
+    },
+    {
+        "name": "Canada",
+        "countries": ["CA"],
+        "currency": "CAD",
+        "languages": ["en-CA", "fr-CA"],
+        "tax_inclusive": False,
+        "duty_mode": "DAP",
+        "rounding": "end_99",
+    },
+]
+
+# Manual rates the demo starts with, so prices exist before the first ECB fetch.
+DEMO_RATES = {("USD", "EUR"): "0.867519", ("USD", "GBP"): "0.7640", ("USD", "JPY"): "157.70", ("USD", "CAD"): "1.4126"}
+
+
+def seed_demo_markets(sender, shop, owner=None, fresh=False, **kwargs):
+    from localization.services import exchange_rate_set_manual, market_create
+
+    if not fresh:
+        return
+    for (base, quote), rate in DEMO_RATES.items():
+        if base != shop.default_currency:
+            continue
+        if not ExchangeRate.objects.filter(shop=shop, base=base, quote=quote).exists():
+            exchange_rate_set_manual(shop=shop, base=base, quote=quote, rate=rate)
+    for spec in DEMO_MARKETS:
+        if not Market.objects.filter(name=spec["name"]).exists():
+            market_create(shop=shop, **spec)
+
+
+def connect_catalog():
+    """Recompute prices when catalog prices change (only once the catalog sends the signal)."""
+    try:
+        from catalog.signals import catalog_changed
+    except ImportError:
+        return
+    catalog_changed.connect(on_catalog_changed, dispatch_uid="localization.catalog_changed")
+
+
+def on_catalog_changed(sender, shop_id, variant_ids=None, what="", **kwargs):
+    if what != "price":
+        return
+    from localization.tasks import market_prices_recompute_task
+
+    market_prices_recompute_task.delay(shop_id, None, list(variant_ids) if variant_ids else None)

@@ -1,0 +1,249 @@
+"""Every write of the localization app: rates, markets, tax overrides.
+
+Each service is keyword-only, runs in one transaction, validates with full_clean, writes the
+audit log and schedules the market-price recompute on commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+import httpx
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from localization.models import ExchangeRate, Market, RateSource, ShopTaxRate
+from localization.money import ROUNDING_PRESETS, currency_for_country
+from localization.rates import ECB_URL, ecb_effective_at, parse_ecb_daily
+from shopadmin.audit import audit_record, diff, snapshot
+from shopadmin.models import Shop
+from shopadmin.tenancy import all_shops_access
+
+MARKET_FIELDS = (
+    "name",
+    "is_active",
+    "countries",
+    "currency",
+    "languages",
+    "tax_inclusive",
+    "duty_mode",
+    "ddp_pricing",
+    "rate_mode",
+    "adjustment_percent",
+    "rounding_increment",
+    "rounding_ending",
+    "rounding_direction",
+)
+# Changing these changes computed prices.
+PRICE_INPUT_FIELDS = {
+    "currency",
+    "rate_mode",
+    "adjustment_percent",
+    "rounding_increment",
+    "rounding_ending",
+    "rounding_direction",
+    "duty_mode",
+    "ddp_pricing",
+    "countries",
+    "tax_inclusive",
+}
+
+
+def schedule_price_recompute(*, shop_id: int, market_ids: list[int] | None = None) -> None:
+    """Recompute stored market prices after the transaction commits (a Celery tenant task)."""
+    from localization.tasks import market_prices_recompute_task
+
+    transaction.on_commit(lambda: market_prices_recompute_task.delay(shop_id, market_ids))
+
+
+# --- Exchange rates ----------------------------------------------------------------------------
+
+
+def _as_decimal(value, field: str) -> Decimal:
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationError({field: _("Enter a decimal number such as 0.76.")}) from None
+    if not result.is_finite():
+        raise ValidationError({field: _("Enter a decimal number such as 0.76.")})
+    return result
+
+
+@transaction.atomic
+def exchange_rate_set_manual(
+    *, shop: Shop, base: str, quote: str, rate, effective_at: dt.datetime | None = None
+) -> ExchangeRate:
+    """A manual rate for the shop, effective now unless told otherwise."""
+    effective_at = effective_at or timezone.now()
+    row = ExchangeRate(
+        shop=shop,
+        base=(base or "").upper(),
+        quote=(quote or "").upper(),
+        rate=_as_decimal(rate, "rate"),
+        date=timezone.localdate(effective_at),
+        effective_at=effective_at,
+        source=RateSource.MANUAL,
+    )
+    row.full_clean()
+    row.save()
+    audit_record(
+        action="exchange_rate.set",
+        instance=row,
+        changes={"pair": [None, f"{row.base}/{row.quote}"], "rate": [None, str(row.rate)]},
+    )
+    affected = list(
+        Market.objects.filter(rate_mode="manual", currency__in=[row.base, row.quote]).values_list("id", flat=True)
+    )
+    if affected:
+        schedule_price_recompute(shop_id=shop.pk, market_ids=affected)
+    return row
+
+
+def ecb_rates_store(*, date: dt.date, rates: dict[str, Decimal]) -> int:
+    """Store one ECB day (idempotent: a day already stored is left as it is). Platform write."""
+    effective_at = ecb_effective_at(date)
+    with all_shops_access(), transaction.atomic():
+        existing = set(
+            ExchangeRate.all_shops.filter(
+                shop__isnull=True, source=RateSource.ECB, base="EUR", effective_at=effective_at
+            ).values_list("quote", flat=True)
+        )
+        rows = [
+            ExchangeRate(
+                shop=None,
+                base="EUR",
+                quote=code,
+                rate=value,
+                date=date,
+                effective_at=effective_at,
+                source=RateSource.ECB,
+            )
+            for code, value in sorted(rates.items())
+            if code not in existing
+        ]
+        ExchangeRate.all_shops.bulk_create(rows)
+    return len(rows)
+
+
+def ecb_rates_fetch(*, url: str = ECB_URL, client: httpx.Client | None = None) -> tuple[dt.date, int]:
+    """Download today's ECB reference rates and store them."""
+    client = client or httpx.Client(timeout=20, follow_redirects=True)
+    response = client.get(url)
+    response.raise_for_status()
+    date, rates = parse_ecb_daily(response.content)
+    return date, ecb_rates_store(date=date, rates=rates)
+
+
+# --- Markets -----------------------------------------------------------------------------------
+
+
+def _apply_preset(fields: dict) -> dict:
+    """`rounding: "end_90"` is shorthand for the general (increment, ending, direction)."""
+    preset = fields.pop("rounding", None)
+    if preset:
+        if preset not in ROUNDING_PRESETS:
+            raise ValidationError({"rounding": _("Choose one of: %(all)s.") % {"all": ", ".join(ROUNDING_PRESETS)}})
+        rule = ROUNDING_PRESETS[preset][1]
+        fields["rounding_increment"] = rule.increment
+        fields["rounding_ending"] = rule.ending
+        fields["rounding_direction"] = rule.direction
+    return fields
+
+
+def _normalise(fields: dict) -> dict:
+    if "currency" in fields and isinstance(fields["currency"], str):
+        fields["currency"] = fields["currency"].upper()
+    if "countries" in fields and isinstance(fields["countries"], list):
+        fields["countries"] = [str(c).upper() for c in fields["countries"]]
+    return fields
+
+
+@transaction.atomic
+def market_create(*, shop: Shop, is_home: bool = False, **fields) -> Market:
+    fields = _normalise(_apply_preset(fields))
+    unknown = set(fields) - set(MARKET_FIELDS)
+    if unknown:
+        raise ValueError(f"Not market fields: {', '.join(sorted(unknown))}")
+    market = Market(shop=shop, is_home=is_home, **fields)
+    if Market.objects.filter(name=market.name).exists():
+        raise ValidationError({"name": _("A market named “%(name)s” exists already.") % {"name": market.name}})
+    market.full_clean()
+    market.save()
+    audit_record(action="market.create", instance=market, changes=snapshot(market, MARKET_FIELDS))
+    schedule_price_recompute(shop_id=shop.pk, market_ids=[market.pk])
+    return market
+
+
+@transaction.atomic
+def market_update(*, market: Market, **fields) -> Market:
+    fields = _normalise(_apply_preset(fields))
+    unknown = set(fields) - set(MARKET_FIELDS)
+    if unknown:
+        raise ValueError(f"Not market fields: {', '.join(sorted(unknown))}")
+    market = Market.objects.select_for_update().get(pk=market.pk)
+    before = snapshot(market, MARKET_FIELDS)
+    for name, value in fields.items():
+        setattr(market, name, value)
+    if "name" in fields and Market.objects.filter(name=market.name).exclude(pk=market.pk).exists():
+        raise ValidationError({"name": _("A market named “%(name)s” exists already.") % {"name": market.name}})
+    market.full_clean()
+    market.save()
+    changes = diff(before, snapshot(market, MARKET_FIELDS))
+    if changes:
+        audit_record(action="market.update", instance=market, changes=changes)
+        if PRICE_INPUT_FIELDS & set(changes):
+            schedule_price_recompute(shop_id=market.shop_id, market_ids=[market.pk])
+    return market
+
+
+@transaction.atomic
+def market_delete(*, market: Market) -> None:
+    if market.is_home:
+        raise ValidationError(_("The home market cannot be deleted; every shop sells in its home market."))
+    audit_record(action="market.delete", instance=market)
+    market.delete()
+
+
+def home_market_create(*, shop: Shop) -> Market:
+    """The market every shop starts with: its own country, currency and language."""
+    return market_create(
+        shop=shop,
+        is_home=True,
+        name=_("Home (%(country)s)") % {"country": shop.country},
+        countries=[shop.country],
+        currency=shop.default_currency,
+        languages=[shop.default_language],
+        tax_inclusive=shop.country not in ("US", "CA"),
+        rounding="none",
+    )
+
+
+# --- Tax overrides -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def shop_tax_rate_set(
+    *, shop: Shop, country: str, rate, region: str = "", category: str = "standard", note: str = ""
+) -> ShopTaxRate:
+    row, _created = ShopTaxRate.objects.get_or_create(
+        shop=shop,
+        country=(country or "").upper(),
+        region=(region or "").upper(),
+        category=category,
+        defaults={"rate": _as_decimal(rate, "rate"), "note": note},
+    )
+    before = snapshot(row, ["rate", "note"]) if not _created else {}
+    row.rate = _as_decimal(rate, "rate")
+    row.note = note
+    row.full_clean()
+    row.save()
+    audit_record(action="shop_tax_rate.set", instance=row, changes=diff(before, snapshot(row, ["rate", "note"])))
+    schedule_price_recompute(shop_id=shop.pk)
+    return row
+
+
+def suggested_market_currency(countries: list[str]) -> str | None:
+    return currency_for_country(countries[0]) if countries else None

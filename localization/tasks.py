@@ -1,0 +1,44 @@
+"""Celery entry points: take ids (the shop id first), set the context, call a service."""
+
+from __future__ import annotations
+
+import httpx
+from celery import shared_task
+
+from shopadmin.tasks import PlatformTask, tenant_task
+
+ECB_FETCH_TASK = "localization.ecb_rates_fetch"
+
+
+@shared_task(
+    name=ECB_FETCH_TASK,
+    base=PlatformTask,
+    autoretry_for=(httpx.HTTPError,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=6,
+)
+def ecb_rates_fetch_task() -> dict:
+    """Fetch the ECB daily reference rates; then recompute automatic-rate markets of every shop."""
+    from localization.models import Market
+    from localization.services import ecb_rates_fetch
+
+    date, stored = ecb_rates_fetch()
+    if stored:
+        shop_ids = set(
+            Market.all_shops.filter(rate_mode="automatic")
+            .exclude(currency="EUR", countries=[])
+            .values_list("shop_id", flat=True)
+        )
+        for shop_id in sorted(shop_ids):
+            market_prices_recompute_task.delay(shop_id, None)
+    return {"date": date.isoformat(), "stored": stored}
+
+
+@tenant_task(name="localization.market_prices_recompute", atomic=False)
+def market_prices_recompute_task(
+    shop_id: int, market_ids: list[int] | None = None, variant_ids: list[int] | None = None
+) -> dict:
+    from localization.pricing import market_prices_recompute
+
+    return market_prices_recompute(shop_id=shop_id, market_ids=market_ids, variant_ids=variant_ids)
