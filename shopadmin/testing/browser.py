@@ -68,7 +68,11 @@ def playwright_instance() -> Iterator:
         if os.environ.get("CI"):
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # expect() waits 5 s by default; the suite shares a small machine, so it waits as long as
+    # every other Playwright action does.
+    expect.set_options(timeout=TIMEOUT_MS)
 
     # Playwright's sync API keeps an asyncio loop "running" on this thread for as long as it
     # lives, which trips Django's async-safety guard on every ORM call made by test code and
@@ -89,7 +93,10 @@ def playwright_instance() -> Iterator:
 
 @pytest.fixture(scope="session")
 def browser(playwright_instance):
-    browser = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    # SHOPADMIN_HEADED=1 shows the window, for watching a test on a machine with a display.
+    headed = bool(os.environ.get("SHOPADMIN_HEADED"))
+    args = [a for a in CHROMIUM_ARGS if not (headed and a == "--headless")]
+    browser = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=not headed)
     yield browser
     browser.close()
 
