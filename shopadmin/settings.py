@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "catalog",
     "localization",
     "channels",
+    "channels.sandbox",
     "orders",
 ]
 

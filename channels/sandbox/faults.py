@@ -1,0 +1,111 @@
+"""Fault injection per sandbox account, set through the control endpoint.
+
+Knobs in `SandboxAccount.faults` (all optional):
+- `fail_next`, `rate_limit_next`, `drop_next`, `slow_next`: the next N API calls fail that way
+  (deterministic, for tests);
+- `error_rate`, `rate_limit_rate`, `drop_rate`, `slow_rate`: a fraction of calls fail that way;
+- `retry_after` (seconds, 429 `Retry-After`), `regain_minutes` (Meta
+  `estimated_time_to_regain_access`), `slow_seconds` (default 2);
+- `reject_fraction`: that fraction of items (chosen by a hash of the item id, so a retry of
+  the same item is rejected again, like a real validation error) fail validation;
+- `processing_polls`: status polls answering "in progress" before a batch finishes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+import uuid
+
+from django.db.models import F
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+
+from channels.sandbox.models import SandboxAccount
+
+COUNTERS = ("fail_next", "rate_limit_next", "drop_next", "slow_next")
+RATES = {"error_rate": "fail", "rate_limit_rate": "rate_limit", "drop_rate": "drop", "slow_rate": "slow"}
+
+
+def _pick(account: SandboxAccount) -> str | None:
+    faults = dict(account.faults or {})
+    for counter in COUNTERS:
+        if int(faults.get(counter) or 0) > 0:
+            faults[counter] = int(faults[counter]) - 1
+            SandboxAccount.objects.filter(pk=account.pk).update(faults=faults)
+            account.faults = faults
+            return counter.removesuffix("_next")
+    for rate, kind in RATES.items():
+        if float(faults.get(rate) or 0) > 0 and random.random() < float(faults[rate]):
+            return kind
+    return None
+
+
+def _dropped() -> StreamingHttpResponse:
+    def body():
+        yield b'{"partial": '
+        raise ConnectionAbortedError("sandbox: connection dropped on purpose")
+
+    response = StreamingHttpResponse(body(), content_type="application/json")
+    response["Content-Length"] = "4096"  # promise more than is sent: the client sees a cut connection
+    return response
+
+
+def throttled(account: SandboxAccount) -> HttpResponse:
+    faults = account.faults or {}
+    retry_after = str(int(faults.get("retry_after", 1)))
+    if account.channel == "meta":
+        usage = {
+            account.key: [
+                {
+                    "type": "catalog_management",
+                    "call_count": 100,
+                    "total_cputime": 100,
+                    "total_time": 100,
+                    "estimated_time_to_regain_access": int(faults.get("regain_minutes", 0)),
+                }
+            ]
+        }
+        body = {
+            "error": {
+                "message": "(#80014) There have been too many calls for this catalog.",
+                "type": "OAuthException",
+                "code": 80014,
+                "fbtrace_id": uuid.uuid4().hex[:16],
+            }
+        }
+        response = JsonResponse(body, status=400)
+        response["X-Business-Use-Case-Usage"] = json.dumps(usage)
+        return response
+    if account.channel == "tiktok_shop":
+        body = {"code": 36009003, "message": "Too many requests", "request_id": uuid.uuid4().hex, "data": None}
+    else:
+        body = {"code": 8, "message": "Too many requests. Retry later."}
+    response = JsonResponse(body, status=429)
+    response["Retry-After"] = retry_after
+    return response
+
+
+def inject(account: SandboxAccount) -> HttpResponse | None:
+    """A fault response for this call, or None to serve it normally (maybe after a delay)."""
+    SandboxAccount.objects.filter(pk=account.pk).update(request_count=F("request_count") + 1)
+    kind = _pick(account)
+    if kind is None:
+        return None
+    if kind == "slow":
+        time.sleep(float((account.faults or {}).get("slow_seconds", 2)))
+        return None
+    if kind == "drop":
+        return _dropped()
+    if kind == "rate_limit":
+        return throttled(account)
+    return JsonResponse({"error": {"message": "sandbox: injected server error", "code": 2}}, status=503)
+
+
+def rejected(account: SandboxAccount, item_id: str) -> bool:
+    fraction = float((account.faults or {}).get("reject_fraction") or 0)
+    if fraction <= 0:
+        return False
+    bucket = int(hashlib.sha256(f"{account.key}:{item_id}".encode()).hexdigest()[:8], 16) % 10000
+    return bucket < fraction * 10000

@@ -1,0 +1,72 @@
+"""State of the simulated channels, in the database so a live server and workers share it."""
+
+from django.db import models
+from django.utils.timezone import now
+
+
+class SandboxAccount(models.Model):
+    """One simulated seller account. `key` is what the channel knows it by:
+    Meta catalog id, TikTok app key, Pinterest ad account id."""
+
+    channel = models.CharField(max_length=20)
+    key = models.CharField(max_length=100)
+    secret = models.CharField(max_length=200, blank=True)  # Meta/TikTok app secret (signs webhooks)
+    access_token = models.CharField(max_length=500, blank=True)
+    commerce_account_id = models.CharField(max_length=100, blank=True)
+    shop_cipher = models.CharField(max_length=200, blank=True)
+    webhook_url = models.URLField(max_length=500, blank=True)
+    # Knobs, see channels/sandbox/faults.py.
+    faults = models.JSONField(default=dict, blank=True)
+    request_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "key"], name="sandbox_account_unique")]
+
+    def __str__(self):
+        return f"{self.channel}:{self.key}"
+
+
+class SandboxItem(models.Model):
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="items")
+    item_id = models.CharField(max_length=200)  # retailer id / seller SKU / item_id
+    product_id = models.CharField(max_length=64, blank=True)  # the channel's id (TikTok)
+    data = models.JSONField(default=dict)
+    active = models.BooleanField(default=True)
+    updates = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "item_id"], name="sandbox_item_unique")]
+
+    def __str__(self):
+        return self.item_id
+
+
+class SandboxBatch(models.Model):
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="batches")
+    handle = models.CharField(max_length=64, unique=True)
+    operation = models.CharField(max_length=30)
+    requests = models.JSONField(default=list)
+    status = models.CharField(max_length=20, default="in_progress")
+    polls_left = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self):
+        return self.handle
+
+
+class SandboxOrder(models.Model):
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="orders")
+    order_id = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=30)
+    lines = models.JSONField(default=list)
+    total = models.CharField(max_length=30)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+    merchant_order_reference = models.CharField(max_length=200, blank=True)
+    acknowledge_key = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return self.order_id
