@@ -168,8 +168,9 @@ def product_create(
         try:
             variant_create(product=product, **{"position": index, **data})
         except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             raise ValidationError(
-                {f"variants.{index}": exc.message_dict if hasattr(exc, "error_dict") else exc.messages}
+                {f"variants.{index}" + ("" if key == "__all__" else f".{key}"): msgs for key, msgs in errors.items()}
             ) from None
     return product
 
