@@ -6,7 +6,6 @@ role, so PostgreSQL row-level security is on for everything they do (DESIGN.md Â
 The named users: alice owns shop A, bob edits shop A, charlie owns shop B.
 """
 
-
 import pytest
 from django.db import connections
 from django.test.utils import setup_databases, teardown_databases
@@ -27,9 +26,11 @@ def django_db_setup(django_test_environment, django_db_blocker):
     with django_db_blocker.unblock():
         config = setup_databases(verbosity=0, interactive=False, aliases={"owner"}, serialized_aliases=set())
         owner = connections["owner"]
-        default = connections["default"]
-        default.close()
-        default.settings_dict["NAME"] = owner.settings_dict["NAME"]
+        # Every app-role alias points at the test database the owner just made.
+        for alias in connections:
+            if alias != "owner":
+                connections[alias].close()
+                connections[alias].settings_dict["NAME"] = owner.settings_dict["NAME"]
         if owner.vendor == "postgresql":
             with owner.cursor() as cursor:
                 # Test-only: transactional tests empty the tables between tests as the app role.
@@ -37,7 +38,10 @@ def django_db_setup(django_test_environment, django_db_blocker):
             owner.close()
     yield
     with django_db_blocker.unblock():
-        default.close()
+        for connection in connections.all():
+            connection.close()
+            if getattr(connection, "pool", None) is not None:
+                connection.close_pool()
         teardown_databases(config, verbosity=0)
 
 

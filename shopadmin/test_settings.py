@@ -21,6 +21,14 @@ from shopadmin.settings import *  # noqa: F403
 from shopadmin.settings import DATABASES
 
 TEST_DB_NAME = os.environ.get("SHOPADMIN_TEST_DB", "test_shopadmin")
+# The app role through a psycopg pool of one connection, to prove pooled reuse is safe.
+DATABASES["pooled"] = {
+    **DATABASES["default"],
+    "ATOMIC_REQUESTS": False,
+    "CONN_MAX_AGE": 0,
+    "CONN_HEALTH_CHECKS": False,
+    "OPTIONS": {"pool": {"min_size": 1, "max_size": 1}},
+}
 for _db in DATABASES.values():
     _db["TEST"] = {"NAME": TEST_DB_NAME}
 

@@ -39,3 +39,28 @@ def test_a_failed_request_does_not_leak_its_shop(client, alice, shop_a):
     with no_shop(), connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM shopadmin_auditlogentry")
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "pooled"])
+def test_a_pooled_connection_reused_by_two_shops_never_leaks(shop_a, shop_b):
+    from django.db import connections, transaction
+
+    from shopadmin.tenancy import shop_context
+
+    pooled = connections["pooled"]
+
+    def one_request(shop):
+        """What a request does: one transaction, then the connection goes back to the pool."""
+        context = shop_context(shop) if shop is not None else no_shop()
+        with context, transaction.atomic(using="pooled"), pooled.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid(), array_agg(DISTINCT shop_id) FROM shopadmin_auditlogentry")
+            pid, shops = cursor.fetchone()
+        pooled.close()
+        return pid, set(shops or [])
+
+    pid_a, shops_a = one_request(shop_a)
+    pid_b, shops_b = one_request(shop_b)
+    pid_none, shops_none = one_request(None)
+    assert pid_a == pid_b == pid_none, "a pool of one hands out the same server connection"
+    assert (shops_a, shops_b, shops_none) == ({shop_a.pk}, {shop_b.pk}, set())
+    pooled.close_pool()
