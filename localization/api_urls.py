@@ -1,1 +1,13 @@
-urlpatterns = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from localization import api
+
+router = SimpleRouter()
+router.register("markets", api.MarketViewSet, basename="api-market")
+router.register("exchange-rates", api.ExchangeRateViewSet, basename="api-exchange-rate")
+
+urlpatterns = [
+    path("landed-cost/quotes/", api.LandedCostQuoteView.as_view(), name="api-landed-cost-quote"),
+    *router.urls,
+]

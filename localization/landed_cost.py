@@ -34,7 +34,7 @@ from localization.models import (
     ThresholdScope,
     ValueBasis,
 )
-from localization.money import ZERO, quantize
+from localization.money import ZERO, currency_for_country, quantize
 from localization.rates import RateUsed, rate_for
 
 DEFAULT_REGIME = (DutyBasis.CIF, ImportTaxBase.CIF_PLUS_DUTY)
@@ -50,6 +50,7 @@ class QuoteItem:
     description: str = ""
     sku: str = ""
     duty_rate: Decimal | None = None  # ad valorem override
+    currency: str = ""  # of unit_price; empty: the request currency
 
     @property
     def value(self) -> Decimal:
@@ -80,16 +81,17 @@ class Converter:
     at: dt.datetime
     used: dict[str, RateUsed] = field(default_factory=dict)
 
-    def rate(self, currency: str) -> Decimal:
-        if currency == self.quote_currency:
+    def rate(self, currency: str, into: str = "") -> Decimal:
+        into = into or self.quote_currency
+        if currency == into:
             return Decimal(1)
-        key = f"{currency}/{self.quote_currency}"
+        key = f"{currency}/{into}"
         if key not in self.used:
-            self.used[key] = rate_for(currency, self.quote_currency, shop_id=self.shop_id, at=self.at)
+            self.used[key] = rate_for(currency, into, shop_id=self.shop_id, at=self.at)
         return self.used[key].rate
 
-    def __call__(self, amount: Decimal, currency: str) -> Decimal:
-        return amount * self.rate(currency)
+    def __call__(self, amount: Decimal, currency: str, into: str = "") -> Decimal:
+        return amount * self.rate(currency, into)
 
 
 def customs_area(country: str) -> list[str]:
@@ -165,15 +167,18 @@ def _within(rule: DeMinimisRule, value: Decimal, threshold: Decimal) -> bool:
     return value <= threshold if rule.threshold_inclusive else value < threshold
 
 
-def _rule_applies(rule, *, items, cif_extra: Decimal, convert: Converter) -> bool:
-    threshold = convert(rule.threshold, rule.threshold_currency)
+def _rule_applies(rule, *, lines, extra: Decimal, extra_currency: str, convert: Converter) -> bool:
+    """Compare in the threshold's own currency, as customs does (value converted, threshold exact)."""
+    into = rule.threshold_currency
     if rule.scope == ThresholdScope.ITEM:
         # Per item: every unit must be within the threshold for the consignment to qualify.
-        return all(_within(rule, convert(i.unit_price, i.currency), threshold) for i in items)
-    value = sum((convert(i.value, i.currency) for i in items), ZERO)
+        return all(
+            _within(rule, convert(line.item.unit_price, line.currency, into), rule.threshold) for line in lines
+        )
+    value = sum((convert(line.item.value, line.currency, into) for line in lines), ZERO)
     if rule.basis == ValueBasis.CIF:
-        value += cif_extra
-    return _within(rule, value, threshold)
+        value += convert(extra, extra_currency, into)
+    return _within(rule, quantize(value, into), rule.threshold)
 
 
 def _rule_dict(rule: DeMinimisRule | None) -> dict | None:
@@ -200,28 +205,19 @@ class _Line:
     currency: str
     value_q: Decimal = ZERO  # value in the quote currency
 
-    @property
-    def unit_price(self):
-        return self.item.unit_price
-
-    @property
-    def value(self):
-        return self.item.value
-
 
 def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.datetime | None = None) -> dict:
     at = at or timezone.now()
     on = request.date or timezone.localdate(at)
     if request.date and at.date() != request.date:
         at = dt.datetime.combine(request.date, dt.time(23, 59, 59), tzinfo=dt.UTC)
-    qc = request.quote_currency
+    qc = request.quote_currency or currency_for_country(request.destination_country, on) or request.currency
     convert = Converter(quote_currency=qc, shop_id=shop_id, at=at)
     duty_basis, tax_base, tax_name = regime_for(request.destination_country)
 
-    lines = [_Line(item=item, currency=request.currency) for item in request.items]
-    # Adapter so de-minimis checks see each item's own currency.
+    lines = [_Line(item=item, currency=item.currency or request.currency) for item in request.items]
     for line in lines:
-        line.value_q = convert(line.item.value, request.currency)
+        line.value_q = convert(line.item.value, line.currency)
     goods = sum((line.value_q for line in lines), ZERO)
     shipping = convert(request.shipping, request.currency)
     insurance = convert(request.insurance, request.currency)
@@ -230,11 +226,12 @@ def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.date
 
     origins = {line.item.origin_country or request.origin_country for line in lines} - {""}
     rules = de_minimis_rules(destination=request.destination_country, origins=origins, on=on)
-    items_view = [_ItemView(line.item, request.currency) for line in lines]
     applied = {
         levy: rule
         for levy, rule in rules.items()
-        if _rule_applies(rule, items=items_view, cif_extra=shipping + insurance, convert=convert)
+        if _rule_applies(
+            rule, lines=lines, extra=request.shipping + request.insurance, extra_currency=request.currency, convert=convert
+        )
     }
     duty_rule = applied.get(DeMinimisApplies.DUTY)
     tax_rule = applied.get(DeMinimisApplies.TAX)
@@ -353,19 +350,3 @@ def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.date
         "date": on.isoformat(),
         "warnings": warnings,
     }
-
-
-@dataclass
-class _ItemView:
-    """An item as the de-minimis check sees it (its prices and their currency)."""
-
-    item: QuoteItem
-    currency: str
-
-    @property
-    def unit_price(self):
-        return self.item.unit_price
-
-    @property
-    def value(self):
-        return self.item.value

@@ -1,0 +1,368 @@
+"""REST API of localization: markets, exchange rates, market prices, landed-cost quotes. Thin."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from localization import landed_cost, services
+from localization.models import ExchangeRate, Market, normalize_hs_code
+from localization.money import ROUNDING_PRESETS, currency_for_country
+from localization.rates import RateNotFound, stale_after
+from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from shopadmin.api.pagination import CursorPagination
+from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
+
+ADJUSTMENT_HELP = (
+    "Percent added to converted prices: a positive value raises prices (2.5 = +2.5%), "
+    "a negative one lowers them."
+)
+
+
+class UpperCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).upper()
+
+
+# --- Markets -----------------------------------------------------------------------------------
+
+
+class MarketSerializer(serializers.ModelSerializer):
+    countries = serializers.ListField(child=UpperCharField(validators=[validate_country_code]), allow_empty=False)
+    languages = serializers.ListField(
+        child=serializers.CharField(validators=[validate_language]), allow_empty=False
+    )
+    currency = UpperCharField(validators=[validate_currency_code])
+    adjustment_percent = serializers.DecimalField(
+        max_digits=7, decimal_places=3, required=False, help_text=ADJUSTMENT_HELP
+    )
+    rounding = serializers.ChoiceField(
+        choices=list(ROUNDING_PRESETS),
+        required=False,
+        write_only=True,
+        help_text="Shorthand that sets rounding_increment/ending/direction: " + ", ".join(ROUNDING_PRESETS),
+    )
+    rounding_preset = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Market
+        fields = [
+            "id",
+            "name",
+            "is_home",
+            "is_active",
+            "countries",
+            "currency",
+            "languages",
+            "tax_inclusive",
+            "duty_mode",
+            "ddp_pricing",
+            "rate_mode",
+            "adjustment_percent",
+            "rounding",
+            "rounding_preset",
+            "rounding_increment",
+            "rounding_ending",
+            "rounding_direction",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "is_home", "created_at", "updated_at"]
+        extra_kwargs = {
+            "duty_mode": {"help_text": "DDP: you pay duties and import tax; DAP: the buyer pays on delivery."},
+            "ddp_pricing": {"help_text": "DDP markets only: absorb the landed cost, or price it in."},
+            "rate_mode": {"help_text": "automatic: ECB reference rates; manual: rates set with POST exchange-rates/."},
+        }
+
+
+MARKET_EXAMPLE = {
+    "name": "European Union",
+    "countries": ["FR", "DE", "IT"],
+    "currency": "EUR",
+    "languages": ["fr", "de", "en"],
+    "tax_inclusive": True,
+    "duty_mode": "DDP",
+    "ddp_pricing": "absorb",
+    "rate_mode": "automatic",
+    "adjustment_percent": "1.5",
+    "rounding": "end_90",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List markets"),
+    retrieve=extend_schema(summary="A market"),
+    create=extend_schema(
+        summary="Create a market",
+        description="Adjustment: " + ADJUSTMENT_HELP,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        examples=[OpenApiExample("EU market, .90 endings", value=MARKET_EXAMPLE, request_only=True)],
+    ),
+    partial_update=extend_schema(summary="Change a market"),
+    update=extend_schema(summary="Replace a market"),
+    destroy=extend_schema(summary="Delete a market (not the home market)"),
+)
+@extend_schema(tags=["localization"])
+class MarketViewSet(viewsets.ModelViewSet):
+    scope = "localization"
+    serializer_class = MarketSerializer
+    pagination_class = CursorPagination
+
+    def get_queryset(self):
+        return Market.objects.all()
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        market = services.market_create(shop=request.shop, **serializer.validated_data)
+        return Response(self.get_serializer(market).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        market = self.get_object()
+        serializer = self.get_serializer(market, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        market = services.market_update(market=market, **serializer.validated_data)
+        return Response(self.get_serializer(market).data)
+
+    def perform_destroy(self, instance):
+        services.market_delete(market=instance)
+
+
+# --- Exchange rates ----------------------------------------------------------------------------
+
+
+class ExchangeRateSerializer(serializers.ModelSerializer):
+    base = UpperCharField(validators=[validate_currency_code])
+    quote = UpperCharField(validators=[validate_currency_code])
+    rate = serializers.DecimalField(max_digits=20, decimal_places=10, min_value=Decimal("0.0000000001"))
+    stale = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "base", "quote", "rate", "date", "effective_at", "source", "stale"]
+        read_only_fields = ["id", "date", "effective_at", "source", "stale"]
+
+    def get_stale(self, obj) -> bool:
+        return timezone.now() - obj.effective_at > stale_after()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Exchange rates: ECB reference rates and the shop's manual rates",
+        parameters=[
+            OpenApiParameter("base", str, description="Filter by base currency"),
+            OpenApiParameter("quote", str, description="Filter by quote currency"),
+            OpenApiParameter("source", str, enum=["ecb", "manual"]),
+        ],
+    ),
+    create=extend_schema(
+        summary="Set a manual rate for the shop, effective now",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        examples=[
+            OpenApiExample("1 USD = 0.76 GBP", value={"base": "USD", "quote": "GBP", "rate": "0.76"}, request_only=True)
+        ],
+    ),
+)
+@extend_schema(tags=["localization"])
+class ExchangeRateViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    scope = "localization"
+    serializer_class = ExchangeRateSerializer
+    pagination_class = CursorPagination
+
+    def get_queryset(self):
+        queryset = ExchangeRate.objects.all()
+        for name in ("base", "quote", "source"):
+            value = self.request.query_params.get(name)
+            if value:
+                queryset = queryset.filter(**{name: value.upper() if name != "source" else value})
+        return queryset
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = services.exchange_rate_set_manual(shop=request.shop, **serializer.validated_data)
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
+
+
+# --- Landed cost -------------------------------------------------------------------------------
+
+def _amount(**kwargs):
+    return serializers.DecimalField(max_digits=14, decimal_places=4, min_value=Decimal("0"), **kwargs)
+
+
+class HsCodeField(serializers.CharField):
+    default_error_messages = {
+        "invalid_hs_code": "An HS code has 6 to 10 digits (dots and spaces allowed), e.g. 6214.10."
+    }
+
+    def to_internal_value(self, data):
+        value = normalize_hs_code(super().to_internal_value(data))
+        if not (value.isdigit() and 6 <= len(value) <= 10):
+            self.fail("invalid_hs_code")
+        return value
+
+
+class QuoteItemSerializer(serializers.Serializer):
+    sku = serializers.CharField(required=False, max_length=64)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    hs_code = HsCodeField(required=False)
+    unit_price = _amount(required=False)
+    quantity = serializers.IntegerField(min_value=1)
+    weight_kg = _amount(required=False)
+    origin_country = UpperCharField(required=False, validators=[validate_country_code])
+    duty_rate = serializers.DecimalField(
+        max_digits=7, decimal_places=5, min_value=Decimal("0"), max_value=Decimal("10"), required=False
+    )
+
+    def validate(self, attrs):
+        if not attrs.get("sku") and "unit_price" not in attrs:
+            raise serializers.ValidationError(
+                {"unit_price": "Send either a sku of the shop or an inline item with unit_price (and hs_code)."}
+            )
+        return attrs
+
+
+class QuoteRequestSerializer(serializers.Serializer):
+    destination_country = UpperCharField(validators=[validate_country_code])
+    destination_region = UpperCharField(required=False, allow_blank=True, max_length=3)
+    origin_country = UpperCharField(required=False, validators=[validate_country_code])
+    currency = UpperCharField(validators=[validate_currency_code])
+    quote_currency = UpperCharField(required=False, validators=[validate_currency_code])
+    incoterm = serializers.ChoiceField(choices=["DDP", "DAP"], default="DDP")
+    shipping = _amount(default=Decimal("0"))
+    insurance = _amount(default=Decimal("0"))
+    tax_rate = serializers.DecimalField(
+        max_digits=7, decimal_places=5, min_value=Decimal("0"), max_value=Decimal("1"), required=False
+    )
+    date = serializers.DateField(required=False, help_text="Quote as of this date (default today).")
+    items = QuoteItemSerializer(many=True, allow_empty=False)
+
+    def validate(self, attrs):
+        if not attrs.get("quote_currency"):
+            attrs["quote_currency"] = currency_for_country(attrs["destination_country"]) or attrs["currency"]
+        skus = [item["sku"] for item in attrs["items"] if item.get("sku")]
+        resolved = resolve_skus(skus)
+        errors = []
+        for item in attrs["items"]:
+            sku = item.get("sku")
+            if sku and sku not in resolved:
+                errors.append({"sku": [f"Unknown SKU “{sku}” in this shop."]})
+            else:
+                errors.append({})
+            if sku and sku in resolved:
+                for key, value in resolved[sku].items():
+                    item.setdefault(key, value)
+        if any(errors):
+            raise serializers.ValidationError({"items": errors})
+        return attrs
+
+
+def resolve_skus(skus: list[str]) -> dict[str, dict]:
+    """Price (in the shop currency), HS code, weight and origin of the shop's variants by SKU."""
+    if not skus:
+        return {}
+    from catalog.models import ProductVariant
+
+    found = {}
+    rows = ProductVariant.objects.filter(sku__in=skus).select_related("product")
+    for variant in rows:
+        found[variant.sku] = {
+            "unit_price": variant.price.amount,
+            "currency_of_price": str(variant.price.currency),
+            "hs_code": normalize_hs_code(variant.product.hs_code or ""),
+            "weight_kg": Decimal(variant.weight_grams or 0) / 1000,
+            "origin_country": variant.product.country_of_origin or "",
+            "description": variant.product.title,
+        }
+    return found
+
+
+QUOTE_EXAMPLE = {
+    "destination_country": "GB",
+    "origin_country": "US",
+    "currency": "USD",
+    "quote_currency": "USD",
+    "incoterm": "DDP",
+    "shipping": "30.00",
+    "insurance": "0.00",
+    "tax_rate": "0.20",
+    "items": [
+        {"sku": "TEE-RED-M", "quantity": 1},
+        {
+            "description": "Silk scarf",
+            "hs_code": "6214.10",
+            "unit_price": "180.00",
+            "quantity": 1,
+            "weight_kg": "0.2",
+            "origin_country": "CN",
+            "duty_rate": "0.045",
+        },
+    ],
+}
+
+
+class LandedCostQuoteView(APIView):
+    scope = "localization"
+    # A quote writes nothing: partners with read access may ask for one.
+    required_scopes = {"POST": "localization:read"}
+
+    @extend_schema(
+        tags=["localization"],
+        summary="Quote landed cost (goods + shipping + insurance + duty + import tax + fees)",
+        description=(
+            "Items are a SKU of the shop (price, HS code, weight and origin come from the catalog; the price is "
+            "in the shop currency) or described inline in `currency`. `duty_rate` per item and `tax_rate` "
+            "override the datasets. All amounts in the response are in `quote_currency` (default: the "
+            "destination's currency), rounded to its minor units."
+        ),
+        request=QuoteRequestSerializer,
+        responses={200: dict},
+        examples=[OpenApiExample("Tee and silk scarf to the UK", value=QUOTE_EXAMPLE, request_only=True)],
+    )
+    def post(self, request):
+        serializer = QuoteRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        items = []
+        for item in data["items"]:
+            items.append(
+                landed_cost.QuoteItem(
+                    quantity=item["quantity"],
+                    unit_price=item["unit_price"],
+                    hs_code=item.get("hs_code", ""),
+                    weight_kg=item.get("weight_kg") or Decimal("0"),
+                    origin_country=item.get("origin_country", ""),
+                    description=item.get("description", ""),
+                    sku=item.get("sku", ""),
+                    duty_rate=item.get("duty_rate"),
+                    # A SKU's catalog price is in the shop currency; inline prices in `currency`.
+                    currency=item.get("currency_of_price", ""),
+                )
+            )
+        quote_request = landed_cost.QuoteRequest(
+            destination_country=data["destination_country"],
+            destination_region=data.get("destination_region", ""),
+            origin_country=data.get("origin_country", ""),
+            currency=data["currency"],
+            quote_currency=data["quote_currency"],
+            incoterm=data["incoterm"],
+            shipping=data["shipping"],
+            insurance=data["insurance"],
+            tax_rate=data.get("tax_rate"),
+            date=data.get("date"),
+            items=items,
+        )
+        try:
+            result = landed_cost.quote_landed_cost(quote_request, shop_id=request.shop.pk)
+        except RateNotFound as exc:
+            raise serializers.ValidationError({"quote_currency": [str(exc)]}) from exc
+        return Response(result)
+
+
