@@ -298,12 +298,13 @@ def test_the_layout_is_usable_on_a_phone(page, live_server, alice, shop_a, scree
         # The current section is in view without scrolling the nav by hand.
         current = shop_nav.locator('[aria-current="page"]').bounding_box()
         assert current is not None and current["x"] >= 0 and current["x"] + current["width"] <= PHONE["width"], path
+        label = path.strip("/").split("/")[-1]
+        screenshot(page, "home" if label == "alice" else label)
+
         last = shop_nav.get_by_role("link").last
         last.scroll_into_view_if_needed()
         box = last.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, path
-        label = path.strip("/").split("/")[-1]
-        screenshot(page, "home" if label == "alice" else label)
 
     # The nav really is the part that scrolls: every entry can be reached and followed.
     nav(page).get_by_role("link", name="Audit log").click()
