@@ -13,9 +13,11 @@ Knobs in `SandboxAccount.faults` (all optional):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
+import socket
 import time
 import uuid
 
@@ -42,14 +44,32 @@ def _pick(account: SandboxAccount) -> str | None:
     return None
 
 
-def _dropped() -> StreamingHttpResponse:
+def _socket_of(request):
+    """The client's socket: gunicorn exposes it; under Django's own server it sits behind
+    wsgi.input (LimitedStream._read → BufferedReader → SocketIO → socket)."""
+    sock = request.META.get("gunicorn.socket")
+    if sock is not None:
+        return sock
+    stream = getattr(getattr(request.META.get("wsgi.input"), "_read", None), "__self__", None)
+    for attr in ("raw", "_sock"):
+        stream = getattr(stream, attr, None)
+    return stream if isinstance(stream, socket.socket) else None
+
+
+def _dropped(request) -> HttpResponse:
+    sock = _socket_of(request)
+    if sock is not None:
+        # Cut the connection before any byte of a response: the client sees a dropped
+        # connection (the server's later write fails quietly with a broken pipe).
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        return HttpResponse(b"", status=200)
+
     def body():
         yield b'{"partial": '
-        raise ConnectionAbortedError("sandbox: connection dropped on purpose")
 
-    response = StreamingHttpResponse(body(), content_type="application/json")
-    response["Content-Length"] = "4096"  # promise more than is sent: the client sees a cut connection
-    return response
+    # No socket to cut (another server): send a truncated body, which no client can parse.
+    return StreamingHttpResponse(body(), content_type="application/json")
 
 
 def throttled(account: SandboxAccount) -> HttpResponse:
@@ -87,7 +107,7 @@ def throttled(account: SandboxAccount) -> HttpResponse:
     return response
 
 
-def inject(account: SandboxAccount) -> HttpResponse | None:
+def inject(account: SandboxAccount, request) -> HttpResponse | None:
     """A fault response for this call, or None to serve it normally (maybe after a delay)."""
     SandboxAccount.objects.filter(pk=account.pk).update(request_count=F("request_count") + 1)
     kind = _pick(account)
@@ -97,7 +117,7 @@ def inject(account: SandboxAccount) -> HttpResponse | None:
         time.sleep(float((account.faults or {}).get("slow_seconds", 2)))
         return None
     if kind == "drop":
-        return _dropped()
+        return _dropped(request)
     if kind == "rate_limit":
         return throttled(account)
     return JsonResponse({"error": {"message": "sandbox: injected server error", "code": 2}}, status=503)

@@ -8,6 +8,7 @@ https://api.pinterest.com), and the control endpoint at /sandbox/_control/.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import secrets
@@ -75,7 +76,7 @@ def _meta_account(request, **lookup):
         return None, _meta_error("Unsupported request: object does not exist or missing permissions.", 100, subcode=33)
     if not _token_ok(account, _bearer(request)):
         return None, _meta_error("Invalid OAuth access token.", 190, status=401)
-    return account, inject(account)
+    return account, inject(account, request)
 
 
 def _meta_apply(account: SandboxAccount, batch: SandboxBatch) -> None:
@@ -212,9 +213,7 @@ def meta_commerce_orders(request, cms_id: str):
     if states:
         orders = orders.filter(status__in=states)
     if request.GET.get("updated_after", "").isdigit():
-        orders = orders.filter(
-            updated_at__gt=timezone.datetime.fromtimestamp(int(request.GET["updated_after"]), tz=timezone.utc)
-        )
+        orders = orders.filter(updated_at__gt=dt.datetime.fromtimestamp(int(request.GET["updated_after"]), tz=dt.UTC))
     offset = int(request.GET["after"]) if request.GET.get("after", "").isdigit() else 0
     limit = min(int(request.GET.get("limit", 25) or 25), 100)
     page = list(orders[offset : offset + limit + 1])
@@ -280,7 +279,7 @@ def _tiktok_account(request):
         return None, _tiktok(TIKTOK_AUTH_INVALID, "Invalid access token", status=401)
     if account.shop_cipher and params.get("shop_cipher") != account.shop_cipher:
         return None, _tiktok(TIKTOK_AUTH_INVALID, "Invalid shop_cipher")
-    fault = inject(account)
+    fault = inject(account, request)
     if fault is not None:
         return None, fault
     return account, None
@@ -407,9 +406,7 @@ def tiktok_orders_search(request):
     body = _json_body(request) or {}
     orders = account.orders.order_by("created_at", "id")
     if body.get("update_time_ge"):
-        orders = orders.filter(
-            updated_at__gte=timezone.datetime.fromtimestamp(int(body["update_time_ge"]), tz=timezone.utc)
-        )
+        orders = orders.filter(updated_at__gte=dt.datetime.fromtimestamp(int(body["update_time_ge"]), tz=dt.UTC))
     offset = int(request.GET["page_token"]) if request.GET.get("page_token", "").isdigit() else 0
     size = int(page_size)
     page = list(orders[offset : offset + size + 1])
@@ -448,7 +445,7 @@ def _pinterest_account(request):
     )
     if account is None or not _token_ok(account, _bearer(request)):
         return None, _pinterest_error(2, "Authentication failed.", 401)
-    return account, inject(account)
+    return account, inject(account, request)
 
 
 @csrf_exempt
