@@ -1,1 +1,14 @@
-urlpatterns = []
+from django.urls import path
+
+from localization import views
+
+app_name = "localization"
+
+urlpatterns = [
+    path("", views.market_list, name="market-list"),
+    path("markets/new/", views.market_edit, name="market-create"),
+    path("markets/<int:pk>/", views.market_edit, name="market-edit"),
+    path("markets/<int:pk>/delete/", views.market_delete, name="market-delete"),
+    path("exchange-rates/", views.exchange_rates, name="exchange-rates"),
+    path("landed-cost/", views.landed_cost_calculator, name="calculator"),
+]

@@ -1,0 +1,75 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from localization.models import DdpPricing, DutyMode, RateMode
+from localization.money import ROUNDING_PRESETS, currency_choices
+
+ADJUSTMENT_HELP = _("Positive raises prices: +2.5 makes a €10.00 price €10.25; −2.5 lowers it.")
+
+
+class CodesField(forms.CharField):
+    """Comma- or space-separated codes, e.g. “FR, DE IT”."""
+
+    def __init__(self, *, upper=True, **kwargs):
+        self.upper = upper
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value) or ""
+        parts = [p for p in value.replace(",", " ").split() if p]
+        return [p.upper() for p in parts] if self.upper else parts
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+
+class MarketForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    countries = CodesField(help_text=_("ISO country codes, e.g. FR, DE, IT"))
+    currency = forms.ChoiceField(choices=currency_choices)
+    languages = CodesField(upper=False, help_text=_("Language tags, the first is the default: fr, de, en"))
+    tax_inclusive = forms.BooleanField(required=False, label=_("Show prices with tax included"))
+    duty_mode = forms.ChoiceField(choices=DutyMode.choices)
+    ddp_pricing = forms.ChoiceField(choices=DdpPricing.choices, label=_("In DDP markets"))
+    rate_mode = forms.ChoiceField(choices=RateMode.choices, label=_("Exchange rate"))
+    adjustment_percent = forms.DecimalField(
+        max_digits=7, decimal_places=3, initial=0, label=_("Price adjustment (%)"), help_text=ADJUSTMENT_HELP
+    )
+    rounding = forms.ChoiceField(
+        choices=[(k, label) for k, (label, _rule) in ROUNDING_PRESETS.items()],
+        help_text=_("Endings such as .99 need a currency with decimals; use nearest 100 for JPY."),
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label=_("Active"))
+
+
+class ManualRateForm(forms.Form):
+    base = forms.ChoiceField(choices=currency_choices)
+    quote = forms.ChoiceField(choices=currency_choices)
+    rate = forms.DecimalField(max_digits=20, decimal_places=10, min_value=0, help_text=_("1 base = rate quote"))
+
+
+class QuoteForm(forms.Form):
+    destination_country = forms.CharField(max_length=2, help_text=_("e.g. GB"))
+    origin_country = forms.CharField(max_length=2, required=False)
+    currency = forms.ChoiceField(choices=currency_choices, initial="USD")
+    quote_currency = forms.ChoiceField(
+        choices=[("", _("Destination's currency")), *currency_choices()], required=False
+    )
+    incoterm = forms.ChoiceField(choices=[("DDP", "DDP"), ("DAP", "DAP")])
+    shipping = forms.DecimalField(min_value=0, initial=0, decimal_places=2)
+    insurance = forms.DecimalField(min_value=0, initial=0, decimal_places=2)
+    tax_rate = forms.DecimalField(min_value=0, max_value=1, required=False, decimal_places=5,
+                                  help_text=_("Optional override, e.g. 0.20"))
+
+
+class QuoteItemForm(forms.Form):
+    sku = forms.CharField(required=False)
+    description = forms.CharField(required=False)
+    hs_code = forms.CharField(required=False, label=_("HS code"))
+    unit_price = forms.DecimalField(required=False, min_value=0, decimal_places=4)
+    quantity = forms.IntegerField(min_value=1, initial=1, required=False)
+    weight_kg = forms.DecimalField(required=False, min_value=0, decimal_places=3)
+    origin_country = forms.CharField(required=False, max_length=2)
+
+
+QuoteItemFormSet = forms.formset_factory(QuoteItemForm, extra=5, max_num=20)

@@ -1,0 +1,175 @@
+"""Merchant UI: markets, exchange rates, landed-cost calculator. Thin: services do the writing."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError as DrfValidationError
+
+from localization import landed_cost, services
+from localization.api import QuoteRequestSerializer
+from localization.forms import ManualRateForm, MarketForm, QuoteForm, QuoteItemFormSet
+from localization.models import ExchangeRate, Market
+from localization.rates import RateNotFound, rate_for
+from shopadmin.decorators import shop_view
+from shopadmin.roles import Perm
+from shopadmin.views import _form_errors_from
+
+
+def _market_rates(shop, markets):
+    """Rate per market, with a stale warning when it is older than the configured age."""
+    rows = []
+    for market in markets:
+        mode = "manual" if market.rate_mode == "manual" else "automatic"
+        try:
+            used = rate_for(shop.default_currency, market.currency, shop_id=shop.pk, mode=mode)
+        except RateNotFound:
+            used = None
+        rows.append({"market": market, "rate": used, "stale": bool(used and used.is_stale())})
+    return rows
+
+
+@shop_view()
+def market_list(request):
+    markets = list(Market.objects.all())
+    rows = _market_rates(request.shop, markets)
+    return render(
+        request,
+        "localization/market_list.html",
+        {
+            "rows": rows,
+            "any_stale": any(r["stale"] for r in rows),
+            "missing_rate": [r["market"] for r in rows if r["rate"] is None],
+            "can_write": request.membership.has_perm(Perm.LOCALIZATION_WRITE),
+        },
+    )
+
+
+def _initial(market: Market) -> dict:
+    return {
+        "name": market.name,
+        "countries": market.countries,
+        "currency": market.currency,
+        "languages": market.languages,
+        "tax_inclusive": market.tax_inclusive,
+        "duty_mode": market.duty_mode,
+        "ddp_pricing": market.ddp_pricing,
+        "rate_mode": market.rate_mode,
+        "adjustment_percent": market.adjustment_percent,
+        "rounding": market.rounding_preset or "none",
+        "is_active": market.is_active,
+    }
+
+
+@shop_view(Perm.LOCALIZATION_WRITE)
+def market_edit(request, pk=None):
+    market = get_object_or_404(Market.objects.all(), pk=pk) if pk else None
+    form = MarketForm(request.POST or None, initial=_initial(market) if market else {"rounding": "none"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            if market:
+                services.market_update(market=market, **form.cleaned_data)
+            else:
+                market = services.market_create(shop=request.shop, **form.cleaned_data)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "rounding_increment" in exc.error_dict:
+                exc.error_dict["rounding"] = exc.error_dict.pop("rounding_increment")
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("Market “%(name)s” saved.") % {"name": market.name})
+            return redirect("localization:market-list", shop_slug=request.shop.slug)
+    return render(request, "localization/market_form.html", {"form": form, "market": market})
+
+
+@require_POST
+@shop_view(Perm.LOCALIZATION_WRITE)
+def market_delete(request, pk):
+    market = get_object_or_404(Market.objects.all(), pk=pk)
+    try:
+        services.market_delete(market=market)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Market deleted."))
+    return redirect("localization:market-list", shop_slug=request.shop.slug)
+
+
+@shop_view()
+def exchange_rates(request):
+    form = ManualRateForm(request.POST or None, initial={"base": request.shop.default_currency})
+    if request.method == "POST":
+        if not request.membership.has_perm(Perm.LOCALIZATION_WRITE):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.exchange_rate_set_manual(shop=request.shop, **form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors_from(exc, form)
+            else:
+                messages.success(request, _("Manual rate saved; it applies from now."))
+                return redirect("localization:exchange-rates", shop_slug=request.shop.slug)
+    manual = ExchangeRate.objects.filter(source="manual").order_by("-effective_at")[:50]
+    ecb = ExchangeRate.objects.filter(source="ecb").order_by("-effective_at", "quote")[:40]
+    return render(
+        request,
+        "localization/exchange_rates.html",
+        {"form": form, "manual": manual, "ecb": ecb, "can_write": request.membership.has_perm(Perm.LOCALIZATION_WRITE)},
+    )
+
+
+@shop_view()
+def landed_cost_calculator(request):
+    form = QuoteForm(request.POST or None, initial={"currency": request.shop.default_currency})
+    items = QuoteItemFormSet(request.POST or None, prefix="items")
+    result, problems = None, []
+    if request.method == "POST" and form.is_valid() and items.is_valid():
+        payload = {k: str(v) if v is not None else v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        payload["items"] = [
+            {k: str(v) for k, v in item.items() if v not in (None, "")}
+            for item in items.cleaned_data
+            if item and (item.get("sku") or item.get("unit_price") is not None)
+        ]
+        serializer = QuoteRequestSerializer(data=payload)
+        try:
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            result = landed_cost.quote_landed_cost(
+                landed_cost.QuoteRequest(
+                    destination_country=data["destination_country"],
+                    origin_country=data.get("origin_country", ""),
+                    currency=data["currency"],
+                    quote_currency=data["quote_currency"],
+                    incoterm=data["incoterm"],
+                    shipping=data["shipping"],
+                    insurance=data["insurance"],
+                    tax_rate=data.get("tax_rate"),
+                    items=[
+                        landed_cost.QuoteItem(
+                            quantity=i["quantity"],
+                            unit_price=i["unit_price"],
+                            hs_code=i.get("hs_code", ""),
+                            weight_kg=i.get("weight_kg") or 0,
+                            origin_country=i.get("origin_country", ""),
+                            description=i.get("description", ""),
+                            sku=i.get("sku", ""),
+                            currency=i.get("currency_of_price", ""),
+                        )
+                        for i in data["items"]
+                    ],
+                ),
+                shop_id=request.shop.pk,
+            )
+        except DrfValidationError as exc:
+            from shopadmin.api.errors import flatten_errors
+
+            problems = flatten_errors(exc.detail)
+        except RateNotFound as exc:
+            problems = [{"field": "quote_currency", "message": str(exc)}]
+    return render(
+        request,
+        "localization/calculator.html",
+        {"form": form, "items": items, "result": result, "problems": problems},
+    )
