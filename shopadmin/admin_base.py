@@ -27,9 +27,7 @@ class TenantAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         fields = [f for f in form.changed_data if f in {fld.name for fld in obj._meta.fields}]
-        before = (
-            snapshot(form.initial_instance, fields) if change and hasattr(form, "initial_instance") else {}
-        )
+        before = snapshot(form.initial_instance, fields) if change and hasattr(form, "initial_instance") else {}
         super().save_model(request, obj, form, change)
         after = snapshot(obj, fields)
         audit_record(

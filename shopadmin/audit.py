@@ -91,9 +91,7 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
     """{field: [old, new]} for the fields whose value changed."""
-    return {
-        name: [before.get(name), after.get(name)] for name in after if before.get(name) != after.get(name)
-    }
+    return {name: [before.get(name), after.get(name)] for name in after if before.get(name) != after.get(name)}
 
 
 def audit_record(

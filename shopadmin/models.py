@@ -233,9 +233,7 @@ class AuditLogEntry(TenantModel):
     created_at = models.DateTimeField(default=now, db_index=True)
     door = models.CharField(max_length=10, choices=Door.choices)
     actor_user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor_api_key = models.ForeignKey(
-        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    actor_api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actor_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=64)
     model = models.CharField(max_length=100)

@@ -96,9 +96,7 @@ def audit_log_export_task(shop_id: int, job_id: int) -> None:
         )
         if done % 2000 == 0:
             job_progress(job=job, done=done)
-    name = default_storage.save(
-        f"exports/{shop_id}/audit-log-{job_id}.csv", ContentFile(buffer.getvalue().encode())
-    )
+    name = default_storage.save(f"exports/{shop_id}/audit-log-{job_id}.csv", ContentFile(buffer.getvalue().encode()))
     job_finish(job=job, result={"file": name, "rows": total, "shops": sorted(shops_seen)})
 
 

@@ -27,9 +27,7 @@ def country_codes() -> frozenset[str]:
 def validate_currency_code(value: str) -> None:
     if not isinstance(value, str) or value not in currency_codes():
         raise ValidationError(
-            _(
-                "“%(value)s” is not an ISO 4217 currency code; expected three capital letters such as USD or EUR."
-            ),
+            _("“%(value)s” is not an ISO 4217 currency code; expected three capital letters such as USD or EUR."),
             code="invalid_currency",
             params={"value": value},
         )
@@ -38,9 +36,7 @@ def validate_currency_code(value: str) -> None:
 def validate_country_code(value: str) -> None:
     if not isinstance(value, str) or value not in country_codes():
         raise ValidationError(
-            _(
-                "“%(value)s” is not an ISO 3166-1 country code; expected two capital letters such as US or FR."
-            ),
+            _("“%(value)s” is not an ISO 3166-1 country code; expected two capital letters such as US or FR."),
             code="invalid_country",
             params={"value": value},
         )

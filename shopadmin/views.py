@@ -34,9 +34,7 @@ def healthz(request):
 
 @login_required
 def shop_picker(request):
-    memberships = list(
-        Membership.objects.filter(user=request.user, shop__is_active=True).select_related("shop")
-    )
+    memberships = list(Membership.objects.filter(user=request.user, shop__is_active=True).select_related("shop"))
     if len(memberships) == 1:
         return redirect("shop-home", shop_slug=memberships[0].shop.slug)
     return render(request, "shopadmin/shop_picker.html", {"memberships": memberships})
@@ -77,9 +75,7 @@ def members(request):
                 return redirect("members", shop_slug=request.shop.slug)
     context = {
         "memberships": Membership.objects.filter(shop=request.shop).select_related("user"),
-        "invitations": Invitation.objects.filter(accepted_at=None, revoked_at=None).select_related(
-            "invited_by"
-        ),
+        "invitations": Invitation.objects.filter(accepted_at=None, revoked_at=None).select_related("invited_by"),
         "form": form,
         "role_form": RoleForm(),
     }
@@ -97,13 +93,12 @@ def member_change_role(request, membership_id):
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.membership_change_role(
+            membership = services.membership_change_role(
                 membership=membership, role=form.cleaned_data["role"], acting=request.membership
             )
             messages.success(
                 request,
-                _("%(user)s is now %(role)s.")
-                % {"user": membership.user, "role": membership.get_role_display()},
+                _("%(user)s is now %(role)s.") % {"user": membership.user, "role": membership.get_role_display()},
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -170,9 +165,7 @@ def _invitation_sign_up(request, invitation, token):
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            user = user_model.objects.create_user(
-                email=invitation.email, password=form.cleaned_data["new_password1"]
-            )
+            user = user_model.objects.create_user(email=invitation.email, password=form.cleaned_data["new_password1"])
             membership = services.invitation_accept(token=token, user=user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("shop-home", shop_slug=membership.shop.slug)
@@ -184,9 +177,7 @@ def shop_settings(request):
     form = ShopSettingsForm(request.POST or None, instance=request.shop)
     if request.method == "POST" and form.is_valid():
         try:
-            services.shop_update(
-                shop=request.shop, **{name: form.cleaned_data[name] for name in form.changed_data}
-            )
+            services.shop_update(shop=request.shop, **{name: form.cleaned_data[name] for name in form.changed_data})
         except ValidationError as exc:
             _form_errors_from(exc, form)
         else:
@@ -195,10 +186,12 @@ def shop_settings(request):
     return render(request, "shopadmin/settings.html", {"form": form}, status=400 if form.errors else 200)
 
 
+NEW_API_KEY_SESSION = "shopadmin.new_api_key"
+
+
 @shop_view(Perm.SHOP_API_KEYS)
 def api_keys(request):
     form = ApiKeyForm(request.POST or None)
-    new_key = None
     if request.method == "POST" and form.is_valid():
         try:
             _api_key, new_key = services.api_key_create(
@@ -210,10 +203,13 @@ def api_keys(request):
         except ValidationError as exc:
             _form_errors_from(exc, form)
         else:
-            form = ApiKeyForm()
+            # Redirect so a refresh cannot create a second key; the secret rides in the
+            # session for exactly one page view and is gone after it.
+            request.session[NEW_API_KEY_SESSION] = new_key
+            return redirect("api-keys", shop_slug=request.shop.slug)
     context = {
         "form": form,
-        "new_key": new_key,
+        "new_key": request.session.pop(NEW_API_KEY_SESSION, None) if request.method == "GET" else None,
         "keys": ApiKey.objects.select_related("created_by"),
     }
     return render(request, "shopadmin/api_keys.html", context, status=400 if form.errors else 200)
@@ -261,9 +257,7 @@ def job_status(request, job_id):
         name = job.result["file"]
         if not default_storage.exists(name):
             raise Http404
-        return FileResponse(
-            default_storage.open(name, "rb"), as_attachment=True, filename=name.rsplit("/", 1)[-1]
-        )
+        return FileResponse(default_storage.open(name, "rb"), as_attachment=True, filename=name.rsplit("/", 1)[-1])
     return JsonResponse(
         {
             "id": job.pk,

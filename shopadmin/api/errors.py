@@ -155,11 +155,7 @@ def problem_exception_handler(exc, context):
     errors = None
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
-        detail = (
-            f"{len(errors)} field{'s are' if len(errors) != 1 else ' is'} invalid."
-            if errors
-            else "Invalid input."
-        )
+        detail = f"{len(errors)} field{'s are' if len(errors) != 1 else ' is'} invalid." if errors else "Invalid input."
     elif isinstance(exc.detail, list | dict):
         detail = "; ".join(e["message"] for e in flatten_errors(exc.detail))
     else:
@@ -180,6 +176,4 @@ def problem_exception_handler(exc, context):
 
 def problem_response(code: ErrorCode, status_code: int, detail: str = "") -> JsonResponse:
     """For plain Django views under /api/ (404 and 500 handlers)."""
-    return JsonResponse(
-        problem(code, status_code, detail), status=status_code, content_type=PROBLEM_CONTENT_TYPE
-    )
+    return JsonResponse(problem(code, status_code, detail), status=status_code, content_type=PROBLEM_CONTENT_TYPE)

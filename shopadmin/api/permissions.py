@@ -30,7 +30,5 @@ class HasScope(permissions.BasePermission):
         if scope == "":
             return True
         if not request.auth.has_scope(scope):
-            raise exceptions.PermissionDenied(
-                f"This API key lacks the scope `{scope}`.", code="missing_scope"
-            )
+            raise exceptions.PermissionDenied(f"This API key lacks the scope `{scope}`.", code="missing_scope")
         return True

@@ -100,11 +100,6 @@ def test_alice_invites_a_teammate_and_changes_bobs_role(page, live_server, alice
     assert_accessible(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="views.member_change_role builds the message from the membership it passed in, not the one the "
-    "service returns, so it names the old role; strict so this turns red once the view is fixed",
-)
 def test_the_role_change_message_names_the_new_role(page, live_server, alice, bob, shop_a):
     sign_in(page, live_server, alice)
     page.goto(f"{live_server.url}/app/alice/members/")

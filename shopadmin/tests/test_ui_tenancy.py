@@ -146,7 +146,10 @@ def test_settings_saved_and_audited(alice_client, shop_a):
 
 
 def test_api_key_is_shown_once_and_stored_hashed(alice_client, shop_a):
-    response = alice_client.post(reverse("api-keys", args=["alice"]), {"name": "ERP", "scopes": ["catalog:read"]})
+    response = alice_client.post(
+        reverse("api-keys", args=["alice"]), {"name": "ERP", "scopes": ["catalog:read"]}, follow=True
+    )
+    assert response.redirect_chain, "created with a redirect, so a refresh cannot post twice"
     key = response.context["new_key"]
     assert key.startswith("sa_") and key.encode() in response.content
     with shop_context(shop_a):

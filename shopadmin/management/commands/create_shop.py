@@ -22,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--country", required=True, help="ISO 3166-1 alpha-2, e.g. US")
         parser.add_argument("--language", default="en")
         parser.add_argument("--timezone", default="UTC")
-        parser.add_argument(
-            "--owner", metavar="EMAIL", help="an existing user, or a new one without a password"
-        )
+        parser.add_argument("--owner", metavar="EMAIL", help="an existing user, or a new one without a password")
 
     def handle(self, *args, **options):
         owner = None

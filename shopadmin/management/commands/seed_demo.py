@@ -53,8 +53,6 @@ class Command(BaseCommand):
                 demo_seed.send(sender=Shop, shop=shop, owner=owner, fresh=fresh, base_url=options["base_url"])
         base = options["base_url"].rstrip("/")
         self.stdout.write(self.style.SUCCESS("Demo ready."))
-        self.stdout.write(
-            f"  Merchant UI: {base}/app/{DEMO_SLUG}/   sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}"
-        )
+        self.stdout.write(f"  Merchant UI: {base}/app/{DEMO_SLUG}/   sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  Staff admin: {base}/admin/          sign in as {STAFF_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  API docs:    {base}/api/docs/")
