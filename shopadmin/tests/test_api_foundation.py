@@ -126,3 +126,38 @@ def test_keys_are_stored_as_hashes_only(key_a, shop_a):
         stored = ApiKey.objects.filter(pk=api_key.pk).values().get()
     assert all(key not in str(value) for value in stored.values())
     assert stored["created_at"] <= timezone.now()
+
+
+def test_malformed_json_is_a_400_problem(api_a):
+    response = api_a.generic(
+        "POST", "/api/v1/channel-accounts/", '{"channel": "meta", "name": ', content_type="application/json"
+    )
+    body = assert_problem(response, 400, "malformed_json")
+    assert "JSON" in body["detail"]
+
+
+def test_a_key_without_the_scope_is_refused_with_the_scope_named(shop_a):
+    with shop_context(shop_a):
+        _api_key, key = api_key_create(shop=shop_a, name="orders only", scopes=["orders:read"])
+    body = assert_problem(bearer(key).get("/api/v1/channel-accounts/"), 403, "missing_scope")
+    assert "channels:read" in body["detail"]
+
+
+def test_a_read_scope_does_not_allow_writes(shop_a):
+    with shop_context(shop_a):
+        _api_key, key = api_key_create(shop=shop_a, name="read only", scopes=["channels:read"])
+    client = bearer(key)
+    assert client.get("/api/v1/channel-accounts/").status_code == 200
+    body = assert_problem(
+        client.post("/api/v1/channel-accounts/", {"channel": "snapchat", "name": "x"}, format="json"),
+        403,
+        "missing_scope",
+    )
+    assert "channels:write" in body["detail"]
+
+
+def test_field_errors_are_listed_by_field(api_a):
+    response = api_a.post("/api/v1/channel-accounts/", {"channel": "myspace", "name": ""}, format="json")
+    body = assert_problem(response, 400, "validation_error")
+    fields = {error["field"] for error in body["errors"]}
+    assert {"channel", "name"} <= fields
