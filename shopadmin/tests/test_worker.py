@@ -8,9 +8,10 @@ from shopadmin.tasks import audit_log_export_task
 from shopadmin.tenancy import shop_context
 from shopadmin.testing.worker import wait_for
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+pytestmark = [pytest.mark.worker]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_task_in_a_real_worker_sees_only_its_shop(shop_a, shop_b, live_worker, settings):
     with shop_context(shop_a):
         expected_rows = AuditLogEntry.objects.count()
@@ -33,6 +34,7 @@ def test_task_in_a_real_worker_sees_only_its_shop(shop_a, shop_b, live_worker, s
     assert "Alice Apparel" in exported and "Charlie Crafts" not in exported
 
 
+@pytest.mark.django_db(transaction=True)
 def test_task_for_another_shop_cannot_touch_a_job_it_does_not_own(shop_a, shop_b, live_worker):
     with shop_context(shop_a):
         job = job_create(kind="audit_log_export", label="export")
@@ -48,3 +50,25 @@ def test_task_for_another_shop_cannot_touch_a_job_it_does_not_own(shop_a, shop_b
     )
     with shop_context(shop_a):
         assert Job.objects.get(pk=job.pk).status == "queued"
+
+
+@pytest.mark.django_db
+def test_idempotency_keys_are_pruned_on_a_schedule_and_only_when_old(shop_a, shop_b):
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_celery_beat.models import PeriodicTask
+
+    from shopadmin.models import IdempotencyRecord
+    from shopadmin.tasks import prune_idempotency_keys
+    from shopadmin.tenancy import all_shops_access
+
+    assert PeriodicTask.objects.get(task="shopadmin.prune_idempotency_keys").enabled
+    old = timezone.now() - dt.timedelta(days=2)
+    for shop in (shop_a, shop_b):
+        with shop_context(shop):
+            IdempotencyRecord.objects.create(key="old", method="POST", path="/x", request_hash="h", created_at=old)
+            IdempotencyRecord.objects.create(key="new", method="POST", path="/x", request_hash="h")
+    assert prune_idempotency_keys.apply().get() == 2
+    with all_shops_access():
+        assert sorted(IdempotencyRecord.all_shops.values_list("key", flat=True)) == ["new", "new"]
