@@ -132,6 +132,66 @@ class InboundEvent:
     data: Any = None
 
 
+# Our order lifecycle, spelled as the orders app spells it; each adapter's status table maps
+# its channel's statuses onto these words (channels sits below orders and cannot import it).
+ORDER_LIFECYCLE = (
+    "pending",
+    "awaiting_fulfillment",
+    "partially_fulfilled",
+    "fulfilled",
+    "cancelled",
+    "partially_refunded",
+    "refunded",
+)
+
+
+@dataclass
+class ChannelOrderLine:
+    channel_item_id: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    title: str = ""
+    tax: Decimal = Decimal("0")
+
+
+@dataclass
+class ChannelOrder:
+    """A channel's order in neutral terms, built by the adapter's `normalize_order`.
+
+    Amounts are Decimal in `currency` as the channel reported them; times are aware datetimes.
+    """
+
+    external_id: str
+    channel_status: str
+    lifecycle: str
+    currency: str
+    total: Decimal
+    lines: list[ChannelOrderLine] = field(default_factory=list)
+    subtotal: Decimal = Decimal("0")
+    shipping: Decimal = Decimal("0")
+    tax: Decimal = Decimal("0")
+    duties: Decimal = Decimal("0")
+    discounts: Decimal = Decimal("0")
+    placed_at: Any = None
+    updated_at: Any = None
+    buyer_name: str = ""
+    buyer_email: str = ""
+    buyer_phone: str = ""
+    shipping_address: dict = field(default_factory=dict)
+    buyer_message: str = ""
+    country: str = ""
+    raw: Any = None
+
+
+@dataclass
+class ShipmentLine:
+    """One line of a fulfilment as sent to a channel."""
+
+    channel_item_id: str
+    quantity: int
+
+
 class AdapterError(Exception):
     """The channel refused a request (not transient). The message never holds credentials."""
 
@@ -370,6 +430,24 @@ class ChannelAdapter:
 
     def acknowledge_order(self, order_id: str, *, merchant_order_reference: str, idempotency_key: str) -> dict:
         raise NotSupported(f"{self.channel} does not sell through an order API.")
+
+    def normalize_order(self, raw: dict) -> ChannelOrder:
+        raise NotSupported(f"{self.channel} does not sell through an order API.")
+
+    def push_fulfillment(
+        self,
+        order_id: str,
+        *,
+        lines: list[ShipmentLine],
+        carrier: str,
+        tracking_number: str,
+        tracking_url: str = "",
+        idempotency_key: str,
+    ) -> dict:
+        raise NotSupported(f"{self.channel} does not take fulfilments through an API.")
+
+    def cancel_order(self, order_id: str, *, reason: str, idempotency_key: str) -> dict:
+        raise NotSupported(f"{self.channel} does not take cancellations through an API.")
 
     # Webhooks.
     def verify_webhook(self, headers, raw_body: bytes) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+from decimal import Decimal
 
 import httpx
 
@@ -13,10 +15,13 @@ from channels.adapters.base import (
     BatchStatus,
     ChannelAdapter,
     ChannelItem,
+    ChannelOrder,
+    ChannelOrderLine,
     InboundEvent,
     ItemError,
     ItemResult,
     OrdersPage,
+    ShipmentLine,
     Verdict,
     default_classify,
     format_price,
@@ -35,6 +40,15 @@ CONDITIONS = ("new", "refurbished", "used")
 # Graph API error codes that mean "throttled" (app, user, page, custom and business use case).
 THROTTLE_CODES = {4, 17, 32, 613, 80001, 80004, 80014}
 ORDER_STATES = ("FB_PROCESSING", "CREATED", "IN_PROGRESS", "COMPLETED")
+# Meta order states onto our lifecycle (base.ORDER_LIFECYCLE). FB_PROCESSING: Meta is still
+# checking payment and the order may not be acknowledged yet; IN_PROGRESS: acknowledged, to ship;
+# COMPLETED: every item shipped. Cancellations and refunds come as separate records.
+ORDER_STATUS_LIFECYCLE = {
+    "FB_PROCESSING": "pending",
+    "CREATED": "awaiting_fulfillment",
+    "IN_PROGRESS": "awaiting_fulfillment",
+    "COMPLETED": "fulfilled",
+}
 # Meta allows 5,000 requests per call but advises under 3,000.
 ADVISED_BATCH = 3000
 
@@ -176,8 +190,11 @@ class MetaAdapter(ChannelAdapter):
             raw=entry,
         )
 
-    def fetch_orders(self, *, since: int | None = None, cursor: str | None = None) -> OrdersPage:
-        params = {"state": ",".join(ORDER_STATES[:2])}
+    def fetch_orders(
+        self, *, since: int | None = None, cursor: str | None = None, states: tuple[str, ...] | None = None
+    ) -> OrdersPage:
+        # By default the orders waiting for us; reconciliation asks for every state.
+        params = {"state": ",".join(states or ORDER_STATES[:2])}
         if since is not None:
             params["updated_after"] = str(since)
         if cursor:
@@ -195,6 +212,82 @@ class MetaAdapter(ChannelAdapter):
             "POST",
             f"/{order_id}/acknowledge_order",
             json={"merchant_order_reference": merchant_order_reference, "idempotency_key": idempotency_key},
+        )
+        return self._json(response)
+
+    def normalize_order(self, raw: dict) -> ChannelOrder:
+        """A `commerce_orders` entry in neutral terms (amounts as Decimal, times aware)."""
+        state = (raw.get("order_status") or {}).get("state", "")
+        total = (raw.get("estimated_payment_details") or {}).get("total_amount") or {}
+        subtotal = (raw.get("estimated_payment_details") or {}).get("subtotal") or {}
+        lines, currencies = [], []
+        for entry in (raw.get("items") or {}).get("data") or []:
+            price = entry.get("price_per_unit") or {}
+            currencies.append(price.get("currency") or "")
+            lines.append(
+                ChannelOrderLine(
+                    channel_item_id=str(entry.get("retailer_id") or entry.get("product_id") or ""),
+                    sku=str(entry.get("retailer_id") or ""),
+                    quantity=int(entry.get("quantity") or 0),
+                    unit_price=Decimal(str(price.get("amount") or "0")),
+                    title=entry.get("product_name", "") or "",
+                    tax=Decimal(str((entry.get("tax_details") or {}).get("estimated_tax", {}).get("amount") or "0")),
+                )
+            )
+        currency = (total.get("currency") or next((c for c in currencies if c), "")).upper()
+        buyer = raw.get("buyer_details") or {}
+        address = raw.get("shipping_address") or {}
+        line_sum = sum((ln.unit_price * ln.quantity for ln in lines), Decimal("0"))
+        amount = Decimal(str(total.get("amount") or line_sum))
+        return ChannelOrder(
+            external_id=str(raw.get("id", "")),
+            channel_status=state,
+            lifecycle=ORDER_STATUS_LIFECYCLE.get(state, "pending"),
+            currency=currency,
+            total=amount,
+            subtotal=Decimal(str(subtotal.get("amount") or line_sum)),
+            lines=lines,
+            placed_at=_parse_time(raw.get("created")),
+            updated_at=_parse_time(raw.get("last_updated") or raw.get("created")),
+            buyer_name=buyer.get("name", "") or "",
+            buyer_email=buyer.get("email", "") or "",
+            buyer_phone=buyer.get("phone", "") or "",
+            shipping_address=address,
+            country=(address.get("country") or "").upper(),
+            raw=raw,
+        )
+
+    def push_fulfillment(
+        self,
+        order_id: str,
+        *,
+        lines: list[ShipmentLine],
+        carrier: str,
+        tracking_number: str,
+        tracking_url: str = "",
+        idempotency_key: str,
+    ) -> dict:
+        """`POST /{order_id}/shipments`; the idempotency key makes a retried call ship once."""
+        response = self.client.request(
+            "POST",
+            f"/{order_id}/shipments",
+            json={
+                "items": [{"retailer_id": ln.channel_item_id, "quantity": ln.quantity} for ln in lines],
+                "tracking_info": {"carrier": carrier, "tracking_number": tracking_number},
+                "idempotency_key": idempotency_key,
+            },
+        )
+        return self._json(response)
+
+    def cancel_order(self, order_id: str, *, reason: str, idempotency_key: str) -> dict:
+        response = self.client.request(
+            "POST",
+            f"/{order_id}/cancellations",
+            json={
+                "cancel_reason": {"reason_code": "CUSTOMER_REQUESTED", "reason_description": reason[:200]},
+                "restock_items": True,
+                "idempotency_key": idempotency_key,
+            },
         )
         return self._json(response)
 
@@ -231,3 +324,17 @@ class MetaAdapter(ChannelAdapter):
             order_id=order_id,
             data=body,
         )
+
+
+def _parse_time(value):
+    """Meta sends ISO 8601 (`2025-01-31T10:00:00+0000`); None when absent or unreadable."""
+    if not value:
+        return None
+    text = str(value)
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

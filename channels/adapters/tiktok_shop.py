@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
+from decimal import Decimal
 
 import httpx
 
@@ -12,10 +14,13 @@ from channels.adapters.base import (
     BatchStatus,
     ChannelAdapter,
     ChannelItem,
+    ChannelOrder,
+    ChannelOrderLine,
     InboundEvent,
     ItemError,
     ItemResult,
     OrdersPage,
+    ShipmentLine,
     format_amount,
     hmac_sha256_hex,
     signatures_match,
@@ -33,6 +38,20 @@ ORDER_STATUSES = (
     "COMPLETED",
     "CANCELLED",
 )
+# TikTok Shop order statuses onto our lifecycle (base.ORDER_LIFECYCLE). UNPAID and ON_HOLD
+# (the buyer may still cancel) hold stock but are not to be shipped yet; AWAITING_COLLECTION
+# means packed and handed to TikTok's carrier flow, so it counts as shipped.
+ORDER_STATUS_LIFECYCLE = {
+    "UNPAID": "pending",
+    "ON_HOLD": "pending",
+    "AWAITING_SHIPMENT": "awaiting_fulfillment",
+    "PARTIALLY_SHIPPING": "partially_fulfilled",
+    "AWAITING_COLLECTION": "fulfilled",
+    "IN_TRANSIT": "fulfilled",
+    "DELIVERED": "fulfilled",
+    "COMPLETED": "fulfilled",
+    "CANCELLED": "cancelled",
+}
 # Webhook types that carry an order (order status change, new order).
 ORDER_EVENT_TYPES = {1, 2, "ORDER_STATUS_CHANGE", "NEW_ORDER"}
 EXCLUDED_FROM_SIGN = {"sign", "access_token"}
@@ -194,6 +213,87 @@ class TikTokShopAdapter(ChannelAdapter):
         data = self.call("GET", f"/order/{VERSION}/orders", query={"ids": ",".join(order_ids)})
         return data.get("orders") or []
 
+    def normalize_order(self, raw: dict) -> ChannelOrder:
+        """An order of `orders/search` or order detail in neutral terms.
+
+        TikTok lists one line item per unit; lines of the same SKU are summed back into one."""
+        status = raw.get("status", "")
+        payment = raw.get("payment") or {}
+        currency = (payment.get("currency") or "").upper()
+        grouped: dict[str, ChannelOrderLine] = {}
+        for item in raw.get("line_items") or []:
+            sku = str(item.get("seller_sku") or "")
+            key = sku or str(item.get("sku_id") or item.get("product_id") or "")
+            currency = currency or (item.get("currency") or "").upper()
+            line = grouped.get(key)
+            if line is None:
+                grouped[key] = ChannelOrderLine(
+                    channel_item_id=key,
+                    sku=sku,
+                    quantity=int(item.get("quantity") or 1),
+                    unit_price=Decimal(str(item.get("sale_price") or "0")),
+                    title=item.get("product_name", "") or "",
+                )
+            else:
+                line.quantity += int(item.get("quantity") or 1)
+        lines = list(grouped.values())
+        line_sum = sum((ln.unit_price * ln.quantity for ln in lines), Decimal("0"))
+        address = raw.get("recipient_address") or {}
+        discounts = sum(
+            (Decimal(str(payment.get(k) or "0")) for k in ("seller_discount", "platform_discount")), Decimal("0")
+        )
+        return ChannelOrder(
+            external_id=str(raw.get("id", "")),
+            channel_status=status,
+            lifecycle=ORDER_STATUS_LIFECYCLE.get(status, "pending"),
+            currency=currency,
+            total=Decimal(str(payment.get("total_amount") or line_sum)),
+            subtotal=Decimal(str(payment.get("sub_total") or line_sum)),
+            shipping=Decimal(str(payment.get("shipping_fee") or "0")),
+            tax=Decimal(str(payment.get("tax") or "0")),
+            discounts=discounts,
+            lines=lines,
+            placed_at=_from_unix(raw.get("create_time")),
+            updated_at=_from_unix(raw.get("update_time") or raw.get("create_time")),
+            buyer_name=address.get("name", "") or "",
+            buyer_email=raw.get("buyer_email", "") or "",
+            buyer_phone=address.get("phone_number", "") or "",
+            shipping_address=address,
+            buyer_message=raw.get("buyer_message", "") or "",
+            country=(address.get("region_code") or "").upper(),
+            raw=raw,
+        )
+
+    def push_fulfillment(
+        self,
+        order_id: str,
+        *,
+        lines: list[ShipmentLine],
+        carrier: str,
+        tracking_number: str,
+        tracking_url: str = "",
+        idempotency_key: str,
+    ) -> dict:
+        """Mark Package As Shipped: `POST /fulfillment/202309/orders/{id}/packages` (seller shipping).
+
+        TikTok keys the package by order and tracking number, so a retried call does not ship twice."""
+        return self.call(
+            "POST",
+            f"/fulfillment/{VERSION}/orders/{order_id}/packages",
+            body={
+                "order_line_item_ids": [ln.channel_item_id for ln in lines],
+                "tracking_number": tracking_number,
+                "shipping_provider_id": carrier,
+            },
+        )
+
+    def cancel_order(self, order_id: str, *, reason: str, idempotency_key: str) -> dict:
+        return self.call(
+            "POST",
+            f"/return_refund/{VERSION}/cancellations",
+            body={"order_id": order_id, "cancel_reason": reason[:200] or "seller_cancel"},
+        )
+
     def verify_webhook(self, headers, raw_body: bytes) -> bool:
         if not (self.credentials.get("app_secret") and self.credentials.get("app_key")):
             return False
@@ -214,3 +314,10 @@ class TikTokShopAdapter(ChannelAdapter):
             order_id=order_id,
             data=body,
         )
+
+
+def _from_unix(value):
+    try:
+        return dt.datetime.fromtimestamp(int(value), tz=dt.UTC) if value else None
+    except (TypeError, ValueError, OverflowError):
+        return None
