@@ -366,3 +366,132 @@ class LandedCostQuoteView(APIView):
         return Response(result)
 
 
+
+
+# --- Market prices -----------------------------------------------------------------------------
+
+
+class MarketPriceSerializer(serializers.Serializer):
+    market = serializers.IntegerField(source="market_id")
+    sku = serializers.CharField(source="variant.sku")
+    variant = serializers.IntegerField(source="variant_id")
+    currency = serializers.CharField()
+    price = serializers.SerializerMethodField(help_text="What the buyer pays now (sale price inside its window).")
+    compare_at_price = serializers.SerializerMethodField()
+    regular_price = serializers.DecimalField(source="amount", max_digits=14, decimal_places=4)
+    sale_price = serializers.DecimalField(source="sale_amount", max_digits=14, decimal_places=4, allow_null=True)
+    sale_starts_at = serializers.DateTimeField(allow_null=True)
+    sale_ends_at = serializers.DateTimeField(allow_null=True)
+    origin = serializers.CharField(help_text="rule: computed by the market rule; fixed: the merchant's fixed price")
+    rule = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=20, decimal_places=10)
+    rate_source = serializers.CharField()
+    rate_date = serializers.DateField(allow_null=True)
+    base_price = serializers.DecimalField(source="base_amount", max_digits=14, decimal_places=4)
+    base_currency = serializers.CharField()
+    landed_cost_included = serializers.DecimalField(source="landed_cost_amount", max_digits=14, decimal_places=4)
+    computed_at = serializers.DateTimeField()
+
+    def get_price(self, obj) -> str:
+        return _money_str(obj.effective()[0], obj.currency)
+
+    def get_compare_at_price(self, obj) -> str | None:
+        value = obj.effective()[1]
+        return None if value is None else _money_str(value, obj.currency)
+
+
+def _money_str(value, currency):
+    from localization.money import quantize
+
+    return str(quantize(value, currency))
+
+
+@extend_schema(
+    tags=["localization"],
+    summary="Stored prices of variants in markets",
+    parameters=[
+        OpenApiParameter("market", int, description="Market id"),
+        OpenApiParameter("sku", str, description="Variant SKU (repeatable)", many=True),
+    ],
+)
+class MarketPriceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    scope = "localization"
+    serializer_class = MarketPriceSerializer
+    pagination_class = CursorPagination
+
+    def get_queryset(self):
+        from localization.models import MarketPrice
+
+        queryset = MarketPrice.objects.select_related("variant")
+        market = self.request.query_params.get("market")
+        if market:
+            if not market.isdigit():
+                raise serializers.ValidationError({"market": ["A market id is a number."]})
+            queryset = queryset.filter(market_id=int(market))
+        skus = self.request.query_params.getlist("sku")
+        if skus:
+            queryset = queryset.filter(variant__sku__in=skus)
+        return queryset
+
+
+class PriceOverrideSerializer(serializers.Serializer):
+    market = serializers.IntegerField()
+    sku = serializers.CharField()
+    fixed_price = _amount(required=False, allow_null=True)
+    compare_at_price = _amount(required=False, allow_null=True)
+    sale_price = _amount(required=False, allow_null=True)
+    sale_starts_at = serializers.DateTimeField(required=False, allow_null=True)
+    sale_ends_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        from catalog.models import ProductVariant
+
+        errors = {}
+        attrs["market_obj"] = Market.objects.filter(pk=attrs["market"]).first()
+        if attrs["market_obj"] is None:
+            errors["market"] = ["No such market in this shop."]
+        attrs["variant_obj"] = ProductVariant.objects.filter(sku=attrs["sku"]).first()
+        if attrs["variant_obj"] is None:
+            errors["sku"] = [f"Unknown SKU “{attrs['sku']}” in this shop."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+@extend_schema(
+    tags=["localization"],
+    summary="Set a variant's fixed price and/or dated sale price in a market",
+    request=PriceOverrideSerializer,
+    responses={200: dict},
+    examples=[
+        OpenApiExample(
+            "Fixed €9.90, on sale at €7.90 in December",
+            value={
+                "market": 2,
+                "sku": "TEE-RED-M",
+                "fixed_price": "9.90",
+                "sale_price": "7.90",
+                "sale_starts_at": "2026-12-01T00:00:00Z",
+                "sale_ends_at": "2027-01-01T00:00:00Z",
+            },
+            request_only=True,
+        )
+    ],
+)
+class PriceOverrideView(APIView):
+    scope = "localization"
+
+    def post(self, request):
+        serializer = PriceOverrideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        market, variant = data.pop("market_obj"), data.pop("variant_obj")
+        data.pop("market"), data.pop("sku")
+        row = services.market_variant_price_set(market=market, variant=variant, **data)
+        return Response(
+            {
+                "market": market.pk,
+                "sku": variant.sku,
+                **{k: (None if getattr(row, k) is None else str(getattr(row, k))) for k in services.VARIANT_PRICE_FIELDS},
+            }
+        )

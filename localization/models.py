@@ -434,3 +434,111 @@ class DatasetVersion(models.Model):
 
     def __str__(self):
         return self.version
+
+
+# --- Per-variant prices ------------------------------------------------------------------------
+
+
+class MarketVariantPrice(TenantModel):
+    """The merchant's own price for a variant in a market: a fixed price and/or a dated sale price.
+
+    A fixed price overrides the market's rule. A sale price applies between its start and end
+    (either may be open) and shows the regular price as compare-at.
+    """
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="variant_prices")
+    variant = models.ForeignKey("catalog.ProductVariant", on_delete=models.CASCADE, related_name="+")
+    fixed_price = models.DecimalField(
+        max_digits=14, decimal_places=4, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
+    compare_at_price = models.DecimalField(
+        max_digits=14, decimal_places=4, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
+    sale_price = models.DecimalField(
+        max_digits=14, decimal_places=4, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
+    sale_starts_at = models.DateTimeField(null=True, blank=True)
+    sale_ends_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "market", "variant"], name="marketvariantprice_unique"),
+            models.CheckConstraint(
+                condition=Q(sale_starts_at__isnull=True) | Q(sale_ends_at__isnull=True) | Q(sale_ends_at__gt=models.F("sale_starts_at")),
+                name="marketvariantprice_sale_window_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.market} · variant {self.variant_id}"
+
+    def clean(self):
+        if self.fixed_price is None and self.sale_price is None:
+            raise ValidationError(_("Give a fixed price, a sale price, or both."))
+        if self.sale_starts_at and self.sale_ends_at and self.sale_ends_at <= self.sale_starts_at:
+            raise ValidationError({"sale_ends_at": _("The sale must end after it starts.")})
+        if self.market_id and self.market.currency:
+            from localization.money import minor_unit
+
+            unit = minor_unit(self.market.currency)
+            for name in ("fixed_price", "compare_at_price", "sale_price"):
+                value = getattr(self, name)
+                if value is not None and value % unit:
+                    raise ValidationError(
+                        {name: _("%(currency)s prices are in steps of %(unit)s.") % {"currency": self.market.currency, "unit": unit}}
+                    )
+
+
+class PriceOrigin(models.TextChoices):
+    RULE = "rule", _("Market rule")
+    FIXED = "fixed", _("Fixed price")
+
+
+class MarketPrice(TenantModel):
+    """A computed price of a variant in a market, and what made it (rate, rule, landed cost).
+
+    Written in bulk by `localization.pricing` (one INSERT … ON CONFLICT per market), never
+    one row at a time.
+    """
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="prices")
+    variant = models.ForeignKey("catalog.ProductVariant", on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=14, decimal_places=4)
+    compare_at_amount = models.DecimalField(max_digits=14, decimal_places=4, null=True)
+    sale_amount = models.DecimalField(max_digits=14, decimal_places=4, null=True)
+    sale_starts_at = models.DateTimeField(null=True)
+    sale_ends_at = models.DateTimeField(null=True)
+    base_amount = models.DecimalField(max_digits=14, decimal_places=4, help_text=_("Variant price used"))
+    base_currency = models.CharField(max_length=3)
+    origin = models.CharField(max_length=6, choices=PriceOrigin.choices)
+    rate = models.DecimalField(max_digits=20, decimal_places=10)
+    rate_source = models.CharField(max_length=24)
+    rate_date = models.DateField(null=True)
+    rule = models.CharField(max_length=120, help_text=_("Adjustment and rounding that made the price"))
+    landed_cost_amount = models.DecimalField(
+        max_digits=14, decimal_places=4, default=Decimal("0"), help_text=_("Duty and import tax priced in (DDP)")
+    )
+    duty_rate = models.ForeignKey(DutyRate, null=True, on_delete=models.SET_NULL, related_name="+")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "market", "variant"], name="marketprice_unique"),
+        ]
+        indexes = [models.Index(fields=["market", "variant"], name="marketprice_market_variant")]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} ({self.market_id}/{self.variant_id})"
+
+    def effective(self, now=None) -> tuple[Decimal, Decimal | None]:
+        """(price, compare_at) at `now`: the sale price inside its window, else the regular price."""
+        now = now or timezone.now()
+        on_sale = self.sale_amount is not None and (
+            (self.sale_starts_at is None or self.sale_starts_at <= now)
+            and (self.sale_ends_at is None or now < self.sale_ends_at)
+        )
+        if on_sale:
+            return self.sale_amount, self.amount
+        return self.amount, self.compare_at_amount

@@ -247,3 +247,42 @@ def shop_tax_rate_set(
 
 def suggested_market_currency(countries: list[str]) -> str | None:
     return currency_for_country(countries[0]) if countries else None
+
+
+# --- Per-variant prices ------------------------------------------------------------------------
+
+VARIANT_PRICE_FIELDS = ("fixed_price", "compare_at_price", "sale_price", "sale_starts_at", "sale_ends_at")
+
+
+@transaction.atomic
+def market_variant_price_set(*, market: Market, variant, **fields) -> "MarketVariantPrice":
+    """Set a variant's fixed and/or sale price in a market; the stored price follows on commit."""
+    from localization.models import MarketVariantPrice
+
+    unknown = set(fields) - set(VARIANT_PRICE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not price fields: {', '.join(sorted(unknown))}")
+    row = MarketVariantPrice.objects.filter(market=market, variant=variant).first()
+    before = snapshot(row, VARIANT_PRICE_FIELDS) if row else {}
+    row = row or MarketVariantPrice(shop_id=market.shop_id, market=market, variant=variant)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.full_clean()
+    row.save()
+    audit_record(
+        action="market_variant_price.set", instance=row, changes=diff(before, snapshot(row, VARIANT_PRICE_FIELDS))
+    )
+    schedule_price_recompute(shop_id=market.shop_id, market_ids=[market.pk])
+    return row
+
+
+@transaction.atomic
+def market_variant_price_clear(*, market: Market, variant) -> None:
+    from localization.models import MarketVariantPrice
+
+    row = MarketVariantPrice.objects.filter(market=market, variant=variant).first()
+    if row is None:
+        return
+    audit_record(action="market_variant_price.clear", instance=row)
+    row.delete()
+    schedule_price_recompute(shop_id=market.shop_id, market_ids=[market.pk])

@@ -1,0 +1,214 @@
+"""Market prices in bulk: one set-based INSERT … ON CONFLICT per market, no per-price ORM saves.
+
+The SQL is the same formula as `localization.money` (tested against it): base × rate ×
+(1 + adjustment/100), rounded half up to the currency's minor units, then to the rounding
+rule; a fixed price overrides it. In DDP markets that price landed cost in, the ad valorem
+duty of the variant's HS code (longest prefix for the market's first country) and, when the
+market shows prices with tax, the import tax on goods + duty are added before rounding.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from localization.landed_cost import customs_area, tax_rate_lookup
+from localization.models import DdpPricing, DutyMode, Market, MarketPrice
+from localization.money import minor_units
+from localization.rates import RateNotFound, rate_for
+from shopadmin.models import Shop
+
+
+def rule_label(market: Market) -> str:
+    preset = market.rounding_preset or (
+        f"step {market.rounding_increment} ending {market.rounding_ending} {market.rounding_direction}"
+    )
+    adjustment = f"{market.adjustment_percent:+.3f}%".rstrip("0").rstrip(".")
+    return f"{adjustment} · {preset}"[:120]
+
+
+def _rounded(expr: str) -> str:
+    """SQL for the market's rounding rule applied to `expr` (already at minor units)."""
+    stepped_up = f"(ceil(({expr} - %(ending)s::numeric) / %(inc)s::numeric) * %(inc)s::numeric + %(ending)s::numeric)"
+    stepped_nearest = f"(round(({expr} - %(ending)s::numeric) / %(inc)s::numeric) * %(inc)s::numeric + %(ending)s::numeric)"
+    stepped = f"(CASE WHEN %(nearest)s THEN {stepped_nearest} ELSE {stepped_up} END)"
+    return (
+        f"(CASE WHEN %(inc)s::numeric IS NULL OR {expr} <= 0 THEN {expr} "
+        f"WHEN {stepped} <= 0 THEN COALESCE(NULLIF(%(ending)s::numeric, 0), %(inc)s::numeric) "
+        f"ELSE round({stepped}, %(minor)s) END)"
+    )
+
+
+_SQL = """
+WITH src AS (
+    SELECT v.id AS variant_id, v.price AS base, v.price_currency AS base_currency,
+           v.compare_at_price AS base_compare,
+           fp.fixed_price, fp.compare_at_price AS fixed_compare, fp.sale_price,
+           fp.sale_starts_at, fp.sale_ends_at,
+           COALESCE(d.ad_valorem, 0) AS duty_rate, d.id AS duty_rate_id
+    FROM catalog_productvariant v
+    JOIN catalog_product p ON p.id = v.product_id
+    LEFT JOIN localization_marketvariantprice fp ON fp.variant_id = v.id AND fp.market_id = %(market)s
+    LEFT JOIN LATERAL (
+        SELECT dr.id, dr.ad_valorem FROM localization_dutyrate dr
+        WHERE %(price_in)s AND dr.destination = ANY(%(dests)s)
+          AND p.hs_code <> '' AND p.hs_code LIKE dr.hs_prefix || '%%'
+          AND dr.effective_from <= %(on)s AND (dr.effective_to IS NULL OR dr.effective_to > %(on)s)
+          AND (dr.origin = '' OR dr.origin = COALESCE(NULLIF(p.country_of_origin, ''), %(origin)s))
+          AND dr.kind IN ('ad_valorem', 'compound')
+        ORDER BY length(dr.hs_prefix) DESC, (dr.origin <> '') DESC LIMIT 1
+    ) d ON TRUE
+    WHERE v.shop_id = %(shop)s {variant_filter}
+), conv AS (
+    SELECT src.*, base * %(rate)s::numeric * %(factor)s::numeric AS pre,
+           base_compare * %(rate)s::numeric * %(factor)s::numeric AS pre_compare
+    FROM src
+), landed AS (
+    SELECT conv.*,
+           CASE WHEN %(price_in)s THEN pre * (1 + duty_rate) * (1 + %(tax)s::numeric) - pre ELSE 0 END AS extra
+    FROM conv
+), q AS (
+    SELECT landed.*, round(pre + extra, %(minor)s) AS qp,
+           round(pre_compare * (pre + extra) / NULLIF(pre, 0), %(minor)s) AS qc
+    FROM landed
+)
+INSERT INTO localization_marketprice (
+    shop_id, market_id, variant_id, currency, amount, compare_at_amount, sale_amount,
+    sale_starts_at, sale_ends_at, base_amount, base_currency, origin, rate, rate_source,
+    rate_date, rule, landed_cost_amount, duty_rate_id, computed_at
+)
+SELECT %(shop)s, %(market)s, variant_id, %(currency)s,
+       COALESCE(fixed_price, {rounded_price}),
+       CASE WHEN fixed_price IS NOT NULL THEN fixed_compare ELSE {rounded_compare} END,
+       sale_price, sale_starts_at, sale_ends_at, base, base_currency,
+       CASE WHEN fixed_price IS NOT NULL THEN 'fixed' ELSE 'rule' END,
+       %(rate)s::numeric, %(rate_source)s, %(rate_date)s, %(rule)s,
+       CASE WHEN fixed_price IS NOT NULL THEN 0 ELSE round(extra, %(minor)s) END,
+       duty_rate_id, %(now)s
+FROM q
+ON CONFLICT (shop_id, market_id, variant_id) DO UPDATE SET
+    currency = EXCLUDED.currency, amount = EXCLUDED.amount,
+    compare_at_amount = EXCLUDED.compare_at_amount, sale_amount = EXCLUDED.sale_amount,
+    sale_starts_at = EXCLUDED.sale_starts_at, sale_ends_at = EXCLUDED.sale_ends_at,
+    base_amount = EXCLUDED.base_amount, base_currency = EXCLUDED.base_currency,
+    origin = EXCLUDED.origin, rate = EXCLUDED.rate, rate_source = EXCLUDED.rate_source,
+    rate_date = EXCLUDED.rate_date, rule = EXCLUDED.rule,
+    landed_cost_amount = EXCLUDED.landed_cost_amount, duty_rate_id = EXCLUDED.duty_rate_id,
+    computed_at = EXCLUDED.computed_at
+"""
+
+
+def market_params(market: Market, shop: Shop) -> dict | None:
+    """Everything the SQL needs for one market, or None when no exchange rate exists."""
+    mode = "manual" if market.rate_mode == "manual" else "automatic"
+    try:
+        used = rate_for(shop.default_currency, market.currency, shop_id=shop.pk, mode=mode)
+    except RateNotFound:
+        return None
+    today = timezone.localdate()
+    country = market.countries[0] if market.countries else shop.country
+    price_in = market.duty_mode == DutyMode.DDP and market.ddp_pricing == DdpPricing.PRICE_IN
+    tax = Decimal(0)
+    if price_in and market.tax_inclusive:
+        tax, _rule = tax_rate_lookup(country=country, on=today, shop_id=shop.pk)
+    rule = market.rounding_rule
+    return {
+        "shop": shop.pk,
+        "market": market.pk,
+        "currency": market.currency,
+        "rate": used.rate,
+        "rate_source": used.source,
+        "rate_date": used.date,
+        "factor": 1 + market.adjustment_percent / 100,
+        "minor": minor_units(market.currency),
+        "inc": rule.increment,
+        "ending": rule.ending,
+        "nearest": rule.direction == "nearest",
+        "price_in": price_in,
+        "tax": tax,
+        "dests": customs_area(country),
+        "origin": shop.country,
+        "on": today,
+        "rule": rule_label(market),
+        "now": timezone.now(),
+    }
+
+
+def _sql(with_variant_filter: bool) -> str:
+    return _SQL.format(
+        variant_filter="AND v.id = ANY(%(variant_ids)s)" if with_variant_filter else "",
+        rounded_price=_rounded("qp"),
+        rounded_compare=_rounded("qc"),
+    )
+
+
+def market_prices_recompute(
+    *, shop_id: int, market_ids: list[int] | None = None, variant_ids: list[int] | None = None
+) -> dict:
+    """Recompute and store the prices of (some) variants in (some) markets of the current shop."""
+    started = time.perf_counter()
+    shop = Shop.objects.get(pk=shop_id)
+    markets = Market.objects.filter(is_active=True)
+    if market_ids:
+        markets = markets.filter(pk__in=market_ids)
+    written, missing = 0, []
+    for market in markets.order_by("pk"):
+        params = market_params(market, shop)
+        if params is None:
+            missing.append(market.name)
+            continue
+        if variant_ids is not None:
+            params["variant_ids"] = list(variant_ids)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_sql(variant_ids is not None), params)
+            written += cursor.rowcount
+    return {"prices": written, "markets_without_rate": missing, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def market_prices_recompute_naive(*, shop_id: int, market_ids: list[int] | None = None, variant_ids=None) -> int:
+    """The per-object ORM loop the bulk path replaces (kept for the benchmark's comparison)."""
+    from catalog.models import ProductVariant
+
+    from localization.money import convert_price
+
+    shop = Shop.objects.get(pk=shop_id)
+    markets = Market.objects.filter(is_active=True)
+    if market_ids:
+        markets = markets.filter(pk__in=market_ids)
+    variants = ProductVariant.objects.all()
+    if variant_ids is not None:
+        variants = variants.filter(pk__in=variant_ids)
+    count = 0
+    for market in markets:
+        params = market_params(market, shop)
+        if params is None:
+            continue
+        for variant in variants.iterator():
+            amount = convert_price(
+                amount=variant.price.amount,
+                rate=params["rate"],
+                adjustment_percent=market.adjustment_percent,
+                rule=market.rounding_rule,
+                currency=market.currency,
+            )
+            MarketPrice.objects.update_or_create(
+                shop_id=shop_id,
+                market=market,
+                variant=variant,
+                defaults={
+                    "currency": market.currency,
+                    "amount": amount,
+                    "base_amount": variant.price.amount,
+                    "base_currency": str(variant.price.currency),
+                    "origin": "rule",
+                    "rate": params["rate"],
+                    "rate_source": params["rate_source"],
+                    "rate_date": params["rate_date"],
+                    "rule": params["rule"],
+                },
+            )
+            count += 1
+    return count
