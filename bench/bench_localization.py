@@ -1,0 +1,208 @@
+"""Benchmark: market prices for 100k variants × 10 markets, and landed-cost quotes per second.
+
+Runs against a scratch PostgreSQL database of its own (`bench_localization`, created and
+migrated as the owner role, like the test suite's setup; kept between runs, `--drop` removes
+it). Queries run as the app role, so row-level security is on, as in production.
+
+    .venv/bin/python bench/bench_localization.py [--variants 100000] [--sample 10000] [--drop]
+
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopadmin.test_settings")
+os.environ["SHOPADMIN_TEST_DB"] = os.environ.get("BENCH_DB", "bench_localization")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connections, transaction  # noqa: E402
+from django.test.utils import setup_databases, teardown_databases  # noqa: E402
+from djmoney.money import Money  # noqa: E402
+
+SLUG = "bench-localization"
+MARKETS = [
+    # name, countries, currency, rounding, adjustment, duty mode, ddp pricing
+    ("EU", ["FR", "DE", "IT"], "EUR", "end_90", "1.5", "DDP", "price_in"),
+    ("UK", ["GB"], "GBP", "end_99", "0", "DDP", "absorb"),
+    ("Japan", ["JP"], "JPY", "nearest_100", "2", "DAP", "absorb"),
+    ("Canada", ["CA"], "CAD", "end_99", "0", "DAP", "absorb"),
+    ("Australia", ["AU"], "AUD", "end_95", "3", "DDP", "price_in"),
+    ("Switzerland", ["CH"], "CHF", "end_90", "0", "DAP", "absorb"),
+    ("Sweden", ["SE"], "SEK", "nearest_10", "0", "DAP", "absorb"),
+    ("Norway", ["NO"], "NOK", "nearest_10", "0", "DAP", "absorb"),
+    ("Kuwait", ["KW"], "KWD", "none", "0", "DAP", "absorb"),
+]
+RATES = {"EUR": "0.867519", "GBP": "0.7640", "JPY": "157.70", "CAD": "1.4126", "AUD": "1.5547",
+         "CHF": "0.8082", "SEK": "9.5597", "NOK": "10.2528", "KWD": "0.3071"}
+HS = ["610910", "621410", "420221", "640399", "611020"]
+
+
+def database():
+    config = setup_databases(verbosity=0, interactive=False, keepdb=True, aliases={"owner"}, serialized_aliases=set())
+    owner, default = connections["owner"], connections["default"]
+    default.close()
+    default.settings_dict["NAME"] = owner.settings_dict["NAME"]
+    owner.close()
+    return config
+
+
+def seed(n_variants: int):
+    from catalog.models import Product, ProductVariant
+    from localization import services
+    from localization.models import Market
+    from shopadmin.models import Shop
+    from shopadmin.services import shop_create
+    from shopadmin.tenancy import shop_context
+
+    services.schedule_price_recompute = lambda **kwargs: None  # the benchmark recomputes explicitly
+    shop = Shop.objects.filter(slug=SLUG).first() or shop_create(
+        name="Bench Localization", slug=SLUG, currency="USD", country="US"
+    )
+    with shop_context(shop), transaction.atomic():
+        for currency, rate in RATES.items():
+            services.exchange_rate_set_manual(shop=shop, base="USD", quote=currency, rate=rate)
+        for name, countries, currency, rounding, adjustment, duty_mode, ddp in MARKETS:
+            if not Market.objects.filter(name=name).exists():
+                services.market_create(
+                    shop=shop, name=name, countries=countries, currency=currency, languages=["en"],
+                    rate_mode="manual", rounding=rounding, adjustment_percent=Decimal(adjustment),
+                    duty_mode=duty_mode, ddp_pricing=ddp, tax_inclusive=countries[0] not in ("CA",),
+                )
+        have = ProductVariant.objects.count()
+        per_product = 10
+        products_needed = max(0, (n_variants - have) // per_product)
+        start = Product.objects.count()
+        for batch_start in range(0, products_needed, 2000):
+            batch = range(start + batch_start, start + min(batch_start + 2000, products_needed))
+            products = Product.objects.bulk_create(
+                Product(shop=shop, title=f"Bench product {i}", handle=f"bench-{i}", status="active",
+                        hs_code=HS[i % len(HS)], country_of_origin="CN" if i % 3 else "PT")
+                for i in batch
+            )
+            ProductVariant.objects.bulk_create(
+                (
+                    ProductVariant(
+                        shop=shop, product=p, sku=f"B-{p.pk}-{j}", option_values={"Size": str(j)},
+                        price=Money(Decimal(5 + (p.pk * 7 + j * 13) % 200) + Decimal("0.99"), "USD"),
+                        weight_grams=200 + j * 10, position=j,
+                    )
+                    for p in products
+                    for j in range(per_product)
+                ),
+                batch_size=5000,
+            )
+    return shop
+
+
+def bench_prices(shop, sample: int) -> dict:
+    from catalog.models import ProductVariant
+    from localization.models import Market, MarketPrice
+    from localization.pricing import market_prices_recompute, market_prices_recompute_naive
+    from shopadmin.tenancy import shop_context
+
+    with shop_context(shop):
+        variants = ProductVariant.objects.count()
+        markets = Market.objects.filter(is_active=True).count()
+        with transaction.atomic():
+            MarketPrice.objects.all().delete()
+        started = time.perf_counter()
+        with transaction.atomic():
+            result = market_prices_recompute(shop_id=shop.pk)
+        bulk_full = time.perf_counter() - started
+        # Second pass: every row exists, so this measures the ON CONFLICT update path.
+        started = time.perf_counter()
+        with transaction.atomic():
+            market_prices_recompute(shop_id=shop.pk)
+        bulk_update = time.perf_counter() - started
+
+        sample_ids = list(ProductVariant.objects.order_by("pk").values_list("pk", flat=True)[:sample])
+        one_market = [Market.objects.get(name="UK").pk]
+        started = time.perf_counter()
+        with transaction.atomic():
+            market_prices_recompute(shop_id=shop.pk, market_ids=one_market, variant_ids=sample_ids)
+        bulk_sample = time.perf_counter() - started
+        started = time.perf_counter()
+        with transaction.atomic():
+            naive_count = market_prices_recompute_naive(shop_id=shop.pk, market_ids=one_market, variant_ids=sample_ids)
+        naive_sample = time.perf_counter() - started
+
+    naive_per_price = naive_sample / naive_count
+    bulk_per_price = bulk_full / max(result["prices"], 1)
+    return {
+        "variants": variants,
+        "markets": markets,
+        "prices_written": result["prices"],
+        "bulk_seconds_insert": round(bulk_full, 2),
+        "bulk_seconds_update": round(bulk_update, 2),
+        "bulk_prices_per_second": round(result["prices"] / bulk_full),
+        "sample_prices": naive_count,
+        "naive_orm_seconds_sample": round(naive_sample, 2),
+        "bulk_seconds_same_sample": round(bulk_sample, 3),
+        "speedup_same_sample": round(naive_sample / bulk_sample, 1),
+        "naive_estimated_seconds_full": round(naive_per_price * result["prices"]),
+        "speedup_per_price_full_vs_naive": round(naive_per_price / bulk_per_price, 1),
+    }
+
+
+def bench_quotes(shop, seconds: float = 5.0) -> dict:
+    from localization.landed_cost import QuoteItem, QuoteRequest, quote_landed_cost
+    from shopadmin.tenancy import shop_context
+
+    basket = QuoteRequest(
+        destination_country="GB", origin_country="US", currency="USD", quote_currency="GBP",
+        shipping=Decimal("30"), insurance=Decimal("2"),
+        items=[
+            QuoteItem(quantity=q, unit_price=Decimal(p), hs_code=hs, weight_kg=Decimal("0.3"), origin_country=o)
+            for q, p, hs, o in [(1, "45.00", "610910", "CN"), (2, "180.00", "621410", "IT"),
+                                (1, "120.00", "420221", "PT"), (1, "89.00", "640399", "VN"), (3, "15.00", "611020", "")]
+        ],
+    )
+    with shop_context(shop), transaction.atomic():
+        quote_landed_cost(basket, shop_id=shop.pk)  # warm-up
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            quote_landed_cost(basket, shop_id=shop.pk)
+            count += 1
+        elapsed = time.perf_counter() - started
+    return {"basket_lines": 5, "quotes": count, "seconds": round(elapsed, 2), "quotes_per_second": round(count / elapsed, 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--variants", type=int, default=100_000)
+    parser.add_argument("--sample", type=int, default=10_000)
+    parser.add_argument("--drop", action="store_true", help="drop the scratch database afterwards")
+    args = parser.parse_args()
+    config = database()
+    try:
+        started = time.perf_counter()
+        shop = seed(args.variants)
+        seed_seconds = time.perf_counter() - started
+        report = {
+            "benchmark": "localization",
+            "database": connections["default"].settings_dict["NAME"],
+            "seed_seconds": round(seed_seconds, 1),
+            "market_prices": bench_prices(shop, args.sample),
+            "landed_cost": bench_quotes(shop),
+        }
+        print(json.dumps(report, indent=2))
+    finally:
+        if args.drop:
+            connections["default"].close()
+            teardown_databases(config, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
