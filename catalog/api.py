@@ -9,7 +9,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_filters
-from babel.numbers import get_currency_precision
 from django.db.models import F, IntegerField, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
@@ -31,15 +30,8 @@ from catalog.models import (
     StockLevel,
     StockMovement,
 )
+from catalog.services import money_out
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
-
-
-def money_out(money) -> str | None:
-    """An amount as a string rounded to the currency's minor units (JPY 0, EUR 2, KWD 3)."""
-    if money is None:
-        return None
-    places = get_currency_precision(str(money.currency))
-    return str(money.amount.quantize(Decimal(1).scaleb(-places)))
 
 
 class MoneyAmountField(serializers.DecimalField):
@@ -553,7 +545,7 @@ MOVEMENTS_EXAMPLE = {
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["stock"], summary="List stock levels (variant × location)"),
+    list=extend_schema(tags=["stock"], summary="List stock levels (one per variant and location)"),
     retrieve=extend_schema(tags=["stock"], summary="Get a stock level"),
 )
 class StockViewSet(viewsets.ReadOnlyModelViewSet):

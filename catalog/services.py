@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -71,6 +72,14 @@ BULK_UPSERT_LIMIT = 1000
 
 def _shop() -> Shop:
     return Shop.objects.get(pk=current_shop_id())
+
+
+def money_out(money) -> str | None:
+    """An amount as a string rounded to the currency's minor units (JPY 0, EUR 2, KWD 3)."""
+    if money is None:
+        return None
+    places = get_currency_precision(str(money.currency))
+    return str(money.amount.quantize(Decimal(1).scaleb(-places)))
 
 
 def to_money(value: Any, currency: str, *, field: str) -> Money | None:
@@ -301,12 +310,14 @@ def _apply_variant_fields(variant: ProductVariant, fields: dict, currency: str) 
         raise ValidationError(errors)
 
 
-def _validate_variant(variant: ProductVariant, *, check_sku: bool = True) -> None:
-    errors = {}
+def _validate_variant(variant: ProductVariant, *, check_sku: bool = True, known: dict | None = None) -> None:
+    """Check everything about a variant and raise all problems at once (with ``known`` ones)."""
+    errors = {k: list(v) for k, v in (known or {}).items()}
     try:
-        variant.full_clean(exclude=["shop", "product"], validate_constraints=False)
+        variant.full_clean(exclude=["shop", "product", *errors], validate_constraints=False)
     except ValidationError as exc:
-        errors = exc.message_dict
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
     if variant.price is None and "price" not in errors:
         errors["price"] = [_("Give a price, e.g. 19.99.")]
     option_names = {o.name for o in variant.product.options.all()} if variant.product_id else set()
@@ -328,12 +339,20 @@ def _validate_variant(variant: ProductVariant, *, check_sku: bool = True) -> Non
         raise ValidationError(errors)
 
 
+def _prepare_variant(variant: ProductVariant, fields: dict, currency: str, *, check_sku: bool = True) -> None:
+    known = {}
+    try:
+        _apply_variant_fields(variant, fields, currency)
+    except ValidationError as exc:
+        known = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    _validate_variant(variant, check_sku=check_sku, known=known)
+
+
 @transaction.atomic
 def variant_create(*, product: Product, **fields) -> ProductVariant:
     shop = _shop()
     variant = ProductVariant(product=product, shop=shop)
-    _apply_variant_fields(variant, fields, shop.default_currency)
-    _validate_variant(variant)
+    _prepare_variant(variant, fields, shop.default_currency)
     variant.save()
     audit_record(action="variant.create", instance=variant, changes=snapshot(variant, VARIANT_FIELDS))
     signals.send_on_commit(shop_id=shop.pk, variant_ids=[variant.pk], what=signals.CONTENT)
@@ -345,8 +364,7 @@ def variant_update(*, variant: ProductVariant, **fields) -> ProductVariant:
     shop = _shop()
     variant.shop = shop
     before = snapshot(variant, VARIANT_FIELDS)
-    _apply_variant_fields(variant, fields, shop.default_currency)
-    _validate_variant(variant)
+    _prepare_variant(variant, fields, shop.default_currency)
     variant.updated_at = timezone.now()
     variant.save()
     changes = diff(before, snapshot(variant, VARIANT_FIELDS))
@@ -449,8 +467,7 @@ def variant_bulk_upsert(*, items: Sequence[dict]) -> list[tuple[ProductVariant, 
                 )
         if variant is not None:
             try:
-                _apply_variant_fields(variant, fields, shop.default_currency)
-                _validate_variant(variant, check_sku=False)
+                _prepare_variant(variant, fields, shop.default_currency, check_sku=False)
             except ValidationError as exc:
                 for key, messages in (
                     exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}

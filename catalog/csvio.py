@@ -1,0 +1,517 @@
+"""CSV import and export of the catalog: one row per variant, product columns repeated.
+
+Import validates every row first and reports every problem (unknown columns, bad money,
+bad GTIN, duplicate SKU, unknown category or location…); only a file without errors is
+written, in one transaction, all rows or none. Products are matched by handle (or by
+title when there is no handle column), variants by SKU.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from catalog import services, signals
+from catalog.models import (
+    Category,
+    Location,
+    MovementReason,
+    Product,
+    ProductMedia,
+    ProductOption,
+    ProductVariant,
+    StockLevel,
+)
+from catalog.services import MONEY_FIELDS, StockChange, money_out, to_money
+from shopadmin.audit import audit_record
+from shopadmin.models import Shop
+from shopadmin.tenancy import current_shop_id
+
+PRODUCT_COLUMNS = [
+    "handle",
+    "title",
+    "description",
+    "brand",
+    "category",
+    "condition",
+    "status",
+    "tags",
+    "hs_code",
+    "country_of_origin",
+]
+OPTION_COLUMNS = [f"option{i}_{part}" for i in (1, 2, 3) for part in ("name", "value")]
+VARIANT_COLUMNS = [
+    "sku",
+    "variant_title",
+    "gtin",
+    "mpn",
+    "weight_grams",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "price",
+    "compare_at_price",
+    "cost",
+]
+MEDIA_COLUMNS = ["image_url", "image_alt"]
+COLUMNS = [*PRODUCT_COLUMNS, *OPTION_COLUMNS, *VARIANT_COLUMNS, *MEDIA_COLUMNS]
+STOCK_PREFIX = "stock:"
+INT_COLUMNS = ("weight_grams", "length_mm", "width_mm", "height_mm")
+MAX_ERRORS = 5000
+
+
+@dataclass
+class RowError:
+    line: int
+    column: str
+    message: str
+
+    def as_dict(self):
+        return {"line": self.line, "column": self.column, "message": self.message}
+
+
+@dataclass
+class PlannedProduct:
+    key: str
+    line: int
+    product: Product
+    options: list[dict] = field(default_factory=list)
+    images: list[tuple[str, str]] = field(default_factory=list)
+    is_new: bool = True
+
+
+@dataclass
+class Plan:
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    products: dict[str, PlannedProduct] = field(default_factory=dict)
+    variants: list[tuple[str, ProductVariant, bool]] = field(default_factory=list)  # (product key, variant, new)
+    stock: list[tuple[ProductVariant, Location, int]] = field(default_factory=list)  # set on hand to
+
+    def summary(self) -> dict:
+        return {
+            "rows": self.rows,
+            "errors": [e.as_dict() for e in self.errors[:MAX_ERRORS]],
+            "error_count": len(self.errors),
+            "products_new": sum(1 for p in self.products.values() if p.is_new),
+            "products_updated": sum(1 for p in self.products.values() if not p.is_new),
+            "variants_new": sum(1 for _k, _v, new in self.variants if new),
+            "variants_updated": sum(1 for _k, _v, new in self.variants if not new),
+            "stock_rows": len(self.stock),
+        }
+
+
+def _chunks(items, size=1000):
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _messages(exc: ValidationError) -> dict[str, list[str]]:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+
+
+def read_rows(text: str) -> tuple[list[str], list[dict]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    rows = list(reader)
+    return [h.strip() for h in (reader.fieldnames or [])], rows
+
+
+def plan_import(text: str, *, progress: Callable[[int, int], None] | None = None) -> Plan:
+    """Check every row and work out what the import would do; writes nothing."""
+    plan = Plan()
+    header, rows = read_rows(text)
+    plan.rows = len(rows)
+    error = plan.errors.append
+    if not header:
+        error(RowError(1, "", _("The file is empty or has no header row.")))
+        return plan
+    locations = {loc.code: loc for loc in Location.objects.all()}
+    stock_columns = {}
+    unknown = []
+    for name in header:
+        if name.startswith(STOCK_PREFIX):
+            code = name[len(STOCK_PREFIX) :].strip().lower()
+            if code in locations:
+                stock_columns[name] = locations[code]
+            else:
+                error(
+                    RowError(
+                        1,
+                        name,
+                        _("No location with code “%(code)s”. Known: %(known)s.")
+                        % {"code": code, "known": ", ".join(sorted(locations)) or _("none yet")},
+                    )
+                )
+        elif name not in COLUMNS:
+            unknown.append(name)
+    if unknown:
+        error(
+            RowError(
+                1,
+                ", ".join(unknown),
+                _("Unknown columns: %(cols)s. Allowed: %(allowed)s, and stock:<location code>.")
+                % {"cols": ", ".join(unknown), "allowed": ", ".join(COLUMNS)},
+            )
+        )
+    if "sku" not in header:
+        error(RowError(1, "sku", _("The file needs a sku column: variants are matched by SKU.")))
+    if "handle" not in header and "title" not in header:
+        error(RowError(1, "handle", _("The file needs a handle or a title column to group variants into products.")))
+    if plan.errors:
+        return plan
+
+    shop = Shop.objects.get(pk=current_shop_id())
+    currency = shop.default_currency
+    categories = {c.full_path.casefold(): c for c in Category.objects.all()}
+    skus = {(r.get("sku") or "").strip() for r in rows} - {""}
+    existing_variants = {}
+    for chunk in _chunks(sorted(skus)):
+        existing_variants.update({v.sku: v for v in ProductVariant.objects.filter(sku__in=chunk)})
+    handles = set()
+    for r in rows:
+        handle = (r.get("handle") or "").strip() or slugify(r.get("title") or "")
+        if handle:
+            handles.add(handle)
+    existing_products = {}
+    for chunk in _chunks(sorted(handles)):
+        existing_products.update({p.handle: p for p in Product.objects.filter(handle__in=chunk)})
+    products_by_id = {p.pk: p for p in existing_products.values()}
+    missing_ids = {v.product_id for v in existing_variants.values()} - set(products_by_id)
+    for chunk in _chunks(sorted(missing_ids)):
+        products_by_id.update({p.pk: p for p in Product.objects.filter(pk__in=chunk)})
+
+    seen_skus: dict[str, int] = {}
+    for index, raw in enumerate(rows):
+        line = index + 2  # the header is line 1
+        if None in raw:
+            error(RowError(line, "", _("This row has more cells than the header has columns.")))
+            continue
+        row = {k.strip(): (v or "").strip() for k, v in raw.items()}
+        handle = row.get("handle") or slugify(row.get("title", ""))
+        if not handle:
+            error(RowError(line, "handle", _("Give a handle or a title so the row belongs to a product.")))
+            continue
+        planned = plan.products.get(handle)
+        if planned is None:
+            product = existing_products.get(handle)
+            planned = PlannedProduct(key=handle, line=line, product=product or Product(shop=shop, handle=handle))
+            planned.is_new = product is None
+            plan.products[handle] = planned
+            _apply_product_row(plan, planned, row, line, categories)
+        _collect_options(plan, planned, row, line)
+        if row.get("image_url") and row["image_url"] not in [u for u, _a in planned.images]:
+            planned.images.append((row["image_url"], row.get("image_alt", "")))
+
+        sku = row.get("sku", "")
+        if not sku:
+            error(RowError(line, "sku", _("Every row needs a SKU.")))
+            continue
+        if sku in seen_skus:
+            error(
+                RowError(
+                    line,
+                    "sku",
+                    _("Duplicate SKU “%(sku)s”: also on line %(other)d.") % {"sku": sku, "other": seen_skus[sku]},
+                )
+            )
+            continue
+        seen_skus[sku] = line
+        variant = existing_variants.get(sku)
+        is_new = variant is None
+        if is_new:
+            variant = ProductVariant(shop=shop, sku=sku)
+        else:
+            variant.shop = shop
+            owner = products_by_id.get(variant.product_id)
+            if planned.is_new or (owner is not None and owner.handle != handle):
+                error(
+                    RowError(
+                        line,
+                        "sku",
+                        _("SKU “%(sku)s” belongs to product “%(owner)s”; a variant cannot move to “%(handle)s”.")
+                        % {"sku": sku, "owner": owner.handle if owner else "?", "handle": handle},
+                    )
+                )
+                continue
+        _apply_variant_row(plan, variant, row, line, currency, is_new, planned)
+        plan.variants.append((handle, variant, is_new))
+        for column, location in stock_columns.items():
+            value = row.get(column, "")
+            if value == "":
+                continue
+            if not value.lstrip("-").isdigit() or int(value) < 0:
+                error(
+                    RowError(
+                        line, column, _("“%(v)s” is not a stock count; use a whole number, 0 or more.") % {"v": value}
+                    )
+                )
+                continue
+            plan.stock.append((variant, location, int(value)))
+        if progress and index % 500 == 0:
+            progress(index, len(rows))
+    for planned in plan.products.values():
+        try:
+            planned.product.full_clean(exclude=["shop"], validate_constraints=False)
+        except ValidationError as exc:
+            for column, messages in _messages(exc).items():
+                for message in messages:
+                    error(RowError(planned.line, column if column != "__all__" else "", message))
+    plan.errors.sort(key=lambda e: e.line)
+    return plan
+
+
+def _apply_product_row(plan, planned, row, line, categories):
+    product = planned.product
+    for name in ("title", "description", "brand", "condition", "status", "hs_code", "country_of_origin"):
+        if row.get(name):
+            setattr(product, name, row[name])
+    if row.get("tags"):
+        product.tags = [t.strip() for t in row["tags"].split(",") if t.strip()]
+    if row.get("category"):
+        category = categories.get(" > ".join(p.strip() for p in row["category"].split(">")).casefold())
+        if category is None:
+            plan.errors.append(
+                RowError(
+                    line,
+                    "category",
+                    _("Unknown category “%(c)s”; create it first or use a full path like “Apparel > Tops”.")
+                    % {"c": row["category"]},
+                )
+            )
+        else:
+            product.category = category
+    if planned.is_new and not product.title:
+        plan.errors.append(RowError(line, "title", _("A new product needs a title.")))
+
+
+def _collect_options(plan, planned, row, line):
+    for i in (1, 2, 3):
+        name, value = row.get(f"option{i}_name", ""), row.get(f"option{i}_value", "")
+        if not name:
+            if value:
+                plan.errors.append(
+                    RowError(line, f"option{i}_name", _("Name the option of value “%(v)s”.") % {"v": value})
+                )
+            continue
+        option = next((o for o in planned.options if o["name"] == name), None)
+        if option is None:
+            option = {"name": name, "values": []}
+            planned.options.append(option)
+        if value and value not in option["values"]:
+            option["values"].append(value)
+
+
+def _apply_variant_row(plan, variant, row, line, currency, is_new, planned):
+    errors = {}
+    option_values = {}
+    for i in (1, 2, 3):
+        if row.get(f"option{i}_name") and row.get(f"option{i}_value"):
+            option_values[row[f"option{i}_name"]] = row[f"option{i}_value"]
+    if option_values:
+        variant.option_values = option_values
+    if row.get("variant_title"):
+        variant.title = row["variant_title"]
+    for name in ("gtin", "mpn"):
+        if name in row:
+            setattr(variant, name, row[name])
+    for name in INT_COLUMNS:
+        if row.get(name):
+            if not row[name].isdigit():
+                errors[name] = [
+                    _("“%(v)s” is not a whole number of %(unit)s.") % {"v": row[name], "unit": name.split("_")[-1]}
+                ]
+            else:
+                setattr(variant, name, int(row[name]))
+    for name in MONEY_FIELDS:
+        if name in row and (row[name] or name != "price"):
+            try:
+                setattr(variant, name, to_money(row[name], currency, field=name))
+            except ValidationError as exc:
+                errors.update(_messages(exc))
+    if is_new and variant.price is None and "price" not in errors:
+        errors["price"] = [_("A new SKU needs a price, e.g. 19.99.")]
+    try:
+        variant.full_clean(exclude=["shop", "product", *errors], validate_constraints=False)
+    except ValidationError as exc:
+        for key, messages in _messages(exc).items():
+            errors.setdefault(key, []).extend(messages)
+    for key, messages in errors.items():
+        column = {"title": "variant_title", "__all__": ""}.get(key, key)
+        for message in messages:
+            plan.errors.append(RowError(line, column, message))
+
+
+@transaction.atomic
+def commit_import(text: str, *, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Plan again (the catalog may have changed since the preview) and write all rows or none."""
+    plan = plan_import(text)
+    if plan.errors:
+        raise ValidationError(
+            _("The file has %(n)d problems; nothing was imported. Fix them and upload again.") % {"n": len(plan.errors)}
+        )
+    now = timezone.now()
+    shop_id = current_shop_id()
+    new_products = [p.product for p in plan.products.values() if p.is_new]
+    old_products = [p.product for p in plan.products.values() if not p.is_new]
+    for product in [*new_products, *old_products]:
+        product.updated_at = now
+        product.shop_id = shop_id
+    Product.objects.bulk_create(new_products, batch_size=1000)
+    Product.objects.bulk_update(
+        old_products, [f for f in services.PRODUCT_FIELDS if f != "handle"] + ["updated_at"], batch_size=1000
+    )
+    if progress:
+        progress(1, 4)
+    with_options = [p for p in plan.products.values() if p.options]
+    ProductOption.objects.filter(product__in=[p.product for p in with_options]).delete()
+    ProductOption.objects.bulk_create(
+        [
+            ProductOption(shop_id=shop_id, product=p.product, name=o["name"], values=o["values"], position=i)
+            for p in with_options
+            for i, o in enumerate(p.options)
+        ],
+        batch_size=1000,
+    )
+    new_variants, old_variants = [], []
+    for key, variant, is_new in plan.variants:
+        variant.product = plan.products[key].product
+        variant.updated_at = now
+        (new_variants if is_new else old_variants).append(variant)
+    ProductVariant.objects.bulk_create(new_variants, batch_size=1000)
+    ProductVariant.objects.bulk_update(
+        old_variants,
+        [f for f in services.VARIANT_FIELDS if f not in ("sku",)] + ["updated_at"],
+        batch_size=1000,
+    )
+    if progress:
+        progress(2, 4)
+    known = set(
+        ProductMedia.objects.filter(product__in=[p.product for p in plan.products.values()]).values_list(
+            "product_id", "url"
+        )
+    )
+    ProductMedia.objects.bulk_create(
+        [
+            ProductMedia(shop_id=shop_id, product=p.product, url=url, alt_text=alt, position=i)
+            for p in plan.products.values()
+            for i, (url, alt) in enumerate(p.images)
+            if (p.product.pk, url) not in known
+        ],
+        batch_size=1000,
+    )
+    if plan.stock:
+        pairs = {(v.pk, loc.pk) for v, loc, _q in plan.stock}
+        levels = services._lock_levels(pairs)
+        changes = [
+            StockChange(
+                variant_id=v.pk,
+                location_id=loc.pk,
+                quantity=count - levels[(v.pk, loc.pk)].on_hand,
+                reason=MovementReason.IMPORT,
+                reference="CSV import",
+            )
+            for v, loc, count in plan.stock
+            if count != levels[(v.pk, loc.pk)].on_hand
+        ]
+        if changes:
+            services.stock_post_movements(movements=changes)
+    if progress:
+        progress(3, 4)
+    result = plan.summary()
+    del result["errors"]
+    audit_record(
+        action="catalog.import",
+        model_label="catalog.Product",
+        shop_id=shop_id,
+        object_repr="CSV import",
+        changes=result,
+    )
+    signals.send_on_commit(shop_id=shop_id, variant_ids=[v.pk for _k, v, _n in plan.variants], what=signals.CONTENT)
+    return result
+
+
+# --- Export -------------------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def export_rows(variants, locations: list[Location]) -> Iterator[str]:
+    """CSV lines for the variants (a queryset), streamed: memory stays flat for any catalog size."""
+    writer = csv.writer(_Echo())
+    stock_columns = [f"{STOCK_PREFIX}{loc.code}" for loc in locations]
+    yield writer.writerow([*COLUMNS, *stock_columns])
+    iterator = (
+        variants.select_related("product", "product__category")
+        .order_by("product_id", "position", "id")
+        .iterator(chunk_size=2000)
+    )
+    for batch in _chunks(iterator, 2000):
+        product_ids = {v.product_id for v in batch}
+        options = {}
+        for option in ProductOption.objects.filter(product_id__in=product_ids).order_by("product_id", "position"):
+            options.setdefault(option.product_id, []).append(option.name)
+        images = {
+            m.product_id: m
+            for m in ProductMedia.objects.filter(product_id__in=product_ids)
+            .order_by("product_id", "position", "id")
+            .distinct("product_id")
+        }
+        levels = {
+            (variant_id, location_id): on_hand
+            for variant_id, location_id, on_hand in StockLevel.objects.filter(
+                variant_id__in=[v.pk for v in batch]
+            ).values_list("variant_id", "location_id", "on_hand")
+        }
+        for v in batch:
+            p = v.product
+            names = options.get(p.pk) or list((v.option_values or {}).keys())
+            option_cells = []
+            for i in range(3):
+                name = names[i] if i < len(names) else ""
+                option_cells += [name, (v.option_values or {}).get(name, "") if name else ""]
+            image = images.get(p.pk)
+            yield writer.writerow(
+                [
+                    p.handle,
+                    p.title,
+                    p.description,
+                    p.brand,
+                    p.category.full_path if p.category_id else "",
+                    p.condition,
+                    p.status,
+                    ", ".join(p.tags),
+                    p.hs_code,
+                    p.country_of_origin,
+                    *option_cells,
+                    v.sku,
+                    v.title,
+                    v.gtin,
+                    v.mpn,
+                    *["" if getattr(v, n) is None else getattr(v, n) for n in INT_COLUMNS],
+                    *[_amount(getattr(v, n)) for n in MONEY_FIELDS],
+                    image.src if image else "",
+                    image.alt_text if image else "",
+                    *[levels.get((v.pk, loc.pk), 0) for loc in locations],
+                ]
+            )
+
+
+def _amount(money) -> str:
+    return money_out(money) or ""
+
+
+def export_queryset(products):
+    return ProductVariant.objects.filter(product__in=products)

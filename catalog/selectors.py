@@ -1,0 +1,146 @@
+"""Reads of the catalog that are more than one line: the product list, with keyset paging."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+
+from catalog.models import Product, ProductMedia, ProductVariant, StockLevel
+
+PAGE_SIZE = 50
+# sort key -> (model field, descending)
+SORTS = {
+    "-updated": ("updated_at", True),
+    "-created": ("created_at", True),
+    "title": ("title", False),
+    "-title": ("title", True),
+}
+DEFAULT_SORT = "-updated"
+
+
+@dataclass
+class ProductRow:
+    product: Product
+    variant_count: int = 0
+    price_min: object = None
+    price_max: object = None
+    available: int | None = None
+    image: str = ""
+
+
+@dataclass
+class ProductPage:
+    rows: list[ProductRow]
+    next_cursor: str | None
+    prev_cursor: str | None
+    sort: str
+    filters: dict = field(default_factory=dict)
+
+
+def _encode(value, pk: int) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort_field: str):
+    try:
+        value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if sort_field.endswith("_at"):
+            value = datetime.fromisoformat(value)
+        return value, int(pk)
+    except (ValueError, TypeError):
+        return None
+
+
+def available_stock_exists():
+    return Exists(StockLevel.objects.filter(variant__product_id=OuterRef("pk"), on_hand__gt=F("allocated")))
+
+
+def filter_products(queryset, *, q="", status="", category=None, brand="", stock=""):
+    if q:
+        q = q.strip()
+        matches = ProductVariant.objects.filter(Q(sku=q) | Q(gtin=q)).values("product_id")
+        queryset = queryset.filter(Q(title__icontains=q) | Q(handle=q) | Q(pk__in=matches))
+    if status:
+        queryset = queryset.filter(status=status)
+    if category:
+        queryset = queryset.filter(category_id=category)
+    if brand:
+        queryset = queryset.filter(brand=brand)
+    if stock == "in":
+        queryset = queryset.filter(available_stock_exists())
+    elif stock == "out":
+        queryset = queryset.filter(~available_stock_exists())
+    return queryset
+
+
+def product_page(*, filters: dict, sort: str = DEFAULT_SORT, after: str = "", before: str = "", size=PAGE_SIZE):
+    """One page of products, by keyset on (sort field, id): no OFFSET, no COUNT(*).
+
+    Deep pages cost the same as the first one: the (shop, field, id) indexes seek straight
+    to the cursor. The page's numbers (variants, prices, stock, image) come from three
+    queries over the page's ids only, so the query count does not grow with page size.
+    """
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    sort_field, descending = SORTS[sort]
+    queryset = filter_products(Product.objects.select_related("category"), **filters)
+    cursor, backwards = (before, True) if before else (after, False)
+    decoded = _decode(cursor, sort_field) if cursor else None
+    # Going backwards flips the comparison and the order, then the page is reversed.
+    forward_desc = descending != backwards
+    if decoded is not None:
+        op = "<" if forward_desc else ">"
+        table = Product._meta.db_table
+        queryset = queryset.extra(  # noqa: S610 — a row comparison Q() cannot express; values are parameters
+            where=[f'("{table}"."{sort_field}", "{table}"."id") {op} (%s, %s)'], params=list(decoded)
+        )
+    order = [f"-{sort_field}", "-id"] if forward_desc else [sort_field, "id"]
+    products = list(queryset.order_by(*order)[: size + 1])
+    more = len(products) > size
+    products = products[:size]
+    if backwards:
+        products.reverse()
+    rows = [ProductRow(product=p) for p in products]
+    if rows:
+        _fill_rows(rows)
+    first, last = (products[0], products[-1]) if products else (None, None)
+    has_next = more if not backwards else bool(decoded)
+    has_prev = (more if backwards else bool(decoded)) and first is not None
+    return ProductPage(
+        rows=rows,
+        next_cursor=_encode(getattr(last, sort_field), last.pk) if has_next and last else None,
+        prev_cursor=_encode(getattr(first, sort_field), first.pk) if has_prev else None,
+        sort=sort,
+        filters=filters,
+    )
+
+
+def _fill_rows(rows: list[ProductRow]) -> None:
+    by_id = {row.product.pk: row for row in rows}
+    ids = list(by_id)
+    for item in (
+        ProductVariant.objects.filter(product_id__in=ids)
+        .values("product_id")
+        .annotate(n=Count("id"), lo=Min("price"), hi=Max("price"))
+    ):
+        row = by_id[item["product_id"]]
+        row.variant_count, row.price_min, row.price_max = item["n"], item["lo"], item["hi"]
+    for item in (
+        StockLevel.objects.filter(variant__product_id__in=ids)
+        .values("variant__product_id")
+        .annotate(available=Sum(F("on_hand") - F("allocated")))
+    ):
+        by_id[item["variant__product_id"]].available = item["available"]
+    first_media = (
+        ProductMedia.objects.filter(product_id__in=ids).order_by("product_id", "position", "id").distinct("product_id")
+    )
+    for media in first_media:
+        by_id[media.product_id].image = media.src
+
+
+def brands() -> list[str]:
+    return list(Product.objects.exclude(brand="").order_by("brand").values_list("brand", flat=True).distinct()[:200])
