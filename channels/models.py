@@ -87,3 +87,203 @@ class WebhookEvent(TenantModel):
 
     def __str__(self):
         return f"{self.event_type or 'event'} {self.provider_event_id}"
+
+
+# --- Listings, publish plans (what each account lists and what was last accepted) ---------------
+
+
+class ListingSettings(TenantModel):
+    """How an account chooses what it lists. A new account lists every active product."""
+
+    class Scope(models.TextChoices):
+        ALL_ACTIVE = "all_active", _("All active products")
+        SELECTED = "selected", _("Selected products and categories")
+
+    account = models.OneToOneField(ChannelAccount, on_delete=models.CASCADE, related_name="listing_settings")
+    scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ALL_ACTIVE)
+    storefront_url = models.URLField(
+        max_length=300, blank=True, help_text=_("Product links are <storefront>/products/<handle>.")
+    )
+    auto_apply = models.BooleanField(
+        default=False, help_text=_("Publish stock and price changes without review once they are planned.")
+    )
+    # Debounce of automatic re-plans: only the newest request's task does the work.
+    replan_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "account"], name="listingsettings_unique_account")]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.scope}"
+
+
+class ListingRule(TenantModel):
+    """Include (in "selected" scope) or exclude (in any scope) a product or a whole category."""
+
+    class Action(models.TextChoices):
+        INCLUDE = "include", _("Include")
+        EXCLUDE = "exclude", _("Exclude")
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="listing_rules")
+    action = models.CharField(max_length=7, choices=Action.choices)
+    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey("catalog.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["action", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(product__isnull=False, category__isnull=True))
+                | (models.Q(product__isnull=True, category__isnull=False)),
+                name="listingrule_product_xor_category",
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "account", "action", "product"],
+                condition=models.Q(product__isnull=False),
+                name="listingrule_unique_product",
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "account", "action", "category"],
+                condition=models.Q(category__isnull=False),
+                name="listingrule_unique_category",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.product_id or self.category_id}"
+
+
+class ListingStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Pending")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+    DELISTED = "delisted", _("Delisted")
+    ERROR = "error", _("Error")
+
+
+class ChannelListing(TenantModel):
+    """One variant on one account: its overrides, and what the channel last accepted."""
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="listings")
+    # SET_NULL: a deleted variant must still be deleted from the channel by its item id.
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    item_id = models.CharField(max_length=100, help_text=_("Our id of the item on the channel (the SKU)."))
+    status = models.CharField(max_length=10, choices=ListingStatus.choices, default=ListingStatus.DRAFT)
+    channel_item_id = models.CharField(max_length=100, blank=True)
+    accepted_hash = models.CharField(max_length=64, blank=True)
+    # The payload the channel accepted, so a plan can show field by field what changes.
+    accepted_payload = models.JSONField(default=dict, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    title_override = models.CharField(max_length=255, blank=True)
+    description_override = models.TextField(blank=True)
+    category_override = models.CharField(
+        max_length=255, blank=True, help_text=_("Google product category id or path for this channel.")
+    )
+    custom_labels = models.JSONField(default=list, blank=True, help_text=_("Up to 5 labels (custom_label_0…4)."))
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["item_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "account", "item_id"], name="channellisting_unique_item"),
+            models.UniqueConstraint(
+                fields=["shop", "account", "variant"],
+                condition=models.Q(variant__isnull=False),
+                name="channellisting_unique_variant",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "account", "status", "id"], name="channellisting_status")]
+
+    def __str__(self):
+        return f"{self.item_id} ({self.status})"
+
+
+class PublishPlan(TenantModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Ready to review")
+        APPLYING = "applying", _("Applying")
+        APPLIED = "applied", _("Applied")
+        PARTIAL = "partial", _("Applied with rejections")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="publish_plans")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    automatic = models.BooleanField(default=False)
+    creates = models.PositiveIntegerField(default=0)
+    updates = models.PositiveIntegerField(default=0)
+    deletes = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    job = models.ForeignKey("shopadmin.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey("shopadmin.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=now, editable=False)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"plan {self.pk} ({self.status})"
+
+
+class PublishBatch(TenantModel):
+    """One channel call's worth of a plan. Its state makes the task that sends it idempotent."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent, waiting for the channel")
+        DONE = "done", _("Done")
+
+    plan = models.ForeignKey(PublishPlan, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    operation = models.CharField(max_length=6)  # "upsert" | "delete"
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.QUEUED)
+    handle = models.CharField(max_length=200, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    # A worker holds the batch until then; past it, the resume sweep hands it to another.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan", "number"]
+        constraints = [models.UniqueConstraint(fields=["shop", "plan", "number"], name="publishbatch_unique_number")]
+
+    def __str__(self):
+        return f"batch {self.plan_id}/{self.number} ({self.status})"
+
+
+class PublishPlanItem(TenantModel):
+    class Action(models.TextChoices):
+        CREATE = "create", _("Create")
+        UPDATE = "update", _("Update")
+        DELETE = "delete", _("Delete")
+
+    plan = models.ForeignKey(PublishPlan, on_delete=models.CASCADE, related_name="items")
+    listing = models.ForeignKey(ChannelListing, on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(PublishBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+    action = models.CharField(max_length=6, choices=Action.choices)
+    item = models.JSONField(default=dict, blank=True)  # the ChannelItem to send
+    payload = models.JSONField(default=dict, blank=True)  # what the adapter sends for it
+    payload_hash = models.CharField(max_length=64, blank=True)
+    changes = models.JSONField(default=dict, blank=True)  # {field: [accepted, planned]}
+    outcome = models.CharField(max_length=10, blank=True)  # "", "accepted", "rejected"
+
+    class Meta:
+        ordering = ["plan", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "plan", "listing"], name="publishplanitem_unique_listing")
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.listing_id}"

@@ -1,7 +1,9 @@
 """Celery entry points of the channels app: ids in, a service call, nothing else."""
 
+from celery import shared_task
+
 from channels.models import WebhookEvent
-from shopadmin.tasks import tenant_task
+from shopadmin.tasks import PlatformTask, tenant_task
 
 
 @tenant_task(name="channels.webhook_event_process")
@@ -11,3 +13,28 @@ def webhook_event_process_task(shop_id: int, event_id: int) -> None:
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is not None:
         webhook_event_process(event=event)
+
+
+@tenant_task(name="channels.publish_batch", atomic=False, bind=True, max_retries=50)
+def publish_batch_task(self, shop_id: int, batch_id: int) -> str:
+    """Send one publish batch; idempotent (the batch row says how far it got), acked late."""
+    from channels.publishing import Retry, publish_batch_run
+
+    try:
+        return publish_batch_run(batch_id=batch_id)
+    except Retry as retry:
+        raise self.retry(countdown=retry.countdown) from None
+
+
+@tenant_task(name="channels.replan", atomic=False)
+def replan_task(shop_id: int, account_id: int, token: str) -> None:
+    from channels.publishing import replan_run
+
+    replan_run(account_id=account_id, token=token)
+
+
+@shared_task(name="channels.publish_resume_stale", base=PlatformTask)
+def publish_resume_stale_task() -> int:
+    from channels.publishing import publish_resume_stale
+
+    return publish_resume_stale()
