@@ -542,3 +542,58 @@ class MarketPrice(TenantModel):
         if on_sale:
             return self.sale_amount, self.amount
         return self.amount, self.compare_at_amount
+
+
+# --- Translations ------------------------------------------------------------------------------
+
+
+class TranslationKind(models.TextChoices):
+    PRODUCT = "product", _("Product")
+    VARIANT = "variant", _("Variant")
+    OPTION = "option", _("Option")
+
+
+# What can be translated, per kind. Option values are keyed "value:<original value>".
+TRANSLATABLE_FIELDS = {
+    TranslationKind.PRODUCT: ("title", "description", "seo_title", "seo_description"),
+    TranslationKind.VARIANT: ("title",),
+    TranslationKind.OPTION: ("name", "value:*"),
+}
+
+
+class Translation(TenantModel):
+    """One translated text of a product, a variant or an option, in one language."""
+
+    kind = models.CharField(max_length=8, choices=TranslationKind.choices)
+    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    option = models.ForeignKey(
+        "catalog.ProductOption", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    field = models.CharField(max_length=80)
+    language = models.CharField(max_length=10, validators=[validate_language])
+    value = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "kind", "product", "variant", "option", "field", "language"],
+                name="translation_unique_text_language",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="product", product__isnull=False, variant__isnull=True, option__isnull=True)
+                    | Q(kind="variant", variant__isnull=False, product__isnull=True, option__isnull=True)
+                    | Q(kind="option", option__isnull=False, product__isnull=True, variant__isnull=True)
+                ),
+                name="translation_one_target",
+            ),
+        ]
+        indexes = [models.Index(fields=["language", "kind", "field"], name="translation_lang_kind_field")]
+
+    def __str__(self):
+        return f"{self.kind} {self.field} [{self.language}]"

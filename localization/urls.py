@@ -11,4 +11,6 @@ urlpatterns = [
     path("markets/<int:pk>/delete/", views.market_delete, name="market-delete"),
     path("exchange-rates/", views.exchange_rates, name="exchange-rates"),
     path("landed-cost/", views.landed_cost_calculator, name="calculator"),
+    path("translations/", views.translations, name="translations"),
+    path("translations/export.csv", views.translations_export, name="translations-export"),
 ]

@@ -1,7 +1,7 @@
 """Merchant UI: markets, exchange rates, landed-cost calculator. Thin: services do the writing."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -100,8 +100,6 @@ def exchange_rates(request):
     form = ManualRateForm(request.POST or None, initial={"base": request.shop.default_currency})
     if request.method == "POST":
         if not request.membership.has_perm(Perm.LOCALIZATION_WRITE):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         if form.is_valid():
             try:
@@ -173,3 +171,55 @@ def landed_cost_calculator(request):
         "localization/calculator.html",
         {"form": form, "items": items, "result": result, "problems": problems},
     )
+
+
+@shop_view()
+def translations(request):
+    from localization.translations import ImportResult, translation_status, translations_import_csv
+
+    errors, result = [], None
+    if request.method == "POST":
+        if not request.membership.has_perm(Perm.LOCALIZATION_WRITE):
+            raise PermissionDenied
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors = [_("Choose a CSV file to import.")]
+        else:
+            try:
+                result: ImportResult = translations_import_csv(
+                    data=upload.read().decode("utf-8-sig"), shop=request.shop
+                )
+            except UnicodeDecodeError:
+                errors = [_("The file is not UTF-8 text; export it from your spreadsheet as CSV UTF-8.")]
+            except ValidationError as exc:
+                errors = exc.message_dict.get("file", exc.messages)
+            else:
+                messages.success(
+                    request,
+                    _("Imported: %(written)s translations written, %(deleted)s removed.")
+                    % {"written": result.written, "deleted": result.deleted},
+                )
+                return redirect("localization:translations", shop_slug=request.shop.slug)
+    return render(
+        request,
+        "localization/translations.html",
+        {
+            "statuses": translation_status(request.shop),
+            "errors": errors,
+            "can_write": request.membership.has_perm(Perm.LOCALIZATION_WRITE),
+        },
+    )
+
+
+@shop_view()
+def translations_export(request):
+    from django.http import HttpResponse
+
+    from localization.translations import translations_export_csv
+
+    language = request.GET.get("language") or None
+    body = translations_export_csv(language=language, shop=request.shop)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    name = f"translations-{request.shop.slug}{'-' + language if language else ''}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
