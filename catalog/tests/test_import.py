@@ -1,0 +1,205 @@
+import csv
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from catalog import csvio, services
+from catalog.models import Product, ProductMedia, ProductVariant, StockLevel, StockMovement
+from catalog.tasks import import_check_task, import_commit_task
+from catalog.tests.factories import make_location, make_product
+from shopadmin.models import Job
+from shopadmin.tenancy import shop_context
+from shopadmin.testing.worker import wait_for
+
+pytestmark = pytest.mark.django_db
+
+HEADER = [
+    "handle",
+    "title",
+    "category",
+    "status",
+    "option1_name",
+    "option1_value",
+    "sku",
+    "gtin",
+    "price",
+    "image_url",
+    "stock:main",
+]
+
+
+def to_csv(rows, header=HEADER) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def thousand_rows():
+    rows = []
+    for i in range(1000):
+        product = i // 4
+        rows.append(
+            [
+                f"style-{product}",
+                f"Style {product}",
+                "Apparel",
+                "active",
+                "Size",
+                ["S", "M", "L", "XL"][i % 4],
+                f"SKU-{i:04d}",
+                "",
+                "19.99",
+                f"https://example.com/{product}.jpg",
+                str(i % 7),
+            ]
+        )
+    return rows
+
+
+@pytest.fixture
+def ready(shop_a):
+    with shop_context(shop_a):
+        services.category_create(name="Apparel")
+        make_location()
+    return shop_a
+
+
+def test_one_bad_row_among_1000_blocks_the_whole_file(ready):
+    rows = thousand_rows()
+    rows[637][7] = "4006381333932"  # wrong check digit
+    with shop_context(ready):
+        plan = csvio.plan_import(to_csv(rows))
+        assert [(e.line, e.column) for e in plan.errors] == [(639, "gtin")]
+        assert "check digit" in plan.errors[0].message
+        with pytest.raises(ValidationError, match="1 problems"):
+            csvio.commit_import(to_csv(rows))
+        assert not Product.objects.exists() and not ProductVariant.objects.exists()
+        assert not StockMovement.objects.exists()
+
+        rows[637][7] = "4006381333931"
+        result = csvio.commit_import(to_csv(rows))
+        assert result["products_new"] == 250 and result["variants_new"] == 1000
+        assert ProductVariant.objects.count() == 1000
+        product = Product.objects.get(handle="style-3")
+        assert product.options.get().values == ["S", "M", "L", "XL"]
+        assert product.media.get().url == "https://example.com/3.jpg"
+        assert StockLevel.objects.get(variant__sku="SKU-0006").on_hand == 6
+        assert StockMovement.objects.filter(reason="import").count() == sum(1 for i in range(1000) if i % 7)
+
+        # The same file again changes nothing new; a changed count posts only the difference.
+        rows[6][10] = "2"
+        again = csvio.commit_import(to_csv(rows))
+        assert again["variants_new"] == 0 and again["variants_updated"] == 1000
+        assert ProductMedia.objects.count() == 250
+        assert StockLevel.objects.get(variant__sku="SKU-0006").on_hand == 2
+        assert StockMovement.objects.filter(reason="import").last().quantity in (-4, 1, 2, 3, 4, 5, 6)
+
+
+def test_every_kind_of_problem_is_reported_with_its_line(ready):
+    header = [*HEADER, "colour", "stock:mars"]
+    rows = [
+        ["tee", "Tee", "Apparel", "active", "Size", "S", "T-1", "", "19.99", "", "1", "", ""],
+    ]
+    with shop_context(ready):
+        plan = csvio.plan_import(to_csv(rows, header))
+    messages = " ".join(e.message for e in plan.errors)
+    assert "Unknown columns: colour" in messages and "No location with code “mars”" in messages
+
+    rows = [
+        ["tee", "Tee", "Apparel", "active", "Size", "S", "T-1", "", "19.99", "", "1"],
+        ["tee", "", "", "", "Size", "M", "T-1", "", "19.99", "", "1"],
+        ["tee", "", "", "", "Size", "L", "T-2", "", "12,50", "", "x"],
+        ["hat", "Hat", "Hats > Caps", "bogus", "", "", "H-1", "123", "5", "", ""],
+        ["", "", "", "", "", "", "N-1", "", "", "", ""],
+    ]
+    with shop_context(ready):
+        plan = csvio.plan_import(to_csv(rows))
+    found = {(e.line, e.column) for e in plan.errors}
+    assert (3, "sku") in found  # duplicate SKU
+    assert (4, "price") in found  # bad money
+    assert (4, "stock:main") in found
+    assert (5, "category") in found and (5, "gtin") in found and (5, "status") in found
+    assert (6, "handle") in found
+    duplicate = next(e for e in plan.errors if e.line == 3)
+    assert "also on line 2" in duplicate.message
+
+
+def test_a_sku_cannot_move_to_another_product(ready):
+    with shop_context(ready):
+        make_product("Tee", skus=("TEE-S",))
+        plan = csvio.plan_import(to_csv([["other", "Other", "", "", "", "", "TEE-S", "", "1", "", ""]]))
+    assert plan.errors and "belongs to product" in plan.errors[0].message
+
+
+def test_upload_preview_commit_through_the_ui(alice_client, ready):
+    rows = thousand_rows()[:40]
+    upload = SimpleUploadedFile("catalog.csv", to_csv(rows).encode(), content_type="text/csv")
+    response = alice_client.post(reverse("catalog:import", args=["alice"]), {"file": upload})
+    assert response.status_code == 302
+    with shop_context(ready):
+        job = Job.objects.get(kind="catalog_import_check")
+    import_check_task.apply(args=[ready.pk, job.pk])
+    page = alice_client.get(response["Location"])
+    assert "No problems found" in page.content.decode()
+    response = alice_client.post(reverse("catalog:import-commit", args=["alice", job.pk]))
+    assert response.status_code == 302
+    with shop_context(ready):
+        commit_job = Job.objects.get(kind="catalog_import_commit")
+    import_commit_task.apply(args=[ready.pk, commit_job.pk])
+    with shop_context(ready):
+        commit_job.refresh_from_db()
+        assert commit_job.status == "succeeded", commit_job.error
+        assert ProductVariant.objects.count() == 40
+    assert "Every row was saved" in alice_client.get(response["Location"]).content.decode()
+
+
+def test_a_file_with_errors_shows_them_and_cannot_be_committed(alice_client, ready):
+    rows = thousand_rows()[:10]
+    rows[3][8] = "$12"
+    upload = SimpleUploadedFile("bad.csv", to_csv(rows).encode(), content_type="text/csv")
+    alice_client.post(reverse("catalog:import", args=["alice"]), {"file": upload})
+    with shop_context(ready):
+        job = Job.objects.get(kind="catalog_import_check")
+    import_check_task.apply(args=[ready.pk, job.pk])
+    page = alice_client.get(reverse("catalog:import-job", args=["alice", job.pk])).content.decode()
+    assert "not an amount" in page and "Import all rows" not in page
+    alice_client.post(reverse("catalog:import-commit", args=["alice", job.pk]))
+    with shop_context(ready):
+        assert not Job.objects.filter(kind="catalog_import_commit").exists()
+
+
+def test_upload_refuses_non_csv(alice_client, ready):
+    upload = SimpleUploadedFile("photo.png", b"\x89PNG", content_type="image/png")
+    response = alice_client.post(reverse("catalog:import", args=["alice"]), {"file": upload})
+    assert response.status_code == 400 and "Upload a .csv file" in response.content.decode()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_import_runs_on_a_real_worker(client, alice, shop_a, live_worker):
+    with shop_context(shop_a):
+        services.category_create(name="Apparel")
+        make_location()
+    client.force_login(alice)
+    upload = SimpleUploadedFile("catalog.csv", to_csv(thousand_rows()[:20]).encode(), content_type="text/csv")
+    response = client.post(reverse("catalog:import", args=["alice"]), {"file": upload})
+    job_id = int(response["Location"].rstrip("/").rsplit("/", 1)[-1])
+
+    def finished(pk):
+        with shop_context(shop_a):
+            job = Job.objects.get(pk=pk)
+            return job if job.is_finished else None
+
+    job = wait_for(lambda: finished(job_id), timeout=60, message="the worker did not finish the job")
+    assert job.status == "succeeded" and job.result["error_count"] == 0
+    response = client.post(reverse("catalog:import-commit", args=["alice", job_id]))
+    commit_id = int(response["Location"].rstrip("/").rsplit("/", 1)[-1])
+    job = wait_for(lambda: finished(commit_id), timeout=60, message="the worker did not finish the job")
+    assert job.status == "succeeded", job.error
+    with shop_context(shop_a):
+        assert ProductVariant.objects.count() == 20
