@@ -1,0 +1,92 @@
+"""Staff admin: the shared reference datasets (tax, duty, de minimis, regimes) and shop data."""
+
+from django.contrib import admin
+
+from localization.models import (
+    CustomsRegime,
+    DatasetVersion,
+    DeMinimisRule,
+    DutyRate,
+    ExchangeRate,
+    Market,
+    MarketVariantPrice,
+    ShopTaxRate,
+    TaxRate,
+    Translation,
+)
+from shopadmin.admin_base import TenantAdmin
+
+
+class ReferenceAdmin(admin.ModelAdmin):
+    """Reference rows carry their source and the date last checked; staff edit them here."""
+
+    list_per_page = 100
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(ReferenceAdmin):
+    list_display = ["country", "region", "category", "rate", "name", "effective_from", "effective_to", "last_checked"]
+    list_filter = ["category", "country"]
+    search_fields = ["country", "region", "name", "source"]
+
+
+@admin.register(DutyRate)
+class DutyRateAdmin(ReferenceAdmin):
+    list_display = ["destination", "origin", "hs_prefix", "kind", "ad_valorem", "specific_amount", "specific_unit",
+                    "effective_from", "effective_to", "last_checked"]
+    list_filter = ["destination", "kind"]
+    search_fields = ["hs_prefix", "description", "source"]
+
+
+@admin.register(DeMinimisRule)
+class DeMinimisRuleAdmin(ReferenceAdmin):
+    list_display = ["code", "country", "applies_to", "effect", "threshold", "threshold_currency", "basis", "scope",
+                    "effective_from", "effective_to", "last_checked"]
+    list_filter = ["country", "applies_to", "effect"]
+    search_fields = ["code", "description", "source"]
+
+
+@admin.register(CustomsRegime)
+class CustomsRegimeAdmin(ReferenceAdmin):
+    list_display = ["country", "duty_basis", "tax_base", "import_tax_name", "last_checked"]
+
+
+@admin.register(DatasetVersion)
+class DatasetVersionAdmin(ReferenceAdmin):
+    list_display = ["version", "published_at"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """ECB rows (no shop) and every shop's manual rates; staff run in the all-shops context."""
+
+    list_display = ["base", "quote", "rate", "date", "source", "shop"]
+    list_filter = ["source", "quote"]
+    list_select_related = ["shop"]
+
+    def get_queryset(self, request):
+        return ExchangeRate.all_shops.get_queryset()
+
+
+@admin.register(Market)
+class MarketAdmin(TenantAdmin):
+    list_display = ["name", "currency", "is_home", "is_active", "duty_mode", "rate_mode"]
+    search_fields = ["name"]
+
+
+@admin.register(ShopTaxRate)
+class ShopTaxRateAdmin(TenantAdmin):
+    list_display = ["country", "region", "category", "rate", "note"]
+
+
+@admin.register(MarketVariantPrice)
+class MarketVariantPriceAdmin(TenantAdmin):
+    list_display = ["market", "variant", "fixed_price", "sale_price", "sale_starts_at", "sale_ends_at"]
+    raw_id_fields = ["market", "variant"]
+
+
+@admin.register(Translation)
+class TranslationAdmin(TenantAdmin):
+    list_display = ["kind", "field", "language", "product", "variant", "option"]
+    list_filter = ["kind", "language"]
+    raw_id_fields = ["product", "variant", "option"]

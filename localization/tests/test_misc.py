@@ -1,0 +1,48 @@
+import pytest
+from django.urls import reverse
+
+from localization.models import ExchangeRate, Market
+from localization.receivers import seed_demo_markets
+from shopadmin.tenancy import shop_context
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_seed_adds_markets_and_rates(shop_a):
+    with shop_context(shop_a):
+        seed_demo_markets(sender=None, shop=shop_a, fresh=True)
+        names = set(Market.objects.values_list("name", flat=True))
+        assert {"European Union", "United Kingdom", "Japan", "Canada"} <= names
+        assert Market.objects.get(name="Japan").rounding_preset == "nearest_100"
+        assert ExchangeRate.objects.filter(source="manual", base="USD", quote="EUR").exists()
+        seed_demo_markets(sender=None, shop=shop_a, fresh=True)  # idempotent
+        assert Market.objects.filter(name="Japan").count() == 1
+
+
+def test_staff_admin_lists_reference_and_shop_data(client, staff, shop_a, shop_b):
+    client.force_login(staff)
+    for model in ("taxrate", "dutyrate", "deminimisrule", "customsregime", "exchangerate", "market"):
+        assert client.get(reverse(f"admin:localization_{model}_changelist")).status_code == 200, model
+
+
+def test_every_tax_row_has_source_and_check_date(db):
+    from localization.models import DeMinimisRule, DutyRate, TaxRate
+
+    countries = set(TaxRate.objects.values_list("country", flat=True))
+    from localization.models import EU_MEMBERS
+
+    assert EU_MEMBERS | {"US", "CA", "MX", "GB", "NO", "CH", "AU", "NZ", "JP", "SG", "IN", "BR"} <= countries
+    assert TaxRate.objects.filter(country="US").exclude(region="").count() >= 3
+    assert TaxRate.objects.filter(country="CA").exclude(region="").count() >= 5
+    for model in (TaxRate, DutyRate, DeMinimisRule):
+        assert not model.objects.filter(source="").exists()
+        assert not model.objects.filter(last_checked__isnull=True).exists()
+
+
+def test_openapi_schema_documents_the_endpoints(client):
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    body = response.content.decode()
+    for path in ("/api/v1/markets/", "/api/v1/exchange-rates/", "/api/v1/prices/", "/api/v1/landed-cost/quotes/"):
+        assert path in body
+    assert "positive value raises prices" in body
