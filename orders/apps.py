@@ -5,3 +5,12 @@ class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = "Orders and reconciliation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from channels.webhooks import register_order_handler
+        from orders.demo import seed_demo_orders
+        from orders.sync import handle_order_event
+        from shopadmin.signals import demo_seed
+
+        register_order_handler(handle_order_event)
+        demo_seed.connect(seed_demo_orders, dispatch_uid="orders.demo_seed")

@@ -1,0 +1,446 @@
+"""Orders from every channel, their lines, customers, stock allocations, fulfilments, refunds,
+cancellations, the timeline, and reconciliation against what each channel says.
+
+Every table is a tenant table: unique constraints include the shop (DESIGN.md §3). An order
+is unique per (shop, channel account, external id), which is what makes import an upsert.
+Amounts are Decimal in the order's currency as the channel reported them, and again in the
+shop currency with the rate that converted them (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from shopadmin.tenancy import TenantModel
+
+AMOUNT = {"max_digits": 14, "decimal_places": 3, "default": Decimal("0")}
+ZERO = Decimal("0")
+
+
+class Lifecycle(models.TextChoices):
+    """Our one lifecycle; each adapter maps its channel's statuses onto it."""
+
+    PENDING = "pending", _("Pending")
+    AWAITING_FULFILLMENT = "awaiting_fulfillment", _("Awaiting fulfilment")
+    PARTIALLY_FULFILLED = "partially_fulfilled", _("Partially fulfilled")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    CANCELLED = "cancelled", _("Cancelled")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+# How far along an order is; a channel update never moves an order backwards on this scale
+# (our own fulfilment may not have reached the channel yet).
+LIFECYCLE_RANK = {
+    Lifecycle.PENDING: 0,
+    Lifecycle.AWAITING_FULFILLMENT: 1,
+    Lifecycle.PARTIALLY_FULFILLED: 2,
+    Lifecycle.FULFILLED: 3,
+    Lifecycle.PARTIALLY_REFUNDED: 4,
+    Lifecycle.REFUNDED: 5,
+    Lifecycle.CANCELLED: 6,
+}
+CLOSED = frozenset({Lifecycle.CANCELLED, Lifecycle.REFUNDED})
+
+
+class PushState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    PUSHED = "pushed", _("Sent to the channel")
+    FAILED = "failed", _("Sending failed")
+    NOT_SUPPORTED = "not_supported", _("Channel has no API for this")
+    NOT_NEEDED = "not_needed", _("Came from the channel")
+
+
+class Source(models.TextChoices):
+    MERCHANT = "merchant", _("Merchant")
+    CHANNEL = "channel", _("Channel")
+
+
+class OrderSettings(TenantModel):
+    """Per-shop order settings: where stock is taken from and how long personal data is kept."""
+
+    default_location = models.ForeignKey(
+        "catalog.Location",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Where orders take stock from when their market has no preferred location."),
+    )
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(30)],
+        help_text=_(
+            "Erase customers' personal data this many days after their last order (at least 30); "
+            "empty keeps it until you erase it. Amounts are always kept for accounting."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "order settings"
+        constraints = [models.UniqueConstraint(fields=["shop"], name="ordersettings_unique_shop")]
+
+    def __str__(self):
+        return f"Order settings of shop {self.shop_id}"
+
+
+class MarketLocation(TenantModel):
+    """The location a market's orders take stock from first."""
+
+    market = models.ForeignKey("localization.Market", on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey("catalog.Location", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "market"], name="marketlocation_unique_market")]
+
+    def __str__(self):
+        return f"{self.market_id} → {self.location_id}"
+
+
+class Customer(TenantModel):
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    addresses = models.JSONField(default=list, blank=True)
+    marketing_consent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["shop", "email"], name="customer_email")]
+
+    def __str__(self):
+        return self.name or self.email or f"Customer {self.pk}"
+
+
+class Order(TenantModel):
+    account = models.ForeignKey(
+        "channels.ChannelAccount",
+        # Orders are accounting records: an account with orders is paused, not deleted.
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    channel = models.CharField(max_length=20, editable=False)
+    external_id = models.CharField(max_length=100)
+    channel_status = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=24, choices=Lifecycle.choices, default=Lifecycle.PENDING)
+    placed_at = models.DateTimeField(null=True, blank=True)
+    channel_updated_at = models.DateTimeField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(**AMOUNT)
+    shipping = models.DecimalField(**AMOUNT)
+    tax = models.DecimalField(**AMOUNT)
+    duties = models.DecimalField(**AMOUNT)
+    discounts = models.DecimalField(**AMOUNT)
+    total = models.DecimalField(**AMOUNT)
+    # The same in the shop currency, with the rate used (empty when no rate was known).
+    shop_currency = models.CharField(max_length=3, blank=True)
+    subtotal_shop = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    shipping_shop = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    tax_shop = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    duties_shop = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    discounts_shop = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    total_shop = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    rate = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    rate_source = models.CharField(max_length=40, blank=True)
+    rate_date = models.DateField(null=True, blank=True)
+    market = models.ForeignKey(
+        "localization.Market", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
+    # Personal fields, blanked by erasure; the amounts above stay for accounting.
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_email = models.EmailField(max_length=254, blank=True)
+    buyer_phone = models.CharField(max_length=40, blank=True)
+    shipping_address = models.JSONField(default=dict, blank=True)
+    buyer_message = models.TextField(blank=True)
+    raw = models.JSONField(default=dict, blank=True, help_text=_("The channel's last payload of this order."))
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "account", "external_id"], name="order_unique_per_account"),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "-placed_at"], name="order_recent"),
+            models.Index(fields=["shop", "status"], name="order_status"),
+            models.Index(fields=["shop", "buyer_email"], name="order_buyer_email"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} #{self.external_id}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED
+
+
+class OrderLine(TenantModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    channel_item_id = models.CharField(max_length=200, blank=True)
+    sku = models.CharField("SKU", max_length=200, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(**AMOUNT)
+    tax = models.DecimalField(**AMOUNT)
+    line_total = models.DecimalField(**AMOUNT)
+    quantity_allocated = models.PositiveIntegerField(default=0)
+    quantity_short = models.PositiveIntegerField(default=0, help_text=_("Ordered but not in stock (oversold)."))
+    quantity_fulfilled = models.PositiveIntegerField(default=0)
+    quantity_cancelled = models.PositiveIntegerField(default=0)
+    quantity_refunded = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_fulfilled__lte=models.F("quantity")), name="orderline_fulfilled_within_quantity"
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "sku"], name="orderline_sku")]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.sku or self.channel_item_id}"
+
+    @property
+    def open_quantity(self) -> int:
+        """Still to ship: neither fulfilled nor cancelled."""
+        return max(0, self.quantity - self.quantity_fulfilled - self.quantity_cancelled)
+
+
+class Allocation(TenantModel):
+    """Stock held for a line at a location; `quantity` drops as it ships or is released."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    location = models.ForeignKey("catalog.Location", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    allocated = models.PositiveIntegerField(help_text=_("What was allocated at first."))
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["line", "id"]
+
+    def __str__(self):
+        return f"{self.quantity} of line {self.line_id} at {self.location_id}"
+
+
+class Fulfillment(TenantModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfillments")
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    tracking_url = models.URLField(max_length=500, blank=True)
+    shipped_at = models.DateTimeField(default=now)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MERCHANT)
+    push_state = models.CharField(max_length=14, choices=PushState.choices, default=PushState.PENDING)
+    push_attempts = models.PositiveIntegerField(default=0)
+    push_error = models.CharField(max_length=500, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return f"Fulfilment {self.pk} of {self.order_id}"
+
+
+class FulfillmentLine(TenantModel):
+    fulfillment = models.ForeignKey(Fulfillment, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    def __str__(self):
+        return f"{self.quantity} x line {self.line_id}"
+
+
+class Cancellation(TenantModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="cancellations")
+    reason = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MERCHANT)
+    push_state = models.CharField(max_length=14, choices=PushState.choices, default=PushState.PENDING)
+    push_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self):
+        return f"Cancellation {self.pk} of {self.order_id}"
+
+
+class CancellationLine(TenantModel):
+    cancellation = models.ForeignKey(Cancellation, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+
+class Refund(TenantModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    amount = models.DecimalField(max_digits=14, decimal_places=3, validators=[MinValueValidator(ZERO)])
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=300, blank=True)
+    restock = models.BooleanField(default=False)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MERCHANT)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self):
+        return f"Refund {self.amount} {self.currency} of {self.order_id}"
+
+
+class RefundLine(TenantModel):
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+
+class OrderEvent(TenantModel):
+    """The order's timeline, as the merchant reads it."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        UPDATED = "updated", _("Updated by the channel")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        ALLOCATED = "allocated", _("Stock allocated")
+        OVERSOLD = "oversold", _("Oversold")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        PUSHED = "pushed", _("Sent to the channel")
+        PUSH_FAILED = "push_failed", _("Sending to the channel failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+        RELEASED = "released", _("Stock released")
+        ERASED = "erased", _("Personal data erased")
+        RECONCILED = "reconciled", _("Reconciliation")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.kind}: {self.message}"
+
+
+class OrderSyncCursor(TenantModel):
+    """Where polling of one account's orders got to (the channel's update time, Unix seconds)."""
+
+    account = models.ForeignKey("channels.ChannelAccount", on_delete=models.CASCADE, related_name="+")
+    updated_since = models.BigIntegerField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    orders_seen = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "account"], name="ordersynccursor_unique_account")]
+
+    def __str__(self):
+        return f"cursor of account {self.account_id}: {self.updated_since}"
+
+
+class ReconciliationRun(TenantModel):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    account = models.ForeignKey("channels.ChannelAccount", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    trigger = models.CharField(max_length=10, default="manual")  # manual | schedule | api
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    orders_checked = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True, help_text=_("Findings of this run by kind."))
+    job = models.ForeignKey("shopadmin.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    error = models.CharField(max_length=1000, blank=True)
+    started_at = models.DateTimeField(default=now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"Reconciliation {self.pk} of account {self.account_id}"
+
+    @property
+    def findings(self) -> int:
+        return sum(self.counts.values()) if self.counts else 0
+
+
+class IssueKind(models.TextChoices):
+    MISSING_ORDER = "missing_order", _("Order missing here (imported)")
+    UNKNOWN_TO_CHANNEL = "unknown_to_channel", _("Order the channel does not have")
+    STATUS_DRIFT = "status_drift", _("Status differs")
+    AMOUNT_MISMATCH = "amount_mismatch", _("Total differs")
+    UNKNOWN_ITEM = "unknown_item", _("Unknown item")
+    OVERSELL = "oversell", _("Oversold")
+    LISTING_DRIFT = "listing_drift", _("Listing differs")
+    PUSH_FAILED = "push_failed", _("Not sent to the channel")
+
+
+class Severity(models.TextChoices):
+    INFO = "info", _("Info")
+    WARNING = "warning", _("Warning")
+    ERROR = "error", _("Needs action")
+
+
+class IssueAction(models.TextChoices):
+    IMPORT = "import", _("Import the order")
+    REPUSH = "repush", _("Send again to the channel")
+    REFRESH = "refresh", _("Refresh from the channel")
+    RESOLVE = "resolve", _("Mark resolved")
+
+
+class ReconciliationIssue(TenantModel):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    account = models.ForeignKey("channels.ChannelAccount", on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="issues")
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="issues")
+    kind = models.CharField(max_length=20, choices=IssueKind.choices)
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.WARNING)
+    # What the finding is about (an external order id, an item id): one open issue per key.
+    key = models.CharField(max_length=200)
+    ours = models.CharField(max_length=500, blank=True)
+    theirs = models.CharField(max_length=500, blank=True)
+    detail = models.CharField(max_length=1000, blank=True)
+    suggested_action = models.CharField(max_length=10, choices=IssueAction.choices, default=IssueAction.RESOLVE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolution_note = models.CharField(max_length=1000, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "account", "kind", "key"],
+                condition=Q(status="open"),
+                name="reconciliationissue_one_open_per_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "status", "kind"], name="issue_open_by_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.key}"

@@ -1,0 +1,135 @@
+"""Celery entry points of the orders app: ids in (the shop id first), a service call, nothing else.
+
+Tenant tasks are acknowledged late (TenantTask): a worker killed mid-import leaves the
+message on the broker and another worker runs it again, which the upsert makes harmless.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from channels.adapters.base import RateLimited, TransientError
+from shopadmin.tasks import PlatformTask, tenant_task
+
+POLL_ALL_TASK = "orders.poll_all"
+RECONCILE_ALL_TASK = "orders.reconcile_all"
+RETENTION_ALL_TASK = "orders.retention_all"
+PUSH_RETRIES = 8
+
+
+@tenant_task(
+    name="orders.acknowledge",
+    autoretry_for=(TransientError, RateLimited),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    max_retries=PUSH_RETRIES,
+    atomic=False,
+)
+def order_acknowledge_task(shop_id: int, order_id: int) -> bool:
+    from orders.models import Order
+    from orders.services import order_acknowledge
+
+    order = Order.objects.filter(pk=order_id).first()
+    return order_acknowledge(order=order) if order is not None else False
+
+
+@tenant_task(name="orders.fulfillment_push", bind=True, max_retries=PUSH_RETRIES, atomic=False)
+def fulfillment_push_task(self, shop_id: int, fulfillment_id: int) -> str:
+    from orders.models import Fulfillment
+    from orders.services import fulfillment_push
+
+    fulfillment = Fulfillment.objects.filter(pk=fulfillment_id).first()
+    if fulfillment is None:
+        return "gone"
+    final = self.request.retries >= self.max_retries
+    try:
+        return fulfillment_push(fulfillment=fulfillment, final_attempt=final)
+    except (TransientError, RateLimited) as exc:
+        wait = getattr(exc, "wait", None) or min(1800, 30 * 2**self.request.retries)
+        raise self.retry(exc=exc, countdown=wait) from exc
+
+
+@tenant_task(name="orders.cancellation_push", atomic=False)
+def cancellation_push_task(shop_id: int, cancellation_id: int) -> str:
+    from orders.models import Cancellation
+    from orders.services import cancellation_push
+
+    cancellation = Cancellation.objects.filter(pk=cancellation_id).first()
+    return cancellation_push(cancellation=cancellation) if cancellation is not None else "gone"
+
+
+@tenant_task(name="orders.poll", atomic=False, autoretry_for=(TransientError,), retry_backoff=60, max_retries=3)
+def order_poll_task(shop_id: int, account_id: int) -> dict:
+    from channels.models import ChannelAccount
+    from orders.sync import orders_poll
+
+    account = ChannelAccount.objects.filter(pk=account_id, is_active=True).first()
+    return orders_poll(account=account) if account is not None else {}
+
+
+@tenant_task(name="orders.reconciliation_run", atomic=False)
+def reconciliation_run_task(shop_id: int, run_id: int) -> dict:
+    from orders.models import ReconciliationRun
+    from orders.reconciliation import reconciliation_run
+
+    run = ReconciliationRun.objects.select_related("account", "job").filter(pk=run_id).first()
+    if run is None or run.status != ReconciliationRun.Status.RUNNING:
+        return {}
+    return reconciliation_run(run=run).counts
+
+
+@tenant_task(name="orders.reconcile_account", atomic=False)
+def reconcile_account_task(shop_id: int, account_id: int) -> None:
+    from channels.models import ChannelAccount
+    from orders.reconciliation import reconciliation_start
+
+    account = ChannelAccount.objects.filter(pk=account_id, is_active=True).first()
+    if account is not None:
+        reconciliation_start(account=account, trigger="schedule")
+
+
+@tenant_task(name="orders.retention", atomic=False)
+def retention_task(shop_id: int) -> int:
+    from orders.services import retention_sweep
+
+    return retention_sweep()
+
+
+def _order_accounts():
+    from channels.models import ChannelAccount
+    from orders.sync import ORDER_CHANNELS
+
+    return (
+        ChannelAccount.all_shops.filter(is_active=True, shop__is_active=True, channel__in=ORDER_CHANNELS)
+        .order_by("shop_id", "pk")
+        .values_list("shop_id", "pk")
+    )
+
+
+@shared_task(name=POLL_ALL_TASK, base=PlatformTask)
+def poll_all_task() -> int:
+    """Beat: fan out one poll per account that sells through an order API."""
+    accounts = list(_order_accounts())
+    for shop_id, account_id in accounts:
+        order_poll_task.delay(shop_id, account_id)
+    return len(accounts)
+
+
+@shared_task(name=RECONCILE_ALL_TASK, base=PlatformTask)
+def reconcile_all_task() -> int:
+    accounts = list(_order_accounts())
+    for shop_id, account_id in accounts:
+        reconcile_account_task.delay(shop_id, account_id)
+    return len(accounts)
+
+
+@shared_task(name=RETENTION_ALL_TASK, base=PlatformTask)
+def retention_all_task() -> int:
+    from orders.models import OrderSettings
+
+    shop_ids = sorted(
+        set(OrderSettings.all_shops.filter(retention_days__isnull=False).values_list("shop_id", flat=True))
+    )
+    for shop_id in shop_ids:
+        retention_task.delay(shop_id)
+    return len(shop_ids)
