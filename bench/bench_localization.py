@@ -1,4 +1,4 @@
-"""Benchmark: market prices for 100k variants × 10 markets, and landed-cost quotes per second.
+"""Benchmark: market prices for 100k variants x 10 markets, and landed-cost quotes per second.
 
 Runs against a scratch PostgreSQL database of its own (`bench_localization`, created and
 migrated as the owner role, like the test suite's setup; kept between runs, `--drop` removes
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopadmin.test_settings")
 os.environ["SHOPADMIN_TEST_DB"] = os.environ.get("BENCH_DB", "bench_localization")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -44,8 +44,17 @@ MARKETS = [
     ("Norway", ["NO"], "NOK", "nearest_10", "0", "DAP", "absorb"),
     ("Kuwait", ["KW"], "KWD", "none", "0", "DAP", "absorb"),
 ]
-RATES = {"EUR": "0.867519", "GBP": "0.7640", "JPY": "157.70", "CAD": "1.4126", "AUD": "1.5547",
-         "CHF": "0.8082", "SEK": "9.5597", "NOK": "10.2528", "KWD": "0.3071"}
+RATES = {
+    "EUR": "0.867519",
+    "GBP": "0.7640",
+    "JPY": "157.70",
+    "CAD": "1.4126",
+    "AUD": "1.5547",
+    "CHF": "0.8082",
+    "SEK": "9.5597",
+    "NOK": "10.2528",
+    "KWD": "0.3071",
+}
 HS = ["610910", "621410", "420221", "640399", "611020"]
 
 
@@ -76,9 +85,17 @@ def seed(n_variants: int):
         for name, countries, currency, rounding, adjustment, duty_mode, ddp in MARKETS:
             if not Market.objects.filter(name=name).exists():
                 services.market_create(
-                    shop=shop, name=name, countries=countries, currency=currency, languages=["en"],
-                    rate_mode="manual", rounding=rounding, adjustment_percent=Decimal(adjustment),
-                    duty_mode=duty_mode, ddp_pricing=ddp, tax_inclusive=countries[0] not in ("CA",),
+                    shop=shop,
+                    name=name,
+                    countries=countries,
+                    currency=currency,
+                    languages=["en"],
+                    rate_mode="manual",
+                    rounding=rounding,
+                    adjustment_percent=Decimal(adjustment),
+                    duty_mode=duty_mode,
+                    ddp_pricing=ddp,
+                    tax_inclusive=countries[0] not in ("CA",),
                 )
         have = ProductVariant.objects.count()
         per_product = 10
@@ -87,16 +104,26 @@ def seed(n_variants: int):
         for batch_start in range(0, products_needed, 2000):
             batch = range(start + batch_start, start + min(batch_start + 2000, products_needed))
             products = Product.objects.bulk_create(
-                Product(shop=shop, title=f"Bench product {i}", handle=f"bench-{i}", status="active",
-                        hs_code=HS[i % len(HS)], country_of_origin="CN" if i % 3 else "PT")
+                Product(
+                    shop=shop,
+                    title=f"Bench product {i}",
+                    handle=f"bench-{i}",
+                    status="active",
+                    hs_code=HS[i % len(HS)],
+                    country_of_origin="CN" if i % 3 else "PT",
+                )
                 for i in batch
             )
             ProductVariant.objects.bulk_create(
                 (
                     ProductVariant(
-                        shop=shop, product=p, sku=f"B-{p.pk}-{j}", option_values={"Size": str(j)},
+                        shop=shop,
+                        product=p,
+                        sku=f"B-{p.pk}-{j}",
+                        option_values={"Size": str(j)},
                         price=Money(Decimal(5 + (p.pk * 7 + j * 13) % 200) + Decimal("0.99"), "USD"),
-                        weight_grams=200 + j * 10, position=j,
+                        weight_grams=200 + j * 10,
+                        position=j,
                     )
                     for p in products
                     for j in range(per_product)
@@ -161,12 +188,21 @@ def bench_quotes(shop, seconds: float = 5.0) -> dict:
     from shopadmin.tenancy import shop_context
 
     basket = QuoteRequest(
-        destination_country="GB", origin_country="US", currency="USD", quote_currency="GBP",
-        shipping=Decimal("30"), insurance=Decimal("2"),
+        destination_country="GB",
+        origin_country="US",
+        currency="USD",
+        quote_currency="GBP",
+        shipping=Decimal("30"),
+        insurance=Decimal("2"),
         items=[
             QuoteItem(quantity=q, unit_price=Decimal(p), hs_code=hs, weight_kg=Decimal("0.3"), origin_country=o)
-            for q, p, hs, o in [(1, "45.00", "610910", "CN"), (2, "180.00", "621410", "IT"),
-                                (1, "120.00", "420221", "PT"), (1, "89.00", "640399", "VN"), (3, "15.00", "611020", "")]
+            for q, p, hs, o in [
+                (1, "45.00", "610910", "CN"),
+                (2, "180.00", "621410", "IT"),
+                (1, "120.00", "420221", "PT"),
+                (1, "89.00", "640399", "VN"),
+                (3, "15.00", "611020", ""),
+            ]
         ],
     )
     with shop_context(shop), transaction.atomic():
@@ -176,7 +212,12 @@ def bench_quotes(shop, seconds: float = 5.0) -> dict:
             quote_landed_cost(basket, shop_id=shop.pk)
             count += 1
         elapsed = time.perf_counter() - started
-    return {"basket_lines": 5, "quotes": count, "seconds": round(elapsed, 2), "quotes_per_second": round(count / elapsed, 1)}
+    return {
+        "basket_lines": 5,
+        "quotes": count,
+        "seconds": round(elapsed, 2),
+        "quotes_per_second": round(count / elapsed, 1),
+    }
 
 
 def main():
@@ -190,6 +231,10 @@ def main():
         started = time.perf_counter()
         shop = seed(args.variants)
         seed_seconds = time.perf_counter() - started
+        # Fresh bulk inserts leave the planner without statistics (autovacuum would catch up
+        # later in production); ANALYZE needs the table owner.
+        with connections["owner"].cursor() as cursor:
+            cursor.execute("ANALYZE catalog_product, catalog_productvariant, localization_marketprice")
         report = {
             "benchmark": "localization",
             "database": connections["default"].settings_dict["NAME"],

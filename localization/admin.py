@@ -32,16 +32,37 @@ class TaxRateAdmin(ReferenceAdmin):
 
 @admin.register(DutyRate)
 class DutyRateAdmin(ReferenceAdmin):
-    list_display = ["destination", "origin", "hs_prefix", "kind", "ad_valorem", "specific_amount", "specific_unit",
-                    "effective_from", "effective_to", "last_checked"]
+    list_display = [
+        "destination",
+        "origin",
+        "hs_prefix",
+        "kind",
+        "ad_valorem",
+        "specific_amount",
+        "specific_unit",
+        "effective_from",
+        "effective_to",
+        "last_checked",
+    ]
     list_filter = ["destination", "kind"]
     search_fields = ["hs_prefix", "description", "source"]
 
 
 @admin.register(DeMinimisRule)
 class DeMinimisRuleAdmin(ReferenceAdmin):
-    list_display = ["code", "country", "applies_to", "effect", "threshold", "threshold_currency", "basis", "scope",
-                    "effective_from", "effective_to", "last_checked"]
+    list_display = [
+        "code",
+        "country",
+        "applies_to",
+        "effect",
+        "threshold",
+        "threshold_currency",
+        "basis",
+        "scope",
+        "effective_from",
+        "effective_to",
+        "last_checked",
+    ]
     list_filter = ["country", "applies_to", "effect"]
     search_fields = ["code", "description", "source"]
 

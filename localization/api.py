@@ -19,8 +19,7 @@ from shopadmin.api.pagination import CursorPagination
 from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
 
 ADJUSTMENT_HELP = (
-    "Percent added to converted prices: a positive value raises prices (2.5 = +2.5%), "
-    "a negative one lowers them."
+    "Percent added to converted prices: a positive value raises prices (2.5 = +2.5%), a negative one lowers them."
 )
 
 
@@ -34,9 +33,7 @@ class UpperCharField(serializers.CharField):
 
 class MarketSerializer(serializers.ModelSerializer):
     countries = serializers.ListField(child=UpperCharField(validators=[validate_country_code]), allow_empty=False)
-    languages = serializers.ListField(
-        child=serializers.CharField(validators=[validate_language]), allow_empty=False
-    )
+    languages = serializers.ListField(child=serializers.CharField(validators=[validate_language]), allow_empty=False)
     currency = UpperCharField(validators=[validate_currency_code])
     adjustment_percent = serializers.DecimalField(
         max_digits=7, decimal_places=3, required=False, help_text=ADJUSTMENT_HELP
@@ -192,6 +189,7 @@ class ExchangeRateViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewse
 
 
 # --- Landed cost -------------------------------------------------------------------------------
+
 
 def _amount(**kwargs):
     return serializers.DecimalField(max_digits=14, decimal_places=4, min_value=Decimal("0"), **kwargs)
@@ -366,8 +364,6 @@ class LandedCostQuoteView(APIView):
         return Response(result)
 
 
-
-
 # --- Market prices -----------------------------------------------------------------------------
 
 
@@ -492,6 +488,9 @@ class PriceOverrideView(APIView):
             {
                 "market": market.pk,
                 "sku": variant.sku,
-                **{k: (None if getattr(row, k) is None else str(getattr(row, k))) for k in services.VARIANT_PRICE_FIELDS},
+                **{
+                    k: (None if getattr(row, k) is None else str(getattr(row, k)))
+                    for k in services.VARIANT_PRICE_FIELDS
+                },
             }
         )

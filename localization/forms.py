@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from localization.models import DdpPricing, DutyMode, RateMode
 from localization.money import ROUNDING_PRESETS, currency_choices
 
-ADJUSTMENT_HELP = _("Positive raises prices: +2.5 makes a €10.00 price €10.25; −2.5 lowers it.")
+ADJUSTMENT_HELP = _("Positive raises prices: +2.5 makes a €10.00 price €10.25; -2.5 lowers it.")
 
 
 class CodesField(forms.CharField):
@@ -52,14 +52,13 @@ class QuoteForm(forms.Form):
     destination_country = forms.CharField(max_length=2, help_text=_("e.g. GB"))
     origin_country = forms.CharField(max_length=2, required=False)
     currency = forms.ChoiceField(choices=currency_choices, initial="USD")
-    quote_currency = forms.ChoiceField(
-        choices=[("", _("Destination's currency")), *currency_choices()], required=False
-    )
+    quote_currency = forms.ChoiceField(choices=[("", _("Destination's currency")), *currency_choices()], required=False)
     incoterm = forms.ChoiceField(choices=[("DDP", "DDP"), ("DAP", "DAP")])
     shipping = forms.DecimalField(min_value=0, initial=0, decimal_places=2)
     insurance = forms.DecimalField(min_value=0, initial=0, decimal_places=2)
-    tax_rate = forms.DecimalField(min_value=0, max_value=1, required=False, decimal_places=5,
-                                  help_text=_("Optional override, e.g. 0.20"))
+    tax_rate = forms.DecimalField(
+        min_value=0, max_value=1, required=False, decimal_places=5, help_text=_("Optional override, e.g. 0.20")
+    )
 
 
 class QuoteItemForm(forms.Form):

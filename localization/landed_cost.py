@@ -172,9 +172,7 @@ def _rule_applies(rule, *, lines, extra: Decimal, extra_currency: str, convert: 
     into = rule.threshold_currency
     if rule.scope == ThresholdScope.ITEM:
         # Per item: every unit must be within the threshold for the consignment to qualify.
-        return all(
-            _within(rule, convert(line.item.unit_price, line.currency, into), rule.threshold) for line in lines
-        )
+        return all(_within(rule, convert(line.item.unit_price, line.currency, into), rule.threshold) for line in lines)
     value = sum((convert(line.item.value, line.currency, into) for line in lines), ZERO)
     if rule.basis == ValueBasis.CIF:
         value += convert(extra, extra_currency, into)
@@ -230,7 +228,11 @@ def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.date
         levy: rule
         for levy, rule in rules.items()
         if _rule_applies(
-            rule, lines=lines, extra=request.shipping + request.insurance, extra_currency=request.currency, convert=convert
+            rule,
+            lines=lines,
+            extra=request.shipping + request.insurance,
+            extra_currency=request.currency,
+            convert=convert,
         )
     }
     duty_rule = applied.get(DeMinimisApplies.DUTY)
@@ -255,7 +257,10 @@ def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.date
             if subheading and subheading not in subheadings_charged:
                 subheadings_charged.add(subheading)
                 duty = convert(duty_rule.flat_amount, duty_rule.threshold_currency)
-                rule_text = f"{duty_rule.code}: flat {duty_rule.flat_amount} {duty_rule.threshold_currency} per tariff subheading {subheading}"
+                rule_text = (
+                    f"{duty_rule.code}: flat {duty_rule.flat_amount} {duty_rule.threshold_currency} "
+                    f"per tariff subheading {subheading}"
+                )
             else:
                 rule_text = f"{duty_rule.code}: subheading {subheading or '?'} already charged"
         elif item.duty_rate is not None:

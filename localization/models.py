@@ -22,7 +22,36 @@ from shopadmin.tenancy import TenantModel, TenantQuerySet
 from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
 
 # The customs union: EU-wide reference rows use the pseudo-country "EU".
-EU_MEMBERS = frozenset(["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"])
+EU_MEMBERS = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    ]
+)
 EU = "EU"
 
 hs_code_validator = RegexValidator(
@@ -155,7 +184,7 @@ class Market(TenantModel):
         max_digits=7,
         decimal_places=3,
         default=Decimal("0"),
-        help_text=_("Added to converted prices: +5 raises prices by 5%, −5 lowers them by 5%."),
+        help_text=_("Added to converted prices: +5 raises prices by 5%, -5 lowers them by 5%."),
     )
     rounding_increment = models.DecimalField(
         max_digits=12,
@@ -227,7 +256,7 @@ class Market(TenantModel):
                 for problem in self.rounding_rule.validate_for(self.currency):
                     errors.setdefault("rounding_increment", []).append(problem)
         if self.adjustment_percent is not None and self.adjustment_percent <= -100:
-            errors.setdefault("adjustment_percent", []).append(_("An adjustment must be above −100%."))
+            errors.setdefault("adjustment_percent", []).append(_("An adjustment must be above -100%."))
         if errors:
             raise ValidationError(errors)
 
@@ -465,7 +494,9 @@ class MarketVariantPrice(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["shop", "market", "variant"], name="marketvariantprice_unique"),
             models.CheckConstraint(
-                condition=Q(sale_starts_at__isnull=True) | Q(sale_ends_at__isnull=True) | Q(sale_ends_at__gt=models.F("sale_starts_at")),
+                condition=Q(sale_starts_at__isnull=True)
+                | Q(sale_ends_at__isnull=True)
+                | Q(sale_ends_at__gt=models.F("sale_starts_at")),
                 name="marketvariantprice_sale_window_ordered",
             ),
         ]
@@ -486,7 +517,10 @@ class MarketVariantPrice(TenantModel):
                 value = getattr(self, name)
                 if value is not None and value % unit:
                     raise ValidationError(
-                        {name: _("%(currency)s prices are in steps of %(unit)s.") % {"currency": self.market.currency, "unit": unit}}
+                        {
+                            name: _("%(currency)s prices are in steps of %(unit)s.")
+                            % {"currency": self.market.currency, "unit": unit}
+                        }
                     )
 
 

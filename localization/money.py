@@ -125,7 +125,7 @@ def preset_for(rule: RoundingRule) -> str | None:
 def convert_price(
     *, amount: Decimal, rate: Decimal, adjustment_percent: Decimal, rule: RoundingRule, currency: str
 ) -> Decimal:
-    """Shopify's rule: amount × rate × (1 + adjustment/100), to minor units, then the rounding rule."""
+    """Shopify's rule: amount x rate x (1 + adjustment/100), to minor units, then the rounding rule."""
     return rule.apply(amount * rate * (ONE + adjustment_percent / 100), currency)
 
 
@@ -133,7 +133,7 @@ def convert_price(
 
 
 def tax_from_inclusive(price: Decimal, rate: Decimal) -> Decimal:
-    """Backing tax out of a tax-inclusive price: price × r / (1 + r), unrounded."""
+    """Backing tax out of a tax-inclusive price: price x r / (1 + r), unrounded."""
     return price * rate / (ONE + rate)
 
 

@@ -1,6 +1,6 @@
 """Market prices in bulk: one set-based INSERT … ON CONFLICT per market, no per-price ORM saves.
 
-The SQL is the same formula as `localization.money` (tested against it): base × rate ×
+The SQL is the same formula as `localization.money` (tested against it): base x rate x
 (1 + adjustment/100), rounded half up to the currency's minor units, then to the rounding
 rule; a fixed price overrides it. In DDP markets that price landed cost in, the ad valorem
 duty of the variant's HS code (longest prefix for the market's first country) and, when the
@@ -33,7 +33,9 @@ def rule_label(market: Market) -> str:
 def _rounded(expr: str) -> str:
     """SQL for the market's rounding rule applied to `expr` (already at minor units)."""
     stepped_up = f"(ceil(({expr} - %(ending)s::numeric) / %(inc)s::numeric) * %(inc)s::numeric + %(ending)s::numeric)"
-    stepped_nearest = f"(round(({expr} - %(ending)s::numeric) / %(inc)s::numeric) * %(inc)s::numeric + %(ending)s::numeric)"
+    stepped_nearest = (
+        f"(round(({expr} - %(ending)s::numeric) / %(inc)s::numeric) * %(inc)s::numeric + %(ending)s::numeric)"
+    )
     stepped = f"(CASE WHEN %(nearest)s THEN {stepped_nearest} ELSE {stepped_up} END)"
     return (
         f"(CASE WHEN %(inc)s::numeric IS NULL OR {expr} <= 0 THEN {expr} "
@@ -171,7 +173,6 @@ def market_prices_recompute(
 def market_prices_recompute_naive(*, shop_id: int, market_ids: list[int] | None = None, variant_ids=None) -> int:
     """The per-object ORM loop the bulk path replaces (kept for the benchmark's comparison)."""
     from catalog.models import ProductVariant
-
     from localization.money import convert_price
 
     shop = Shop.objects.get(pk=shop_id)

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from localization.models import ExchangeRate, Market, RateSource, ShopTaxRate
+from localization.models import ExchangeRate, Market, MarketVariantPrice, RateSource, ShopTaxRate
 from localization.money import ROUNDING_PRESETS, currency_for_country
 from localization.rates import ECB_URL, ecb_effective_at, parse_ecb_daily
 from shopadmin.audit import audit_record, diff, snapshot
@@ -255,7 +255,7 @@ VARIANT_PRICE_FIELDS = ("fixed_price", "compare_at_price", "sale_price", "sale_s
 
 
 @transaction.atomic
-def market_variant_price_set(*, market: Market, variant, **fields) -> "MarketVariantPrice":
+def market_variant_price_set(*, market: Market, variant, **fields) -> MarketVariantPrice:
     """Set a variant's fixed and/or sale price in a market; the stored price follows on commit."""
     from localization.models import MarketVariantPrice
 
@@ -278,8 +278,6 @@ def market_variant_price_set(*, market: Market, variant, **fields) -> "MarketVar
 
 @transaction.atomic
 def market_variant_price_clear(*, market: Market, variant) -> None:
-    from localization.models import MarketVariantPrice
-
     row = MarketVariantPrice.objects.filter(market=market, variant=variant).first()
     if row is None:
         return

@@ -81,15 +81,15 @@ def product_texts(*, product_ids: list[int], language: str, shop: Shop) -> dict[
         texts = {}
         for name in PRODUCT_FIELDS:
             original = getattr(product, SEO_FALLBACK.get(name, name))
-            texts[name] = _pick(by_key.get(("product", pk, name), {}), chain) or (
-                _pick(by_key.get(("product", pk, SEO_FALLBACK[name]), {}), chain) if name in SEO_FALLBACK else None
-            ) or original
+            texts[name] = (
+                _pick(by_key.get(("product", pk, name), {}), chain)
+                or (_pick(by_key.get(("product", pk, SEO_FALLBACK[name]), {}), chain) if name in SEO_FALLBACK else None)
+                or original
+            )
         texts["options"] = [
             {
                 "name": _pick(by_key.get(("option", o.pk, "name"), {}), chain) or o.name,
-                "values": {
-                    v: _pick(by_key.get(("option", o.pk, f"value:{v}"), {}), chain) or v for v in o.values
-                },
+                "values": {v: _pick(by_key.get(("option", o.pk, f"value:{v}"), {}), chain) or v for v in o.values},
             }
             for o in options
             if o.product_id == pk

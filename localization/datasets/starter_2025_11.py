@@ -360,7 +360,8 @@ DUTY_RATES = [
     ),
 ]
 
-# (code, country, applies_to, effect, threshold, currency, inclusive, basis, scope, origins, flat, from, to, description, source)
+# (code, country, applies_to, effect, threshold, currency, inclusive, basis, scope, origins, flat,
+#  from, to, description, source)
 DE_MINIMIS = [
     (
         "gb-duty-135",

@@ -141,7 +141,7 @@ class Migration(migrations.Migration):
                 ('duty_mode', models.CharField(choices=[('DDP', 'DDP — seller pays duties and import tax'), ('DAP', 'DAP — buyer pays duties and import tax on delivery')], default='DAP', max_length=3)),
                 ('ddp_pricing', models.CharField(choices=[('absorb', 'Absorb duties and import tax (prices unchanged)'), ('price_in', 'Price duties and import tax into the listing price')], default='absorb', max_length=10)),
                 ('rate_mode', models.CharField(choices=[('automatic', 'Automatic (ECB reference rates)'), ('manual', 'Manual (rates you set)')], default='automatic', max_length=10)),
-                ('adjustment_percent', models.DecimalField(decimal_places=3, default=Decimal('0'), help_text='Added to converted prices: +5 raises prices by 5%, −5 lowers them by 5%.', max_digits=7)),
+                ('adjustment_percent', models.DecimalField(decimal_places=3, default=Decimal('0'), help_text='Added to converted prices: +5 raises prices by 5%, -5 lowers them by 5%.', max_digits=7)),
                 ('rounding_increment', models.DecimalField(blank=True, decimal_places=3, help_text='Step of the rounding (1 for endings and whole units, 5/10/100 for nearest N); empty: none.', max_digits=12, null=True)),
                 ('rounding_ending', models.DecimalField(decimal_places=3, default=Decimal('0'), help_text='e.g. 0.99, 0.90, 0', max_digits=12)),
                 ('rounding_direction', models.CharField(choices=[('up', 'Up (never below the converted price)'), ('nearest', 'Nearest')], default='up', max_length=8)),

@@ -44,9 +44,17 @@ def test_charlie_cannot_see_shop_a_pages(name, charlie_client, shop_a):
 
 def market_post(name="United Kingdom", rounding="end_99", currency="GBP"):
     return {
-        "name": name, "countries": "GB", "currency": currency, "languages": "en-GB", "tax_inclusive": "on",
-        "duty_mode": "DDP", "ddp_pricing": "absorb", "rate_mode": "automatic", "adjustment_percent": "2.5",
-        "rounding": rounding, "is_active": "on",
+        "name": name,
+        "countries": "GB",
+        "currency": currency,
+        "languages": "en-GB",
+        "tax_inclusive": "on",
+        "duty_mode": "DDP",
+        "ddp_pricing": "absorb",
+        "rate_mode": "automatic",
+        "adjustment_percent": "2.5",
+        "rounding": rounding,
+        "is_active": "on",
     }
 
 
@@ -94,10 +102,18 @@ def test_home_market_cannot_be_deleted(alice_client, shop_a):
 
 def test_calculator_page_quotes(alice_client, shop_a, ecb_rates):
     data = {
-        "destination_country": "GB", "currency": "USD", "quote_currency": "USD", "incoterm": "DDP",
-        "shipping": "52", "insurance": "16", "tax_rate": "0.18",
-        "items-TOTAL_FORMS": "1", "items-INITIAL_FORMS": "0",
-        "items-0-description": "Widget", "items-0-hs_code": "999999", "items-0-unit_price": "932",
+        "destination_country": "GB",
+        "currency": "USD",
+        "quote_currency": "USD",
+        "incoterm": "DDP",
+        "shipping": "52",
+        "insurance": "16",
+        "tax_rate": "0.18",
+        "items-TOTAL_FORMS": "1",
+        "items-INITIAL_FORMS": "0",
+        "items-0-description": "Widget",
+        "items-0-hs_code": "999999",
+        "items-0-unit_price": "932",
         "items-0-quantity": "1",
     }
     response = alice_client.post(reverse("localization:calculator", args=[shop_a.slug]), data)
@@ -125,15 +141,25 @@ def test_api_markets_are_scoped_to_the_key(api_a, api_b, shop_a):
 def test_api_create_market_and_validation(api_a):
     response = api_a.post(
         "/api/v1/markets/",
-        {"name": "EU", "countries": ["fr", "DE"], "currency": "EUR", "languages": ["fr"], "adjustment_percent": "1.5",
-         "rounding": "end_90", "duty_mode": "DDP"},
+        {
+            "name": "EU",
+            "countries": ["fr", "DE"],
+            "currency": "EUR",
+            "languages": ["fr"],
+            "adjustment_percent": "1.5",
+            "rounding": "end_90",
+            "duty_mode": "DDP",
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["countries"] == ["FR", "DE"] and body["rounding_preset"] == "end_90"
-    bad = api_a.post("/api/v1/markets/", {"name": "JP", "countries": ["ZZ"], "currency": "JPY", "languages": ["ja"],
-                                          "rounding": "end_99"}, format="json")
+    bad = api_a.post(
+        "/api/v1/markets/",
+        {"name": "JP", "countries": ["ZZ"], "currency": "JPY", "languages": ["ja"], "rounding": "end_99"},
+        format="json",
+    )
     assert bad.status_code == 400
     assert bad["Content-Type"].startswith("application/problem+json")
     assert {e["field"] for e in bad.json()["errors"]} == {"countries.0"}
@@ -155,8 +181,17 @@ def test_api_manual_rates_of_other_shops_are_invisible(api_a, api_b):
 def test_api_scopes(shop_a):
     read_only = api_client_for(shop_a, ["localization:read"], name="ro")
     assert read_only.get("/api/v1/markets/").status_code == 200
-    assert read_only.post("/api/v1/exchange-rates/", {"base": "USD", "quote": "GBP", "rate": "1"}, format="json").status_code == 403
-    quote = {"destination_country": "GB", "currency": "USD", "items": [{"unit_price": "10", "quantity": 1, "hs_code": "610910"}]}
+    assert (
+        read_only.post(
+            "/api/v1/exchange-rates/", {"base": "USD", "quote": "GBP", "rate": "1"}, format="json"
+        ).status_code
+        == 403
+    )
+    quote = {
+        "destination_country": "GB",
+        "currency": "USD",
+        "items": [{"unit_price": "10", "quantity": 1, "hs_code": "610910"}],
+    }
     assert read_only.post("/api/v1/landed-cost/quotes/", quote, format="json").status_code != 403
     catalog_only = api_client_for(shop_a, ["catalog:read"], name="cat")
     assert catalog_only.get("/api/v1/markets/").status_code == 403
@@ -164,11 +199,26 @@ def test_api_scopes(shop_a):
 
 
 ISSUE_REQUEST = {
-    "destination_country": "GB", "origin_country": "US", "currency": "USD", "quote_currency": "USD",
-    "incoterm": "DDP", "shipping": "30.00", "insurance": "0.00", "tax_rate": "0.20",
-    "items": [{"sku": "TEE-RED-M", "quantity": 1},
-              {"description": "Silk scarf", "hs_code": "6214.10", "unit_price": "180.00", "quantity": 1,
-               "weight_kg": "0.2", "origin_country": "CN", "duty_rate": "0.045"}],
+    "destination_country": "GB",
+    "origin_country": "US",
+    "currency": "USD",
+    "quote_currency": "USD",
+    "incoterm": "DDP",
+    "shipping": "30.00",
+    "insurance": "0.00",
+    "tax_rate": "0.20",
+    "items": [
+        {"sku": "TEE-RED-M", "quantity": 1},
+        {
+            "description": "Silk scarf",
+            "hs_code": "6214.10",
+            "unit_price": "180.00",
+            "quantity": 1,
+            "weight_kg": "0.2",
+            "origin_country": "CN",
+            "duty_rate": "0.045",
+        },
+    ],
 }
 
 
@@ -180,8 +230,21 @@ def test_api_quote_with_the_issue_request(api_a, shop_a, ecb_rates):
     response = api_a.post("/api/v1/landed-cost/quotes/", ISSUE_REQUEST, format="json")
     assert response.status_code == 200, response.json()
     body = response.json()
-    for key in ("quote_currency", "goods", "shipping", "insurance", "duty", "import_tax", "fees", "total",
-                "lines", "basis", "de_minimis", "exchange_rates", "dataset_version"):
+    for key in (
+        "quote_currency",
+        "goods",
+        "shipping",
+        "insurance",
+        "duty",
+        "import_tax",
+        "fees",
+        "total",
+        "lines",
+        "basis",
+        "de_minimis",
+        "exchange_rates",
+        "dataset_version",
+    ):
         assert key in body
     assert body["goods"] == "205.00" and body["basis"] == "CIF"
     assert body["lines"][0]["hs_code"] == "610910" and body["lines"][1]["duty_rate"] == "0.04500"
@@ -191,8 +254,12 @@ def test_api_quote_with_the_issue_request(api_a, shop_a, ecb_rates):
 def test_api_quote_names_each_bad_field(api_a):
     response = api_a.post(
         "/api/v1/landed-cost/quotes/",
-        {"destination_country": "XX", "currency": "DOLLARS", "shipping": "-1",
-         "items": [{"sku": "NOPE", "quantity": 1}, {"unit_price": "-5", "quantity": 1, "hs_code": "62.14"}]},
+        {
+            "destination_country": "XX",
+            "currency": "DOLLARS",
+            "shipping": "-1",
+            "items": [{"sku": "NOPE", "quantity": 1}, {"unit_price": "-5", "quantity": 1, "hs_code": "62.14"}],
+        },
         format="json",
     )
     assert response.status_code == 400

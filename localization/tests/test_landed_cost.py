@@ -21,20 +21,32 @@ def quote(shop, **kw):
 def test_export_gov_cif_example(in_shop_a, ecb_rates):
     # Goods $932 + insurance $16 + freight $52 = CIF $1,000; duty 7% = $70; VAT 18% on $1,070.
     result = quote(
-        in_shop_a, destination_country="GB", currency="USD", quote_currency="USD", shipping=D("52"),
-        insurance=D("16"), tax_rate=D("0.18"),
+        in_shop_a,
+        destination_country="GB",
+        currency="USD",
+        quote_currency="USD",
+        shipping=D("52"),
+        insurance=D("16"),
+        tax_rate=D("0.18"),
         items=[QuoteItem(quantity=1, unit_price=D("932"), hs_code="999999", duty_rate=D("0.07"))],
     )
     assert result["basis"] == "CIF"
     assert (result["goods"], result["duty"], result["import_tax"], result["total"]) == (
-        "932.00", "70.00", "192.60", "1262.60",
+        "932.00",
+        "70.00",
+        "192.60",
+        "1262.60",
     )
 
 
 def test_export_gov_fob_example(in_shop_a, ecb_rates):
-    # Duty 7% × $932 = $65.24; VAT 18% × $997.24 = $179.50; landed $1,176.74.
+    # Duty 7% x $932 = $65.24; VAT 18% x $997.24 = $179.50; landed $1,176.74.
     result = quote(
-        in_shop_a, destination_country="CA", currency="USD", quote_currency="USD", tax_rate=D("0.18"),
+        in_shop_a,
+        destination_country="CA",
+        currency="USD",
+        quote_currency="USD",
+        tax_rate=D("0.18"),
         items=[QuoteItem(quantity=1, unit_price=D("932"), hs_code="999999", duty_rate=D("0.07"))],
     )
     assert result["basis"] == "FOB"
@@ -44,7 +56,10 @@ def test_export_gov_fob_example(in_shop_a, ecb_rates):
 
 def test_fob_destination_ignores_freight_for_duty(in_shop_a, ecb_rates):
     result = quote(
-        in_shop_a, destination_country="US", currency="USD", shipping=D("50"),
+        in_shop_a,
+        destination_country="US",
+        currency="USD",
+        shipping=D("50"),
         items=[QuoteItem(quantity=2, unit_price=D("500"), hs_code="610910", origin_country="CN")],
         date=dt.date(2025, 11, 21),
     )
@@ -64,21 +79,36 @@ def test_longest_hs_prefix_and_preferential_origin_win(db):
 
 def test_specific_and_compound_rates(in_shop_a, ecb_rates):
     DutyRate.objects.create(
-        destination="NO", hs_prefix="640399", description="test compound", kind="compound",
-        ad_valorem=D("0.10"), specific_amount=D("5"), specific_currency="NOK", specific_unit="kg",
-        effective_from=dt.date(2020, 1, 1), source="test", last_checked=dt.date(2025, 1, 1),
+        destination="NO",
+        hs_prefix="640399",
+        description="test compound",
+        kind="compound",
+        ad_valorem=D("0.10"),
+        specific_amount=D("5"),
+        specific_currency="NOK",
+        specific_unit="kg",
+        effective_from=dt.date(2020, 1, 1),
+        source="test",
+        last_checked=dt.date(2025, 1, 1),
     )
     result = quote(
-        in_shop_a, destination_country="NO", currency="NOK", quote_currency="NOK", tax_rate=D("0"),
+        in_shop_a,
+        destination_country="NO",
+        currency="NOK",
+        quote_currency="NOK",
+        tax_rate=D("0"),
         items=[QuoteItem(quantity=2, unit_price=D("4000"), hs_code="64039900", weight_kg=D("1.5"))],
     )
-    # 10% of CIF 8,000 = 800 + NOK 5/kg × 3 kg = 15.
+    # 10% of CIF 8,000 = 800 + NOK 5/kg x 3 kg = 15.
     assert result["duty"] == "815.00"
 
 
 def test_sku_item_conversion_reports_rates(in_shop_a, ecb_rates):
     result = quote(
-        in_shop_a, destination_country="FR", currency="USD", quote_currency="EUR",
+        in_shop_a,
+        destination_country="FR",
+        currency="USD",
+        quote_currency="EUR",
         items=[QuoteItem(quantity=1, unit_price=D("1151.20"), hs_code="610910")],
         date=dt.date(2025, 11, 21),
     )
@@ -91,7 +121,11 @@ def test_sku_item_conversion_reports_rates(in_shop_a, ecb_rates):
 
 def gb(shop, amount, on=dt.date(2025, 11, 21)):
     return quote(
-        shop, destination_country="GB", currency="GBP", quote_currency="GBP", date=on,
+        shop,
+        destination_country="GB",
+        currency="GBP",
+        quote_currency="GBP",
+        date=on,
         items=[QuoteItem(quantity=1, unit_price=D(amount), hs_code="610910")],
     )
 
@@ -107,7 +141,11 @@ def test_uk_135_boundary(in_shop_a, amount, within):
 
 def eu(shop, amount, on, lines=1):
     return quote(
-        shop, destination_country="DE", currency="EUR", quote_currency="EUR", date=on,
+        shop,
+        destination_country="DE",
+        currency="EUR",
+        quote_currency="EUR",
+        date=on,
         items=[QuoteItem(quantity=1, unit_price=D(amount) / lines, hs_code=f"61091{n}00") for n in range(lines)],
     )
 
@@ -131,16 +169,24 @@ def test_eu_flat_three_euro_duty_from_1_july_2026(in_shop_a):
 
 def test_same_subheading_pays_the_flat_duty_once(in_shop_a):
     result = quote(
-        in_shop_a, destination_country="FR", currency="EUR", date=dt.date(2026, 7, 1),
-        items=[QuoteItem(quantity=1, unit_price=D("20"), hs_code="61091000"),
-               QuoteItem(quantity=1, unit_price=D("20"), hs_code="61091090")],
+        in_shop_a,
+        destination_country="FR",
+        currency="EUR",
+        date=dt.date(2026, 7, 1),
+        items=[
+            QuoteItem(quantity=1, unit_price=D("20"), hs_code="61091000"),
+            QuoteItem(quantity=1, unit_price=D("20"), hs_code="61091090"),
+        ],
     )
     assert result["duty"] == "3.00"
 
 
 def au(shop, amount):
     return quote(
-        shop, destination_country="AU", currency="AUD", date=dt.date(2025, 11, 21),
+        shop,
+        destination_country="AU",
+        currency="AUD",
+        date=dt.date(2025, 11, 21),
         items=[QuoteItem(quantity=1, unit_price=D(amount), hs_code="610910")],
     )
 
@@ -156,7 +202,10 @@ def test_au_1000_boundary(in_shop_a, amount, within):
 @pytest.mark.parametrize(("amount", "within"), [("999.99", True), ("1000.00", True), ("1000.01", False)])
 def test_nz_1000_boundary(in_shop_a, amount, within):
     result = quote(
-        in_shop_a, destination_country="NZ", currency="NZD", date=dt.date(2025, 11, 21),
+        in_shop_a,
+        destination_country="NZ",
+        currency="NZD",
+        date=dt.date(2025, 11, 21),
         items=[QuoteItem(quantity=1, unit_price=D(amount), hs_code="610910")],
     )
     assert result["de_minimis"]["tax_collected_at_checkout"] is within
@@ -165,7 +214,10 @@ def test_nz_1000_boundary(in_shop_a, amount, within):
 @pytest.mark.parametrize(("amount", "within"), [("2999.99", True), ("3000.00", False), ("3000.01", False)])
 def test_norway_voec_per_item_boundary(in_shop_a, amount, within):
     result = quote(
-        in_shop_a, destination_country="NO", currency="NOK", date=dt.date(2025, 11, 21),
+        in_shop_a,
+        destination_country="NO",
+        currency="NOK",
+        date=dt.date(2025, 11, 21),
         items=[QuoteItem(quantity=3, unit_price=D(amount), hs_code="610910")],
     )
     # Per item: three units of NOK 2,999.99 (8,999.97 in all) still qualify.
@@ -185,7 +237,10 @@ def test_norway_voec_per_item_boundary(in_shop_a, amount, within):
 )
 def test_us_800_suspended_on_29_august_2025(in_shop_a, on, amount, exempt):
     result = quote(
-        in_shop_a, destination_country="US", currency="USD", date=on,
+        in_shop_a,
+        destination_country="US",
+        currency="USD",
+        date=on,
         items=[QuoteItem(quantity=1, unit_price=D(amount), hs_code="610910")],
     )
     assert result["de_minimis"]["duty_exempt"] is exempt
@@ -193,11 +248,19 @@ def test_us_800_suspended_on_29_august_2025(in_shop_a, on, amount, exempt):
 
 def test_canada_cusma_origin_thresholds(in_shop_a, ecb_rates):
     us_origin = quote(
-        in_shop_a, destination_country="CA", currency="CAD", origin_country="US", date=dt.date(2025, 11, 21),
+        in_shop_a,
+        destination_country="CA",
+        currency="CAD",
+        origin_country="US",
+        date=dt.date(2025, 11, 21),
         items=[QuoteItem(quantity=1, unit_price=D("150"), hs_code="610910")],
     )
     cn_origin = quote(
-        in_shop_a, destination_country="CA", currency="CAD", origin_country="CN", date=dt.date(2025, 11, 21),
+        in_shop_a,
+        destination_country="CA",
+        currency="CAD",
+        origin_country="CN",
+        date=dt.date(2025, 11, 21),
         items=[QuoteItem(quantity=1, unit_price=D("150"), hs_code="610910")],
     )
     assert us_origin["de_minimis"]["duty_exempt"] is True
@@ -208,11 +271,21 @@ def test_canada_cusma_origin_thresholds(in_shop_a, ecb_rates):
 
 def test_threshold_in_another_currency_uses_and_reports_the_rate(in_shop_a):
     exchange_rate_set_manual(shop=in_shop_a, base="USD", quote="GBP", rate="0.75")
-    under = quote(in_shop_a, destination_country="GB", currency="USD", quote_currency="USD",
-                  items=[QuoteItem(quantity=1, unit_price=D("180.00"), hs_code="610910")])
-    over = quote(in_shop_a, destination_country="GB", currency="USD", quote_currency="USD",
-                 items=[QuoteItem(quantity=1, unit_price=D("180.01"), hs_code="610910")])
-    assert under["de_minimis"]["duty_exempt"] is True  # $180 × 0.75 = £135
+    under = quote(
+        in_shop_a,
+        destination_country="GB",
+        currency="USD",
+        quote_currency="USD",
+        items=[QuoteItem(quantity=1, unit_price=D("180.00"), hs_code="610910")],
+    )
+    over = quote(
+        in_shop_a,
+        destination_country="GB",
+        currency="USD",
+        quote_currency="USD",
+        items=[QuoteItem(quantity=1, unit_price=D("180.01"), hs_code="610910")],
+    )
+    assert under["de_minimis"]["duty_exempt"] is True  # $180 x 0.75 = £135
     assert over["de_minimis"]["duty_exempt"] is False
     assert any(r["pair"] == "USD/GBP" and r["source"] == "manual" for r in under["exchange_rates"])
 

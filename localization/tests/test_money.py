@@ -21,7 +21,7 @@ def test_minor_units_come_from_iso_4217_via_babel():
 
 
 def test_shopify_published_check_is_eight_ninety():
-    # $10 × 0.867519 × (1 + 1.5%) = €8.805… → €8.81, then up to the .90 ending.
+    # $10 x 0.867519 x (1 + 1.5%) = €8.805… → €8.81, then up to the .90 ending.
     price = convert_price(
         amount=D("10"),
         rate=D("0.867519"),

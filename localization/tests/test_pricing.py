@@ -22,8 +22,15 @@ D = Decimal
 def eu(in_shop_a):
     exchange_rate_set_manual(shop=in_shop_a, base="USD", quote="EUR", rate="0.867519")
     return market_create(
-        shop=in_shop_a, name="EU", countries=["FR", "DE"], currency="EUR", languages=["fr"],
-        rate_mode="manual", adjustment_percent=D("1.5"), rounding="end_90", tax_inclusive=True,
+        shop=in_shop_a,
+        name="EU",
+        countries=["FR", "DE"],
+        currency="EUR",
+        languages=["fr"],
+        rate_mode="manual",
+        adjustment_percent=D("1.5"),
+        rounding="end_90",
+        tax_inclusive=True,
     )
 
 
@@ -55,8 +62,12 @@ def test_home_market_prices_are_the_base_prices(in_shop_a, tee):
 def test_fixed_price_overrides_and_sale_window(in_shop_a, eu, tee):
     now = timezone.now()
     market_variant_price_set(
-        market=eu, variant=tee, fixed_price=D("9.50"), sale_price=D("7.90"),
-        sale_starts_at=now + dt.timedelta(days=1), sale_ends_at=now + dt.timedelta(days=8),
+        market=eu,
+        variant=tee,
+        fixed_price=D("9.50"),
+        sale_price=D("7.90"),
+        sale_starts_at=now + dt.timedelta(days=1),
+        sale_ends_at=now + dt.timedelta(days=8),
     )
     recompute(in_shop_a, market_ids=[eu.pk])
     row = MarketPrice.objects.get(market=eu, variant=tee)
@@ -73,16 +84,24 @@ def test_fixed_price_must_fit_minor_units(in_shop_a, tee):
     from django.core.exceptions import ValidationError
 
     exchange_rate_set_manual(shop=in_shop_a, base="USD", quote="JPY", rate="150")
-    japan = market_create(shop=in_shop_a, name="JP", countries=["JP"], currency="JPY", languages=["ja"],
-                          rounding="nearest_100")
+    japan = market_create(
+        shop=in_shop_a, name="JP", countries=["JP"], currency="JPY", languages=["ja"], rounding="nearest_100"
+    )
     with pytest.raises(ValidationError):
         market_variant_price_set(market=japan, variant=tee, fixed_price=D("1500.50"))
 
 
 def test_jpy_nearest_hundred_has_no_fractions(in_shop_a, tee):
     exchange_rate_set_manual(shop=in_shop_a, base="USD", quote="JPY", rate="157.7")
-    japan = market_create(shop=in_shop_a, name="JP", countries=["JP"], currency="JPY", languages=["ja"],
-                          rate_mode="manual", rounding="nearest_100")
+    japan = market_create(
+        shop=in_shop_a,
+        name="JP",
+        countries=["JP"],
+        currency="JPY",
+        languages=["ja"],
+        rate_mode="manual",
+        rounding="nearest_100",
+    )
     recompute(in_shop_a, market_ids=[japan.pk])
     assert MarketPrice.objects.get(market=japan, variant=tee).amount == D("1600")
 
@@ -93,7 +112,7 @@ def test_ddp_price_in_adds_duty_and_import_vat(in_shop_a, eu, tee):
     market_update(market=eu, duty_mode="DDP", ddp_pricing="price_in", rounding="none", adjustment_percent=D("0"))
     recompute(in_shop_a, market_ids=[eu.pk])
     row = MarketPrice.objects.get(market=eu, variant=tee)
-    # €8.67519 × (1 + 12% EU duty on 6109) × (1 + 20% French VAT) = €11.6594…
+    # €8.67519 x (1 + 12% EU duty on 6109) x (1 + 20% French VAT) = €11.6594…
     assert row.amount == D("11.66")
     assert row.landed_cost_amount == D("2.98")
     assert row.duty_rate.hs_prefix == "6109"
@@ -140,8 +159,9 @@ def test_sql_rounding_matches_python(in_shop_a, price, preset, adjustment):
     ProductVariant.objects.filter(pk=variant.pk).update(price=price)
     market = market_update(market=Market.objects.get(name="GB"), adjustment_percent=adjustment, rounding=preset)
     recompute(in_shop_a, market_ids=[market.pk])
-    expected = convert_price(amount=price, rate=D("0.7631"), adjustment_percent=adjustment,
-                             rule=ROUNDING_PRESETS[preset][1], currency="GBP")
+    expected = convert_price(
+        amount=price, rate=D("0.7631"), adjustment_percent=adjustment, rule=ROUNDING_PRESETS[preset][1], currency="GBP"
+    )
     assert MarketPrice.objects.get(market=market, variant=variant).amount == expected
 
 
@@ -170,7 +190,9 @@ def test_task_runs_in_the_shop_context(shop_a):
 def test_api_prices(api_a, api_b, shop_a, eu, tee):
     recompute(shop_a, market_ids=[eu.pk])
     body = api_a.get(f"/api/v1/prices/?market={eu.pk}&sku=TEE-10").json()["results"]
-    assert [(r["sku"], r["price"], r["currency"], r["rate_source"]) for r in body] == [("TEE-10", "8.90", "EUR", "manual")]
+    assert [(r["sku"], r["price"], r["currency"], r["rate_source"]) for r in body] == [
+        ("TEE-10", "8.90", "EUR", "manual")
+    ]
     assert api_b.get(f"/api/v1/prices/?market={eu.pk}").json()["results"] == []
     assert api_a.get("/api/v1/prices/?market=abc").status_code == 400
 

@@ -34,13 +34,25 @@ def catalog_a(in_shop_a):
 
 
 def test_fallback_fr_ca_to_fr_to_default(in_shop_a, catalog_a):
-    translation_set(shop=in_shop_a, kind="product", target_id=catalog_a.pk, field="title", language="fr", value="Tee classique")
+    translation_set(
+        shop=in_shop_a, kind="product", target_id=catalog_a.pk, field="title", language="fr", value="Tee classique"
+    )
     texts = product_texts(product_ids=[catalog_a.pk], language="fr-CA", shop=in_shop_a)[catalog_a.pk]
     assert texts["title"] == "Tee classique"
     assert texts["description"] == "Soft cotton"  # nothing in fr-CA or fr: the default text
     assert texts["seo_title"] == "Tee classique"  # SEO title falls back to the translated title
-    translation_set(shop=in_shop_a, kind="product", target_id=catalog_a.pk, field="title", language="fr-CA", value="T-shirt classique")
-    assert product_texts(product_ids=[catalog_a.pk], language="fr-CA", shop=in_shop_a)[catalog_a.pk]["title"] == "T-shirt classique"
+    translation_set(
+        shop=in_shop_a,
+        kind="product",
+        target_id=catalog_a.pk,
+        field="title",
+        language="fr-CA",
+        value="T-shirt classique",
+    )
+    assert (
+        product_texts(product_ids=[catalog_a.pk], language="fr-CA", shop=in_shop_a)[catalog_a.pk]["title"]
+        == "T-shirt classique"
+    )
 
 
 def test_status_shows_what_is_missing(in_shop_a, catalog_a):
