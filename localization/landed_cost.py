@@ -316,6 +316,9 @@ def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.date
     tax_base_amount = base_value + duty_total
     import_tax = ZERO if tax_exempt else quantize(tax_base_amount * tax_rate, qc)
 
+    for used in convert.used.values():
+        if used.is_stale(at):
+            warnings.append(f"exchange rate {used.pair} from {used.date} is older than the allowed age")
     fees = ZERO
     amounts = {
         "goods": quantize(goods, qc),

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from localization.money import RoundingRule, preset_for
 from shopadmin.context import _current
-from shopadmin.tenancy import TenantModel, TenantQuerySet
+from shopadmin.tenancy import TenantContextError, TenantModel, TenantQuerySet
 from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
 
 # The customs union: EU-wide reference rows use the pseudo-country "EU".
@@ -85,7 +85,7 @@ class ExchangeRateManager(models.Manager.from_queryset(TenantQuerySet)):
     def get_queryset(self):
         ctx = _current.get()
         if ctx is None:
-            raise ValueError("ExchangeRate holds tenant rows: select a shop first or use all_shops_access().")
+            raise TenantContextError("ExchangeRate holds tenant rows: select a shop first or use all_shops_access().")
         queryset = super().get_queryset()
         if ctx.all_shops:
             return queryset
@@ -98,7 +98,7 @@ class ExchangeRateAllShopsManager(models.Manager):
     def get_queryset(self):
         ctx = _current.get()
         if ctx is None or not ctx.all_shops:
-            raise ValueError("ExchangeRate.all_shops is the cross-shop path: enter all_shops_access() first.")
+            raise TenantContextError("ExchangeRate.all_shops is the cross-shop path: enter all_shops_access() first.")
         return super().get_queryset()
 
 

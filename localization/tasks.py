@@ -25,11 +25,7 @@ def ecb_rates_fetch_task() -> dict:
 
     date, stored = ecb_rates_fetch()
     if stored:
-        shop_ids = set(
-            Market.all_shops.filter(rate_mode="automatic")
-            .exclude(currency="EUR", countries=[])
-            .values_list("shop_id", flat=True)
-        )
+        shop_ids = set(Market.all_shops.filter(rate_mode="automatic", is_active=True).values_list("shop_id", flat=True))
         for shop_id in sorted(shop_ids):
             market_prices_recompute_task.delay(shop_id, None)
     return {"date": date.isoformat(), "stored": stored}

@@ -100,3 +100,28 @@ def test_rate_before_effective_time_is_not_used(in_shop_a):
     )
     with pytest.raises(RateNotFound):
         rate_for("USD", "EUR", shop_id=in_shop_a.pk, mode="manual")
+
+
+def test_ecb_task_stores_and_fans_out_to_automatic_shops(shop_a, monkeypatch):
+    from localization import services, tasks
+
+    body = (DATA / "eurofxref-daily.xml").read_bytes()
+    client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, content=body)))
+    real_fetch = services.ecb_rates_fetch
+    monkeypatch.setattr(services, "ecb_rates_fetch", lambda: real_fetch(client=client))
+    calls = []
+    monkeypatch.setattr(tasks.market_prices_recompute_task, "delay", lambda *a: calls.append(a))
+    result = tasks.ecb_rates_fetch_task.apply().get()
+    assert result == {"date": "2025-11-21", "stored": 30}
+    assert calls == [(shop_a.pk, None)]  # the home market is automatic
+
+
+def test_stale_rate_is_a_quote_warning(in_shop_a, ecb_rates):
+    from localization.landed_cost import QuoteItem, QuoteRequest, quote_landed_cost
+
+    result = quote_landed_cost(
+        QuoteRequest(destination_country="FR", currency="USD", items=[QuoteItem(quantity=1, unit_price=D("10"))]),
+        shop_id=in_shop_a.pk,
+    )
+    # The sample feed is from 2025-11-21, long before "now".
+    assert any("older than the allowed age" in w for w in result["warnings"])
