@@ -1,6 +1,6 @@
 from django.urls import path
 
-from channels import api
+from channels import api, listing_api
 
 urlpatterns = [
     path("channel-accounts/", api.ChannelAccountListCreate.as_view(), name="api-channel-accounts"),
@@ -10,4 +10,9 @@ urlpatterns = [
         api.ChannelAccountRotateFeedToken.as_view(),
         name="api-channel-account-rotate-feed-token",
     ),
+    path("listings/", listing_api.ListingList.as_view(), name="api-listings"),
+    path("listings/<int:pk>/", listing_api.ListingDetail.as_view(), name="api-listing"),
+    path("publish-plans/", listing_api.PublishPlanListCreate.as_view(), name="api-publish-plans"),
+    path("publish-plans/<int:pk>/", listing_api.PublishPlanDetail.as_view(), name="api-publish-plan"),
+    path("publish-plans/<int:pk>/apply/", listing_api.PublishPlanApply.as_view(), name="api-publish-plan-apply"),
 ]

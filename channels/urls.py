@@ -1,6 +1,6 @@
 from django.urls import path
 
-from channels import views
+from channels import listing_views, views
 
 app_name = "channels"
 
@@ -10,4 +10,9 @@ urlpatterns = [
     path("<int:account_id>/", views.account_detail, name="account-detail"),
     path("<int:account_id>/rotate-feed-token/", views.account_rotate_feed_token, name="account-rotate-feed-token"),
     path("<int:account_id>/delete/", views.account_delete, name="account-delete"),
+    path("<int:account_id>/listings/", listing_views.listing_list, name="listing-list"),
+    path("<int:account_id>/review/", listing_views.plan_create, name="plan-create"),
+    path("listings/<int:listing_id>/", listing_views.listing_detail, name="listing-detail"),
+    path("plans/<int:plan_id>/", listing_views.plan_detail, name="plan-detail"),
+    path("plans/<int:plan_id>/apply/", listing_views.plan_apply, name="plan-apply"),
 ]

@@ -1,0 +1,174 @@
+"""/api/v1/listings/ and /api/v1/publish-plans/ (DESIGN.md §11). Thin: services do the writes."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from channels.listings import listing_update
+from channels.models import ChannelAccount, ChannelListing, ListingStatus, PublishPlan, PublishPlanItem
+from channels.publishing import publish_plan_apply, publish_plan_create
+from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from shopadmin.api.pagination import CursorPagination
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    account = serializers.PrimaryKeyRelatedField(read_only=True)
+    variant = serializers.PrimaryKeyRelatedField(read_only=True)
+    custom_labels = serializers.ListField(child=serializers.CharField(max_length=100), max_length=5, required=False)
+
+    class Meta:
+        model = ChannelListing
+        fields = [
+            "id", "account", "variant", "item_id", "status", "channel_item_id", "accepted_hash", "published_at",
+            "errors", "warnings", "title_override", "description_override", "category_override", "custom_labels",
+            "updated_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "id", "item_id", "status", "channel_item_id", "accepted_hash", "published_at", "errors", "warnings",
+            "updated_at",
+        ]  # fmt: skip
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["channels"],
+        summary="List listings",
+        parameters=[
+            OpenApiParameter("account", int, description="Only this channel account's listings"),
+            OpenApiParameter("status", str, enum=ListingStatus.values, description="Only listings in this status"),
+        ],
+    )
+)
+class ListingList(generics.ListAPIView):
+    scope = "channels"
+    serializer_class = ListingSerializer
+    pagination_class = CursorPagination
+
+    def get_queryset(self):
+        queryset = ChannelListing.objects.all()
+        account = self.request.query_params.get("account")
+        if account:
+            if not account.isdigit():
+                raise serializers.ValidationError({"account": "Give a channel account id."})
+            queryset = queryset.filter(account_id=int(account))
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            if wanted not in ListingStatus.values:
+                raise serializers.ValidationError({"status": f"One of: {', '.join(ListingStatus.values)}."})
+            queryset = queryset.filter(status=wanted)
+        return queryset
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["channels"], summary="A listing"),
+    patch=extend_schema(tags=["channels"], summary="Change a listing's overrides"),
+    put=extend_schema(exclude=True),
+)
+class ListingDetail(generics.RetrieveUpdateAPIView):
+    scope = "channels"
+    serializer_class = ListingSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return ChannelListing.objects.all()
+
+    def patch(self, request, *args, **kwargs):
+        listing = self.get_object()
+        serializer = self.get_serializer(listing, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        listing = listing_update(listing=listing, **serializer.validated_data)
+        return Response(self.get_serializer(listing).data)
+
+
+class PlanItemSerializer(serializers.ModelSerializer):
+    item_id = serializers.CharField(source="listing.item_id")
+
+    class Meta:
+        model = PublishPlanItem
+        fields = ["listing", "item_id", "action", "changes", "payload", "outcome"]
+
+
+class PublishPlanSerializer(serializers.ModelSerializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=ChannelAccount.objects.all())
+    apply = serializers.BooleanField(write_only=True, required=False, default=False)
+    job = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PublishPlan
+        fields = [
+            "id", "account", "apply", "status", "automatic", "creates", "updates", "deletes", "unchanged", "invalid",
+            "job", "created_at", "applied_at", "finished_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "id", "status", "automatic", "creates", "updates", "deletes", "unchanged", "invalid", "created_at",
+            "applied_at", "finished_at",
+        ]  # fmt: skip
+
+    def get_job(self, plan) -> dict | None:
+        if plan.job is None:
+            return None
+        return {"id": plan.job.pk, "status": plan.job.status, "done": plan.job.done, "total": plan.job.total}
+
+
+class PlanDetailSerializer(PublishPlanSerializer):
+    items = serializers.SerializerMethodField()
+
+    class Meta(PublishPlanSerializer.Meta):
+        fields = [*PublishPlanSerializer.Meta.fields, "items"]
+
+    def get_items(self, plan) -> list[dict]:
+        # The first 1,000 changes; the counts above say how many there are in all.
+        items = plan.items.select_related("listing").order_by("id")[:1000]
+        return PlanItemSerializer(items, many=True).data
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["channels"], summary="List publish plans"),
+    post=extend_schema(
+        tags=["channels"],
+        summary="Compute what would change on an account's channel (and apply it with apply=true)",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: PlanDetailSerializer},
+    ),
+)
+class PublishPlanListCreate(generics.ListCreateAPIView):
+    scope = "channels"
+    serializer_class = PublishPlanSerializer
+    pagination_class = CursorPagination
+
+    def get_queryset(self):
+        return PublishPlan.objects.select_related("job")
+
+    @idempotent
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = publish_plan_create(account=serializer.validated_data["account"])
+        if serializer.validated_data.get("apply"):
+            plan = publish_plan_apply(plan=plan)
+        return Response(PlanDetailSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["channels"], summary="A publish plan with its changes (field-level for updates)")
+class PublishPlanDetail(generics.RetrieveAPIView):
+    scope = "channels"
+    serializer_class = PlanDetailSerializer
+
+    def get_queryset(self):
+        return PublishPlan.objects.select_related("job")
+
+
+@extend_schema(tags=["channels"], summary="Apply a reviewed plan", request=None, responses=PublishPlanSerializer)
+class PublishPlanApply(APIView):
+    scope = "channels"
+    required_scopes = {"POST": "channels:write"}
+
+    @idempotent
+    def post(self, request, pk: int):
+        plan = get_object_or_404(PublishPlan, pk=pk)
+        plan = publish_plan_apply(plan=plan)
+        return Response(PublishPlanSerializer(plan).data, status=status.HTTP_202_ACCEPTED)
