@@ -1,1 +1,11 @@
-urlpatterns = []
+from rest_framework.routers import SimpleRouter
+
+from orders import api
+
+router = SimpleRouter()
+router.register("orders", api.OrderViewSet, basename="api-order")
+router.register("reconciliation-runs", api.ReconciliationRunViewSet, basename="api-reconciliation-run")
+router.register("reconciliation-issues", api.ReconciliationIssueViewSet, basename="api-reconciliation-issue")
+router.register("customers", api.CustomerViewSet, basename="api-customer")
+
+urlpatterns = router.urls

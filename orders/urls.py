@@ -1,1 +1,20 @@
-urlpatterns = []
+from django.urls import path
+
+from orders import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.order_list, name="order-list"),
+    path("<int:pk>/", views.order_detail, name="order-detail"),
+    path("<int:pk>/fulfil/", views.order_fulfil, name="order-fulfil"),
+    path("<int:pk>/cancel/", views.order_cancel, name="order-cancel"),
+    path("<int:pk>/refund/", views.order_refund, name="order-refund"),
+    path("reconciliation/", views.reconciliation, name="reconciliation"),
+    path("reconciliation/run/", views.reconciliation_run, name="reconciliation-run"),
+    path("reconciliation/issues/<int:pk>/", views.issue_act, name="issue-act"),
+    path("customers/", views.customer_list, name="customer-list"),
+    path("customers/<int:pk>/export/", views.customer_export, name="customer-export"),
+    path("customers/<int:pk>/erase/", views.customer_erase, name="customer-erase"),
+    path("settings/", views.order_settings, name="settings"),
+]

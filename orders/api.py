@@ -1,0 +1,441 @@
+"""/api/v1/orders/, reconciliation-runs/, reconciliation-issues/, customers/. Thin: services write.
+
+Reads need `orders:read`; fulfil, cancel, refund, runs, issue actions and erasure `orders:write`.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from channels.models import ChannelAccount
+from orders import reconciliation, selectors, services
+from orders.models import (
+    Customer,
+    Fulfillment,
+    IssueAction,
+    Lifecycle,
+    Order,
+    OrderEvent,
+    OrderLine,
+    ReconciliationIssue,
+    ReconciliationRun,
+)
+from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from shopadmin.api.pagination import CursorPagination
+
+TAGS = ["orders"]
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    variant = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "variant",
+            "channel_item_id",
+            "sku",
+            "title",
+            "quantity",
+            "unit_price",
+            "tax",
+            "line_total",
+            "quantity_allocated",
+            "quantity_short",
+            "quantity_fulfilled",
+            "quantity_cancelled",
+            "quantity_refunded",
+        ]
+        read_only_fields = fields
+
+
+class FulfillmentSerializer(serializers.ModelSerializer):
+    lines = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Fulfillment
+        fields = [
+            "id",
+            "carrier",
+            "tracking_number",
+            "tracking_url",
+            "shipped_at",
+            "source",
+            "push_state",
+            "push_error",
+            "lines",
+        ]
+        read_only_fields = fields
+
+    def get_lines(self, obj) -> list[dict]:
+        return [{"line": fl.line_id, "quantity": fl.quantity} for fl in obj.lines.all()]
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ["kind", "message", "created_at", "actor_label"]
+        read_only_fields = fields
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    account = serializers.PrimaryKeyRelatedField(read_only=True)
+    market = serializers.PrimaryKeyRelatedField(read_only=True)
+    customer = serializers.PrimaryKeyRelatedField(read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
+    fulfillments = FulfillmentSerializer(many=True, read_only=True)
+    events = OrderEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "account",
+            "channel",
+            "external_id",
+            "channel_status",
+            "status",
+            "placed_at",
+            "channel_updated_at",
+            "currency",
+            "subtotal",
+            "shipping",
+            "tax",
+            "duties",
+            "discounts",
+            "total",
+            "shop_currency",
+            "total_shop",
+            "rate",
+            "rate_source",
+            "rate_date",
+            "market",
+            "customer",
+            "buyer_name",
+            "buyer_email",
+            "buyer_message",
+            "shipping_address",
+            "acknowledged_at",
+            "lines",
+            "fulfillments",
+            "events",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PickSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class FulfilSerializer(serializers.Serializer):
+    lines = PickSerializer(many=True, required=False, help_text="Lines to ship; all open lines when left out.")
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    tracking_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class RefundSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=0)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    lines = PickSerializer(many=True, required=False)
+    restock = serializers.BooleanField(default=False)
+
+
+ORDER_FILTERS = [
+    OpenApiParameter("channel", str, description="meta, tiktok_shop, …"),
+    OpenApiParameter("status", str, enum=Lifecycle.values),
+    OpenApiParameter("market", int),
+    OpenApiParameter("account", int),
+    OpenApiParameter("placed_from", OpenApiTypes.DATE),
+    OpenApiParameter("placed_to", OpenApiTypes.DATE),
+    OpenApiParameter("q", str, description="External id, customer name or email, or SKU."),
+]
+
+
+class PlacedCursor(CursorPagination):
+    ordering = ("-placed_at", "-id")
+
+
+@extend_schema_view(
+    list=extend_schema(tags=TAGS, summary="List orders", parameters=ORDER_FILTERS),
+    retrieve=extend_schema(tags=TAGS, summary="An order with lines, fulfilments and timeline"),
+)
+class OrderViewSet(viewsets.ReadOnlyModelViewSet):
+    scope = "orders"
+    serializer_class = OrderSerializer
+    pagination_class = PlacedCursor
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.order_list(
+            channel=params.get("channel", ""),
+            status=params.get("status", ""),
+            market=params.get("market"),
+            account=params.get("account"),
+            placed_from=params.get("placed_from"),
+            placed_to=params.get("placed_to"),
+            q=params.get("q", ""),
+        ).prefetch_related("lines", "fulfillments__lines", "events")
+
+    def _fresh(self, order) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Fulfil lines (pushed to the channel)",
+        request=FulfilSerializer,
+        responses={200: OrderSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        examples=[
+            OpenApiExample(
+                "Ship one line",
+                value={"lines": [{"line": 12, "quantity": 1}], "carrier": "UPS", "tracking_number": "1Z999"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def fulfil(self, request, pk=None):
+        order = self.get_object()
+        body = FulfilSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        services.order_fulfill(
+            order=order,
+            lines=[(p["line"], p["quantity"]) for p in data.get("lines", [])] or None,
+            carrier=data["carrier"],
+            tracking_number=data["tracking_number"],
+            tracking_url=data["tracking_url"],
+        )
+        return self._fresh(order)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Cancel what has not shipped (pushed where the channel supports it)",
+        request=CancelSerializer,
+        responses={200: OrderSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def cancel(self, request, pk=None):
+        order = self.get_object()
+        body = CancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.order_cancel(order=order, reason=body.validated_data["reason"])
+        return self._fresh(order)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Record a refund, optionally restocking lines",
+        request=RefundSerializer,
+        responses={200: OrderSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def refund(self, request, pk=None):
+        order = self.get_object()
+        body = RefundSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        services.order_refund(
+            order=order,
+            amount=data["amount"],
+            reason=data["reason"],
+            lines=[(p["line"], p["quantity"]) for p in data.get("lines", [])],
+            restock=data["restock"],
+        )
+        return self._fresh(order)
+
+
+# --- Reconciliation -------------------------------------------------------------------------
+
+
+class ReconciliationRunSerializer(serializers.ModelSerializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=ChannelAccount.objects.all())
+    job = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = ReconciliationRun
+        fields = [
+            "id",
+            "account",
+            "status",
+            "trigger",
+            "window_start",
+            "window_end",
+            "orders_checked",
+            "counts",
+            "error",
+            "job",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = [f for f in fields if f != "account"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=TAGS, summary="Reconciliation run history"),
+    retrieve=extend_schema(tags=TAGS, summary="A reconciliation run with counts by kind"),
+    create=extend_schema(
+        tags=TAGS,
+        summary="Reconcile a channel account now",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        examples=[OpenApiExample("Run", value={"account": 3}, request_only=True)],
+    ),
+)
+class ReconciliationRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    scope = "orders"
+    serializer_class = ReconciliationRunSerializer
+    pagination_class = CursorPagination
+
+    def get_queryset(self):
+        return ReconciliationRun.objects.all()
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        run = reconciliation.reconciliation_start(account=serializer.validated_data["account"], trigger="api")
+        return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ReconciliationIssueSerializer(serializers.ModelSerializer):
+    account = serializers.PrimaryKeyRelatedField(read_only=True)
+    order = serializers.PrimaryKeyRelatedField(read_only=True)
+    run = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = ReconciliationIssue
+        fields = [
+            "id",
+            "account",
+            "run",
+            "order",
+            "kind",
+            "severity",
+            "key",
+            "ours",
+            "theirs",
+            "detail",
+            "suggested_action",
+            "status",
+            "resolution_note",
+            "resolved_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class IssueActSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=IssueAction.choices)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=TAGS,
+        summary="Reconciliation issues",
+        parameters=[
+            OpenApiParameter("status", str, enum=ReconciliationIssue.Status.values),
+            OpenApiParameter("kind", str),
+            OpenApiParameter("account", int),
+        ],
+    ),
+    retrieve=extend_schema(tags=TAGS, summary="One issue, both values side by side"),
+)
+class ReconciliationIssueViewSet(viewsets.ReadOnlyModelViewSet):
+    scope = "orders"
+    serializer_class = ReconciliationIssueSerializer
+    pagination_class = CursorPagination
+
+    def get_queryset(self):
+        issues = ReconciliationIssue.objects.all()
+        params = self.request.query_params
+        if params.get("status"):
+            issues = issues.filter(status=params["status"])
+        if params.get("kind"):
+            issues = issues.filter(kind=params["kind"])
+        if params.get("account", "").isdigit():
+            issues = issues.filter(account_id=int(params["account"]))
+        return issues
+
+    @extend_schema(
+        tags=TAGS,
+        summary="One-click action: import, refresh, re-push, or resolve with a note",
+        request=IssueActSerializer,
+        responses={200: ReconciliationIssueSerializer},
+        examples=[
+            OpenApiExample("Resolve", value={"action": "resolve", "note": "Refunded by phone"}, request_only=True)
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def act(self, request, pk=None):
+        issue = self.get_object()
+        body = IssueActSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        issue = reconciliation.issue_act(
+            issue=issue, action=body.validated_data["action"], note=body.validated_data["note"]
+        )
+        return Response(self.get_serializer(issue).data)
+
+
+# --- Customers ------------------------------------------------------------------------------
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "email", "phone", "marketing_consent", "created_at", "updated_at", "erased_at"]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(tags=TAGS, summary="Customers", parameters=[OpenApiParameter("email", str)]),
+    retrieve=extend_schema(tags=TAGS, summary="A customer"),
+)
+class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+    scope = "orders"
+    required_scopes = None  # set per action below
+    serializer_class = CustomerSerializer
+    pagination_class = CursorPagination
+
+    def get_queryset(self):
+        customers = Customer.objects.all()
+        if self.request.query_params.get("email"):
+            customers = customers.filter(email__iexact=self.request.query_params["email"])
+        return customers
+
+    @extend_schema(
+        tags=TAGS, summary="Everything held about the customer (data access request)", responses=OpenApiTypes.OBJECT
+    )
+    # Personal data leaves the shop here: the write scope, not merely read, is required.
+    @action(detail=True, methods=["get"], required_scopes={"GET": "orders:write"})
+    def export(self, request, pk=None):
+        return Response(services.customer_export(customer=self.get_object()))
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Erase the customer's personal data (amounts are kept)",
+        request=None,
+        responses={200: CustomerSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def erase(self, request, pk=None):
+        customer = services.customer_erase(customer=self.get_object())
+        return Response(self.get_serializer(customer).data)

@@ -1,0 +1,293 @@
+"""Merchant UI of orders: list, detail with timeline, fulfil/cancel/refund, reconciliation,
+customers (data export and erasure), settings. Thin: forms check shapes, services do the work."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from catalog.models import Location
+from channels.models import Channel, ChannelAccount
+from localization.models import Market
+from orders import reconciliation as recon
+from orders import selectors, services
+from orders.forms import CancelForm, FulfilForm, IssueActForm, OrderSettingsForm, RefundForm, add_service_errors
+from orders.models import (
+    Customer,
+    Fulfillment,
+    IssueKind,
+    Lifecycle,
+    MarketLocation,
+    Order,
+    ReconciliationIssue,
+)
+from orders.sync import ORDER_CHANNELS
+from shopadmin.decorators import shop_view
+from shopadmin.roles import Perm
+
+LIST_PARAMS = ("channel", "status", "market", "account", "placed_from", "placed_to", "q")
+PAGE_SIZE = 50
+
+
+@shop_view()
+def order_list(request):
+    filters = {k: request.GET.get(k, "").strip()[:200] for k in LIST_PARAMS}
+    orders = selectors.order_list(**filters)
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    kept = urlencode({k: v for k, v in filters.items() if v})
+    return render(
+        request,
+        "orders/order_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "kept": kept,
+            "channels": Channel.choices,
+            "statuses": Lifecycle.choices,
+            "markets": Market.objects.all(),
+            "open_issues": ReconciliationIssue.objects.filter(status="open").count(),
+        },
+    )
+
+
+def _order(pk) -> Order:
+    return get_object_or_404(
+        Order.objects.select_related("account", "market", "customer").prefetch_related(
+            "lines__variant",
+            "lines__allocations__location",
+            Prefetch("fulfillments", queryset=Fulfillment.objects.prefetch_related("lines__line")),
+            "events",
+            "refunds",
+            "cancellations",
+        ),
+        pk=pk,
+    )
+
+
+def _detail(request, order, *, fulfil_form=None, cancel_form=None, refund_form=None, status=200):
+    can_write = request.membership.has_perm(Perm.ORDERS_WRITE)
+    return render(
+        request,
+        "orders/order_detail.html",
+        {
+            "order": order,
+            "can_write": can_write,
+            "fulfil_form": fulfil_form or FulfilForm(order=order),
+            "cancel_form": cancel_form or CancelForm(),
+            "refund_form": refund_form or RefundForm(order=order),
+            "issues": order.issues.filter(status="open"),
+        },
+        status=status,
+    )
+
+
+@shop_view()
+def order_detail(request, pk: int):
+    return _detail(request, _order(pk))
+
+
+@require_POST
+@shop_view(Perm.ORDERS_WRITE)
+def order_fulfil(request, pk: int):
+    order = _order(pk)
+    form = FulfilForm(request.POST, order=order)
+    if form.is_valid():
+        try:
+            services.order_fulfill(
+                order=order,
+                lines=form.picks(),
+                carrier=form.cleaned_data["carrier"],
+                tracking_number=form.cleaned_data["tracking_number"],
+                tracking_url=form.cleaned_data["tracking_url"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Fulfilled; the channel is being told."))
+            return redirect("orders:order-detail", request.shop.slug, order.pk)
+    return _detail(request, order, fulfil_form=form, status=400)
+
+
+@require_POST
+@shop_view(Perm.ORDERS_WRITE)
+def order_cancel(request, pk: int):
+    order = _order(pk)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.order_cancel(order=order, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Cancelled; the stock is free again."))
+            return redirect("orders:order-detail", request.shop.slug, order.pk)
+    return _detail(request, order, cancel_form=form, status=400)
+
+
+@require_POST
+@shop_view(Perm.ORDERS_WRITE)
+def order_refund(request, pk: int):
+    order = _order(pk)
+    form = RefundForm(request.POST, order=order)
+    if form.is_valid():
+        try:
+            services.order_refund(
+                order=order,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+                lines=form.picks(),
+                restock=form.cleaned_data["restock"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Refund recorded."))
+            return redirect("orders:order-detail", request.shop.slug, order.pk)
+    return _detail(request, order, refund_form=form, status=400)
+
+
+@shop_view()
+def reconciliation(request):
+    issues = ReconciliationIssue.objects.filter(status="open").select_related("account", "order")
+    kind = request.GET.get("kind", "")
+    if kind in IssueKind.values:
+        issues = issues.filter(kind=kind)
+    labels = dict(IssueKind.choices)
+    groups = selectors.open_issues_grouped()
+    for group in groups:
+        group["label"] = labels.get(group["kind"], group["kind"])
+    runs = list(selectors.recent_runs())
+    for run in runs:
+        run.count_labels = [(labels.get(k, k), n) for k, n in sorted((run.counts or {}).items())]
+    return render(
+        request,
+        "orders/reconciliation.html",
+        {
+            "groups": groups,
+            "issues": issues[:200],
+            "kind": kind,
+            "runs": runs,
+            "accounts": ChannelAccount.objects.filter(channel__in=ORDER_CHANNELS, is_active=True),
+            "can_write": request.membership.has_perm(Perm.ORDERS_WRITE),
+        },
+    )
+
+
+@require_POST
+@shop_view(Perm.ORDERS_WRITE)
+def reconciliation_run(request):
+    account = get_object_or_404(ChannelAccount, pk=request.POST.get("account") or 0)
+    try:
+        recon.reconciliation_start(account=account, trigger="manual", created_by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Reconciling %(a)s; the progress shows below.") % {"a": account.name})
+    return redirect("orders:reconciliation", request.shop.slug)
+
+
+@require_POST
+@shop_view(Perm.ORDERS_WRITE)
+def issue_act(request, pk: int):
+    issue = get_object_or_404(ReconciliationIssue, pk=pk)
+    form = IssueActForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an action."))
+    else:
+        try:
+            recon.issue_act(issue=issue, action=form.cleaned_data["action"], note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Done."))
+    return redirect("orders:reconciliation", request.shop.slug)
+
+
+@shop_view()
+def customer_list(request):
+    q = request.GET.get("q", "").strip()[:200]
+    customers = Customer.objects.all()
+    if q:
+        customers = customers.filter(email__iexact=q) | customers.filter(name__icontains=q)
+    page = Paginator(customers.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "orders/customer_list.html",
+        {"page": page, "q": q, "can_write": request.membership.has_perm(Perm.ORDERS_WRITE)},
+    )
+
+
+# Export and erasure act on personal data: both need the write permission, both are audited.
+@shop_view(Perm.ORDERS_WRITE)
+def customer_export(request, pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    data = services.customer_export(customer=customer)
+    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+    return response
+
+
+@require_POST
+@shop_view(Perm.ORDERS_WRITE)
+def customer_erase(request, pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    services.customer_erase(customer=customer)
+    messages.success(request, _("The customer's personal data is erased; order amounts are kept."))
+    return redirect("orders:customer-list", request.shop.slug)
+
+
+@shop_view()
+def order_settings(request):
+    current = services.settings_get()
+    locations = Location.objects.filter(is_active=True)
+    markets = list(Market.objects.filter(is_active=True))
+    prefs = dict(MarketLocation.objects.values_list("market_id", "location_id"))
+    form = OrderSettingsForm(
+        request.POST or None,
+        locations=locations,
+        initial={"default_location": current.default_location_id, "retention_days": current.retention_days},
+    )
+    if request.method == "POST":
+        if not request.membership.has_perm(Perm.ORDERS_WRITE):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied(_("Your role in this shop does not allow this."))
+        if form.is_valid():
+            try:
+                services.settings_update(
+                    default_location=form.cleaned_data["default_location"],
+                    retention_days=form.cleaned_data["retention_days"],
+                )
+                by_pk = {loc.pk: loc for loc in locations}
+                for market in markets:
+                    raw = request.POST.get(f"market_{market.pk}", "")
+                    wanted = int(raw) if raw.isdigit() and int(raw) in by_pk else None
+                    if prefs.get(market.pk) != wanted:
+                        services.market_location_set(market=market, location=by_pk.get(wanted))
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Order settings saved."))
+                return redirect("orders:settings", request.shop.slug)
+    for market in markets:
+        market.preferred_location = prefs.get(market.pk)
+    return render(
+        request,
+        "orders/settings.html",
+        {
+            "form": form,
+            "markets": markets,
+            "locations": locations,
+            "can_write": request.membership.has_perm(Perm.ORDERS_WRITE),
+        },
+        status=400 if form.errors else 200,
+    )
