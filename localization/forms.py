@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -72,3 +74,29 @@ class QuoteItemForm(forms.Form):
 
 
 QuoteItemFormSet = forms.formset_factory(QuoteItemForm, extra=5, max_num=20)
+
+
+class PriceOverrideForm(forms.Form):
+    sku = forms.CharField(label=_("SKU"))
+    fixed_price = forms.DecimalField(required=False, min_value=0, decimal_places=4, help_text=_("Overrides the rule"))
+    compare_at_price = forms.DecimalField(required=False, min_value=0, decimal_places=4)
+    sale_price = forms.DecimalField(required=False, min_value=0, decimal_places=4)
+    sale_starts_at = forms.DateTimeField(required=False, help_text=_("e.g. 2026-12-01 00:00"))
+    sale_ends_at = forms.DateTimeField(required=False)
+
+
+class ShopTaxRateForm(forms.Form):
+    country = forms.CharField(max_length=2)
+    region = forms.CharField(max_length=3, required=False, help_text=_("State or province, e.g. CA or ON"))
+    category = forms.ChoiceField(
+        choices=[
+            ("standard", _("Standard")),
+            ("reduced", _("Reduced")),
+            ("zero", _("Zero-rated")),
+            ("exempt", _("Exempt")),
+        ]
+    )
+    rate = forms.DecimalField(
+        min_value=0, max_value=Decimal("0.99999"), decimal_places=5, help_text=_("As a fraction: 0.20 is 20%")
+    )
+    note = forms.CharField(required=False, max_length=200)

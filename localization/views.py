@@ -2,7 +2,10 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError as DrfValidationError
@@ -223,3 +226,84 @@ def translations_export(request):
     name = f"translations-{request.shop.slug}{'-' + language if language else ''}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@shop_view()
+def market_prices(request, pk):
+    from django.core.paginator import Paginator
+
+    from catalog.models import ProductVariant
+    from localization.forms import PriceOverrideForm
+    from localization.models import MarketPrice, MarketVariantPrice
+    from localization.tasks import market_prices_recompute_task
+
+    market = get_object_or_404(Market.objects.all(), pk=pk)
+    can_write = request.membership.has_perm(Perm.LOCALIZATION_WRITE)
+    form = PriceOverrideForm(request.POST or None)
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        if "recompute" in request.POST:
+            shop_id = request.shop.pk
+            transaction.on_commit(lambda: market_prices_recompute_task.delay(shop_id, [market.pk]))
+            messages.success(request, _("Recomputing this market's prices in the background."))
+            return redirect("localization:market-prices", shop_slug=request.shop.slug, pk=market.pk)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            variant = ProductVariant.objects.filter(sku=data.pop("sku")).first()
+            if variant is None:
+                form.add_error("sku", _("No variant with this SKU in your catalog."))
+            else:
+                try:
+                    if all(v is None for v in data.values()):
+                        services.market_variant_price_clear(market=market, variant=variant)
+                    else:
+                        services.market_variant_price_set(market=market, variant=variant, **data)
+                except ValidationError as exc:
+                    _form_errors_from(exc, form)
+                else:
+                    messages.success(request, _("Price saved; the market price is recomputed in the background."))
+                    return redirect("localization:market-prices", shop_slug=request.shop.slug, pk=market.pk)
+    prices = MarketPrice.objects.filter(market=market).select_related("variant").order_by("variant__sku")
+    query = request.GET.get("q", "").strip()
+    if query:
+        prices = prices.filter(variant__sku__icontains=query)
+    page = Paginator(prices, 50).get_page(request.GET.get("page"))
+    overrides = (
+        MarketVariantPrice.objects.filter(market=market).select_related("variant").order_by("variant__sku")[:100]
+    )
+    return render(
+        request,
+        "localization/market_prices.html",
+        {"market": market, "page": page, "overrides": overrides, "form": form, "can_write": can_write, "q": query},
+    )
+
+
+@shop_view()
+def tax_rates(request):
+    from localization.forms import ShopTaxRateForm
+    from localization.models import ShopTaxRate, TaxRate
+
+    can_write = request.membership.has_perm(Perm.LOCALIZATION_WRITE)
+    form = ShopTaxRateForm(request.POST or None)
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.shop_tax_rate_set(shop=request.shop, **form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors_from(exc, form)
+            else:
+                messages.success(request, _("Tax override saved."))
+                return redirect("localization:tax-rates", shop_slug=request.shop.slug)
+    countries = sorted({c for m in Market.objects.all() for c in m.countries})
+    today = timezone.localdate()
+    reference = TaxRate.objects.filter(country__in=countries).filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gt=today), effective_from__lte=today
+    )
+    return render(
+        request,
+        "localization/tax_rates.html",
+        {"reference": reference, "overrides": ShopTaxRate.objects.all(), "form": form, "can_write": can_write},
+    )

@@ -1,5 +1,7 @@
 """alice (owner) / bob (editor) / charlie (other shop) / a viewer, for every view and endpoint."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -289,3 +291,51 @@ def test_api_quote_cannot_use_another_shops_sku(api_b, shop_a):
         format="json",
     )
     assert response.status_code == 400
+
+
+def test_market_prices_page(bob, charlie, shop_a, shop_b):
+    from django.test import Client
+
+    from catalog.tests.factories import make_product
+    from localization.pricing import market_prices_recompute
+
+    with shop_context(shop_a):
+        make_product("Tee", skus=["TEE-1"], price="10.00")
+        market_prices_recompute(shop_id=shop_a.pk)
+    market = home_market(shop_a)
+    bob_c, charlie_c = Client(), Client()
+    bob_c.force_login(bob)
+    charlie_c.force_login(charlie)
+    url = reverse("localization:market-prices", args=[shop_a.slug, market.pk])
+    response = bob_c.get(url)
+    assert response.status_code == 200 and "TEE-1" in response.content.decode()
+    assert bob_c.post(url, {"sku": "TEE-1", "fixed_price": "12.00"}).status_code == 302
+    with shop_context(shop_a):
+        from localization.models import MarketVariantPrice
+
+        assert MarketVariantPrice.objects.get().fixed_price == 12
+    assert bob_c.post(url, {"sku": "NOPE", "fixed_price": "12.00"}).status_code == 200
+    assert charlie_c.get(url).status_code == 404
+    assert charlie_c.get(reverse("localization:market-prices", args=[shop_b.slug, market.pk])).status_code == 404
+
+
+def test_tax_page_and_override(bob, shop_a, viewer_client):
+    from django.test import Client
+
+    url = reverse("localization:tax-rates", args=[shop_a.slug])
+    assert viewer_client.get(url).status_code == 200
+    assert (
+        viewer_client.post(
+            url, {"country": "US", "region": "NY", "category": "standard", "rate": "0.08875"}
+        ).status_code
+        == 403
+    )
+    bob_c = Client()
+    bob_c.force_login(bob)
+    assert (
+        bob_c.post(url, {"country": "US", "region": "NY", "category": "standard", "rate": "0.08875"}).status_code == 302
+    )
+    with shop_context(shop_a):
+        from localization.models import ShopTaxRate
+
+        assert ShopTaxRate.objects.get().rate == Decimal("0.08875")
