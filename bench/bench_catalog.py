@@ -140,7 +140,7 @@ if __name__ == "__main__":
     config = setup_db()
     try:
         with acting_as(Actor(door=Door.CLI, label="bench")):
-            owner = User.objects.create_user(email="bench@example.com", password="bench-password-1")
+            owner = User.objects.create_user(email="bench@example.com", password=None)
             shop = shop_create(name="Bench Apparel", slug=SLUG, currency="USD", country="US", owner=owner)
         started = time.perf_counter()
         call_command("seed_catalog", shop=SLUG, variants=args.variants, seed=1, stdout=open(os.devnull, "w"))  # noqa: SIM115
