@@ -78,15 +78,11 @@ class DatasetVersionAdmin(ReferenceAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(TenantAdmin):
     """ECB rows (no shop) and every shop's manual rates; staff run in the all-shops context."""
 
     list_display = ["base", "quote", "rate", "date", "source", "shop"]
     list_filter = ["source", "quote"]
-    list_select_related = ["shop"]
-
-    def get_queryset(self, request):
-        return ExchangeRate.all_shops.get_queryset()
 
 
 @admin.register(Market)

@@ -17,8 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from localization.money import RoundingRule, preset_for
-from shopadmin.context import _current
-from shopadmin.tenancy import TenantContextError, TenantModel, TenantQuerySet
+from shopadmin.tenancy import CurrentShopId, TenantModel, TenantQuerySet
 from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
 
 # The customs union: EU-wide reference rows use the pseudo-country "EU".
@@ -80,26 +79,20 @@ class RateSource(models.TextChoices):
 
 
 class ExchangeRateManager(models.Manager.from_queryset(TenantQuerySet)):
-    """Inside a shop: its own manual rates plus the shared ECB rows (shop NULL); fails closed."""
+    """Inside a shop: its own manual rates plus the shared ECB rows (shop NULL); fails closed.
+
+    Like every tenant manager, the shop is read when the query runs (CurrentShopId).
+    """
 
     def get_queryset(self):
-        ctx = _current.get()
-        if ctx is None:
-            raise TenantContextError("ExchangeRate holds tenant rows: select a shop first or use all_shops_access().")
-        queryset = super().get_queryset()
-        if ctx.all_shops:
-            return queryset
-        return queryset.filter(Q(shop_id=ctx.shop_id) | Q(shop__isnull=True))
+        return super().get_queryset().filter(Q(shop_id=CurrentShopId()) | Q(shop__isnull=True))
 
 
-class ExchangeRateAllShopsManager(models.Manager):
+class ExchangeRateAllShopsManager(models.Manager.from_queryset(TenantQuerySet)):
     """Every row, ECB and every shop's manual ones; only inside all_shops_access()."""
 
     def get_queryset(self):
-        ctx = _current.get()
-        if ctx is None or not ctx.all_shops:
-            raise TenantContextError("ExchangeRate.all_shops is the cross-shop path: enter all_shops_access() first.")
-        return super().get_queryset()
+        return super().get_queryset().filter(Q(shop_id=CurrentShopId(all_shops_only=True)) | Q(shop__isnull=True))
 
 
 class ExchangeRate(TenantModel):
