@@ -9,6 +9,7 @@ from localization.models import (
     DutyRate,
     ExchangeRate,
     Market,
+    MarketPrice,
     MarketVariantPrice,
     ShopTaxRate,
     TaxRate,
@@ -107,3 +108,19 @@ class TranslationAdmin(TenantAdmin):
     list_display = ["kind", "field", "language", "product", "variant", "option"]
     list_filter = ["kind", "language"]
     raw_id_fields = ["product", "variant", "option"]
+
+
+@admin.register(MarketPrice)
+class MarketPriceAdmin(TenantAdmin):
+    """Computed prices: read-only here, they are recomputed from their inputs."""
+
+    list_display = ["variant", "market", "amount", "currency", "origin", "rate", "rate_source", "computed_at"]
+    list_filter = ["origin", "currency"]
+    search_fields = ["variant__sku"]
+    raw_id_fields = ["market", "variant", "duty_rate"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
