@@ -80,8 +80,9 @@ def reconciliation_run(*, run: ReconciliationRun, window: dt.timedelta = DEFAULT
     counts: dict[str, int] = {}
 
     def found(kind: str, **kwargs) -> None:
-        issue_raise(account=account, kind=kind, run=run, **kwargs)
-        counts[kind] = counts.get(kind, 0) + 1
+        issue, _created = issue_raise(account=account, kind=kind, run=run, **kwargs)
+        if issue.status == ReconciliationIssue.Status.OPEN or kwargs.get("resolved_note"):
+            counts[kind] = counts.get(kind, 0) + 1
 
     try:
         ReconciliationRun.objects.filter(pk=run.pk).update(window_start=start, window_end=now)

@@ -160,6 +160,21 @@ def issue_raise(
             setattr(existing, name, value)
         existing.save()
         return existing, False
+    settled = (
+        ReconciliationIssue.objects.filter(
+            account_id=account_id,
+            kind=kind,
+            key=key[:200],
+            status=ReconciliationIssue.Status.RESOLVED,
+            ours=values["ours"],
+            theirs=values["theirs"],
+        )
+        .order_by("-resolved_at")
+        .first()
+    )
+    if settled is not None:
+        # Someone marked this very difference resolved: it stays resolved until the values change.
+        return settled, False
     try:
         with transaction.atomic():
             issue = ReconciliationIssue.objects.create(account_id=account_id, kind=kind, key=key[:200], **values)
@@ -1021,7 +1036,13 @@ def customer_export(*, customer: Customer) -> dict:
             for order in orders.distinct().prefetch_related("lines")
         ],
     }
-    audit_record(action="customer.export", instance=customer, changes={"orders": [None, len(data["orders"])]})
+    # The audit entry names the customer by id only: it must not become a copy of personal data.
+    audit_record(
+        action="customer.export",
+        instance=customer,
+        object_repr=f"Customer {customer.pk}",
+        changes={"orders": [None, len(data["orders"])]},
+    )
     return data
 
 
