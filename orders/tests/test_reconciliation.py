@@ -50,7 +50,7 @@ def test_each_planted_discrepancy_is_found_once_and_nothing_else(
     missing = place(live_server, "TEE-M")
     later = timezone.now() + timezone.timedelta(seconds=2)
     SandboxOrder.objects.filter(order_id=drifted).update(status="CANCELLED", updated_at=later)
-    SandboxOrder.objects.filter(order_id=mismatched).update(total="104.80")  # 2 × 49.90 = 99.80
+    SandboxOrder.objects.filter(order_id=mismatched).update(total="104.80")  # 2 x 49.90 = 99.80
     SandboxOrder.objects.filter(order_id=within_tolerance).update(total="49.91")  # one minor unit
 
     with shop_context(shop_a), django_capture_on_commit_callbacks(execute=False):
