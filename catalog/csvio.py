@@ -12,8 +12,10 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import islice
 
+from babel.numbers import get_currency_precision
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +33,7 @@ from catalog.models import (
     ProductVariant,
     StockLevel,
 )
-from catalog.services import MONEY_FIELDS, StockChange, money_out, to_money
+from catalog.services import MONEY_FIELDS, StockChange, to_money
 from shopadmin.audit import audit_record
 from shopadmin.models import Shop
 from shopadmin.tenancy import current_shop_id
@@ -448,69 +450,108 @@ class _Echo:
         return value
 
 
+EXPORT_FIELDS = (
+    "pk",
+    "product_id",
+    "product__handle",
+    "product__title",
+    "product__description",
+    "product__brand",
+    "product__category__full_path",
+    "product__condition",
+    "product__status",
+    "product__tags",
+    "product__hs_code",
+    "product__country_of_origin",
+    "option_values",
+    "sku",
+    "title",
+    "gtin",
+    "mpn",
+    *INT_COLUMNS,
+    "price",
+    "compare_at_price",
+    "cost",
+    "price_currency",
+)
+
+
 def export_rows(variants, locations: list[Location]) -> Iterator[str]:
-    """CSV lines for the variants (a queryset), streamed: memory stays flat for any catalog size."""
+    """CSV lines for the variants (a queryset), streamed: memory stays flat for any catalog size.
+
+    Rows are read as tuples, not model instances, through a server-side cursor in chunks;
+    options, first images and stock come in one query each per chunk.
+    """
     writer = csv.writer(_Echo())
-    stock_columns = [f"{STOCK_PREFIX}{loc.code}" for loc in locations]
-    yield writer.writerow([*COLUMNS, *stock_columns])
-    iterator = (
-        variants.select_related("product", "product__category")
-        .order_by("product_id", "position", "id")
-        .iterator(chunk_size=2000)
-    )
-    for batch in _chunks(iterator, 2000):
-        product_ids = {v.product_id for v in batch}
-        options = {}
-        for option in ProductOption.objects.filter(product_id__in=product_ids).order_by("product_id", "position"):
-            options.setdefault(option.product_id, []).append(option.name)
+    yield writer.writerow([*COLUMNS, *[f"{STOCK_PREFIX}{loc.code}" for loc in locations]])
+    iterator = variants.order_by("product_id", "position", "id").values_list(*EXPORT_FIELDS).iterator(chunk_size=5000)
+    places_cache: dict[str, Decimal] = {}
+
+    def amount(value, currency):
+        if value is None:
+            return ""
+        if currency not in places_cache:
+            places_cache[currency] = Decimal(1).scaleb(-get_currency_precision(currency))
+        return str(value.quantize(places_cache[currency]))
+
+    for batch in _chunks(iterator, 5000):
+        product_ids = {row[1] for row in batch}
+        options: dict[int, list[str]] = {}
+        for product_id, name in (
+            ProductOption.objects.filter(product_id__in=product_ids)
+            .order_by("product_id", "position")
+            .values_list("product_id", "name")
+        ):
+            options.setdefault(product_id, []).append(name)
         images = {
-            m.product_id: m
+            m.product_id: (m.src, m.alt_text)
             for m in ProductMedia.objects.filter(product_id__in=product_ids)
             .order_by("product_id", "position", "id")
             .distinct("product_id")
         }
-        levels = {
-            (variant_id, location_id): on_hand
+        levels = dict(
+            ((variant_id, location_id), on_hand)
             for variant_id, location_id, on_hand in StockLevel.objects.filter(
-                variant_id__in=[v.pk for v in batch]
+                variant_id__in=[row[0] for row in batch]
             ).values_list("variant_id", "location_id", "on_hand")
-        }
-        for v in batch:
-            p = v.product
-            names = options.get(p.pk) or list((v.option_values or {}).keys())
+        )
+        for row in batch:
+            (pk, product_id, handle, title, description, brand, category, condition, status, tags, hs_code,
+             origin, option_values, sku, variant_title, gtin, mpn, weight, length, width, height,
+             price, compare_at, cost, currency) = row  # fmt: skip
+            option_values = option_values or {}
+            names = options.get(product_id) or list(option_values)
             option_cells = []
             for i in range(3):
                 name = names[i] if i < len(names) else ""
-                option_cells += [name, (v.option_values or {}).get(name, "") if name else ""]
-            image = images.get(p.pk)
+                option_cells += [name, option_values.get(name, "") if name else ""]
+            image_url, image_alt = images.get(product_id, ("", ""))
             yield writer.writerow(
                 [
-                    p.handle,
-                    p.title,
-                    p.description,
-                    p.brand,
-                    p.category.full_path if p.category_id else "",
-                    p.condition,
-                    p.status,
-                    ", ".join(p.tags),
-                    p.hs_code,
-                    p.country_of_origin,
+                    handle,
+                    title,
+                    description,
+                    brand,
+                    category or "",
+                    condition,
+                    status,
+                    ", ".join(tags or []),
+                    hs_code,
+                    origin,
                     *option_cells,
-                    v.sku,
-                    v.title,
-                    v.gtin,
-                    v.mpn,
-                    *["" if getattr(v, n) is None else getattr(v, n) for n in INT_COLUMNS],
-                    *[_amount(getattr(v, n)) for n in MONEY_FIELDS],
-                    image.src if image else "",
-                    image.alt_text if image else "",
-                    *[levels.get((v.pk, loc.pk), 0) for loc in locations],
+                    sku,
+                    variant_title,
+                    gtin,
+                    mpn,
+                    *["" if v is None else v for v in (weight, length, width, height)],
+                    amount(price, currency),
+                    amount(compare_at, currency),
+                    amount(cost, currency),
+                    image_url,
+                    image_alt,
+                    *[levels.get((pk, loc.pk), 0) for loc in locations],
                 ]
             )
-
-
-def _amount(money) -> str:
-    return money_out(money) or ""
 
 
 def export_queryset(products):

@@ -145,7 +145,7 @@ class ProductOption(TenantModel):
     values = models.JSONField(default=list, blank=True)
 
     class Meta:
-        ordering = ["product", "position", "id"]
+        ordering = ["product_id", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "product", "name"], name="option_unique_shop_product_name")
         ]
@@ -183,12 +183,14 @@ class ProductVariant(TenantModel):
     updated_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
-        ordering = ["product", "position", "id"]
+        ordering = ["product_id", "position", "id"]
         constraints = [models.UniqueConstraint(fields=["shop", "sku"], name="variant_unique_shop_sku")]
         indexes = [
             models.Index(fields=["shop", "id"], name="variant_shop_id"),
             models.Index(fields=["shop", "gtin"], name="variant_shop_gtin"),
-            models.Index(fields=["product", "position", "id"], name="variant_product_position"),
+            # Per-product lookups (editor, list page, export) filter by shop and product;
+            # the composite index keeps the planner off the 100k-entry shop_id index.
+            models.Index(fields=["shop", "product", "position", "id"], name="variant_shop_product"),
         ]
 
     def __str__(self):
@@ -249,7 +251,7 @@ class ProductMedia(TenantModel):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["product", "position", "id"]
+        ordering = ["product_id", "position", "id"]
         verbose_name_plural = "product media"
         constraints = [
             models.CheckConstraint(
@@ -297,7 +299,7 @@ class StockLevel(TenantModel):
     updated_at = models.DateTimeField(default=now)
 
     class Meta:
-        ordering = ["variant", "location"]
+        ordering = ["variant_id", "location_id"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "variant", "location"], name="stock_unique_shop_variant_location"),
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+from django.db.models import Exists, F, OuterRef, Q
 
 from catalog.models import Product, ProductMedia, ProductVariant, StockLevel
 
@@ -121,20 +121,26 @@ def product_page(*, filters: dict, sort: str = DEFAULT_SORT, after: str = "", be
 
 def _fill_rows(rows: list[ProductRow]) -> None:
     by_id = {row.product.pk: row for row in rows}
+    # Variants first, then stock by variant id: both walk an index straight to the page's
+    # rows. (Stock joined to variants by product id made the planner scan every level.)
+    variant_product = {}
+    for variant_id, product_id, price in (
+        ProductVariant.objects.filter(product_id__in=list(by_id)).order_by().values_list("id", "product_id", "price")
+    ):
+        variant_product[variant_id] = product_id
+        row = by_id[product_id]
+        row.variant_count += 1
+        if price is not None:
+            row.price_min = price if row.price_min is None else min(row.price_min, price)
+            row.price_max = price if row.price_max is None else max(row.price_max, price)
+    for variant_id, on_hand, allocated in (
+        StockLevel.objects.filter(variant_id__in=list(variant_product))
+        .order_by()
+        .values_list("variant_id", "on_hand", "allocated")
+    ):
+        row = by_id[variant_product[variant_id]]
+        row.available = (row.available or 0) + on_hand - allocated
     ids = list(by_id)
-    for item in (
-        ProductVariant.objects.filter(product_id__in=ids)
-        .values("product_id")
-        .annotate(n=Count("id"), lo=Min("price"), hi=Max("price"))
-    ):
-        row = by_id[item["product_id"]]
-        row.variant_count, row.price_min, row.price_max = item["n"], item["lo"], item["hi"]
-    for item in (
-        StockLevel.objects.filter(variant__product_id__in=ids)
-        .values("variant__product_id")
-        .annotate(available=Sum(F("on_hand") - F("allocated")))
-    ):
-        by_id[item["variant__product_id"]].available = item["available"]
     first_media = (
         ProductMedia.objects.filter(product_id__in=ids).order_by("product_id", "position", "id").distinct("product_id")
     )
