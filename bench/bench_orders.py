@@ -1,0 +1,376 @@
+"""Orders benchmarks, printed as JSON.
+
+    .venv/bin/python bench/bench_orders.py [--orders 2000] [--reconcile 100000] [--senders 8] [--keep]
+
+Creates a scratch database (`bench_orders`, migrated as the owner role, used as the app
+role so row-level security is on) and measures, on this machine over loopback:
+
+- webhook ingest end to end: the web app (a threaded WSGI server in this process, serving
+  the webhook receiver and the TikTok Shop sandbox) plus a real Celery worker process (prefork,
+  2 children) behind Redis. `--orders` orders are placed in the sandbox and announced by signed
+  webhooks from `--senders` threads, with 10% of the deliveries repeated byte for byte (a
+  channel's redelivery). Reported: acknowledgement latency (the webhook's HTTP answer) p50/p99,
+  orders per second from the first delivery until the last order is imported (the worker
+  fetches each order from the sandbox over HTTP and imports it with stock allocation), and the
+  duplicate count (must be 0).
+- reconciliation of `--reconcile` orders: that many orders on the sandbox and here (bulk
+  inserted), 0.1% of them with a planted total mismatch; one reconciliation run over real HTTP
+  (TikTok pages of 100). Reported: seconds, orders per second, findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopadmin.test_settings")
+os.environ["SHOPADMIN_TEST_DB"] = os.environ.get("BENCH_DB", "bench_orders")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
+# The threaded server runs each request in a new thread: close its connection with the request.
+os.environ["CONN_MAX_AGE"] = "0"
+
+import django  # noqa: E402
+
+django.setup()
+
+import logging  # noqa: E402
+
+import httpx  # noqa: E402
+from django.db import connections  # noqa: E402
+from django.test.utils import setup_databases, teardown_databases  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from shopadmin.audit import Actor, acting_as  # noqa: E402
+from shopadmin.models import Door  # noqa: E402
+from shopadmin.services import shop_create  # noqa: E402
+from shopadmin.tenancy import shop_context  # noqa: E402
+
+TIKTOK = {
+    "app_key": "bench-app-key",
+    "app_secret": "bench-app-secret-0001",
+    "access_token": "bench-access-token-0001",
+    "shop_cipher": "BENCH_CIPHER",
+}
+
+
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def percentile(values, pct):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def setup_db():
+    config = setup_databases(verbosity=0, interactive=False, aliases={"owner"}, serialized_aliases=set())
+    owner, default = connections["owner"], connections["default"]
+    default.close()
+    default.settings_dict["NAME"] = owner.settings_dict["NAME"]
+    owner.close()
+    return config
+
+
+def serve() -> str:
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadedWSGIServer(("127.0.0.1", 0), Quiet)
+    server.set_app(WSGIHandler())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def make_shop(slug: str, skus: list[str], on_hand: int):
+    from catalog.models import MovementReason
+    from catalog.services import StockChange, location_create, product_create, stock_post_movements
+
+    with acting_as(Actor(door=Door.CLI, label="bench")):
+        shop = shop_create(name=f"Bench {slug}", slug=slug, currency="USD", country="US")
+        with shop_context(shop):
+            location = location_create(name="Main", code="main", country="US")
+            product = product_create(
+                title="Bench tee", status="active", brand="Bench", variants=[{"sku": s, "price": "9.99"} for s in skus]
+            )
+            if on_hand:
+                stock_post_movements(
+                    movements=[
+                        StockChange(v.pk, location.pk, on_hand, MovementReason.RECEIVED, "bench")
+                        for v in product.variants.all()
+                    ]
+                )
+    return shop
+
+
+def tiktok_account(shop, base: str, name: str):
+    from channels.services import channel_account_create
+
+    with shop_context(shop), acting_as(Actor(door=Door.CLI, label="bench")):
+        return channel_account_create(
+            shop=shop, channel="tiktok_shop", name=name, credentials=TIKTOK, api_base_url=f"{base}/sandbox/tiktok"
+        )
+
+
+def sandbox_account(key: str):
+    from channels.sandbox.models import SandboxAccount
+
+    account, _ = SandboxAccount.objects.update_or_create(
+        channel="tiktok_shop",
+        key=key,
+        defaults={
+            "secret": TIKTOK["app_secret"],
+            "access_token": TIKTOK["access_token"],
+            "shop_cipher": TIKTOK["shop_cipher"],
+            "faults": {},
+        },
+    )
+    return account
+
+
+def bench_ingest(count: int, senders: int) -> dict:
+    from channels.adapters.tiktok_shop import webhook_signature
+    from channels.sandbox.models import SandboxOrder
+    from orders.models import Order
+    from shopadmin.testing.worker import WorkerProcess, purge_broker
+
+    base = serve()
+    skus = [f"ING-{i}" for i in range(20)]
+    shop = make_shop("ingest", skus, on_hand=count)
+    account = tiktok_account(shop, base, "Ingest")
+    sandbox = sandbox_account(TIKTOK["app_key"])
+    now = timezone.now()
+    rng = random.Random(3)
+    orders = [
+        SandboxOrder(
+            account=sandbox,
+            order_id=f"57{i:012d}",
+            status="AWAITING_SHIPMENT",
+            lines=[{"item_id": rng.choice(skus), "product_id": "", "quantity": 1, "price": "9.99"}],
+            total="9.99",
+            currency="USD",
+            created_at=now,
+            updated_at=now,
+        )
+        for i in range(count)
+    ]
+    SandboxOrder.objects.bulk_create(orders, batch_size=2000)
+    deliveries = []
+    for o in orders:
+        body = {
+            "type": 1,
+            "tts_notification_id": uuid.uuid4().hex,
+            "shop_id": TIKTOK["shop_cipher"],
+            "timestamp": int(time.time()),
+            "data": {"order_id": o.order_id, "order_status": o.status},
+        }
+        raw = json.dumps(body).encode()
+        deliveries.append(
+            (raw, webhook_signature(app_key=TIKTOK["app_key"], app_secret=TIKTOK["app_secret"], raw_body=raw))
+        )
+    redelivered = rng.sample(deliveries, k=count // 10)
+    # Redeliveries are interleaved at random: whichever copy arrives first is the delivery.
+    schedule = deliveries + redelivered
+    rng.shuffle(schedule)
+    url = f"{base}/webhooks/tiktok_shop/{account.webhook_key}/"
+
+    purge_broker()
+    worker = WorkerProcess("bench-orders", concurrency=2, pool="prefork").wait_ready()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    local = threading.local()
+
+    def send(delivery):
+        raw, signature = delivery
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = httpx.Client(timeout=30)
+        started = time.perf_counter()
+        response = client.post(
+            url, content=raw, headers={"Authorization": signature, "Content-Type": "application/json"}
+        )
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            latencies.append(elapsed)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    def imported() -> int:
+        with shop_context(shop):
+            return Order.objects.count()
+
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=senders) as pool:
+            list(pool.map(send, schedule))
+        sent_in = time.perf_counter() - started
+        deadline = time.monotonic() + max(600, count)
+        while imported() < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        total = time.perf_counter() - started
+    finally:
+        worker.stop()
+    with shop_context(shop):
+        ids = list(Order.objects.values_list("external_id", flat=True))
+        from catalog.models import StockLevel
+        from channels.models import WebhookEvent
+
+        events = WebhookEvent.objects.count()
+        failed = WebhookEvent.objects.filter(status="failed").count()
+        negative = StockLevel.objects.filter(on_hand__lt=0).count()
+    return {
+        "orders": count,
+        "deliveries": len(schedule),
+        "redeliveries": len(redelivered),
+        "senders": senders,
+        "http_statuses": statuses,
+        "ack_latency_p50_ms": round(statistics.median(latencies), 1),
+        "ack_latency_p99_ms": round(percentile(latencies, 99), 1),
+        "deliveries_per_s": round(len(schedule) / sent_in, 1),
+        "orders_imported": len(ids),
+        "duplicates": len(ids) - len(set(ids)),
+        "events_stored": events,
+        "events_failed": failed,
+        "negative_stock_rows": negative,
+        "end_to_end_s": round(total, 2),
+        "orders_per_s_end_to_end": round(len(ids) / total, 1),
+    }
+
+
+def bench_reconcile(count: int) -> dict:
+    from channels.sandbox.models import SandboxOrder
+    from orders.models import Lifecycle, Order, OrderLine, ReconciliationRun
+    from orders.reconciliation import reconciliation_run
+
+    base = serve()
+    shop = make_shop("reconcile", ["REC-1"], on_hand=0)
+    key = "bench-reconcile-key"
+    credentials = {**TIKTOK, "app_key": key}
+    from channels.services import channel_account_create
+
+    with shop_context(shop), acting_as(Actor(door=Door.CLI, label="bench")):
+        account = channel_account_create(
+            shop=shop,
+            channel="tiktok_shop",
+            name="Reconcile",
+            credentials=credentials,
+            api_base_url=f"{base}/sandbox/tiktok",
+        )
+    sandbox = sandbox_account(key)
+    now = timezone.now().replace(microsecond=0)
+    planted = set(random.Random(5).sample(range(count), k=max(1, count // 1000)))
+    batch = 5000
+    with shop_context(shop):
+        from catalog.models import ProductVariant
+
+        variant = ProductVariant.objects.get(sku="REC-1")
+        for start in range(0, count, batch):
+            chunk = range(start, min(count, start + batch))
+            placed = {i: now - dt.timedelta(seconds=count - i) for i in chunk}
+            SandboxOrder.objects.bulk_create(
+                [
+                    SandboxOrder(
+                        account=sandbox,
+                        order_id=f"88{i:012d}",
+                        status="AWAITING_SHIPMENT",
+                        lines=[{"item_id": "REC-1", "product_id": "", "quantity": 1, "price": "9.99"}],
+                        total="19.99" if i in planted else "9.99",
+                        currency="USD",
+                        created_at=placed[i],
+                        updated_at=placed[i],
+                    )
+                    for i in chunk
+                ]
+            )
+            ours = Order.objects.bulk_create(
+                [
+                    Order(
+                        shop=shop,
+                        account=account,
+                        channel="tiktok_shop",
+                        external_id=f"88{i:012d}",
+                        channel_status="AWAITING_SHIPMENT",
+                        status=Lifecycle.AWAITING_FULFILLMENT,
+                        placed_at=placed[i],
+                        channel_updated_at=placed[i],
+                        currency="USD",
+                        subtotal=Decimal("9.99"),
+                        total=Decimal("9.99"),
+                        shop_currency="USD",
+                        total_shop=Decimal("9.99"),
+                    )
+                    for i in chunk
+                ]
+            )
+            OrderLine.objects.bulk_create(
+                [
+                    OrderLine(
+                        shop=shop,
+                        order=o,
+                        variant=variant,
+                        channel_item_id="REC-1",
+                        sku="REC-1",
+                        quantity=1,
+                        unit_price=Decimal("9.99"),
+                        line_total=Decimal("9.99"),
+                    )
+                    for o in ours
+                ]
+            )
+        run = ReconciliationRun.objects.create(account=account, trigger="bench")
+        started = time.perf_counter()
+        run = reconciliation_run(run=ReconciliationRun.objects.select_related("account").get(pk=run.pk))
+        seconds = time.perf_counter() - started
+    return {
+        "orders": count,
+        "status": run.status,
+        "error": run.error,
+        "orders_checked": run.orders_checked,
+        "findings": run.counts,
+        "planted_amount_mismatches": len(planted),
+        "seconds": round(seconds, 1),
+        "orders_per_s": round(count / seconds, 1),
+        "channel_pages": -(-count // 100),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument("--reconcile", type=int, default=100_000)
+    parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+    config = setup_db()
+    result = {"db": connections["default"].settings_dict["NAME"]}
+    try:
+        if not args.skip_ingest:
+            result["webhook_ingest"] = bench_ingest(args.orders, args.senders)
+        if args.reconcile:
+            result["reconcile"] = bench_reconcile(args.reconcile)
+    finally:
+        if not args.keep:
+            for conn in connections.all():
+                conn.close()
+            teardown_databases(config, verbosity=0)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
