@@ -9,8 +9,10 @@ class OrdersConfig(AppConfig):
     def ready(self):
         from channels.webhooks import register_order_handler
         from orders.demo import seed_demo_orders
+        from orders.experience import connect as connect_experience
         from orders.sync import handle_order_event
         from shopadmin.signals import demo_seed
 
         register_order_handler(handle_order_event)
         demo_seed.connect(seed_demo_orders, dispatch_uid="orders.demo_seed")
+        connect_experience()  # the dashboard on the shop home, the demo's flow of orders

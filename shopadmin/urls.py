@@ -25,6 +25,7 @@ shop_patterns = [
     path("localization/", include("localization.urls")),
     path("channels/", include("channels.urls")),
     path("orders/", include("orders.urls")),
+    path("", include("orders.dashboard_urls")),  # the attention list, beside the dashboard on the home
 ]
 
 urlpatterns = [

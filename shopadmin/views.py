@@ -17,6 +17,7 @@ from shopadmin import selectors, services
 from shopadmin.api.errors import ErrorCode, problem_response
 from shopadmin.decorators import shop_view
 from shopadmin.forms import ApiKeyForm, InvitationForm, RoleForm, ShopSettingsForm
+from shopadmin.home import render_home_sections
 from shopadmin.models import ApiKey, AuditLogEntry, Invitation, Job, Membership
 from shopadmin.roles import Perm
 from shopadmin.tasks import audit_log_export_task
@@ -42,7 +43,9 @@ def shop_picker(request):
 
 @shop_view()
 def shop_home(request):
-    return render(request, "shopadmin/home.html", selectors.shop_home_summary(shop=request.shop))
+    context = selectors.shop_home_summary(shop=request.shop)
+    context["home_sections"] = render_home_sections(request)
+    return render(request, "shopadmin/home.html", context)
 
 
 def _form_errors_from(exc: ValidationError, form) -> None:

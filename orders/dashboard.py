@@ -1,0 +1,722 @@
+"""Reads behind the shop dashboard and the attention list.
+
+The dashboard reads across every app (catalog, localization, channels, orders), which is
+why it lives here, in the highest app. Every panel is one grouped query (two where orders
+and their lines are summed separately, so a join never counts an order's total once per
+line): the number of queries depends on the panels, never on the number of orders,
+listings or variants. Amounts are in the shop currency (`Order.total_shop`, and lines
+converted with the order's own rate), bucketed in the shop's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, IntegerField, Max, Q, Sum, Value, Window
+from django.db.models.functions import Coalesce, RowNumber, TruncDay, TruncMonth, TruncWeek
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from channels.models import Channel, ChannelAccount, ChannelListing, ListingStatus, PublishBatch, PublishPlan
+from orders.models import (
+    Cancellation,
+    Fulfillment,
+    IssueKind,
+    Lifecycle,
+    Order,
+    OrderLine,
+    OrderSyncCursor,
+    PushState,
+    ReconciliationIssue,
+)
+from shopadmin.models import Job, Shop
+
+ZERO = Decimal("0")
+# Cancelled and fully refunded orders are not sales; everything else counts at its total.
+NOT_SALES = (Lifecycle.CANCELLED, Lifecycle.REFUNDED)
+MONEY = DecimalField(max_digits=20, decimal_places=3)
+TOP_PRODUCTS = 5
+REJECTION_REASONS = 3
+STOCK_OUTS_SHOWN = 10
+
+
+# --- Periods --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    label: str
+    buckets: int
+    trunc: type
+
+
+PERIODS = {
+    "day": Period("day", gettext_lazy("Day"), 30, TruncDay),
+    "week": Period("week", gettext_lazy("Week"), 12, TruncWeek),
+    "month": Period("month", gettext_lazy("Month"), 12, TruncMonth),
+}
+DEFAULT_PERIOD = "day"
+
+
+def _shift_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return day.replace(year=index // 12, month=index % 12 + 1, day=1)
+
+
+def _bucket_start(period: Period, day: dt.date) -> dt.date:
+    if period.key == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if period.key == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _add_buckets(period: Period, day: dt.date, n: int) -> dt.date:
+    if period.key == "month":
+        return _shift_months(day, n)
+    return day + dt.timedelta(days=n * (7 if period.key == "week" else 1))
+
+
+@dataclass
+class Window_:
+    period: Period
+    tz: ZoneInfo
+    now: dt.datetime
+    start: dt.datetime  # first bucket of the current window
+    prev_start: dt.datetime  # the same number of buckets before
+    prev_end: dt.datetime  # as far into the previous window as now is into this one
+    bucket_days: list[dt.date]  # first day of each current bucket
+    prev_bucket_days: list[dt.date]
+
+
+def window_for(period_key: str, tz_name: str, now: dt.datetime | None = None) -> Window_:
+    period = PERIODS.get(period_key) or PERIODS[DEFAULT_PERIOD]
+    tz = ZoneInfo(tz_name or "UTC")
+    now = now or timezone.now()
+    today = now.astimezone(tz).date()
+    last = _bucket_start(period, today)
+    first = _add_buckets(period, last, -(period.buckets - 1))
+    prev_first = _add_buckets(period, first, -period.buckets)
+    days = [_add_buckets(period, first, i) for i in range(period.buckets)]
+    prev_days = [_add_buckets(period, prev_first, i) for i in range(period.buckets)]
+
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+
+    start = midnight(first)
+    prev_start = midnight(prev_first)
+    # Compare like with like: the previous window is cut at the same point of its last bucket.
+    prev_end = prev_start + (now - start) if period.key != "month" else _month_aligned_end(now, tz, period.buckets)
+    return Window_(period, tz, now, start, prev_start, prev_end, days, prev_days)
+
+
+def _month_aligned_end(now: dt.datetime, tz: ZoneInfo, months: int) -> dt.datetime:
+    local = now.astimezone(tz)
+    shifted = _shift_months(local.date(), -months)
+    # Same day of the month (clamped to the month's length) and time of day, N months back.
+    last_day = (_shift_months(shifted, 1) - dt.timedelta(days=1)).day
+    return dt.datetime.combine(shifted.replace(day=min(local.day, last_day)), local.time(), tzinfo=tz)
+
+
+# --- Sales ----------------------------------------------------------------------------------------
+
+
+def _change(current, previous) -> float | None:
+    """Relative change in percent; None when there is nothing to compare with."""
+    if not previous:
+        return None
+    return float((Decimal(current or 0) - Decimal(previous)) * 100 / Decimal(previous))
+
+
+@dataclass
+class SalesRow:
+    key: object
+    label: str
+    revenue: Decimal = ZERO
+    orders: int = 0
+    units: int = 0
+    prev_revenue: Decimal = ZERO
+    prev_orders: int = 0
+    prev_units: int = 0
+
+    @property
+    def aov(self) -> Decimal | None:
+        return self.revenue / self.orders if self.orders else None
+
+    @property
+    def prev_aov(self) -> Decimal | None:
+        return self.prev_revenue / self.prev_orders if self.prev_orders else None
+
+    @property
+    def revenue_change(self):
+        return _change(self.revenue, self.prev_revenue)
+
+    @property
+    def orders_change(self):
+        return _change(self.orders, self.prev_orders)
+
+    @property
+    def units_change(self):
+        return _change(self.units, self.prev_units)
+
+    @property
+    def aov_change(self):
+        return _change(self.aov, self.prev_aov) if self.aov is not None else None
+
+
+def _in_windows(w: Window_, prefix: str = "") -> tuple[Q, Q, Q]:
+    at = f"{prefix}placed_at"
+    current = Q(**{f"{at}__gte": w.start, f"{at}__lte": w.now})
+    previous = Q(**{f"{at}__gte": w.prev_start, f"{at}__lt": w.prev_end})
+    return current | previous, current, previous
+
+
+def _sales_by(w: Window_, group: list[str], label_of) -> list[SalesRow]:
+    """Revenue, orders and units per group, this window and the previous one: two queries."""
+    both, cur, prev = _in_windows(w)
+    orders = (
+        Order.objects.filter(both)
+        .exclude(status__in=NOT_SALES)
+        .values(*group)
+        .annotate(
+            revenue=Coalesce(Sum("total_shop", filter=cur), Value(ZERO), output_field=MONEY),
+            orders=Count("id", filter=cur),
+            prev_revenue=Coalesce(Sum("total_shop", filter=prev), Value(ZERO), output_field=MONEY),
+            prev_orders=Count("id", filter=prev),
+        )
+        .order_by()
+    )
+    lboth, lcur, lprev = _in_windows(w, "order__")
+    sold = ExpressionWrapper(F("quantity") - F("quantity_cancelled"), output_field=IntegerField())
+    line_group = [f"order__{g}" for g in group]
+    units = (
+        OrderLine.objects.filter(lboth)
+        .exclude(order__status__in=NOT_SALES)
+        .values(*line_group)
+        .annotate(units=Sum(sold, filter=lcur), prev_units=Sum(sold, filter=lprev))
+        .order_by()
+    )
+    rows: dict[tuple, SalesRow] = {}
+    for r in orders:
+        key = tuple(r[g] for g in group)
+        rows[key] = SalesRow(
+            key=key[0],
+            label=label_of(r),
+            revenue=r["revenue"],
+            orders=r["orders"],
+            prev_revenue=r["prev_revenue"],
+            prev_orders=r["prev_orders"],
+        )
+    for r in units:
+        key = tuple(r[g] for g in line_group)
+        if key in rows:
+            rows[key].units = r["units"] or 0
+            rows[key].prev_units = r["prev_units"] or 0
+    return sorted(rows.values(), key=lambda row: (-row.revenue, -row.prev_revenue, row.label))
+
+
+def _total(rows: list[SalesRow]) -> SalesRow:
+    total = SalesRow(key=None, label=_("All channels"))
+    for row in rows:
+        total.revenue += row.revenue
+        total.orders += row.orders
+        total.units += row.units
+        total.prev_revenue += row.prev_revenue
+        total.prev_orders += row.prev_orders
+        total.prev_units += row.prev_units
+    return total
+
+
+def sales_over_time(w: Window_) -> list[dict]:
+    """Revenue and orders per bucket of this window, each beside the same bucket of the previous one."""
+    both, _cur, _prev = _in_windows(w)
+    rows = (
+        Order.objects.filter(both)
+        .exclude(status__in=NOT_SALES)
+        .annotate(bucket=w.period.trunc("placed_at", tzinfo=w.tz))
+        .values("bucket")
+        .annotate(revenue=Coalesce(Sum("total_shop"), Value(ZERO), output_field=MONEY), orders=Count("id"))
+        .order_by("bucket")
+    )
+    found = {}
+    for r in rows:
+        bucket = r["bucket"]
+        day = bucket.astimezone(w.tz).date() if isinstance(bucket, dt.datetime) else bucket
+        found[day] = (r["revenue"], r["orders"])
+    series = []
+    for day, prev_day in zip(w.bucket_days, w.prev_bucket_days, strict=True):
+        revenue, orders = found.get(day, (ZERO, 0))
+        prev_revenue, prev_orders = found.get(prev_day, (ZERO, 0))
+        series.append(
+            {
+                "day": day,
+                "prev_day": prev_day,
+                "revenue": revenue,
+                "orders": orders,
+                "prev_revenue": prev_revenue,
+                "prev_orders": prev_orders,
+            }
+        )
+    return series
+
+
+def top_products_by_channel(w: Window_, limit: int = TOP_PRODUCTS) -> dict[str, list[dict]]:
+    """The best sellers of each channel this window, by revenue: one query, ranked in the database."""
+    _both, cur, _prev = _in_windows(w, "order__")
+    line_revenue = ExpressionWrapper(F("line_total") * F("order__rate"), output_field=MONEY)
+    revenue = Coalesce(Sum(line_revenue), Value(ZERO), output_field=MONEY)
+    sold = Sum(ExpressionWrapper(F("quantity") - F("quantity_cancelled"), output_field=IntegerField()))
+    rows = (
+        OrderLine.objects.filter(cur, variant__isnull=False)
+        .exclude(order__status__in=NOT_SALES)
+        .values("order__channel", "variant__product_id", "variant__product__title")
+        .annotate(revenue=revenue, units=sold)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("order__channel")], order_by=[F("revenue").desc(), F("units").desc()]
+            )
+        )
+        .filter(rank__lte=limit)
+        .order_by("order__channel", "rank")
+    )
+    by_channel: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_channel[r["order__channel"]].append(
+            {
+                "product_id": r["variant__product_id"],
+                "title": r["variant__product__title"],
+                "revenue": r["revenue"],
+                "units": r["units"] or 0,
+            }
+        )
+    return dict(by_channel)
+
+
+# --- Channels: listing health and sync lag ------------------------------------------------------------
+
+
+def _rejection_reason_rows() -> list[tuple]:
+    """(account id, field, message, listings) for every reason rejected listings carry.
+
+    The reasons sit in a JSON list on each listing; unnesting it is the database's job
+    (one query), which the ORM cannot express on both engines the project runs on.
+    """
+    table = ChannelListing._meta.db_table
+    shop_id = _current_shop_id()
+    if connection.vendor == "postgresql":
+        sql = f"""
+            SELECT l.account_id, e->>'field', e->>'message', COUNT(DISTINCT l.id) AS n
+            FROM {table} l CROSS JOIN LATERAL jsonb_array_elements(
+                CASE WHEN jsonb_typeof(l.errors) = 'array' THEN l.errors ELSE '[]'::jsonb END) e
+            WHERE l.shop_id = %s AND l.status = %s
+            GROUP BY 1, 2, 3 ORDER BY n DESC, 3"""  # noqa: S608 — the table name is ours, values are parameters
+    else:
+        sql = f"""
+            SELECT l.account_id, json_extract(e.value, '$.field'), json_extract(e.value, '$.message'),
+                   COUNT(DISTINCT l.id) AS n
+            FROM {table} l, json_each(CASE WHEN json_type(l.errors) = 'array' THEN l.errors ELSE '[]' END) e
+            WHERE l.shop_id = %s AND l.status = %s
+            GROUP BY 1, 2, 3 ORDER BY n DESC, 3"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [shop_id, ListingStatus.REJECTED])
+        return cursor.fetchall()
+
+
+def rejected_listings_with_reason(*, account_id: int, field: str, message: str, limit: int = 200):
+    """The rejected listings of an account that carry one reason (the dashboard links here)."""
+    table = ChannelListing._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = f"""
+            SELECT l.id FROM {table} l
+            WHERE l.shop_id = %s AND l.account_id = %s AND l.status = %s AND jsonb_typeof(l.errors) = 'array'
+              AND l.errors @> jsonb_build_array(jsonb_build_object('field', %s::text, 'message', %s::text))
+            ORDER BY l.item_id LIMIT %s"""  # noqa: S608
+    else:
+        sql = f"""
+            SELECT DISTINCT l.id FROM {table} l, json_each(l.errors) e
+            WHERE l.shop_id = %s AND l.account_id = %s AND l.status = %s
+              AND json_extract(e.value, '$.field') = %s AND json_extract(e.value, '$.message') = %s
+            ORDER BY l.item_id LIMIT %s"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_current_shop_id(), account_id, ListingStatus.REJECTED, field, message, limit])
+        ids = [row[0] for row in cursor.fetchall()]
+    return list(ChannelListing.objects.filter(pk__in=ids).select_related("variant").order_by("item_id"))
+
+
+def _current_shop_id() -> int:
+    from shopadmin.tenancy import current_shop_id
+
+    return current_shop_id()
+
+
+@dataclass
+class AccountHealth:
+    account: ChannelAccount
+    counts: dict = field(default_factory=dict)
+    reasons: list = field(default_factory=list)
+    last_published_at: dt.datetime | None = None
+    last_order_at: dt.datetime | None = None
+    last_polled_at: dt.datetime | None = None
+    poll_error: str = ""
+
+    @property
+    def published(self) -> int:
+        return self.counts.get(ListingStatus.PUBLISHED, 0)
+
+    @property
+    def pending(self) -> int:
+        return self.counts.get(ListingStatus.PENDING, 0) + self.counts.get(ListingStatus.DRAFT, 0)
+
+    @property
+    def rejected(self) -> int:
+        return self.counts.get(ListingStatus.REJECTED, 0)
+
+    @property
+    def invalid(self) -> int:
+        return self.counts.get(ListingStatus.ERROR, 0)
+
+    @property
+    def total(self) -> int:
+        return sum(n for status, n in self.counts.items() if status != ListingStatus.DELISTED)
+
+    @property
+    def published_percent(self) -> int:
+        return round(self.published * 100 / self.total) if self.total else 0
+
+    @property
+    def last_import_at(self) -> dt.datetime | None:
+        """The later of the last order received and the last successful poll."""
+        seen = [t for t in (self.last_order_at, self.last_polled_at) if t]
+        return max(seen) if seen else None
+
+
+def channel_health() -> list[AccountHealth]:
+    accounts = {a.pk: AccountHealth(account=a) for a in ChannelAccount.objects.filter(is_active=True)}
+    rows = (
+        ChannelListing.objects.values("account_id", "status")
+        .annotate(n=Count("id"), last=Max("published_at"))
+        .order_by()
+    )
+    for r in rows:
+        health = accounts.get(r["account_id"])
+        if health is None:
+            continue
+        health.counts[r["status"]] = r["n"]
+        if r["last"] and (health.last_published_at is None or r["last"] > health.last_published_at):
+            health.last_published_at = r["last"]
+    for account_id, field_name, message, n in _rejection_reason_rows():
+        health = accounts.get(account_id)
+        if health is not None and len(health.reasons) < REJECTION_REASONS:
+            health.reasons.append({"field": field_name or "", "message": message or "", "n": n})
+    for r in Order.objects.values("account_id").annotate(last=Max("created_at")).order_by():
+        if r["account_id"] in accounts:
+            accounts[r["account_id"]].last_order_at = r["last"]
+    for cursor in OrderSyncCursor.objects.only("account_id", "last_polled_at", "last_error"):
+        if cursor.account_id in accounts:
+            accounts[cursor.account_id].last_polled_at = cursor.last_polled_at
+            accounts[cursor.account_id].poll_error = cursor.last_error
+    return list(accounts.values())
+
+
+def stock_outs(limit: int = STOCK_OUTS_SHOWN) -> dict:
+    """Variants published on some channel with nothing left to sell (on hand minus allocated)."""
+    from catalog.models import ProductVariant
+
+    listed = ChannelListing.objects.filter(status=ListingStatus.PUBLISHED, variant__isnull=False).values("variant_id")
+    available = Coalesce(Sum(F("stock_levels__on_hand") - F("stock_levels__allocated")), Value(0))
+    outs = (
+        ProductVariant.objects.filter(pk__in=listed).annotate(available=available).filter(available__lte=0).order_by()
+    )
+    items = list(
+        outs.values("id", "sku", "title", "product_id", "product__title", "available").order_by("product__title", "id")[
+            :limit
+        ]
+    )
+    count = len(items) if len(items) < limit else outs.count()
+    return {"count": count, "items": items}
+
+
+# --- The dashboard -----------------------------------------------------------------------------------
+
+
+def channel_label(code: str) -> str:
+    try:
+        return str(Channel(code).label)
+    except ValueError:
+        return code
+
+
+def dashboard(*, shop: Shop, period: str = DEFAULT_PERIOD, now: dt.datetime | None = None) -> dict:
+    w = window_for(period, shop.timezone, now)
+    by_channel = _sales_by(w, ["channel"], lambda r: channel_label(r["channel"]))
+    by_market = _sales_by(w, ["market_id", "market__name"], lambda r: r["market__name"] or _("No market"))
+    top = top_products_by_channel(w)
+    for row in by_channel:
+        row.top_products = top.get(row.key, [])
+    return {
+        "period": w.period,
+        "periods": PERIODS.values(),
+        "window": w,
+        "currency": shop.default_currency,
+        "totals": _total(by_channel),
+        "by_channel": by_channel,
+        "by_market": by_market,
+        "series": sales_over_time(w),
+        "health": channel_health(),
+        "stock_outs": stock_outs(),
+        "open_issues": open_issue_counts(),
+    }
+
+
+def open_issue_counts() -> list[dict]:
+    labels = dict(IssueKind.choices)
+    rows = (
+        ReconciliationIssue.objects.filter(status=ReconciliationIssue.Status.OPEN)
+        .values("kind", "severity")
+        .annotate(n=Count("id"))
+        .order_by("kind")
+    )
+    merged: dict[str, dict] = {}
+    for r in rows:
+        entry = merged.setdefault(r["kind"], {"kind": r["kind"], "label": labels.get(r["kind"], r["kind"]), "n": 0})
+        entry["n"] += r["n"]
+        if r["severity"] == "error":
+            entry["error"] = True
+    return sorted(merged.values(), key=lambda e: -e["n"])
+
+
+# --- The attention list ------------------------------------------------------------------------------
+
+
+@dataclass
+class AttentionItem:
+    kind: str
+    title: str
+    count: int
+    detail: str
+    url: str
+    action: str
+    severity: str = "warn"  # "bad" needs action now; "warn" soon
+
+
+def attention_items(*, shop: Shop) -> list[AttentionItem]:
+    """Everything that needs a person, each with a link to where it is fixed."""
+    slug = shop.slug
+    items: list[AttentionItem] = []
+    accounts = {a.pk: a for a in ChannelAccount.objects.filter(is_active=True)}
+
+    def listing_url(account_id, query):
+        return reverse("channels:listing-list", args=[slug, account_id]) + query
+
+    # Rejected listings and items that fail the channel's rules before sending (feed problems).
+    rows = (
+        ChannelListing.objects.filter(status__in=[ListingStatus.REJECTED, ListingStatus.ERROR])
+        .values("account_id", "status")
+        .annotate(n=Count("id"))
+        .order_by("account_id", "status")
+    )
+    for r in rows:
+        account = accounts.get(r["account_id"])
+        if account is None:
+            continue
+        if r["status"] == ListingStatus.REJECTED:
+            items.append(
+                AttentionItem(
+                    "rejected_listings",
+                    _("Listings rejected by %(account)s") % {"account": account.name},
+                    r["n"],
+                    _("The channel refused these items; its reasons are on each listing."),
+                    listing_url(account.pk, "?status=rejected"),
+                    _("Fix the listings"),
+                    "bad",
+                )
+            )
+        else:
+            items.append(
+                AttentionItem(
+                    "feed_problems",
+                    _("Items failing %(account)s's rules") % {"account": account.name},
+                    r["n"],
+                    _("Left out of feeds and publishing until fixed (a missing image, price or description)."),
+                    listing_url(account.pk, "?check=1"),
+                    _("See the problems"),
+                    "bad",
+                )
+            )
+    items += _rate_items(shop)
+    # Reconciliation findings: oversells on their own (they need stock or a cancellation).
+    labels = dict(IssueKind.choices)
+    recon_url = reverse("orders:reconciliation", args=[slug])
+    issue_rows = (
+        ReconciliationIssue.objects.filter(status=ReconciliationIssue.Status.OPEN)
+        .values("kind", "account_id")
+        .annotate(n=Count("id"))
+        .order_by("kind", "account_id")
+    )
+    for r in issue_rows:
+        account = accounts.get(r["account_id"])
+        name = account.name if account else "—"
+        oversell = r["kind"] == IssueKind.OVERSELL
+        items.append(
+            AttentionItem(
+                "oversells" if oversell else "reconciliation",
+                (_("Oversold on %(account)s") if oversell else _("%(kind)s on %(account)s"))
+                % {"kind": labels.get(r["kind"], r["kind"]), "account": name},
+                r["n"],
+                _("Orders took more than the stock on hand: restock, or cancel the short lines.")
+                if oversell
+                else _("What the channel says differs from what Shopadmin holds."),
+                f"{recon_url}?kind={r['kind']}",
+                _("Review the issues"),
+                "bad" if oversell else "warn",
+            )
+        )
+    items += _push_items(slug)
+    items += _publish_items(slug, accounts)
+    for cursor in OrderSyncCursor.objects.exclude(last_error="").only("account_id", "last_error"):
+        account = accounts.get(cursor.account_id)
+        if account is not None:
+            items.append(
+                AttentionItem(
+                    "order_sync",
+                    _("Orders from %(account)s are not coming in") % {"account": account.name},
+                    1,
+                    cursor.last_error,
+                    reverse("channels:account-detail", args=[slug, account.pk]),
+                    _("Check the account"),
+                    "bad",
+                )
+            )
+    return items
+
+
+def _rate_items(shop: Shop) -> list[AttentionItem]:
+    """Markets priced from a stale exchange rate, or from none at all.
+
+    One lookup per active market (markets are a handful of configuration rows, not data),
+    through the same rate resolution pricing uses, so the list agrees with the prices.
+    """
+    from localization.models import Market
+    from localization.rates import RateNotFound, rate_for
+
+    url = reverse("localization:market-list", args=[shop.slug])
+    stale, missing = [], []
+    for market in Market.objects.filter(is_active=True).exclude(currency=shop.default_currency):
+        mode = "manual" if market.rate_mode == "manual" else "automatic"
+        try:
+            used = rate_for(shop.default_currency, market.currency, shop_id=shop.pk, mode=mode)
+        except RateNotFound:
+            missing.append(market.name)
+            continue
+        if used.is_stale():
+            stale.append(f"{market.name} ({used.pair}, {used.date})")
+    items = []
+    if stale:
+        items.append(
+            AttentionItem(
+                "stale_rates",
+                _("Stale exchange rates"),
+                len(stale),
+                _("Prices in %(markets)s come from an old rate.") % {"markets": ", ".join(stale)},
+                url,
+                _("Update the rates"),
+            )
+        )
+    if missing:
+        items.append(
+            AttentionItem(
+                "missing_rates",
+                _("No exchange rate"),
+                len(missing),
+                _("%(markets)s cannot be priced until a rate exists.") % {"markets": ", ".join(missing)},
+                url,
+                _("Set a rate"),
+                "bad",
+            )
+        )
+    return items
+
+
+def _push_items(slug: str) -> list[AttentionItem]:
+    """Fulfilments and cancellations the channel has not been told about."""
+    items = []
+    for model, kind, title, detail in (
+        (Fulfillment, "failed_pushes", _("Shipments not sent to the channel"), _("The buyer has no tracking yet.")),
+        (
+            Cancellation,
+            "failed_pushes",
+            _("Cancellations not sent to the channel"),
+            _("The channel still expects these orders to ship."),
+        ),
+    ):
+        qs = model.objects.filter(push_state=PushState.FAILED)
+        rows = list(qs.values("order_id", "order__external_id").order_by("-created_at")[:5])
+        if not rows:
+            continue
+        n = len(rows) if len(rows) < 5 else qs.count()
+        first = rows[0]
+        items.append(
+            AttentionItem(
+                kind,
+                title,
+                n,
+                f"{detail} " + ", ".join(f"#{r['order__external_id']}" for r in rows),
+                reverse("orders:order-detail", args=[slug, first["order_id"]]),
+                _("Send again"),
+                "bad",
+            )
+        )
+    return items
+
+
+def _publish_items(slug: str, accounts: dict) -> list[AttentionItem]:
+    """Publishing that failed outright, or keeps being retried."""
+    items = []
+    failed = (
+        PublishPlan.objects.filter(job__status=Job.Status.FAILED).values("id", "account_id").order_by("-created_at")[:5]
+    )
+    for r in failed:
+        account = accounts.get(r["account_id"])
+        items.append(
+            AttentionItem(
+                "failed_publishes",
+                _("Publishing to %(account)s failed") % {"account": account.name if account else "—"},
+                1,
+                _("Review the changes again and apply them."),
+                reverse("channels:plan-detail", args=[slug, r["id"]]),
+                _("Open the plan"),
+                "bad",
+            )
+        )
+    retrying = (
+        PublishBatch.objects.exclude(status=PublishBatch.Status.DONE)
+        .exclude(error="")
+        .values("plan_id", "plan__account_id")
+        .annotate(n=Count("id"), error=Max("error"))
+        .order_by("plan_id")
+    )
+    for r in retrying:
+        account = accounts.get(r["plan__account_id"])
+        items.append(
+            AttentionItem(
+                "failed_publishes",
+                _("Publishing to %(account)s is being retried") % {"account": account.name if account else "—"},
+                r["n"],
+                r["error"][:300],
+                reverse("channels:plan-detail", args=[slug, r["plan_id"]]),
+                _("Watch the plan"),
+            )
+        )
+    return items
+
+
+def attention_count(items: list[AttentionItem]) -> int:
+    return sum(item.count for item in items)

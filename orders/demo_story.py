@@ -1,0 +1,314 @@
+"""The demo that tells the story: three sandbox channels, publishing done, orders flowing in.
+
+`seed_demo` runs this after the catalog, markets and the first orders exist. It connects
+Meta, TikTok Shop and Pinterest accounts to the sandbox of the server being started
+(`base_url`), sets the simulated accounts up to announce orders to the shop's webhook URLs,
+gives the dashboard two months of history (orders the simulated channels also hold, so
+reconciliation agrees), publishes the catalog to all three, and schedules a beat task
+that has the sandbox place an order every few seconds for as long as the demo runs.
+
+Publishing and live orders go over real HTTP through the same adapters, webhooks and
+import as a real channel; they start once the worker and the web server are up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import random
+from decimal import Decimal
+
+import httpx
+from django.conf import settings
+from django.db.models import F, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from shopadmin.tasks import tenant_task
+
+logger = logging.getLogger(__name__)
+
+META_NAME = "Demo Facebook & Instagram"
+PINTEREST_NAME = "Demo Pinterest"
+META_CREDENTIALS = {
+    "catalog_id": "880000000000001",
+    "commerce_account_id": "880000000000002",
+    "access_token": "demo-meta-access-token-0001",
+    "app_secret": "demo-meta-app-secret-0001",
+    "verify_token": "demo-verify-token",
+}
+PINTEREST_CREDENTIALS = {"access_token": "demo-pinterest-access-token-0001", "ad_account_id": "880000000000003"}
+# A few Pinterest items are refused (the same ones every time) so listing health and the
+# attention list have something real to show.
+PINTEREST_FAULTS = {"reject_fraction": 0.04}
+ORDER_TASK_NAME = "demo: the sandbox places orders"
+ORDER_EVERY_SECONDS = 6
+HISTORY_DAYS = 70
+# (country, weight): where the history's buyers live; the orders app maps them to markets.
+HISTORY_COUNTRIES = [("US", 8), ("GB", 3), ("FR", 2), ("DE", 2), ("JP", 2), ("CA", 2)]
+
+
+def sandbox_key(account) -> str:
+    """What the simulated channel knows the account by (see channels/sandbox/models.py)."""
+    creds = account.credentials
+    return {
+        "meta": creds.get("catalog_id", ""),
+        "tiktok_shop": creds.get("app_key", ""),
+        "pinterest": creds.get("ad_account_id", ""),
+    }.get(account.channel, "")
+
+
+def _ensure_account(shop, *, channel: str, name: str, credentials: dict, api_base_url: str):
+    from channels.models import ChannelAccount
+    from channels.services import channel_account_create, channel_account_update
+
+    account = ChannelAccount.objects.filter(channel=channel).order_by("pk").first()
+    if account is None:
+        return channel_account_create(
+            shop=shop, channel=channel, name=name, credentials=credentials, api_base_url=api_base_url
+        )
+    if account.api_base_url != api_base_url and "/sandbox/" in (account.api_base_url or "/sandbox/"):
+        # The demo was started on another host or port: follow it.
+        account = channel_account_update(account=account, api_base_url=api_base_url)
+    return account
+
+
+def _ensure_sandbox(account, base_url: str, faults: dict | None = None) -> None:
+    from channels.sandbox.models import SandboxAccount
+
+    creds = account.credentials
+    SandboxAccount.objects.update_or_create(
+        channel=account.channel,
+        key=sandbox_key(account),
+        defaults={
+            "secret": creds.get("app_secret", ""),
+            "access_token": creds.get("access_token", ""),
+            "commerce_account_id": creds.get("commerce_account_id", ""),
+            "shop_cipher": creds.get("shop_cipher", ""),
+            "webhook_url": base_url + reverse("channels-webhook", args=[account.channel, account.webhook_key])
+            if account.channel in ("meta", "tiktok_shop")
+            else "",
+            "faults": faults or {},
+        },
+    )
+
+
+def _history(shop, accounts: list, rng: random.Random) -> int:
+    """Two months of delivered orders, held by the simulated channels and imported here."""
+    from catalog.models import ProductVariant
+    from channels.adapters.base import ChannelOrder, ChannelOrderLine
+    from channels.sandbox.models import SandboxAccount, SandboxOrder
+    from localization.money import quantize
+    from localization.rates import RateNotFound, rate_for
+    from orders.services import order_import
+
+    # Only well-stocked variants: the history should not oversell (live orders may).
+    variants = list(
+        ProductVariant.objects.filter(product__status="active")
+        .annotate(available=Sum(F("stock_levels__on_hand") - F("stock_levels__allocated")))
+        .filter(available__gte=6)
+        .order_by("pk")[:120]
+    )
+    if not variants:
+        return 0
+    from localization.models import Market
+
+    currency_of = {}
+    for market in Market.objects.filter(is_active=True):
+        for country in market.countries:
+            currency_of[country] = market.currency
+    rates = {}
+    for currency in set(currency_of.values()) | {shop.default_currency}:
+        try:
+            rates[currency] = rate_for(shop.default_currency, currency, shop_id=shop.pk, mode="auto").rate
+        except RateNotFound:
+            rates[currency] = None
+    countries, weights = zip(*HISTORY_COUNTRIES, strict=True)
+    now = timezone.now()
+    made = 0
+    for day in range(HISTORY_DAYS, 0, -1):
+        # Sales grow over the two months, with busier weekends.
+        when_day = now - dt.timedelta(days=day)
+        per_day = 1 + (HISTORY_DAYS - day) // 25 + (1 if when_day.weekday() >= 5 else 0)
+        for _n in range(rng.randint(max(per_day - 1, 0), per_day + 1)):
+            account = rng.choice(accounts)
+            country = rng.choices(countries, weights=weights)[0]
+            currency = currency_of.get(country, shop.default_currency)
+            if rates.get(currency) is None:
+                currency = shop.default_currency
+            rate = rates.get(currency) or Decimal(1)
+            picked = rng.sample(variants, k=rng.choice([1, 1, 1, 2]))
+            lines = []
+            for variant in picked:
+                price = quantize(variant.price.amount * rate, currency)
+                lines.append((variant, rng.choice([1, 1, 2]), price))
+            total = sum((price * qty for _v, qty, price in lines), Decimal(0))
+            placed = when_day.replace(hour=rng.randint(8, 22), minute=rng.randint(0, 59))
+            external_id = f"77{day:03d}{made:05d}"
+            delivered = "COMPLETED" if account.channel == "meta" else "DELIVERED"
+            sandbox = SandboxAccount.objects.get(channel=account.channel, key=sandbox_key(account))
+            SandboxOrder.objects.update_or_create(
+                order_id=external_id,
+                defaults={
+                    "account": sandbox,
+                    "status": delivered,
+                    "lines": [
+                        {"item_id": v.sku, "product_id": "", "quantity": qty, "price": str(price)}
+                        for v, qty, price in lines
+                    ],
+                    "total": str(total),
+                    "currency": currency,
+                    "created_at": placed,
+                    "updated_at": placed + dt.timedelta(days=3),
+                },
+            )
+            order_import(
+                account=account,
+                data=ChannelOrder(
+                    external_id=external_id,
+                    channel_status=delivered,
+                    lifecycle="fulfilled",
+                    currency=currency,
+                    subtotal=total,
+                    total=total,
+                    lines=[
+                        ChannelOrderLine(
+                            channel_item_id=v.sku, sku=v.sku, quantity=qty, unit_price=price, title=v.title
+                        )
+                        for v, qty, price in lines
+                    ],
+                    placed_at=placed,
+                    updated_at=placed + dt.timedelta(days=3),
+                    shipping_address={"region_code": country},
+                    country=country,
+                ),
+                via="demo",
+            )
+            made += 1
+    return made
+
+
+def _publish(account, owner) -> None:
+    from channels.models import PublishPlan
+    from channels.publishing import publish_plan_apply, publish_plan_create
+
+    if PublishPlan.objects.filter(account=account).exclude(status=PublishPlan.Status.SUPERSEDED).exists():
+        return  # published before (or the merchant is reviewing a plan): leave it to them
+    plan = publish_plan_create(account=account, created_by=owner)
+    if plan.creates or plan.updates or plan.deletes:
+        # The batches go out on commit, through the worker, to the sandbox over HTTP.
+        publish_plan_apply(plan=plan, created_by=owner)
+
+
+def schedule_orders(shop, *, enabled: bool) -> None:
+    """The beat entry that has the sandbox place orders, on only while the sandbox is."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    interval, _created = IntervalSchedule.objects.get_or_create(
+        every=ORDER_EVERY_SECONDS, period=IntervalSchedule.SECONDS
+    )
+    PeriodicTask.objects.update_or_create(
+        name=ORDER_TASK_NAME,
+        defaults={
+            "task": "orders.demo_place_order",
+            "interval": interval,
+            "args": json.dumps([shop.pk]),
+            "enabled": enabled,
+        },
+    )
+
+
+def seed_demo_story(sender, *, shop, owner, fresh, base_url, **kwargs):
+    from catalog.models import ProductVariant
+    from orders.demo import DEMO_ACCOUNT
+
+    if not settings.SANDBOX_ENABLED:
+        schedule_orders(shop, enabled=False)
+        return
+    if not ProductVariant.objects.exists():
+        return
+    base = base_url.rstrip("/")
+    tiktok = _ensure_account(
+        shop,
+        channel="tiktok_shop",
+        name=DEMO_ACCOUNT,
+        credentials={
+            "app_key": "demo-app-key",
+            "app_secret": "demo-app-secret-0001",
+            "access_token": "demo-access-token-0001",
+            "shop_cipher": "DEMO_CIPHER",
+        },
+        api_base_url=f"{base}/sandbox/tiktok",
+    )
+    meta = _ensure_account(
+        shop, channel="meta", name=META_NAME, credentials=META_CREDENTIALS, api_base_url=f"{base}/sandbox/meta"
+    )
+    pinterest = _ensure_account(
+        shop,
+        channel="pinterest",
+        name=PINTEREST_NAME,
+        credentials=PINTEREST_CREDENTIALS,
+        api_base_url=f"{base}/sandbox/pinterest",
+    )
+    _ensure_sandbox(tiktok, base)
+    _ensure_sandbox(meta, base)
+    _ensure_sandbox(pinterest, base, PINTEREST_FAULTS)
+    if fresh:
+        _history(shop, [meta, tiktok], random.Random(2024))
+    for account in (meta, tiktok, pinterest):
+        _publish(account, owner)
+    schedule_orders(shop, enabled=True)
+
+
+# --- The beat task ---------------------------------------------------------------------------------
+
+
+def _sellable_item(account, rng: random.Random) -> str | None:
+    """A published item with stock to spare (so the flow of orders does not oversell much)."""
+    from channels.models import ChannelListing, ListingStatus
+
+    stocked = (
+        ChannelListing.objects.filter(account=account, status=ListingStatus.PUBLISHED, variant__isnull=False)
+        .annotate(available=Sum(F("variant__stock_levels__on_hand") - F("variant__stock_levels__allocated")))
+        .filter(available__gte=2)
+        .values_list("item_id", flat=True)
+    )
+    ids = list(stocked.order_by("id")[:200])
+    return rng.choice(ids) if ids else None
+
+
+def place_order(*, rng: random.Random | None = None) -> dict | None:
+    """Have one simulated channel place an order; it announces it by signed webhook."""
+    from channels.models import ChannelAccount
+
+    rng = rng or random.Random()
+    accounts = [
+        a
+        for a in ChannelAccount.objects.filter(channel__in=("meta", "tiktok_shop"), is_active=True)
+        if "/sandbox/" in a.api_base_url
+    ]
+    if not accounts:
+        return None
+    account = rng.choice(accounts)
+    item_id = _sellable_item(account, rng)
+    if item_id is None:
+        return None
+    root = account.api_base_url.rstrip("/").rsplit("/", 1)[0]
+    url = f"{root}/_control/{account.channel}/{sandbox_key(account)}/orders/"
+    response = httpx.post(url, json={"items": [{"item_id": item_id, "quantity": rng.choice([1, 1, 2])}]}, timeout=15)
+    if response.status_code != 201:
+        logger.warning("demo order on %s refused: %s %s", account.name, response.status_code, response.text[:200])
+        return None
+    return response.json()
+
+
+@tenant_task(name="orders.demo_place_order", atomic=False)
+def demo_place_order_task(shop_id: int) -> None:
+    if not settings.SANDBOX_ENABLED:
+        return
+    try:
+        place_order()
+    except httpx.HTTPError as exc:
+        # The web server is not up yet (or is stopping): the next tick tries again.
+        logger.info("demo order not placed: %s", exc)
