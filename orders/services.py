@@ -549,7 +549,13 @@ def _order_create(*, account: ChannelAccount, data: ChannelOrder, shop: Shop, vi
 
 
 def _schedule_acknowledge(order: Order) -> None:
+    from channels.adapters import ADAPTERS
+    from channels.adapters.base import ChannelAdapter
     from orders.tasks import order_acknowledge_task
+
+    adapter_class = ADAPTERS.get(order.channel)
+    if adapter_class is None or adapter_class.acknowledge_order is ChannelAdapter.acknowledge_order:
+        return  # the channel has no acknowledgement call: no task to run
 
     shop_id, order_id = order.shop_id, order.pk
     transaction.on_commit(lambda: order_acknowledge_task.delay(shop_id, order_id))
