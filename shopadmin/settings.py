@@ -225,6 +225,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_queue_dir / "processed"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sqs://")):
+    # With acks_late a killed worker's task is redelivered only after the visibility timeout
+    # (Redis default: 1 hour). Keep it longer than any countdown/ETA we schedule, or such
+    # tasks are delivered twice (ours are idempotent, so that only costs work).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
