@@ -164,3 +164,19 @@ def test_cancellation_pushed_to_tiktok_and_not_supported_on_pinterest(shop_a, ti
         assert json.loads(request.content) == {"order_id": "X-1", "cancel_reason": "out of stock"}
         other, _ = order_import(account=pinterest, data=channel_order("P-1"))
         assert cancellation_push(cancellation=order_cancel(order=other)) == PushState.NOT_SUPPORTED
+
+
+def test_push_task_retries_transient_failures_then_records_the_outcome(shop_a, meta_account, scripted):
+    from orders.tasks import fulfillment_push_task
+
+    stocked_variant(shop_a, on_hand=10)
+    with shop_context(shop_a):
+        order, _ = order_import(account=meta_account, data=channel_order("T-1"))
+        fulfillment = order_fulfill(order=order, carrier="UPS", tracking_number="1Z5")
+    scripted.answers = [(503, {})] * 5 + [(200, {"success": True})]
+    # The HTTP client's own 5 attempts fail; the task retries (here eagerly) and succeeds.
+    result = fulfillment_push_task.apply(args=(shop_a.pk, fulfillment.pk))
+    assert result.get() == PushState.PUSHED
+    with shop_context(shop_a):
+        refreshed = Fulfillment.objects.get(pk=fulfillment.pk)
+        assert refreshed.push_state == PushState.PUSHED and refreshed.push_attempts == 2
