@@ -39,7 +39,11 @@ def import_commit_task(shop_id: int, job_id: int) -> None:
     job = Job.objects.get(pk=job_id)
     job_progress(job=job, done=0, total=4)
     try:
-        result = csvio.commit_import(_read(job.result["file"]))
+        # The commit is one transaction: these progress rows commit with it, so job_progress
+        # also publishes to the cache, where the import page sees each step as it happens.
+        result = csvio.commit_import(
+            _read(job.result["file"]), progress=lambda done, total: job_progress(job=job, done=done, total=total)
+        )
     except ValidationError as exc:
         job_finish(job=job, result=job.result, error=" ".join(exc.messages))
         return

@@ -7,10 +7,12 @@ the audit log and schedules side effects on commit.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -26,6 +28,10 @@ from shopadmin.tenancy import all_shops_access, shop_context
 
 SHOP_EDITABLE_FIELDS = ("name", "default_currency", "default_language", "country", "timezone")
 INVITATION_LIFETIME = dt.timedelta(days=7)
+# Published progress outlives any job; the key is read only while the job is unfinished.
+JOB_PROGRESS_CACHE_SECONDS = 24 * 3600
+
+logger = logging.getLogger(__name__)
 
 
 # --- Shops --------------------------------------------------------------------------------
@@ -286,6 +292,17 @@ def job_progress(*, job: Job, done: int, total: int | None = None) -> None:
     Job.objects.filter(pk=job.pk).update(**fields)
     for name, value in fields.items():
         setattr(job, name, value)
+    # A job that writes all-or-nothing (a CSV import commit) runs inside one transaction, so
+    # the row update above stays invisible until it commits. The cache sits outside any
+    # transaction and is shared by web and workers (Redis in production): job_status reads it.
+    try:
+        cache.set(job_progress_cache_key(job.pk), {"done": job.done, "total": job.total}, JOB_PROGRESS_CACHE_SECONDS)
+    except Exception:  # a progress bar is not worth failing the job over
+        logger.warning("could not publish progress of job %s to the cache", job.pk, exc_info=True)
+
+
+def job_progress_cache_key(job_id: int) -> str:
+    return f"shopadmin:job-progress:{job_id}"
 
 
 def job_finish(*, job: Job, result: dict | None = None, error: str = "") -> None:
