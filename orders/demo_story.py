@@ -42,6 +42,10 @@ PINTEREST_CREDENTIALS = {"access_token": "demo-pinterest-access-token-0001", "ad
 # A few Pinterest items are refused (the same ones every time) so listing health and the
 # attention list have something real to show.
 PINTEREST_FAULTS = {"reject_fraction": 0.04}
+STOREFRONT_URL = "https://demo-outfitters.example"
+# Live orders come from the Meta sandbox: the TikTok sandbox keeps one item per product
+# (keyed by product, not SKU), so an order it places names no SKU we could match.
+LIVE_ORDER_CHANNELS = ("meta",)
 ORDER_TASK_NAME = "demo: the sandbox places orders"
 ORDER_EVERY_SECONDS = 6
 HISTORY_DAYS = 70
@@ -95,38 +99,39 @@ def _ensure_sandbox(account, base_url: str, faults: dict | None = None) -> None:
 
 
 def _history(shop, accounts: list, rng: random.Random) -> int:
-    """Two months of delivered orders, held by the simulated channels and imported here."""
+    """Two months of delivered orders, held by the simulated channels and written here in bulk.
+
+    They are history: the catalog's stock is what is left after they shipped, so they take
+    no stock now, and they are written in bulk so that seeding does not queue hundreds of
+    re-plans and acknowledgements ahead of the first publish. The simulated channels hold
+    the same orders (ids, statuses, totals), so reconciliation finds nothing to report.
+    """
     from catalog.models import ProductVariant
-    from channels.adapters.base import ChannelOrder, ChannelOrderLine
     from channels.sandbox.models import SandboxAccount, SandboxOrder
+    from localization.models import Market
     from localization.money import quantize
     from localization.rates import RateNotFound, rate_for
-    from orders.services import order_import
+    from orders.models import Lifecycle, Order, OrderEvent, OrderLine
 
-    # Only well-stocked variants: the history should not oversell (live orders may).
-    variants = list(
-        ProductVariant.objects.filter(product__status="active")
-        .annotate(available=Sum(F("stock_levels__on_hand") - F("stock_levels__allocated")))
-        .filter(available__gte=6)
-        .order_by("pk")[:120]
-    )
+    variants = list(ProductVariant.objects.filter(product__status="active").order_by("pk")[:120])
     if not variants:
         return 0
-    from localization.models import Market
-
-    currency_of = {}
-    for market in Market.objects.filter(is_active=True):
+    market_of = {}
+    for market in Market.objects.filter(is_active=True).order_by("-is_home", "id"):
         for country in market.countries:
-            currency_of[country] = market.currency
-    rates = {}
-    for currency in set(currency_of.values()) | {shop.default_currency}:
+            market_of.setdefault(country, market)
+    home = shop.default_currency
+    to_shop = {home: (Decimal(1), None)}
+    for market in set(market_of.values()):
         try:
-            rates[currency] = rate_for(shop.default_currency, currency, shop_id=shop.pk, mode="auto").rate
+            used = rate_for(market.currency, home, shop_id=shop.pk, mode="auto")
         except RateNotFound:
-            rates[currency] = None
+            continue
+        to_shop[market.currency] = (used.rate, used)
     countries, weights = zip(*HISTORY_COUNTRIES, strict=True)
+    sandboxes = {a.pk: SandboxAccount.objects.get(channel=a.channel, key=sandbox_key(a)) for a in accounts}
     now = timezone.now()
-    made = 0
+    orders, lines_of, sandbox_orders = [], [], []
     for day in range(HISTORY_DAYS, 0, -1):
         # Sales grow over the two months, with busier weekends.
         when_day = now - dt.timedelta(days=day)
@@ -134,67 +139,108 @@ def _history(shop, accounts: list, rng: random.Random) -> int:
         for _n in range(rng.randint(max(per_day - 1, 0), per_day + 1)):
             account = rng.choice(accounts)
             country = rng.choices(countries, weights=weights)[0]
-            currency = currency_of.get(country, shop.default_currency)
-            if rates.get(currency) is None:
-                currency = shop.default_currency
-            rate = rates.get(currency) or Decimal(1)
-            picked = rng.sample(variants, k=rng.choice([1, 1, 1, 2]))
-            lines = []
-            for variant in picked:
-                price = quantize(variant.price.amount * rate, currency)
-                lines.append((variant, rng.choice([1, 1, 2]), price))
-            total = sum((price * qty for _v, qty, price in lines), Decimal(0))
+            market = market_of.get(country)
+            currency = market.currency if market and market.currency in to_shop else home
+            rate, used = to_shop[currency]
+            picked = [
+                (v, rng.choice([1, 1, 2]), quantize(v.price.amount / rate, currency))
+                for v in rng.sample(variants, k=rng.choice([1, 1, 1, 2]))
+            ]
+            total = sum((price * qty for _v, qty, price in picked), Decimal(0))
             placed = when_day.replace(hour=rng.randint(8, 22), minute=rng.randint(0, 59))
-            external_id = f"77{day:03d}{made:05d}"
-            delivered = "COMPLETED" if account.channel == "meta" else "DELIVERED"
-            sandbox = SandboxAccount.objects.get(channel=account.channel, key=sandbox_key(account))
-            SandboxOrder.objects.update_or_create(
-                order_id=external_id,
-                defaults={
-                    "account": sandbox,
-                    "status": delivered,
-                    "lines": [
+            external_id = f"77{day:03d}{len(orders):05d}"
+            status = "COMPLETED" if account.channel == "meta" else "DELIVERED"
+            sandbox_orders.append(
+                SandboxOrder(
+                    account=sandboxes[account.pk],
+                    order_id=external_id,
+                    status=status,
+                    lines=[
                         {"item_id": v.sku, "product_id": "", "quantity": qty, "price": str(price)}
-                        for v, qty, price in lines
+                        for v, qty, price in picked
                     ],
-                    "total": str(total),
-                    "currency": currency,
-                    "created_at": placed,
-                    "updated_at": placed + dt.timedelta(days=3),
-                },
+                    total=str(total),
+                    currency=currency,
+                    created_at=placed,
+                    updated_at=placed + dt.timedelta(days=3),
+                    merchant_order_reference=external_id,
+                )
             )
-            order_import(
-                account=account,
-                data=ChannelOrder(
+            shop_total = quantize(total * rate, home)
+            orders.append(
+                Order(
+                    shop=shop,
+                    account=account,
+                    channel=account.channel,
                     external_id=external_id,
-                    channel_status=delivered,
-                    lifecycle="fulfilled",
+                    channel_status=status,
+                    status=Lifecycle.FULFILLED,
+                    placed_at=placed,
+                    channel_updated_at=placed + dt.timedelta(days=3),
                     currency=currency,
                     subtotal=total,
                     total=total,
-                    lines=[
-                        ChannelOrderLine(
-                            channel_item_id=v.sku, sku=v.sku, quantity=qty, unit_price=price, title=v.title
-                        )
-                        for v, qty, price in lines
-                    ],
-                    placed_at=placed,
-                    updated_at=placed + dt.timedelta(days=3),
+                    shop_currency=home,
+                    subtotal_shop=shop_total,
+                    total_shop=shop_total,
+                    rate=rate,
+                    rate_source=str(used.source) if used else "identity",
+                    rate_date=used.date if used else None,
+                    market=market,
                     shipping_address={"region_code": country},
-                    country=country,
-                ),
-                via="demo",
+                    acknowledged_at=placed,
+                    created_at=placed,
+                    updated_at=placed + dt.timedelta(days=3),
+                )
             )
-            made += 1
-    return made
+            lines_of.append(picked)
+    SandboxOrder.objects.bulk_create(sandbox_orders, ignore_conflicts=True)
+    Order.objects.bulk_create(orders, batch_size=500)
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                shop=shop,
+                order=order,
+                variant=v,
+                channel_item_id=v.sku,
+                sku=v.sku,
+                title=v.title,
+                quantity=qty,
+                unit_price=price,
+                line_total=price * qty,
+                quantity_fulfilled=qty,
+            )
+            for order, picked in zip(orders, lines_of, strict=True)
+            for v, qty, price in picked
+        ],
+        batch_size=1000,
+    )
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                shop=shop,
+                order=order,
+                kind=OrderEvent.Kind.FULFILLED,
+                message="Delivered (demo history)",
+                created_at=order.channel_updated_at,
+            )
+            for order in orders
+        ],
+        batch_size=1000,
+    )
+    return len(orders)
 
 
 def _publish(account, owner) -> None:
+    from channels.listings import listing_settings_for, listing_settings_update
     from channels.models import PublishPlan
     from channels.publishing import publish_plan_apply, publish_plan_create
 
     if PublishPlan.objects.filter(account=account).exclude(status=PublishPlan.Status.SUPERSEDED).exists():
         return  # published before (or the merchant is reviewing a plan): leave it to them
+    if not listing_settings_for(account).storefront_url:
+        # Product links need a storefront; stock that orders take is republished on its own.
+        listing_settings_update(account=account, storefront_url=STOREFRONT_URL, auto_apply=True)
     plan = publish_plan_create(account=account, created_by=owner)
     if plan.creates or plan.updates or plan.deletes:
         # The batches go out on commit, through the worker, to the sandbox over HTTP.
@@ -285,7 +331,7 @@ def place_order(*, rng: random.Random | None = None) -> dict | None:
     rng = rng or random.Random()
     accounts = [
         a
-        for a in ChannelAccount.objects.filter(channel__in=("meta", "tiktok_shop"), is_active=True)
+        for a in ChannelAccount.objects.filter(channel__in=LIVE_ORDER_CHANNELS, is_active=True)
         if "/sandbox/" in a.api_base_url
     ]
     if not accounts:

@@ -7,6 +7,13 @@ export DEBUG=${DEBUG:-true}
 export SITE_URL=${SITE_URL:-http://${HOST:-127.0.0.1}:${PORT:-8000}}
 BIN=.venv/bin
 mkdir -p var/log
+# Channel credentials are encrypted at rest; the demo keeps its own key in var/ so the
+# accounts it connects stay readable from one `make run` to the next.
+if [ -z "${FIELD_ENCRYPTION_KEYS:-}" ]; then
+  [ -s var/field-encryption.key ] || $BIN/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' >var/field-encryption.key
+  FIELD_ENCRYPTION_KEYS=$(cat var/field-encryption.key)
+  export FIELD_ENCRYPTION_KEYS
+fi
 $BIN/python manage.py migrate --database owner -v0
 $BIN/python manage.py seed_demo --base-url "$SITE_URL"
 
