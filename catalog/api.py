@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_filters
-from django.db.models import F, IntegerField, OuterRef, Prefetch, Subquery, Sum
+from django.db.models import BigIntegerField, Case, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
-from catalog import services
+from catalog import selectors, services
 from catalog.models import (
     Category,
     Location,
@@ -32,6 +32,7 @@ from catalog.models import (
 )
 from catalog.services import money_out
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from shopadmin.api.pagination import CursorPagination
 
 
 class MoneyAmountField(serializers.DecimalField):
@@ -217,10 +218,29 @@ class ProductFilter(django_filters.FilterSet):
     tag = django_filters.CharFilter(method="filter_tag", label="tag")
     sku = django_filters.CharFilter(method="filter_sku", label="SKU of one of its variants")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="Exact SKU, GTIN or handle (listed first), else words of the title; tolerates typos on PostgreSQL",
+    )
 
     class Meta:
         model = Product
         fields = ["status", "brand", "category", "handle"]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()[:200]
+        if not value:
+            return queryset
+        exact = selectors.exact_match_ids(value)
+        # One unique, ever-decreasing sort key puts exact matches first and keeps cursor
+        # paging exact (no offsets): their ids are lifted above every real id.
+        return queryset.filter(selectors.title_matches(value) | Q(pk__in=exact)).annotate(
+            search_rank=Case(
+                When(pk__in=exact, then=F("id") + Value(SEARCH_EXACT_BOOST)),
+                default=F("id"),
+                output_field=BigIntegerField(),
+            )
+        )
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tags__contains=[value])
@@ -229,12 +249,30 @@ class ProductFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=ProductVariant.objects.filter(sku=value).values("product_id"))
 
 
+# Above any bigint id a shop will reach, below the bigint maximum even when added to one.
+SEARCH_EXACT_BOOST = 2**62
+
+
+class SearchCursorPagination(CursorPagination):
+    """Cursor paging over the search rank: exact SKU/GTIN/handle matches, then newest first."""
+
+    ordering = "-search_rank"
+
+
 def _service_fields(data: dict, allowed) -> dict:
     return {k: v for k, v in data.items() if k in allowed}
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["catalog"], summary="List products", description="Cursor-paginated, newest first."),
+    list=extend_schema(
+        tags=["catalog"],
+        summary="List products",
+        description=(
+            "Cursor-paginated, newest first. With `?search=`, products with a variant of exactly that SKU "
+            "or GTIN (or exactly that handle) come first, then products whose title contains the words "
+            "or, on PostgreSQL, a word close to them (trigram similarity: `organc tee` finds “Organic Tee”)."
+        ),
+    ),
     retrieve=extend_schema(tags=["catalog"], summary="Get a product with its options, variants and media"),
     create=extend_schema(
         tags=["catalog"],
@@ -254,6 +292,13 @@ class ProductViewSet(viewsets.ModelViewSet):
     scope = "catalog"
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
+
+    @property
+    def paginator(self):
+        if not hasattr(self, "_paginator"):
+            searching = self.action == "list" and self.request.query_params.get("search", "").strip()
+            self._paginator = SearchCursorPagination() if searching else CursorPagination()
+        return self._paginator
 
     def get_queryset(self):
         return Product.objects.select_related("category").prefetch_related(

@@ -123,6 +123,9 @@ class Product(TenantModel):
             models.Index(fields=["shop", "title", "id"], name="product_shop_title"),
             models.Index(fields=["shop", "status", "updated_at", "id"], name="product_shop_status"),
             models.Index(fields=["shop", "brand"], name="product_shop_brand"),
+            # Title search also has a GIN trigram index on UPPER(title), PostgreSQL only, made
+            # by migration 0003 in SQL (Django wraps OpClass over an expression in one pair of
+            # parentheses too many, and SQLite has neither GIN nor pg_trgm).
         ]
 
     def __str__(self):

@@ -7,9 +7,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Upper
 
 from catalog.models import Product, ProductMedia, ProductVariant, StockLevel
+from catalog.validators import normalize_gtin
 
 PAGE_SIZE = 50
 # sort key -> (model field, descending)
@@ -60,11 +64,50 @@ def available_stock_exists():
     return Exists(StockLevel.objects.filter(variant__product_id=OuterRef("pk"), on_hand__gt=F("allocated")))
 
 
+# A SKU or barcode is one product, a handful at most (a GTIN shared by a bundle); the cap
+# keeps a pathological query from pinning a whole page.
+EXACT_MATCH_LIMIT = 20
+
+
+def exact_match_q(q: str) -> Q:
+    """Products with a variant of exactly this SKU or GTIN, or exactly this handle.
+
+    A merchant who types or scans a SKU or barcode wants that product, first; each part
+    walks a unique or (shop, column) index.
+    """
+    q = (q or "").strip()
+    variants = Q(sku=q)
+    gtin = normalize_gtin(q)
+    if gtin.isdigit():
+        variants |= Q(gtin=gtin)
+    return Q(handle=q) | Q(pk__in=ProductVariant.objects.filter(variants).values("product_id"))
+
+
+def exact_match_ids(q: str) -> list[int]:
+    if not (q or "").strip():
+        return []
+    return list(
+        Product.objects.filter(exact_match_q(q)).order_by("pk").values_list("pk", flat=True)[:EXACT_MATCH_LIMIT]
+    )
+
+
+def title_matches(q: str):
+    """Titles containing ``q``, or on PostgreSQL also with a word close to it (typos, plurals).
+
+    Both sides go through the GIN trigram index on UPPER(title) (migration 0003): ILIKE by
+    substring, and pg_trgm's word-similarity operator ``%>`` for the fuzzy part. SQLite has
+    neither the extension nor the index, so it gets the substring match alone.
+    """
+    condition = Q(title__icontains=q)
+    if connection.vendor == "postgresql":
+        condition |= Q(TrigramWordSimilar(Upper("title"), Upper(Value(q))))
+    return condition
+
+
 def filter_products(queryset, *, q="", status="", category=None, brand="", stock=""):
     if q:
         q = q.strip()
-        matches = ProductVariant.objects.filter(Q(sku=q) | Q(gtin=q)).values("product_id")
-        queryset = queryset.filter(Q(title__icontains=q) | Q(handle=q) | Q(pk__in=matches))
+        queryset = queryset.filter(title_matches(q) | exact_match_q(q))
     if status:
         queryset = queryset.filter(status=status)
     if category:
@@ -87,7 +130,16 @@ def product_page(*, filters: dict, sort: str = DEFAULT_SORT, after: str = "", be
     """
     sort = sort if sort in SORTS else DEFAULT_SORT
     sort_field, descending = SORTS[sort]
-    queryset = filter_products(Product.objects.select_related("category"), **filters)
+    q = (filters.get("q") or "").strip()
+    queryset = filter_products(Product.objects.select_related("category"), **{**filters, "q": ""})
+    pinned = []
+    if q:
+        # Exact SKU/GTIN/handle matches are pinned above the first page and left out of the
+        # keyset pages, so they come first whatever the sort and are never listed twice.
+        pinned = list(queryset.filter(exact_match_q(q)).order_by("pk")[:EXACT_MATCH_LIMIT])
+        queryset = queryset.filter(title_matches(q))
+        if pinned:
+            queryset = queryset.exclude(pk__in=[p.pk for p in pinned])
     cursor, backwards = (before, True) if before else (after, False)
     decoded = _decode(cursor, sort_field) if cursor else None
     # Going backwards flips the comparison and the order, then the page is reversed.
@@ -104,7 +156,8 @@ def product_page(*, filters: dict, sort: str = DEFAULT_SORT, after: str = "", be
     products = products[:size]
     if backwards:
         products.reverse()
-    rows = [ProductRow(product=p) for p in products]
+    first_page = not decoded or (backwards and not more)
+    rows = [ProductRow(product=p) for p in (pinned if first_page else []) + products]
     if rows:
         _fill_rows(rows)
     first, last = (products[0], products[-1]) if products else (None, None)

@@ -122,6 +122,147 @@ def category_create(
     return category
 
 
+CATEGORY_FIELDS = ("name", "parent", "google_product_category")
+
+
+def _category_tree() -> dict[int | None, list[Category]]:
+    """Children by parent id, from one query: a shop's category tree is hundreds of rows."""
+    children: dict[int | None, list[Category]] = {}
+    for node in Category.objects.order_by("full_path", "pk"):
+        children.setdefault(node.parent_id, []).append(node)
+    return children
+
+
+def _subtree_ids(category: Category, children: dict[int | None, list[Category]]) -> list[int]:
+    ids, stack = [], [category.pk]
+    while stack:
+        pk = stack.pop()
+        ids.append(pk)
+        stack.extend(child.pk for child in children.get(pk, []))
+    return ids
+
+
+def _refresh_descendant_paths(category: Category) -> int:
+    """Rewrite the stored paths below a renamed or moved category; returns how many changed."""
+    children = _category_tree()
+    changed, stack = [], [(category.pk, category.full_path)]
+    while stack:
+        parent_id, parent_path = stack.pop()
+        for child in children.get(parent_id, []):
+            path = f"{parent_path} > {child.name}"
+            if len(path) > Category._meta.get_field("full_path").max_length:
+                raise ValidationError(
+                    {"name": _("The path of “%(name)s” would be too long; use shorter names.") % {"name": child.name}}
+                )
+            if child.full_path != path:
+                child.full_path = path
+                changed.append(child)
+            stack.append((child.pk, path))
+    Category.objects.bulk_update(changed, ["full_path"], batch_size=500)
+    return len(changed)
+
+
+def _category_variant_ids(category_ids: Iterable[int]):
+    return ProductVariant.objects.filter(product__category_id__in=list(category_ids)).values_list("pk", flat=True)
+
+
+@transaction.atomic
+def category_update(*, category: Category, **fields) -> Category:
+    """Rename, move under another parent (never inside itself) or map to a Google taxonomy id.
+
+    The stored paths of every category below are rewritten in the same transaction, and
+    channels hear about the products in the subtree (their payloads carry the category).
+    """
+    unknown = set(fields) - set(CATEGORY_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown category fields: %s.") % ", ".join(sorted(unknown)))
+    before = snapshot(category, (*CATEGORY_FIELDS, "full_path"))
+    for name, value in fields.items():
+        setattr(category, name, value.strip() if name == "name" and isinstance(value, str) else value)
+    # Model.clean walks up from the new parent: finding the category itself there is a cycle.
+    category.full_clean(exclude=["shop"], validate_constraints=False)
+    if Category.objects.filter(full_path=category.full_path).exclude(pk=category.pk).exists():
+        raise ValidationError({"name": _("The category “%(path)s” exists already.") % {"path": category.full_path}})
+    category.save()
+    if category.full_path != before["full_path"]:
+        _refresh_descendant_paths(category)
+    changes = diff(before, snapshot(category, (*CATEGORY_FIELDS, "full_path")))
+    if changes:
+        audit_record(action="category.update", instance=category, changes=changes)
+        subtree = _subtree_ids(category, _category_tree()) if "full_path" in changes else [category.pk]
+        signals.send_on_commit(
+            shop_id=category.shop_id, variant_ids=_category_variant_ids(subtree), what=signals.CONTENT
+        )
+    return category
+
+
+def category_usage(*, category: Category) -> dict[str, int]:
+    """What keeps a category from being deleted as it is: products, subcategories, other references.
+
+    Other apps (channel listing rules) point at categories too; they are found through the
+    model's reverse relations, so the catalog never imports the apps above it.
+    """
+    usage = {
+        "products": Product.objects.filter(category=category).count(),
+        "children": Category.objects.filter(parent=category).count(),
+    }
+    for relation in Category._meta.related_objects:
+        if relation.related_model in (Category, Product) or not relation.one_to_many:
+            continue
+        count = relation.related_model._base_manager.filter(**{relation.field.name: category}).count()
+        if count:
+            usage[str(relation.related_model._meta.verbose_name_plural)] = count
+    return usage
+
+
+@transaction.atomic
+def category_delete(*, category: Category, move_to_parent: bool = False) -> dict[str, int]:
+    """Delete an unused category, or with ``move_to_parent`` first move its products and
+    subcategories up to its parent (to no category at the top level). Returns what moved."""
+    usage = category_usage(category=category)
+    others = {k: v for k, v in usage.items() if k not in ("products", "children") and v}
+    if others:
+        raise ValidationError(
+            _("Other settings still use this category (%(what)s); remove them first.")
+            % {"what": ", ".join(f"{n} {k}" for k, n in others.items())}
+        )
+    if (usage["products"] or usage["children"]) and not move_to_parent:
+        raise ValidationError(
+            _(
+                "“%(path)s” has %(p)d products and %(c)d subcategories. Move them to the parent category "
+                "to delete it, or give them another category first."
+            )
+            % {"path": category.full_path, "p": usage["products"], "c": usage["children"]}
+        )
+    parent = category.parent
+    variant_ids = list(_category_variant_ids([category.pk]))
+    moved_products = Product.objects.filter(category=category).update(category=parent, updated_at=timezone.now())
+    children = list(Category.objects.filter(parent=category))
+    for child in children:
+        child.parent = parent
+        child.full_path = child.compute_path()
+        if Category.objects.filter(full_path=child.full_path).exclude(pk=child.pk).exists():
+            raise ValidationError(
+                _("“%(path)s” exists already, so “%(name)s” cannot move up; rename one of them first.")
+                % {"path": child.full_path, "name": child.name}
+            )
+        child.save(update_fields=["parent", "full_path"])
+        _refresh_descendant_paths(child)
+    audit_record(
+        action="category.delete",
+        instance=category,
+        changes={
+            "full_path": [category.full_path, None],
+            "moved_to": [None, parent.full_path if parent else None],
+            "products_moved": [None, moved_products],
+            "children_moved": [None, [c.name for c in children]],
+        },
+    )
+    category.delete()
+    signals.send_on_commit(shop_id=current_shop_id(), variant_ids=variant_ids, what=signals.CONTENT)
+    return {"products": moved_products, "children": len(children)}
+
+
 @transaction.atomic
 def category_ensure_path(*, path: str) -> Category:
     """Find or create "Apparel > Tops > T-shirts", level by level."""
@@ -672,8 +813,39 @@ def stock_post_movements(*, movements: Sequence[StockChange | dict]) -> list[Sto
         raise ValidationError({"movements": problems})
     StockLevel.objects.bulk_update(list(levels.values()), ["on_hand", "allocated", "updated_at"], batch_size=1000)
     StockMovement.objects.bulk_create(ledger, batch_size=1000)
+    _audit_stock(changes, variants, locations, shop_id)
     signals.send_on_commit(shop_id=shop_id, variant_ids=variants.keys(), what=signals.STOCK)
     return ledger
+
+
+# Lines spelled out in one audit entry; the ledger holds every line, the entry says what
+# the post was, so a 10,000-row import writes one small row, not 10,000.
+AUDIT_STOCK_LINES = 50
+
+
+def _audit_stock(changes: Sequence[StockChange], variants: dict, locations: dict, shop_id: int) -> None:
+    summary: dict[str, list] = {}
+    for c in changes[:AUDIT_STOCK_LINES]:
+        key = f"{variants[c.variant_id]} @ {locations[c.location_id]}"
+        n = 2
+        while key in summary:
+            key, n = f"{variants[c.variant_id]} @ {locations[c.location_id]} #{n}", n + 1
+        summary[key] = [None, f"{c.quantity:+d} {c.reason}" + (f" · {c.reference}" if c.reference else "")]
+    if len(changes) > AUDIT_STOCK_LINES:
+        summary["more lines"] = [None, len(changes) - AUDIT_STOCK_LINES]
+    reasons = sorted({c.reason for c in changes})
+    references = sorted({c.reference for c in changes if c.reference})
+    repr_ = _("%(n)d stock movements (%(reasons)s)") % {"n": len(changes), "reasons": ", ".join(reasons)}
+    if len(changes) == 1:
+        c = changes[0]
+        repr_ = f"{variants[c.variant_id]} @ {locations[c.location_id]}: {c.quantity:+d} {c.reason}"
+    audit_record(
+        action="stock.post_movements",
+        model_label="catalog.StockMovement",
+        shop_id=shop_id,
+        object_repr=repr_ + (f" · {', '.join(references[:3])}" if references else ""),
+        changes=summary,
+    )
 
 
 @transaction.atomic
