@@ -28,22 +28,27 @@ from channels.listings import (
     item_problems,
     iter_items,
     listing_settings_for,
-    market_pricing,
     payload_for,
 )
 from channels.models import ChannelAccount, ChannelListing, ListingRule
 from channels.selectors import FEED_FORMATS, account_markets, feed_name
-from localization.models import ExchangeRate, Market
+from localization.models import ExchangeRate, Market, MarketPrice, Translation
 
 PRICE = re.compile(r"^\d+(\.\d{1,3})? [A-Z]{3}$")
 CUSTOM_LABELS = [f"custom_label_{i}" for i in range(5)]
 META_COLUMNS = [
-    "id", "title", "description", "availability", "condition", "price", "link", "image_link", "brand", "gtin",
-    "mpn", "item_group_id", "google_product_category", "size", "color", "quantity_to_sell_on_fb", *CUSTOM_LABELS,
+    "id", "title", "description", "availability", "condition", "price", "sale_price", "sale_price_effective_date",
+    "link", "image_link", "brand", "gtin", "mpn", "item_group_id", "google_product_category", "size", "color",
+    "quantity_to_sell_on_fb", *CUSTOM_LABELS,
 ]  # fmt: skip
 PINTEREST_COLUMNS = [
-    "id", "title", "description", "link", "image_link", "price", "availability", "condition", "brand", "gtin",
-    "mpn", "item_group_id", "google_product_category", "size", "color", *CUSTOM_LABELS,
+    "id", "title", "description", "link", "image_link", "price", "sale_price", "availability", "condition", "brand",
+    "gtin", "mpn", "item_group_id", "google_product_category", "size", "color", *CUSTOM_LABELS,
+]  # fmt: skip
+GOOGLE_COLUMNS = [
+    "id", "title", "description", "link", "image_link", "availability", "price", "sale_price",
+    "sale_price_effective_date", "condition", "brand", "gtin", "mpn", "item_group_id", "google_product_category",
+    "size", "color", *CUSTOM_LABELS,
 ]  # fmt: skip
 AVAILABILITY_WORDS = {
     "meta": ("in stock", "out of stock", "preorder", "available for order", "discontinued"),
@@ -51,7 +56,15 @@ AVAILABILITY_WORDS = {
     "snapchat": ("in stock", "out of stock", "preorder", "available for order", "discontinued"),
     "google_merchant": ("in_stock", "out_of_stock", "preorder", "backorder"),
 }
-COUNTRY_OVERRIDE_COLUMNS = ["id", "override", "price", "availability", "link"]
+COUNTRY_OVERRIDE_COLUMNS = [
+    "id",
+    "override",
+    "price",
+    "sale_price",
+    "sale_price_effective_date",
+    "availability",
+    "link",
+]
 LANGUAGE_OVERRIDE_COLUMNS = ["id", "override", "title", "description"]
 FLUSH_ROWS = 500
 CONTENT_TYPES = {
@@ -117,18 +130,16 @@ def _row(adapter, built: BuiltItem) -> dict:
         attributes = dict(payload.get("attributes") or {})
         images = attributes.get("image_link") or [""]
         attributes["image_link"] = images[0]
-        labels = {k: v for k, v in payload.items() if k.startswith("custom_label_")}
-        return {"id": payload.get("item_id", built.item.id), **attributes, **labels}
+        return {"id": payload.get("item_id", built.item.id), **attributes}
     return payload
 
 
 def iter_rows(account: ChannelAccount, market: dict, *, chunk: int = 2000) -> Iterator[tuple[BuiltItem, dict, list]]:
     """(item, feed row, problems) for every selected variant in the market."""
     adapter = adapter_for_account(account, market)
-    pricing_problem = market_pricing(account, market).problem
     for built in iter_items(account, market, chunk=chunk):
         row = _row(adapter, built)
-        yield built, row, feed_problems(adapter, built, row, pricing_problem)
+        yield built, row, feed_problems(adapter, built, row)
 
 
 def feed_check(account: ChannelAccount, market: dict | None = None, *, limit: int = 500) -> dict:
@@ -157,15 +168,22 @@ class _Buffer(io.StringIO):
 
 
 def _delimited(columns: list[str], rows: Iterator[dict], delimiter: str) -> Iterator[str]:
+    """Rows written by one csv writer into one reused buffer, flushed every FLUSH_ROWS rows."""
     buffer = _Buffer()
-    writer = csv.DictWriter(buffer, fieldnames=columns, delimiter=delimiter, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for count, row in enumerate(rows, start=1):
-        if delimiter == "\t":
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(columns)
+    write = writer.writerow
+    tsv = delimiter == "\t"
+    count = 0
+    for row in rows:
+        values = [row.get(name, "") for name in columns]
+        if tsv:
             # TSV has no quoting convention channels agree on: keep each field on one line.
-            row = {k: str(v).replace("\t", " ").replace("\n", " ").replace("\r", " ") for k, v in row.items()}
-        writer.writerow(row)
-        if count % FLUSH_ROWS == 0:
+            values = [str(v).replace("\t", " ").replace("\n", " ").replace("\r", " ") for v in values]
+        write(values)
+        count += 1
+        if count == FLUSH_ROWS:
+            count = 0
             yield buffer.take()
     yield buffer.take()
 
@@ -198,41 +216,42 @@ def _valid_rows(account: ChannelAccount, market: dict) -> Iterator[dict]:
 
 
 def _country_override_rows(account: ChannelAccount) -> Iterator[dict]:
+    """Meta's country overrides: price (with sale price and window), availability and link
+    in each further country, from that market's stored prices."""
     adapter = adapter_for_account(account)
-    for market in account_markets(account)[1:]:
-        for built, row, problems in iter_rows(account, market):
+    markets = account_markets(account)
+    seen = {markets[0]["country"].upper()}
+    for market in markets[1:]:
+        country = market["country"].upper()
+        if country in seen:
+            continue
+        seen.add(country)
+        for built, _unused, problems in iter_rows(account, market):
             if not problems:
-                yield {
-                    "id": built.item.id,
-                    "override": market["country"].upper(),
-                    "price": row["price"],
-                    "availability": row["availability"],
-                    "link": row["link"],
-                }
+                yield {"id": built.item.id, "override": country, **adapter.country_override(built.item)}
     adapter.close()
 
 
 def _language_override_rows(account: ChannelAccount) -> Iterator[dict]:
-    """Meta's language overrides (`fr_XX`): title and description in each further language.
+    """Meta's language overrides (`fr_XX`): title and description translated into each further
+    language, along localization's fallback chain (fr-CA → fr → shop language → catalog)."""
+    from channels.adapters.meta import language_override_key
 
-    The text is the listing's (override or catalog) text; the localization app's
-    translations take its place once it offers them."""
     markets = account_markets(account)
-    primary = markets[0]["language"].split("-")[0].lower()
-    languages = []
+    primary = language_override_key(markets[0]["language"])
+    seen = {primary}
+    adapter = adapter_for_account(account)
     for market in markets[1:]:
-        language = market["language"].split("-")[0].lower()
-        if language != primary and language not in languages:
-            languages.append(language)
-    for language in languages:
-        for built, row, problems in iter_rows(account, markets[0]):
-            if not problems:
-                yield {
-                    "id": built.item.id,
-                    "override": f"{language}_XX",
-                    "title": row["title"],
-                    "description": row["description"],
-                }
+        key = language_override_key(market["language"])
+        if key in seen:
+            continue
+        seen.add(key)
+        # Texts do not depend on the market's prices: only the text rules decide.
+        for built in iter_items(account, market):
+            item = built.item
+            if item.title and len(item.title) <= 200 and len(item.description) <= 9999:
+                yield {"id": item.id, "override": key, **adapter.language_override(item)}
+    adapter.close()
 
 
 def feed_stream(account: ChannelAccount, spec: FeedSpec) -> Iterator[str]:
@@ -252,10 +271,7 @@ def feed_stream(account: ChannelAccount, spec: FeedSpec) -> Iterator[str]:
 
             columns = list(FEED_FIELDS)
         else:
-            columns = [
-                "id", "title", "description", "link", "image_link", "availability", "price", "condition", "brand",
-                "gtin", "mpn", "item_group_id", "google_product_category", "size", "color", *CUSTOM_LABELS,
-            ]  # fmt: skip
+            columns = GOOGLE_COLUMNS
     if spec.fmt == "xml":
         return _rss(account, columns, rows)
     return _delimited(columns, rows, "\t" if spec.fmt == "tsv" else ",")
@@ -277,6 +293,8 @@ def feed_fingerprint(account: ChannelAccount, spec: FeedSpec):
         (ListingRule.objects.filter(account=account), "created_at"),
         (Market.objects.all(), "updated_at"),
         (ExchangeRate.objects.all(), "created_at"),
+        (MarketPrice.objects.all(), "computed_at"),
+        (Translation.objects.all(), "updated_at"),
     ):
         aggregate = queryset.aggregate(latest=Max(field), count=Count("pk"))
         parts.append(f"{aggregate['count']}:{aggregate['latest']}")

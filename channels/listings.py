@@ -7,28 +7,30 @@ feeds and plans run in constant memory however large the catalog is.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, ProductMedia, ProductVariant, StockLevel
 from channels.adapters import adapter_for
-from channels.adapters.base import Availability, ChannelAdapter, ChannelItem
+from channels.adapters.base import MAX_CUSTOM_LABELS, Availability, ChannelAdapter, ChannelItem
 from channels.models import ChannelAccount, ChannelListing, ListingRule, ListingSettings, ListingStatus
 from channels.selectors import account_markets
 from localization.models import Market
+from localization.selectors import StoredPrice, stored_prices_for, translated_texts
 from shopadmin.audit import audit_record
 
 CHUNK = 2000
-MAX_CUSTOM_LABELS = 5
 
 
 # --- Settings and rules (writes) -------------------------------------------------------------
@@ -176,28 +178,28 @@ def listings_sync(*, account: ChannelAccount) -> dict:
 
 # --- Markets and prices --------------------------------------------------------------------------
 
+# Channels whose items carry a sale price with its dates (the channel switches prices itself);
+# Pinterest carries a sale price without dates; the others get the price of the moment.
+SALE_WITH_DATES = frozenset({"meta", "google_merchant"})
+SALE_WITHOUT_DATES = frozenset({"pinterest"})
+# The open ends of a sale window, for channels that want both ends of the interval.
+OPEN_START, OPEN_END = "1970-01-01T00:00+0000", "2099-12-31T23:59+0000"
+
 
 @dataclass
-class MarketPricing:
-    """How shop-currency prices become this account market's prices (localization's rule)."""
+class MarketContext:
+    """An account market resolved to the localization Market whose stored prices it publishes."""
 
-    market: dict
+    account_market: dict
+    market_id: int | None
+    market_name: str
     currency: str
-    rate: Decimal | None
-    adjustment: Decimal
-    rule: object | None  # localization.money.RoundingRule
+    language: str
     problem: str = ""
 
-    def price(self, amount: Decimal) -> Decimal | None:
-        from localization.money import convert_price, quantize
-
-        if self.rate is None:
-            return None
-        if self.rule is None:
-            return quantize(amount * self.rate, self.currency)
-        return convert_price(
-            amount=amount, rate=self.rate, adjustment_percent=self.adjustment, rule=self.rule, currency=self.currency
-        )
+    @property
+    def key(self) -> str:
+        return f"{self.account_market['country'].upper()}|{self.language}"
 
 
 def market_for(account_market: dict) -> Market | None:
@@ -210,24 +212,60 @@ def market_for(account_market: dict) -> Market | None:
     return None
 
 
-def market_pricing(account: ChannelAccount, account_market: dict) -> MarketPricing:
-    from localization.rates import RateNotFound, rate_for
-
-    shop = account.shop
+def market_context(account: ChannelAccount, account_market: dict) -> MarketContext:
     currency = account_market["currency"].upper()
+    language = account_market.get("language") or account.shop.default_language
     market = market_for(account_market)
-    mode = getattr(market, "rate_mode", "auto") if market else "auto"
-    try:
-        rate = rate_for(shop.default_currency, currency, shop_id=shop.pk, mode=mode).rate
-        problem = ""
-    except RateNotFound:
-        rate = None
-        problem = _("No exchange rate from %(base)s to %(quote)s.") % {"base": shop.default_currency, "quote": currency}
     if market is None:
-        return MarketPricing(account_market, currency, rate, Decimal(0), None, problem)
-    adjustment = market.adjustment_percent if currency != shop.default_currency else Decimal(0)
-    rule = market.rounding_rule if currency != shop.default_currency else None
-    return MarketPricing(account_market, currency, rate, adjustment or Decimal(0), rule, problem)
+        problem = _("No active market of the shop sells to %(country)s in %(currency)s: add one under Markets.") % {
+            "country": account_market["country"].upper(),
+            "currency": currency,
+        }
+        return MarketContext(account_market, None, account_market["market"], currency, language, problem)
+    return MarketContext(account_market, market.pk, market.name, currency, language)
+
+
+def _sale_interval(starts, ends) -> str:
+    if starts is None and ends is None:
+        return ""
+    fmt = "%Y-%m-%dT%H:%M%z"
+    start = starts.astimezone(dt.UTC).strftime(fmt) if starts else OPEN_START
+    end = ends.astimezone(dt.UTC).strftime(fmt) if ends else OPEN_END
+    return f"{start}/{end}"
+
+
+def channel_prices(channel: str, stored: StoredPrice, now: dt.datetime) -> tuple[Decimal, Decimal | None, str]:
+    """(price, sale price, sale window) of a stored market price as the channel takes them.
+
+    Meta and Google get the regular price and the sale price with its window (current or
+    coming), so the sale starts and ends on time without a re-publish; Pinterest gets the sale
+    price while it runs; the others the price of the moment. A compare-at price above the price
+    is shown as the regular price with the price as the sale price (the struck-through price).
+    """
+    sale = stored.sale_amount
+    if sale is not None and (stored.sale_ends_at is None or stored.sale_ends_at > now):
+        running = stored.sale_starts_at is None or stored.sale_starts_at <= now
+        if channel in SALE_WITH_DATES:
+            return stored.amount, sale, _sale_interval(stored.sale_starts_at, stored.sale_ends_at)
+        if running:
+            if channel in SALE_WITHOUT_DATES:
+                return stored.amount, sale, ""
+            return sale, None, ""
+    shows_sale = channel in SALE_WITH_DATES or channel in SALE_WITHOUT_DATES
+    if shows_sale and stored.compare_at is not None and stored.compare_at > stored.amount:
+        return stored.compare_at, stored.amount, ""
+    return stored.amount, None, ""
+
+
+_QUANTA: dict[str, Decimal] = {}
+
+
+def to_minor_units(amount: Decimal, currency: str) -> Decimal:
+    """Round half up to the currency's minor units (stored prices keep 4 decimals)."""
+    from localization.money import minor_unit
+
+    quantum = _QUANTA.get(currency) or _QUANTA.setdefault(currency, minor_unit(currency))
+    return amount.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 # --- Building items --------------------------------------------------------------------------------
@@ -239,6 +277,7 @@ class BuiltItem:
     variant_id: int
     item: ChannelItem
     custom_labels: list[str]
+    problem: str = ""  # why the item cannot be priced in this market (no stored price, no market)
 
 
 def utm_link(base: str, *, channel: str, account: ChannelAccount, extra: dict | None = None) -> str:
@@ -289,20 +328,150 @@ def _available(variant_ids: list[int]) -> dict[int, int]:
 VARIANT_FIELDS = (
     "id",
     "sku",
-    "title",
     "option_values",
     "gtin",
     "mpn",
-    "price",
     "product_id",
     "product__title",
     "product__description",
     "product__brand",
     "product__condition",
     "product__handle",
-    "product__status",
     "product__category__google_product_category",
 )
+LISTING_FIELDS = ("variant_id", "id", "title_override", "description_override", "category_override", "custom_labels")
+
+
+class _Builder:
+    """What stays the same for every item of one account: links, markets, labels of problems.
+
+    Items are built from value tuples with the link's fixed parts precomputed, since feeds and
+    plans build 100k of them.
+    """
+
+    def __init__(self, account: ChannelAccount, contexts: list[MarketContext]):
+        self.account = account
+        self.channel = account.channel
+        self.contexts = contexts
+        self.default_language = account.shop.default_language
+        storefront = listing_settings_for(account).storefront_url
+        self.link_prefix = f"{storefront}/products/" if storefront else ""
+        self.utm = urlencode({"utm_source": account.channel, "utm_medium": "social", "utm_campaign": account.name})
+        self.now = timezone.now()
+
+    def chunk(self, rows: list[tuple]) -> Iterator[tuple[tuple, dict, list]]:
+        """(row, listing, per-market (prices, texts)) for a chunk of variant rows: a fixed number
+        of queries per chunk whatever its size (images, stock, listings, and per market prices
+        and translations)."""
+        ids = [r[0] for r in rows]
+        product_ids = list({r[5] for r in rows})
+        self.by_product, self.by_variant = _first_images(product_ids, ids)
+        self.stock = _available(ids)
+        listings = {
+            row[0]: row
+            for row in ChannelListing.objects.filter(account=self.account, variant_id__in=ids).values_list(
+                *LISTING_FIELDS
+            )
+        }
+        per_market, texts_by_language = [], {}
+        for context in self.contexts:
+            prices = stored_prices_for(context.market_id, ids) if context.market_id else {}
+            if context.language not in texts_by_language:
+                texts_by_language[context.language] = translated_texts(
+                    product_ids=product_ids, language=context.language, default_language=self.default_language
+                )
+            per_market.append((prices, texts_by_language[context.language]))
+        for row in rows:
+            yield row, listings.get(row[0]), per_market
+
+    def build(self, context: MarketContext, row: tuple, listing: tuple | None, prices: dict, texts: dict) -> BuiltItem:
+        (vid, sku, options, gtin, mpn, product_id, p_title, p_description, brand, condition, handle, gpc) = row
+        _v, listing_id, title_override, description_override, category_override, labels = listing or _NO_LISTING
+        size = color = ""
+        if options:
+            for key, value in options.items():
+                lowered = key.lower()
+                if lowered == "size":
+                    size = str(value)
+                elif lowered in ("color", "colour") and not color:
+                    color = str(value)
+        translated = texts.get(product_id) or {}
+        title = self._text(translated.get("title"), title_override, p_title)
+        description = self._text(translated.get("description"), description_override, p_description) or p_title
+        quantity = self.stock.get(vid, 0)
+        link = f"{self.link_prefix}{handle}?variant={vid}&{self.utm}" if self.link_prefix else ""
+        stored = prices.get(vid)
+        price = sale = None
+        window, problem = "", context.problem
+        if stored is not None:
+            price, sale, window = channel_prices(self.channel, stored, self.now)
+            currency = stored.currency
+            price = to_minor_units(price, currency)
+            sale = to_minor_units(sale, currency) if sale is not None else None
+        elif not problem:
+            problem = _("No stored price in the market %(market)s: recompute its prices under Markets.") % {
+                "market": context.market_name
+            }
+        item = ChannelItem(
+            id=sku,
+            title=title,
+            description=description,
+            link=link,
+            image_link=self.by_variant.get(vid) or self.by_product.get(product_id, ""),
+            price=price,
+            currency=context.currency,
+            availability=Availability.IN_STOCK if quantity > 0 else Availability.OUT_OF_STOCK,
+            condition=condition,
+            brand=brand,
+            gtin=gtin,
+            mpn=mpn,
+            item_group_id=handle[:100],
+            quantity=quantity,
+            google_product_category=str(category_override or gpc or ""),
+            size=size,
+            color=color,
+            sale_price=sale,
+            sale_price_effective_date=window,
+            custom_labels=list(labels or ()),
+        )
+        return BuiltItem(listing_id, vid, item, item.custom_labels, problem)
+
+    def _text(self, translated: tuple[str, str] | None, override: str, original: str) -> str:
+        """A translation in the market's language wins; else the listing's override (written in
+        the shop's language), a translation in the shop's language, the catalog text."""
+        if translated and translated[1] != self.default_language:
+            return translated[0]
+        return override or (translated[0] if translated else "") or original
+
+
+_NO_LISTING = (None, None, "", "", "", ())
+
+
+def _variant_chunks(queryset, chunk: int) -> Iterator[list[tuple]]:
+    """Keyset chunks of variant value tuples in id order (each chunk one indexed query)."""
+    last_id = 0
+    while True:
+        rows = list(queryset.filter(id__gt=last_id).values_list(*VARIANT_FIELDS)[:chunk])
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        yield rows
+
+
+def iter_items_markets(
+    account: ChannelAccount, account_markets_: list[dict] | None = None, *, variants=None, chunk: int = CHUNK
+) -> Iterator[list[BuiltItem]]:
+    """Each selected variant as one ChannelItem per market (in the given order), id order.
+
+    Memory stays bounded by `chunk`; each chunk costs three queries plus two per market.
+    """
+    contexts = [market_context(account, m) for m in (account_markets_ or account_markets(account))]
+    builder = _Builder(account, contexts)
+    queryset = (variants if variants is not None else selected_variants(account)).order_by("id")
+    pairs = list(enumerate(contexts))
+    for rows in _variant_chunks(queryset, chunk):
+        for row, listing, per_market in builder.chunk(rows):
+            yield [builder.build(context, row, listing, *per_market[i]) for i, context in pairs]
 
 
 def iter_items(
@@ -312,66 +481,10 @@ def iter_items(
     variants=None,
     chunk: int = CHUNK,
 ) -> Iterator[BuiltItem]:
-    """Each selected variant as a ChannelItem priced for the market, in id order, chunk by chunk.
-
-    Memory stays bounded by `chunk`: each chunk reads its variants, images, stock and
-    listing overrides with four queries.
-    """
+    """Each selected variant as a ChannelItem priced for one market (the first by default)."""
     account_market = account_market or account_markets(account)[0]
-    pricing = market_pricing(account, account_market)
-    settings_ = listing_settings_for(account)
-    queryset = (variants if variants is not None else selected_variants(account)).order_by("id")
-    last_id = 0
-    while True:
-        rows = list(queryset.filter(id__gt=last_id).values(*VARIANT_FIELDS)[:chunk])
-        if not rows:
-            return
-        last_id = rows[-1]["id"]
-        ids = [r["id"] for r in rows]
-        by_product, by_variant = _first_images(list({r["product_id"] for r in rows}), ids)
-        stock = _available(ids)
-        listings = {
-            row["variant_id"]: row
-            for row in ChannelListing.objects.filter(account=account, variant_id__in=ids).values(
-                "id", "variant_id", "title_override", "description_override", "category_override", "custom_labels"
-            )
-        }
-        for row in rows:
-            yield _build(account, settings_, pricing, row, by_product, by_variant, stock, listings.get(row["id"]))
-
-
-def _build(account, settings_, pricing, row, by_product, by_variant, stock, listing) -> BuiltItem:
-    listing = listing or {}
-    options = row["option_values"] or {}
-    size = str(next((v for k, v in options.items() if k.lower() == "size"), ""))
-    color = str(next((v for k, v in options.items() if k.lower() in ("color", "colour")), ""))
-    # The product's title: variants of one product share item_group_id and differ by size/color.
-    title = listing.get("title_override") or row["product__title"]
-    quantity = stock.get(row["id"], 0)
-    base = f"{settings_.storefront_url}/products/{row['product__handle']}" if settings_.storefront_url else ""
-    link = utm_link(base, channel=account.channel, account=account, extra={"variant": row["id"]} if base else None)
-    category = listing.get("category_override") or row["product__category__google_product_category"] or ""
-    price = pricing.price(Decimal(row["price"])) if row["price"] is not None else None
-    item = ChannelItem(
-        id=row["sku"],
-        title=title,
-        description=listing.get("description_override") or row["product__description"] or row["product__title"],
-        link=link,
-        image_link=by_variant.get(row["id"]) or by_product.get(row["product_id"], ""),
-        price=price,
-        currency=pricing.currency,
-        availability=Availability.IN_STOCK if quantity > 0 else Availability.OUT_OF_STOCK,
-        condition=row["product__condition"],
-        brand=row["product__brand"],
-        gtin=row["gtin"],
-        mpn=row["mpn"],
-        item_group_id=row["product__handle"][:100],
-        quantity=quantity,
-        google_product_category=str(category),
-        size=size,
-        color=color,
-    )
-    return BuiltItem(listing.get("id"), row["id"], item, list(listing.get("custom_labels") or []))
+    for built in iter_items_markets(account, [account_market], variants=variants, chunk=chunk):
+        yield built[0]
 
 
 # --- Payloads ---------------------------------------------------------------------------------------
@@ -380,21 +493,101 @@ def _build(account, settings_, pricing, row, by_product, by_variant, stock, list
 def item_to_json(item: ChannelItem) -> dict:
     data = asdict(item)
     data["price"] = None if item.price is None else str(item.price)
+    data["sale_price"] = None if item.sale_price is None else str(item.sale_price)
     return data
 
 
 def item_from_json(data: dict) -> ChannelItem:
-    values = dict(data)
+    values = {k: v for k, v in data.items() if k not in ("markets", "localized_items")}
     values["price"] = None if values.get("price") is None else Decimal(values["price"])
+    if values.get("sale_price") is not None:
+        values["sale_price"] = Decimal(values["sale_price"])
     return ChannelItem(**values)
 
 
 def payload_for(adapter: ChannelAdapter, built: BuiltItem) -> dict:
-    payload = adapter.build_payload(built.item) if built.item.price is not None else {"id": built.item.id}
-    for index, label in enumerate(built.custom_labels[:MAX_CUSTOM_LABELS]):
-        if label:
-            payload[f"custom_label_{index}"] = label
+    return adapter.build_payload(built.item) if built.item.price is not None else {"id": built.item.id}
+
+
+def localized_channels() -> frozenset:
+    """Channels whose API publishes every market of an account in one listing."""
+    return frozenset({"meta", "pinterest"})
+
+
+def meta_overrides(adapter, items: list[ChannelItem], markets: list[dict]) -> list[tuple]:
+    """Meta's (type, value, data) overrides of an item: a COUNTRY override per further country
+    (price, sale price, availability, link) and a LANGUAGE override per further language
+    (title, description), as `localized_items_batch` and the override feeds take them."""
+    from channels.adapters.meta import language_override_key
+
+    primary_country = markets[0]["country"].upper()
+    primary_language = language_override_key(markets[0].get("language") or "")
+    countries, languages, overrides = set(), set(), []
+    for item, market in zip(items[1:], markets[1:], strict=True):
+        country = market["country"].upper()
+        if country != primary_country and country not in countries:
+            countries.add(country)
+            overrides.append(("COUNTRY", country, adapter.country_override(item)))
+        language = language_override_key(market.get("language") or "")
+        if language != primary_language and language not in languages:
+            languages.add(language)
+            overrides.append(("LANGUAGE", language, adapter.language_override(item)))
+    return overrides
+
+
+def meta_overrides_per_item(markets: list[dict]) -> int:
+    """How many localized requests one item needs (further countries + further languages)."""
+    from channels.adapters.meta import language_override_key
+
+    countries = {m["country"].upper() for m in markets[1:]} - {markets[0]["country"].upper()}
+    languages = {language_override_key(m.get("language") or "") for m in markets[1:]}
+    return len(countries) + len(languages - {language_override_key(markets[0].get("language") or "")})
+
+
+def publish_markets(account: ChannelAccount) -> list[dict]:
+    """The markets one listing is published in through the channel's API: every market for
+    Meta (localized overrides) and Pinterest (a batch per country and language), the first for
+    the others (TikTok Shop sells in one region; feed channels serve a feed per market)."""
+    markets = account_markets(account)
+    if account.channel not in localized_channels():
+        return markets[:1]
+    seen, unique = set(), []
+    for market in markets:
+        key = (market["country"].upper(), market.get("language") or "")
+        if key not in seen:
+            seen.add(key)
+            unique.append(market)
+    return unique
+
+
+def market_key(market: dict) -> str:
+    return f"{market['country'].upper()}|{market.get('language') or ''}"
+
+
+def listing_payload(adapter: ChannelAdapter, builts: list[BuiltItem], markets: list[dict]) -> dict:
+    """What the plan hashes and diffs for one listing: the first market's payload, plus for
+    Meta each override's fields as `<override>:<field>` and for Pinterest each further
+    market's attributes under `<COUNTRY>|<language>` (so a review shows which market changes)."""
+    primary = builts[0]
+    payload = payload_for(adapter, primary)
+    if len(builts) > 1 and adapter.channel == "meta":
+        for _kind, value, data in meta_overrides(adapter, [b.item for b in builts], markets):
+            for name, field_value in data.items():
+                payload[f"{value}:{name}"] = field_value
+    elif len(builts) > 1 and adapter.channel == "pinterest":
+        for built, market in zip(builts[1:], markets[1:], strict=True):
+            payload[market_key(market)] = adapter.build_payload(built.item)["attributes"]
     return payload
+
+
+def listing_item_json(builts: list[BuiltItem], markets: list[dict]) -> dict:
+    """The plan's record of what to send: the first market's item, and with further markets
+    those markets and their items (applying sends them as overrides or per-market batches)."""
+    data = item_to_json(builts[0].item)
+    if len(builts) > 1:
+        data["markets"] = [dict(m) for m in markets]
+        data["localized_items"] = [item_to_json(b.item) for b in builts[1:]]
+    return data
 
 
 def payload_hash(payload: dict) -> str:
@@ -406,7 +599,8 @@ def item_problems(adapter: ChannelAdapter, built: BuiltItem, pricing_problem: st
     item = built.item
     problems = []
     if item.price is None:
-        problems.append({"field": "price", "code": "missing_field", "message": pricing_problem or _("No price.")})
+        message = built.problem or pricing_problem or _("No price.")
+        problems.append({"field": "price", "code": "missing_field", "message": message})
         return problems
     if not item.link:
         problems.append(
@@ -420,6 +614,19 @@ def item_problems(adapter: ChannelAdapter, built: BuiltItem, pricing_problem: st
         if error.field == "link" and not item.link:
             continue
         problems.append({"field": error.field, "code": error.code, "message": error.message})
+    if item.sale_price is not None and item.sale_price > item.price:
+        problems.append(
+            {"field": "sale_price", "code": "invalid", "message": _("The sale price is above the regular price.")}
+        )
+    return problems
+
+
+def listing_problems(adapter: ChannelAdapter, builts: list[BuiltItem], markets: list[dict]) -> list[dict]:
+    """Problems of a listing in every market it is published in (further markets named)."""
+    problems = item_problems(adapter, builts[0])
+    for built, market in zip(builts[1:], markets[1:], strict=True):
+        for problem in item_problems(adapter, built):
+            problems.append({**problem, "market": market["market"]})
     return problems
 
 

@@ -248,6 +248,9 @@ class PublishBatch(TenantModel):
     operation = models.CharField(max_length=6)  # "upsert" | "delete"
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.QUEUED)
     handle = models.CharField(max_length=200, blank=True)
+    # The handle of every call the batch makes ({step: handle}): Pinterest one per market, Meta
+    # the items then their localized overrides; a rerun polls these and never sends them again.
+    handles = models.JSONField(default=dict, blank=True)
     size = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     # A worker holds the batch until then; past it, the resume sweep hands it to another.

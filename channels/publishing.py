@@ -27,14 +27,17 @@ from channels.adapters.base import AdapterError, BatchStatus, ItemResult, RateLi
 from channels.listings import (
     adapter_for_account,
     item_from_json,
-    item_problems,
-    item_to_json,
-    iter_items,
+    iter_items_markets,
+    listing_item_json,
+    listing_payload,
+    listing_problems,
     listing_settings_for,
     listings_sync,
-    market_pricing,
-    payload_for,
+    market_key,
+    meta_overrides,
+    meta_overrides_per_item,
     payload_hash,
+    publish_markets,
     selected_variants,
 )
 from channels.models import (
@@ -46,7 +49,6 @@ from channels.models import (
     PublishPlan,
     PublishPlanItem,
 )
-from channels.selectors import account_markets
 from shopadmin.audit import audit_record
 from shopadmin.models import Job
 from shopadmin.services import job_create, job_finish, job_progress
@@ -87,37 +89,45 @@ def plan_compute(*, account: ChannelAccount) -> dict:
     Returns {"changes": [(listing_id, action, item_json, payload, hash)], "invalid":
     {listing_id: problems}, "unchanged": n, "deletes": [listing_id]}. Reads only, apart
     from the draft rows `listings_sync` adds for newly selected variants.
+
+    One pass over the items (built in chunks, a fixed number of queries per chunk) against
+    the listing state read in one query: a listing whose payload hash equals the accepted one
+    is unchanged and not validated again (the channel accepted that very payload).
     """
     listings_sync(account=account)
-    market = account_markets(account)[0]
-    adapter = adapter_for_account(account, market)
-    pricing_problem = market_pricing(account, market).problem
+    markets = publish_markets(account)
+    adapter = adapter_for_account(account, markets[0])
     state = {
         row[0]: row[1:]
-        for row in ChannelListing.objects.filter(account=account).values_list(
+        for row in ChannelListing.objects.filter(account=account, variant_id__isnull=False).values_list(
             "variant_id", "id", "accepted_hash", "status", "channel_item_id", "errors"
         )
-        if row[0] is not None
     }
     changes, invalid, unchanged = [], {}, 0
-    for built in iter_items(account, market):
-        listing_id, accepted_hash, status, channel_item_id, errors = state[built.variant_id]
-        problems = item_problems(adapter, built, pricing_problem)
+    delisted, error = ListingStatus.DELISTED, ListingStatus.ERROR
+    for builts in iter_items_markets(account, markets):
+        primary = builts[0]
+        listing_id, accepted_hash, status, channel_item_id, errors = state[primary.variant_id]
+        primary.item.channel_item_id = channel_item_id
+        live = bool(accepted_hash) and status != delisted
+        digest = payload = None
+        if all(b.item.price is not None for b in builts):
+            payload = listing_payload(adapter, builts, markets)
+            digest = payload_hash(payload)
+            if live and digest == accepted_hash and status != error:
+                unchanged += 1
+                continue
+        problems = listing_problems(adapter, builts, markets)
         if problems:
-            if errors != problems or status != ListingStatus.ERROR:
+            if errors != problems or status != error:
                 invalid[listing_id] = problems
             continue
-        built.item.channel_item_id = channel_item_id
-        payload = payload_for(adapter, built)
-        digest = payload_hash(payload)
-        live = bool(accepted_hash) and status != ListingStatus.DELISTED
         if live and digest == accepted_hash:
             unchanged += 1
-            if status == ListingStatus.ERROR:
-                invalid[listing_id] = []  # fixed: back to published below
+            invalid[listing_id] = []  # fixed: back to published below
             continue
         action = PublishPlanItem.Action.UPDATE if live else PublishPlanItem.Action.CREATE
-        changes.append((listing_id, action, item_to_json(built.item), payload, digest))
+        changes.append((listing_id, action, listing_item_json(builts, markets), payload, digest))
     deletes = list(
         ChannelListing.objects.filter(account=account)
         .exclude(accepted_hash="")
@@ -222,10 +232,12 @@ def publish_plan_apply(*, plan: PublishPlan, created_by=None) -> PublishPlan:
         return plan
     batches = []
     number = 0
+    sizes = {"upsert": upsert_batch_size(account, adapter), "delete": adapter.max_batch}
     for operation, actions in (("upsert", ("create", "update")), ("delete", ("delete",))):
         ids = list(plan.items.filter(action__in=actions).order_by("id").values_list("id", flat=True))
-        for start in range(0, len(ids), adapter.max_batch):
-            chunk = ids[start : start + adapter.max_batch]
+        size = sizes[operation]
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
             number += 1
             batch = PublishBatch.objects.create(
                 shop_id=plan.shop_id, plan=plan, number=number, operation=operation, size=len(chunk)
@@ -242,6 +254,18 @@ def publish_plan_apply(*, plan: PublishPlan, created_by=None) -> PublishPlan:
     shop_id = plan.shop_id
     transaction.on_commit(lambda: [publish_batch_task.delay(shop_id, pk) for pk in batches])
     return plan
+
+
+def upsert_batch_size(account: ChannelAccount, adapter) -> int:
+    """Items per upsert batch: the channel's limit, and for Meta with further markets few enough
+    that the batch's overrides fit one `localized_items_batch` call."""
+    if account.channel == "meta":
+        from channels.adapters.meta import LOCALIZED_BATCH
+
+        per_item = meta_overrides_per_item(publish_markets(account))
+        if per_item:
+            return max(1, min(adapter.max_batch, LOCALIZED_BATCH // per_item))
+    return adapter.max_batch
 
 
 def _apply_feed_only(plan: PublishPlan) -> None:
@@ -305,9 +329,9 @@ def publish_batch_run(*, batch_id: int) -> str:
         return "done"
     account = batch.plan.account
     items = list(batch.items.select_related("listing").order_by("id"))
-    adapter = adapter_for_account(account, **http_options())
+    adapters: dict[str, object] = {}
     try:
-        results = _send_and_wait(adapter, batch, items)
+        results = _send_and_wait(account, adapters, batch, items)
     except (TransientError, RateLimited) as exc:
         _release(batch, str(exc))
         wait = exc.wait if isinstance(exc, RateLimited) else min(300, 5 * 2 ** min(batch.attempts, 6))
@@ -317,7 +341,8 @@ def publish_batch_run(*, batch_id: int) -> str:
         error = {"field": "", "code": exc.code or "refused", "message": str(exc)}
         results = {i.item["id"]: ItemResult(item_id=i.item["id"], ok=False, errors=[_Err(**error)]) for i in items}
     finally:
-        adapter.close()
+        for adapter in adapters.values():
+            adapter.close()
     if results is None:
         _release(batch, "")
         raise Retry(1, "the channel is still processing the batch")
@@ -342,25 +367,135 @@ class _Err:
         self.message, self.code, self.field = message, code, field
 
 
-def _send_and_wait(adapter, batch: PublishBatch, items: list[PublishPlanItem]) -> dict[str, ItemResult] | None:
-    """{item id: result}, or None if the channel is still processing after the poll budget."""
-    if not batch.handle:
-        if batch.operation == "upsert":
-            answer = adapter.publish_batch([item_from_json(i.item) for i in items])
-        else:
-            # TikTok deactivates by its product ids; the others delete by our item ids.
-            ids = [(i.item.get("channel_item_id") if adapter.channel == "tiktok_shop" else i.item["id"]) for i in items]
-            answer = adapter.delete_items([x for x in ids if x])
-            if not answer:
-                return {i.item["id"]: ItemResult(item_id=i.item["id"], ok=True) for i in items}
-        if isinstance(answer, list):  # synchronous channels answer with the verdicts
-            return {r.item_id: r for r in answer}
-        _extend_lease(batch, handle=answer, status=PublishBatch.Status.SENT)
-    sent_ids = [i.item["id"] for i in items]
+def _steps(account: ChannelAccount, batch: PublishBatch) -> list[tuple[str, dict]]:
+    """The channel calls one batch takes, in order, each (key, market).
+
+    Pinterest: one call per country and language (its batches name one of each). Meta: the
+    items (`items_batch`), then their country and language overrides (`localized_items_batch`,
+    which only takes items that exist). Others: one call.
+    """
+    markets = publish_markets(account)
+    if account.channel == "pinterest":
+        return [(market_key(m), m) for m in markets]
+    if account.channel == "meta" and batch.operation == "upsert" and len(markets) > 1:
+        return [("main", markets[0]), ("localized", markets[0])]
+    return [("main", markets[0])]
+
+
+def _step_items(key: str, items: list[PublishPlanItem]) -> list[tuple[PublishPlanItem, object]]:
+    """(plan item, ChannelItem for this step's market); items not sold there are left out."""
+    chosen = []
+    for plan_item in items:
+        data = plan_item.item
+        markets = data.get("markets") or []
+        if not markets or market_key(markets[0]) == key or key == "main":
+            chosen.append((plan_item, item_from_json(data)))
+            continue
+        for market, localized in zip(markets[1:], data.get("localized_items") or [], strict=False):
+            if market_key(market) == key:
+                chosen.append((plan_item, item_from_json(localized)))
+                break
+    return chosen
+
+
+def _localized_requests(adapter, items: list[PublishPlanItem], accepted: set[str]) -> list[tuple]:
+    """Meta override requests of the items the channel accepted in the first call. An override
+    the channel has (in the accepted payload) is updated, a new one created."""
+    requests = []
+    for plan_item in items:
+        data = plan_item.item
+        if data["id"] not in accepted or not data.get("markets"):
+            continue
+        channel_items = [item_from_json(data)] + [item_from_json(x) for x in data.get("localized_items") or []]
+        had = plan_item.listing.accepted_payload or {}
+        for kind, value, fields in meta_overrides(adapter, channel_items, data["markets"]):
+            method = "UPDATE" if any(k.startswith(f"{value}:") for k in had) else "CREATE"
+            requests.append((method, kind, value, data["id"], fields))
+    return requests
+
+
+def _merge(results: dict[str, ItemResult], step_results: list[ItemResult], label: str) -> None:
+    """One verdict per item over every call: rejected anywhere is rejected, errors named by market."""
+    for result in step_results:
+        if label:
+            for note in (*result.errors, *result.warnings):
+                note.message = f"[{label}] {note.message}"
+        current = results.get(result.item_id)
+        if current is None:
+            results[result.item_id] = result
+            continue
+        current.ok = current.ok and result.ok
+        current.errors.extend(result.errors)
+        current.warnings.extend(result.warnings)
+        current.channel_item_id = current.channel_item_id or result.channel_item_id
+
+
+def _send_and_wait(account, adapters: dict, batch: PublishBatch, items: list[PublishPlanItem]):
+    """{item id: result} over every call of the batch, or None if the channel is still
+    processing one after the poll budget. Each call's handle is stored as soon as it is sent,
+    so a rerun (a redelivered task, another worker) polls it and never sends it again."""
+    handles = dict(batch.handles or {})
+    steps = _steps(account, batch)
+    if batch.handle and steps[0][0] not in handles:
+        handles[steps[0][0]] = batch.handle
+    results: dict[str, ItemResult] = {}
     deadline = time.monotonic() + POLL_BUDGET_SECONDS
+    for index, (key, market) in enumerate(steps):
+        adapter_key = market_key(market)
+        adapter = adapters.get(adapter_key)
+        if adapter is None:
+            adapter = adapters[adapter_key] = adapter_for_account(account, market, **http_options())
+        label = "" if index == 0 else (key if key != "localized" else "localized")
+        if key == "localized":
+            accepted = {item_id for item_id, r in results.items() if r.ok}
+            requests = _localized_requests(adapter, items, accepted)
+            sent_ids = sorted({r[3] for r in requests})
+            if not requests:
+                continue
+            send = lambda adapter=adapter, requests=requests: adapter.publish_localized_batch(requests)  # noqa: E731
+        else:
+            chosen = _step_items(key, items)
+            if not chosen:
+                continue
+            sent_ids = [i.item["id"] for i, _item in chosen]
+            if batch.operation == "upsert":
+                send = lambda adapter=adapter, chosen=chosen: adapter.publish_batch([c for _i, c in chosen])  # noqa: E731
+            else:
+                # TikTok deactivates by its product ids; the others delete by our item ids.
+                ids = [
+                    (i.item.get("channel_item_id") if adapter.channel == "tiktok_shop" else i.item["id"])
+                    for i, _item in chosen
+                ]
+                ids = [x for x in ids if x]
+                if not ids:
+                    _merge(results, [ItemResult(item_id=i, ok=True) for i in sent_ids], "")
+                    continue
+                send = lambda adapter=adapter, ids=ids: adapter.delete_items(ids)  # noqa: E731
+        handle = handles.get(key)
+        if not handle:
+            answer = send()
+            if not answer:
+                _merge(results, [ItemResult(item_id=i, ok=True) for i in sent_ids], "")
+                continue
+            if isinstance(answer, list):  # synchronous channels answer with the verdicts
+                _merge(results, answer, label)
+                continue
+            handle = handles[key] = answer
+            fields = {"handles": handles, "status": PublishBatch.Status.SENT}
+            if index == 0:
+                fields["handle"] = answer
+            _extend_lease(batch, **fields)
+        step_results = _poll(adapter, batch, handle, sent_ids, deadline)
+        if step_results is None:
+            return None
+        _merge(results, step_results, label)
+    return results
+
+
+def _poll(adapter, batch: PublishBatch, handle: str, sent_ids: list[str], deadline: float) -> list[ItemResult] | None:
     pause = 0.2
     while True:
-        status: BatchStatus = adapter.batch_status(batch.handle, sent_ids=sent_ids)
+        status: BatchStatus = adapter.batch_status(handle, sent_ids=sent_ids)
         if status.done:
             results = {r.item_id: r for r in status.results}
             if status.failed:
@@ -368,7 +503,7 @@ def _send_and_wait(adapter, batch: PublishBatch, items: list[PublishPlanItem]) -
                     results.setdefault(
                         item_id, ItemResult(item_id=item_id, ok=False, errors=[_Err("The channel failed the batch.")])
                     )
-            return results
+            return list(results.values())
         if time.monotonic() > deadline:
             return None
         _extend_lease(batch)

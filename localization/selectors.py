@@ -60,3 +60,66 @@ def market_for_country(country: str) -> Market | None:
         if country in market.countries:
             return market
     return Market.objects.filter(is_home=True).first()
+
+
+@dataclass(frozen=True)
+class StoredPrice:
+    """A stored market price as channels publish it: the regular price, the dated sale price
+    and the compare-at price separately (feeds schedule sales themselves), not just "now"."""
+
+    variant_id: int
+    currency: str
+    amount: Decimal
+    compare_at: Decimal | None
+    sale_amount: Decimal | None
+    sale_starts_at: dt.datetime | None
+    sale_ends_at: dt.datetime | None
+    landed_cost_included: Decimal
+
+
+def stored_prices_for(market_id: int, variant_ids: Iterable[int]) -> dict[int, StoredPrice]:
+    """The stored prices of some variants in a market, keyed by variant id; one query, tuples only
+    (channel feeds read 100k of them, so no model instances)."""
+    rows = MarketPrice.objects.filter(market_id=market_id, variant_id__in=list(variant_ids)).values_list(
+        "variant_id",
+        "currency",
+        "amount",
+        "compare_at_amount",
+        "sale_amount",
+        "sale_starts_at",
+        "sale_ends_at",
+        "landed_cost_amount",
+    )
+    return {row[0]: StoredPrice(*row) for row in rows}
+
+
+def translated_texts(
+    *,
+    product_ids: Iterable[int],
+    language: str,
+    default_language: str,
+    fields: Iterable[str] = ("title", "description"),
+) -> dict[int, dict[str, tuple[str, str]]]:
+    """Product texts in `language` along the fallback chain (fr-CA → fr → shop default), in bulk.
+
+    {product_id: {field: (text, language it was found in)}}; a text with no translation anywhere
+    in the chain is absent, and the caller falls back to the catalog's own text (written in the
+    shop's default language), as `localization.translations.product_texts` does.
+    """
+    from localization.models import Translation, TranslationKind
+    from localization.translations import language_chain
+
+    chain = language_chain(language, default_language)
+    rank = {lang: index for index, lang in enumerate(chain)}
+    rows = Translation.objects.filter(
+        kind=TranslationKind.PRODUCT, product_id__in=list(product_ids), field__in=list(fields), language__in=chain
+    ).values_list("product_id", "field", "language", "value")
+    best: dict[int, dict[str, tuple[str, str]]] = {}
+    for product_id, field, lang, value in rows:
+        if not value:
+            continue
+        texts = best.setdefault(product_id, {})
+        current = texts.get(field)
+        if current is None or rank[lang] < rank[current[1]]:
+            texts[field] = (value, lang)
+    return best

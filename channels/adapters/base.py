@@ -63,18 +63,39 @@ class ChannelItem:
     color: str = ""
     # The channel's own id once it has one (TikTok product/SKU ids); empty for a new item.
     channel_item_id: str = ""
+    # The reduced price next to `price` (the regular one), in the same currency, and when it
+    # applies as an ISO 8601 interval (`2025-11-01T00:00+00:00/2025-11-30T23:59+00:00`);
+    # empty: the sale price applies as long as it is sent.
+    sale_price: Decimal | None = None
+    sale_price_effective_date: str = ""
+    # The merchant's labels for campaign filtering (custom_label_0…4 on Meta, Google, Pinterest).
+    custom_labels: list[str] = field(default_factory=list)
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
     """Round to the currency's minor units (ISO 4217 exponent) at the edge."""
-    exponent = MINOR_UNITS.get(currency.upper(), 2)
-    quantum = Decimal(1).scaleb(-exponent)
+    quantum = _QUANTA.get(currency) or _QUANTA.setdefault(
+        currency, Decimal(1).scaleb(-MINOR_UNITS.get(currency.upper(), 2))
+    )
     return str(Decimal(amount).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+_QUANTA: dict[str, Decimal] = {}  # feeds format 100k prices: one quantum per currency, not per call
 
 
 def format_price(amount: Decimal, currency: str) -> str:
     """`9.99 USD`: the price format Meta, Pinterest and Snapchat share."""
     return f"{format_amount(amount, currency)} {currency.upper()}"
+
+
+MAX_CUSTOM_LABELS = 5
+
+
+def custom_label_fields(item: ChannelItem, prefix: str = "") -> dict[str, str]:
+    """`custom_label_0…4` for the item's non-empty labels (Meta, Google `g:`, Pinterest)."""
+    return {
+        f"{prefix}custom_label_{i}": label for i, label in enumerate(item.custom_labels[:MAX_CUSTOM_LABELS]) if label
+    }
 
 
 # Currencies whose minor unit is not 2 (ISO 4217); the rest use 2.

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from channels.adapters.base import Availability, ChannelAdapter, ChannelItem, ItemError, format_price
+from channels.adapters.base import (
+    Availability,
+    ChannelAdapter,
+    ChannelItem,
+    ItemError,
+    custom_label_fields,
+    format_price,
+)
 
 NAMESPACE = "http://base.google.com/ns/1.0"
 # Google spells availability with underscores, unlike Meta.
@@ -41,6 +48,10 @@ class GoogleMerchantAdapter(ChannelAdapter):
             "size": item.size,
             "color": item.color,
         }
+        if item.sale_price is not None:
+            fields["sale_price"] = format_price(item.sale_price, item.currency)
+            fields["sale_price_effective_date"] = item.sale_price_effective_date
+        fields.update(custom_label_fields(item))
         required = {"id", "title", "description", "link", "image_link", "availability", "price", "condition"}
         return {k: v for k, v in fields.items() if v or k in required}
 

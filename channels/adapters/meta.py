@@ -23,6 +23,7 @@ from channels.adapters.base import (
     OrdersPage,
     ShipmentLine,
     Verdict,
+    custom_label_fields,
     default_classify,
     format_price,
     hmac_sha256_hex,
@@ -51,6 +52,13 @@ ORDER_STATUS_LIFECYCLE = {
 }
 # Meta allows 5,000 requests per call but advises under 3,000.
 ADVISED_BATCH = 3000
+# localized_items_batch: the batch guide allows 1,000 requests per call (the reference says 5,000).
+LOCALIZED_BATCH = 1000
+
+
+def language_override_key(language: str) -> str:
+    """Meta's language override value: `fr`, `fr-CA` → `fr_XX` (language, any country)."""
+    return f"{language.replace('_', '-').split('-')[0].lower()}_XX"
 
 
 def business_usage_wait(response: httpx.Response) -> float | None:
@@ -116,7 +124,51 @@ class MetaAdapter(ChannelAdapter):
         data.update({k: v for k, v in optional.items() if v})
         if item.quantity is not None:
             data["quantity_to_sell_on_fb"] = max(0, int(item.quantity))
+        if item.sale_price is not None:
+            data["sale_price"] = format_price(item.sale_price, item.currency)
+            if item.sale_price_effective_date:
+                data["sale_price_effective_date"] = item.sale_price_effective_date
+        data.update(custom_label_fields(item))
         return data
+
+    # Localized catalogs: overrides of existing items per country (price, availability, link)
+    # and per language (title, description); Meta refuses prices in a language override.
+    def country_override(self, item: ChannelItem) -> dict:
+        data = {
+            "price": format_price(item.price, item.currency),
+            "availability": AVAILABILITY.get(item.availability, item.availability),
+            "link": item.link,
+        }
+        if item.sale_price is not None:
+            data["sale_price"] = format_price(item.sale_price, item.currency)
+            if item.sale_price_effective_date:
+                data["sale_price_effective_date"] = item.sale_price_effective_date
+        return data
+
+    def language_override(self, item: ChannelItem) -> dict:
+        return {"title": item.title, "description": item.description}
+
+    def publish_localized_batch(self, overrides: list[tuple[str, str, str, str, dict]]) -> str:
+        """`localized_items_batch`: (method, type COUNTRY|LANGUAGE, value FR|fr_XX, item id, data)
+        per request; the items must exist already (sent by `items_batch` first)."""
+        if len(overrides) > LOCALIZED_BATCH:
+            raise AdapterError(
+                f"Meta accepts at most {LOCALIZED_BATCH} localized requests per call; got {len(overrides)}."
+            )
+        requests = [
+            {"method": method, "localization": {"type": kind, "value": value}, "data": {"id": item_id, **data}}
+            for method, kind, value, item_id, data in overrides
+        ]
+        response = self.client.request(
+            "POST",
+            f"/{self.catalog_id}/localized_items_batch",
+            json={"item_type": "PRODUCT_ITEM", "requests": requests},
+        )
+        body = self._json(response)
+        handles = body.get("handles") or []
+        if not handles:
+            raise AdapterError("Meta accepted the localized batch but returned no handle.", body=body)
+        return handles[0]
 
     def validate_item(self, item: ChannelItem) -> list[ItemError]:
         errors = super().validate_item(item)

@@ -12,6 +12,7 @@ from channels.adapters.base import (
     ChannelItem,
     ItemError,
     ItemResult,
+    custom_label_fields,
     format_price,
 )
 
@@ -59,6 +60,9 @@ class PinterestAdapter(ChannelAdapter):
             "color": item.color,
         }
         attributes.update({k: v for k, v in optional.items() if v})
+        if item.sale_price is not None:
+            attributes["sale_price"] = format_price(item.sale_price, item.currency)
+        attributes.update(custom_label_fields(item))
         return {"item_id": item.id, "attributes": attributes}
 
     def _json(self, response: httpx.Response) -> dict:

@@ -31,6 +31,8 @@ class SandboxItem(models.Model):
     item_id = models.CharField(max_length=200)  # retailer id / seller SKU / item_id
     product_id = models.CharField(max_length=64, blank=True)  # the channel's id (TikTok)
     data = models.JSONField(default=dict)
+    # Meta localized catalogs: {"COUNTRY:FR": {...}, "LANGUAGE:fr_XX": {...}}, kept across item updates.
+    overrides = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(default=True)
     updates = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=now)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("_control/<str:channel>/<str:key>/orders/", views.control_place_order, name="sandbox-control-order"),
     # Meta Graph API (base URL …/sandbox/meta stands for https://graph.facebook.com/v21.0)
     path("meta/<str:catalog_id>/items_batch", views.meta_items_batch),
+    path("meta/<str:catalog_id>/localized_items_batch", views.meta_localized_items_batch),
     path("meta/<str:catalog_id>/check_batch_request_status", views.meta_check_batch_status),
     path("meta/<str:cms_id>/commerce_orders", views.meta_commerce_orders),
     path("meta/<str:order_id>/acknowledge_order", views.meta_acknowledge_order),

@@ -84,3 +84,32 @@ def tiktok_product(body: dict) -> list[dict]:
         if not price or not re.fullmatch(r"\d+(\.\d{1,3})?", str(price)):
             errors.append(_error(f"skus.{index}.price.amount", "price amount must be a decimal string"))
     return errors
+
+
+META_LOCALIZATION_TYPES = ("LANGUAGE", "COUNTRY", "LANGUAGE_AND_COUNTRY")
+META_COUNTRY_ONLY = ("price", "sale_price", "unit_price", "base_price", "status", "availability")
+LANGUAGE_KEY = re.compile(r"^[a-z]{2,3}_[A-Z]{2}$")
+COUNTRY_KEY = re.compile(r"^[A-Z]{2}$")
+
+
+def meta_override(localization: dict, data: dict) -> list[dict]:
+    """A localized override as Meta checks it: the key's shape per type; prices and availability
+    only in a country override (Meta refuses them in a language override)."""
+    kind, value = localization.get("type"), str(localization.get("value") or "")
+    errors = []
+    if kind == "COUNTRY" and not COUNTRY_KEY.match(value):
+        errors.append(_error("localization", f'Invalid country "{value}"'))
+    if kind == "LANGUAGE" and not LANGUAGE_KEY.match(value):
+        errors.append(_error("localization", f'Invalid language "{value}": use e.g. fr_XX'))
+    if kind == "LANGUAGE":
+        errors.extend(
+            _error(name, f"{name} can only be overridden per country") for name in META_COUNTRY_ONLY if name in data
+        )
+    for name in ("price", "sale_price"):
+        if data.get(name) and not PRICE.match(str(data[name])):
+            errors.append(_error(name, f'Invalid {name} "{data[name]}"'))
+    if len(str(data.get("title", ""))) > 200:
+        errors.append(_error("title", "Title is longer than 200 characters"))
+    if data.get("availability") and data["availability"] not in META_AVAILABILITY:
+        errors.append(_error("availability", f'Invalid availability "{data["availability"]}"'))
+    return errors

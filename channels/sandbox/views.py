@@ -31,6 +31,7 @@ from channels.sandbox.faults import inject, rejected
 from channels.sandbox.models import SandboxAccount, SandboxBatch, SandboxItem, SandboxOrder
 
 META_MAX_REQUESTS = 5000
+META_MAX_LOCALIZED = 1000  # localized_items_batch, as the batch guide states
 PINTEREST_MAX_ITEMS = 1000
 TIKTOK_TIMESTAMP_WINDOW = 300  # seconds either side of now
 TIKTOK_PREFIX = "/sandbox/tiktok"
@@ -79,7 +80,81 @@ def _meta_account(request, **lookup):
     return account, inject(account, request)
 
 
+def _meta_apply_localized(account: SandboxAccount, batch: SandboxBatch) -> None:
+    """Overrides of existing items, checked as Meta does: the item must exist, prices and
+    availability only in a country override, a language override only texts."""
+    errors = []
+    for line, request in enumerate(batch.requests):
+        data = dict(request.get("data") or {})
+        item_id = str(data.pop("id", ""))
+        localization = request.get("localization") or {}
+        key = f"{localization.get('type')}:{localization.get('value')}"
+        item = SandboxItem.objects.filter(account=account, item_id=item_id, active=True).first()
+        if item is None:
+            errors.append({"line": line, "id": item_id, "message": "Catalog item does not exist"})
+            continue
+        problems = validation.meta_override(localization, data)
+        if request.get("method") == "UPDATE" and key not in item.overrides:
+            problems.append({"field": "localization", "message": f"No override {key} to update"})
+        if problems:
+            errors.extend({"line": line, "id": item_id, **p} for p in problems)
+            continue
+        if request.get("method") == "DELETE":
+            item.overrides.pop(key, None)
+        else:
+            item.overrides[key] = data
+        item.updated_at = timezone.now()
+        item.save(update_fields=["overrides", "updated_at"])
+    batch.status = "finished"
+    batch.results = {"errors": errors, "warnings": []}
+    batch.save()
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def meta_localized_items_batch(request, catalog_id: str):
+    account, fault = _meta_account(request, key=catalog_id)
+    if account is None or fault is not None:
+        return fault
+    body = _json_body(request)
+    if body is None:
+        return _meta_error("Invalid JSON body.", 100)
+    requests = body.get("requests")
+    if isinstance(requests, str):
+        requests = json.loads(requests)
+    if body.get("item_type") != "PRODUCT_ITEM":
+        return _meta_error("(#100) Param item_type must be one of {PRODUCT_ITEM, ...}", 100)
+    if not isinstance(requests, list) or not requests:
+        return _meta_error("(#100) The parameter requests is required", 100)
+    if len(requests) > META_MAX_LOCALIZED:
+        return _meta_error(
+            f"(#100) requests: at most {META_MAX_LOCALIZED} localized requests per batch; got {len(requests)}", 100
+        )
+    for index, r in enumerate(requests):
+        if r.get("method") not in ("CREATE", "UPDATE", "DELETE"):
+            return _meta_error(f"(#100) requests[{index}].method must be CREATE, UPDATE or DELETE", 100)
+        localization = r.get("localization")
+        if not isinstance(localization, dict) or localization.get("type") not in validation.META_LOCALIZATION_TYPES:
+            return _meta_error(f"(#100) requests[{index}].localization needs a type and a value", 100)
+    batch = SandboxBatch.objects.create(
+        account=account,
+        handle=uuid.uuid4().hex,
+        operation="localized_items_batch",
+        requests=requests,
+        polls_left=int((account.faults or {}).get("processing_polls", 0)),
+    )
+    validation_status = [
+        {"retailer_id": "", "errors": [{"message": "Missing required field: id"}]}
+        for r in requests
+        if not (r.get("data") or {}).get("id")
+    ]
+    return JsonResponse({"handles": [batch.handle], "validation_status": validation_status})
+
+
 def _meta_apply(account: SandboxAccount, batch: SandboxBatch) -> None:
+    if batch.operation == "localized_items_batch":
+        _meta_apply_localized(account, batch)
+        return
     errors, warnings = [], []
     for line, request in enumerate(batch.requests):
         method = request.get("method")
@@ -597,10 +672,25 @@ def control_account(request, channel: str, key: str):
             "faults": account.faults,
             "webhook_url": account.webhook_url,
             "request_count": account.request_count,
-            "items": {i.item_id: {"active": i.active, "updates": i.updates, "product_id": i.product_id} for i in items},
+            "items": {
+                i.item_id: {
+                    "active": i.active,
+                    "updates": i.updates,
+                    "product_id": i.product_id,
+                    **_details(request, i),
+                }
+                for i in items
+            },
             "orders": [{"id": o.order_id, "status": o.status} for o in account.orders.order_by("id")],
         }
     )
+
+
+def _details(request, item: SandboxItem) -> dict:
+    """With ?details=1 the control GET shows what each item holds (its data and overrides)."""
+    if request.GET.get("details") != "1":
+        return {}
+    return {"data": item.data, "overrides": item.overrides}
 
 
 def _webhook_for(account: SandboxAccount, order: SandboxOrder) -> tuple[bytes, dict]:

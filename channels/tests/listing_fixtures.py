@@ -19,4 +19,13 @@ def seeded_account(shop, *, variants=30, channel="meta", name=None, seed=7, **kw
     account = make_account(shop, channel, name=name, **kwargs)
     with shop_context(shop):
         listing_settings_update(account=account, storefront_url=STOREFRONT)
+        price_markets(shop)
     return account
+
+
+def price_markets(shop) -> None:
+    """Store every market's prices now, as localization's recompute task does after a change
+    (channels publish stored prices only)."""
+    from localization.pricing import market_prices_recompute
+
+    market_prices_recompute(shop_id=shop.pk)

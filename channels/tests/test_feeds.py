@@ -59,6 +59,11 @@ def test_meta_csv_parses_and_follows_meta_rules(client, shop_a):
 
 
 def test_meta_xml_and_override_feeds(client, shop_a):
+    # The CA account market publishes the prices of the shop's market selling to Canada.
+    from localization.services import market_create
+
+    with shop_context(shop_a):
+        market_create(shop=shop_a, name="Canada (USD)", countries=["CA"], currency="USD", languages=["fr"])
     account = seeded_account(
         shop_a,
         variants=8,
