@@ -9,5 +9,6 @@ router.register("variants", api.VariantViewSet, basename="api-variant")
 router.register("stock/movements", api.MovementViewSet, basename="api-stock-movement")
 router.register("stock", api.StockViewSet, basename="api-stock")
 router.register("locations", api.LocationViewSet, basename="api-location")
+router.register("categories", api.CategoryViewSet, basename="api-category")
 
 urlpatterns = router.urls

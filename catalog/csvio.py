@@ -286,7 +286,11 @@ def _apply_product_row(plan, planned, row, line, categories):
                 RowError(
                     line,
                     "category",
-                    _("Unknown category “%(c)s”; create it first or use a full path like “Apparel > Tops”.")
+                    _(
+                        "Unknown category “%(c)s”. Categories are managed under Catalog → Categories "
+                        "(or POST /api/v1/categories/): add it there, or write the full path of an "
+                        "existing one, like “Apparel > Tops”."
+                    )
                     % {"c": row["category"]},
                 )
             )

@@ -229,3 +229,33 @@ class ImportForm(forms.Form):
         if not upload.name.lower().endswith((".csv", ".txt")):
             raise ValidationError(_("Upload a .csv file (export one from your spreadsheet as CSV UTF-8)."))
         return upload
+
+
+class CategoryForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120, help_text=_("One level, e.g. T-shirts"))
+    parent = forms.ModelChoiceField(
+        label=_("Inside"), queryset=Category.objects.none(), required=False, empty_label=_("(top level)")
+    )
+    google_product_category = forms.IntegerField(
+        label=_("Google product category id"),
+        min_value=1,
+        required=False,
+        help_text=_("The number from Google's product taxonomy that channels accept, e.g. 212 for Shirts & Tops."),
+    )
+
+    def __init__(self, *args, category: Category | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = Category.objects.all()
+        if category is not None:
+            # Not under itself or anything below it; the service refuses those moves too.
+            prefix = f"{category.full_path} > "
+            parents = parents.exclude(pk=category.pk).exclude(full_path__startswith=prefix)
+        self.fields["parent"].queryset = parents
+
+    @staticmethod
+    def initial_from(category: Category) -> dict:
+        return {
+            "name": category.name,
+            "parent": category.parent_id,
+            "google_product_category": category.google_product_category,
+        }

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from catalog import csvio, selectors, services
 from catalog.forms import (
     BulkActionForm,
+    CategoryForm,
     ImportForm,
     LocationForm,
     MediaForm,
@@ -344,6 +345,77 @@ def locations(request):
         {"locations": Location.objects.all(), "form": form},
         status=400 if form.errors else 200,
     )
+
+
+# --- Categories ---------------------------------------------------------------------------
+
+
+@shop_view()
+def categories(request):
+    """The tree (ordered by path, indented by depth) with product counts, and the add form."""
+    form = CategoryForm(request.POST or None, initial={"parent": request.GET.get("parent") or None})
+    if request.method == "POST":
+        if not request.membership.has_perm(Perm.CATALOG_WRITE):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                category = services.category_create(**form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Category “%(path)s” added.") % {"path": category.full_path})
+                return redirect("catalog:categories", request.shop.slug)
+    nodes = Category.objects.annotate(product_count=Count("products")).order_by("full_path")
+    rows = [{"category": c, "depth": c.full_path.count(" > ")} for c in nodes]
+    return render(
+        request,
+        "catalog/categories.html",
+        {"rows": rows, "form": form, "can_write": request.membership.has_perm(Perm.CATALOG_WRITE)},
+        status=400 if form.errors else 200,
+    )
+
+
+@shop_view()
+def category_edit(request, pk):
+    category = get_object_or_404(Category.objects.select_related("parent"), pk=pk)
+    form = CategoryForm(request.POST or None, category=category, initial=CategoryForm.initial_from(category))
+    if request.method == "POST":
+        if not request.membership.has_perm(Perm.CATALOG_WRITE):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.category_update(category=category, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+                category.refresh_from_db()
+            else:
+                messages.success(request, _("Category saved."))
+                return redirect("catalog:categories", request.shop.slug)
+    context = {
+        "category": category,
+        "form": form,
+        "usage": services.category_usage(category=category),
+        "can_write": request.membership.has_perm(Perm.CATALOG_WRITE),
+    }
+    return render(request, "catalog/category_edit.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@shop_view(Perm.CATALOG_WRITE)
+def category_delete(request, pk):
+    category = get_object_or_404(Category.objects.select_related("parent"), pk=pk)
+    path = category.full_path
+    try:
+        moved = services.category_delete(category=category, move_to_parent=bool(request.POST.get("move_to_parent")))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("catalog:category-edit", request.shop.slug, pk)
+    messages.success(
+        request,
+        _("“%(path)s” deleted; %(p)d products and %(c)d subcategories moved up.")
+        % {"path": path, "p": moved["products"], "c": moved["children"]},
+    )
+    return redirect("catalog:categories", request.shop.slug)
 
 
 # --- CSV import and export ----------------------------------------------------------------
