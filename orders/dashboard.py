@@ -56,12 +56,13 @@ class Period:
     label: str
     buckets: int
     trunc: type
+    span: str  # the window in words
 
 
 PERIODS = {
-    "day": Period("day", gettext_lazy("Day"), 30, TruncDay),
-    "week": Period("week", gettext_lazy("Week"), 12, TruncWeek),
-    "month": Period("month", gettext_lazy("Month"), 12, TruncMonth),
+    "day": Period("day", gettext_lazy("Day"), 30, TruncDay, gettext_lazy("the last 30 days")),
+    "week": Period("week", gettext_lazy("Week"), 12, TruncWeek, gettext_lazy("the last 12 weeks")),
+    "month": Period("month", gettext_lazy("Month"), 12, TruncMonth, gettext_lazy("the last 12 months")),
 }
 DEFAULT_PERIOD = "day"
 
