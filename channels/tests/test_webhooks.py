@@ -13,6 +13,14 @@ from channels.webhooks import register_order_handler, unregister_order_handler
 from shopadmin.tenancy import all_shops_access, shop_context
 
 
+@pytest.fixture
+def no_installed_handlers(monkeypatch):
+    """Only the handlers a test registers itself (the orders app registers its own in ready())."""
+    import channels.webhooks
+
+    monkeypatch.setattr(channels.webhooks, "_order_handlers", [])
+
+
 def meta_body(order_id="111"):
     return json.dumps(
         {
@@ -153,7 +161,7 @@ class TestTikTokWebhook:
 
 
 @pytest.mark.django_db
-def test_processing_without_handler_stores_and_with_handler_hands_over(client, shop_a):
+def test_processing_without_handler_stores_and_with_handler_hands_over(client, shop_a, no_installed_handlers):
     account = make_account(shop_a)
     for order_id in ("1", "2"):
         body = meta_body(order_id)
@@ -178,7 +186,7 @@ def test_processing_without_handler_stores_and_with_handler_hands_over(client, s
 
 
 @pytest.mark.django_db
-def test_failing_handler_records_error_and_leaves_event_retryable(client, shop_a):
+def test_failing_handler_records_error_and_leaves_event_retryable(client, shop_a, no_installed_handlers):
     account = make_account(shop_a)
     body = meta_body()
     post(client, account, body, HTTP_X_HUB_SIGNATURE_256=meta_sig(body))
