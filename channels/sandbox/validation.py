@@ -21,10 +21,11 @@ def meta_item(data: dict) -> list[dict]:
             errors.append(_error(name, f"Missing required field: {name}", "missing"))
     if not (data.get("brand") or data.get("gtin") or data.get("mpn")):
         errors.append(_error("brand", "Missing required field: brand (or gtin, mpn)", "missing"))
-    if data.get("price") and not PRICE.match(str(data["price"])):
-        errors.append(
-            _error("price", f'Invalid price "{data["price"]}": use a number and ISO currency, e.g. "9.99 USD"')
-        )
+    for name in ("price", "sale_price"):
+        if data.get(name) and not PRICE.match(str(data[name])):
+            errors.append(
+                _error(name, f'Invalid {name} "{data[name]}": use a number and ISO currency, e.g. "9.99 USD"')
+            )
     if len(str(data.get("title", ""))) > 200:
         errors.append(_error("title", "Title is longer than 200 characters"))
     if len(str(data.get("description", ""))) > 9999:

@@ -547,6 +547,8 @@ def pinterest_items_batch(request):
         operation=operation,
         requests=items,
         polls_left=int((account.faults or {}).get("processing_polls", 0)),
+        # Until processed, the batch remembers the locale it names (its items are per locale).
+        results={"country": str(body["country"]).upper(), "language": str(body["language"]).upper()},
     )
     return JsonResponse(
         {"batch_id": batch.handle, "status": "PROCESSING", "created_time": batch.created_at.isoformat()}
@@ -554,6 +556,7 @@ def pinterest_items_batch(request):
 
 
 def _pinterest_apply(account, batch) -> None:
+    locale = f"{batch.results.get('country', '')}|{batch.results.get('language', '')}"
     records = []
     for item in batch.requests:
         item_id = str(item.get("item_id", ""))
@@ -598,6 +601,7 @@ def _pinterest_apply(account, batch) -> None:
             )
             continue
         if exists:
+            exists.overrides[locale] = item.get("attributes") or {}
             exists.data, exists.active, exists.updates, exists.updated_at = (
                 item,
                 True,
@@ -606,7 +610,9 @@ def _pinterest_apply(account, batch) -> None:
             )
             exists.save()
         else:
-            SandboxItem.objects.create(account=account, item_id=item_id, data=item)
+            SandboxItem.objects.create(
+                account=account, item_id=item_id, data=item, overrides={locale: item.get("attributes") or {}}
+            )
         records.append({"item_id": item_id, "status": "SUCCESS", "errors": [], "warnings": []})
     batch.status = "COMPLETED"
     batch.results = {"items": records}
