@@ -148,7 +148,6 @@ class ChannelAccountListCreate(generics.ListCreateAPIView):
 @extend_schema_view(
     get=extend_schema(tags=["channels"], summary="A channel account"),
     patch=extend_schema(tags=["channels"], summary="Change a channel account (credentials merge key by key)"),
-    put=extend_schema(exclude=True),
     delete=extend_schema(tags=["channels"], summary="Disconnect a channel account"),
 )
 class ChannelAccountDetail(generics.RetrieveUpdateDestroyAPIView):

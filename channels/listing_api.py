@@ -66,7 +66,6 @@ class ListingList(generics.ListAPIView):
 @extend_schema_view(
     get=extend_schema(tags=["channels"], summary="A listing"),
     patch=extend_schema(tags=["channels"], summary="Change a listing's overrides"),
-    put=extend_schema(exclude=True),
 )
 class ListingDetail(generics.RetrieveUpdateAPIView):
     scope = "channels"

@@ -210,6 +210,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several models name their choices "Status"; give each enum a stable, telling name.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "shopadmin.models.Job.Status",
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "WebhookEventStatusEnum": "channels.models.WebhookEvent.Status",
+        "ListingStatusEnum": "channels.models.ListingStatus",
+        "PublishPlanStatusEnum": "channels.models.PublishPlan.Status",
+        "PublishBatchStatusEnum": "channels.models.PublishBatch.Status",
+        "OrderStatusEnum": "orders.models.Lifecycle",
+        "ReconciliationRunStatusEnum": "orders.models.ReconciliationRun.Status",
+        "ReconciliationIssueStatusEnum": "orders.models.ReconciliationIssue.Status",
+        "ReconciliationIssueActionEnum": "orders.models.IssueAction",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------
