@@ -64,6 +64,8 @@ class OptionsForm(forms.Form):
     """Up to three options, each a name and comma-separated values."""
 
     def __init__(self, *args, **kwargs):
+        # The product editor shows several forms at once: element ids must stay unique.
+        kwargs.setdefault("auto_id", "id_options_%s")
         super().__init__(*args, **kwargs)
         for i in range(3):
             self.fields[f"name_{i}"] = forms.CharField(label=_("Option %(n)d name") % {"n": i + 1}, required=False)
@@ -108,6 +110,7 @@ class VariantForm(forms.Form):
     height_mm = forms.IntegerField(label=_("Height (mm)"), min_value=0, required=False)
 
     def __init__(self, *args, options=(), **kwargs):
+        kwargs.setdefault("auto_id", "id_variant_%s")
         super().__init__(*args, **kwargs)
         self.option_names = [o.name for o in options]
         for option in options:
@@ -150,6 +153,7 @@ class MediaForm(forms.Form):
     )
 
     def __init__(self, *args, product=None, **kwargs):
+        kwargs.setdefault("auto_id", "id_media_%s")
         super().__init__(*args, **kwargs)
         if product is not None:
             self.fields["variant"].queryset = product.variants.all()
@@ -174,6 +178,7 @@ class StockAdjustForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
     def __init__(self, *args, product=None, **kwargs):
+        kwargs.setdefault("auto_id", "id_stock_%s")
         super().__init__(*args, **kwargs)
         if product is not None:
             self.fields["variant"].queryset = product.variants.all()
