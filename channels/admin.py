@@ -1,7 +1,16 @@
 from django.contrib import admin
 
-from channels.models import ChannelAccount, WebhookEvent
-from shopadmin.admin_base import TenantAdmin
+from channels.models import (
+    ChannelAccount,
+    ChannelListing,
+    ListingRule,
+    ListingSettings,
+    PublishBatch,
+    PublishPlan,
+    PublishPlanItem,
+    WebhookEvent,
+)
+from shopadmin.admin_base import TenantAdmin, TenantInline
 
 
 @admin.register(ChannelAccount)
@@ -29,3 +38,52 @@ class WebhookEventAdmin(TenantAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class ListingRuleInline(TenantInline):
+    model = ListingRule
+    raw_id_fields = ["product", "category"]
+
+
+@admin.register(ListingSettings)
+class ListingSettingsAdmin(TenantAdmin):
+    list_display = ["account", "scope", "storefront_url", "auto_apply", "updated_at"]
+    list_filter = ["scope", "auto_apply"]
+    inlines = [ListingRuleInline]
+
+
+@admin.register(ChannelListing)
+class ChannelListingAdmin(TenantAdmin):
+    list_display = ["item_id", "account", "status", "channel_item_id", "published_at", "updated_at"]
+    list_filter = ["status", "account__channel"]
+    search_fields = ["item_id", "channel_item_id"]
+    raw_id_fields = ["account", "variant"]
+    readonly_fields = ["accepted_hash", "accepted_payload", "published_at", "errors", "warnings"]
+
+
+class PublishBatchInline(TenantInline):
+    model = PublishBatch
+    fields = ["number", "operation", "status", "size", "attempts", "handle", "error", "finished_at"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(PublishPlan)
+class PublishPlanAdmin(TenantAdmin):
+    list_display = ["id", "account", "status", "automatic", "creates", "updates", "deletes", "invalid", "created_at"]
+    list_filter = ["status", "automatic"]
+    readonly_fields = ["job", "created_by", "applied_at", "finished_at"]
+    inlines = [PublishBatchInline]
+
+
+@admin.register(PublishBatch)
+class PublishBatchAdmin(TenantAdmin):
+    list_display = ["plan", "number", "operation", "status", "size", "attempts", "finished_at"]
+    list_filter = ["status", "operation"]
+    readonly_fields = ["plan", "handle", "handles", "lease_until", "error", "finished_at"]
+
+
+@admin.register(PublishPlanItem)
+class PublishPlanItemAdmin(TenantAdmin):
+    list_display = ["plan", "listing", "action"]
+    raw_id_fields = ["plan", "listing", "batch"]
