@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -262,13 +261,7 @@ def job_status(request, job_id):
         if not default_storage.exists(name):
             raise Http404
         return FileResponse(default_storage.open(name, "rb"), as_attachment=True, filename=name.rsplit("/", 1)[-1])
-    if not job.is_finished:
-        # Progress made inside a still-open transaction is only in the cache (see job_progress).
-        published = cache.get(services.job_progress_cache_key(job.pk)) or {}
-        job.done = max(job.done, published.get("done", 0))
-        job.total = max(job.total, published.get("total", 0))
-        if published and job.status == Job.Status.QUEUED:
-            job.status = Job.Status.RUNNING
+    selectors.job_merge_live_progress(job=job)
     return JsonResponse(
         {
             "id": job.pk,
