@@ -190,7 +190,11 @@ def bench_ingest(count: int, senders: int) -> dict:
     url = f"{base}/webhooks/tiktok_shop/{account.webhook_key}/"
 
     purge_broker()
-    worker = WorkerProcess("bench-orders", concurrency=2, pool="prefork").wait_ready()
+    # The worker keeps its database connections (as in production); only this process's
+    # per-request server threads close theirs.
+    worker = WorkerProcess(
+        "bench-orders", concurrency=2, pool="prefork", extra_env={"CONN_MAX_AGE": "600"}
+    ).wait_ready()
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()

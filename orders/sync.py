@@ -57,9 +57,13 @@ def channel_orders(account: ChannelAccount, *, since: int | None = None, adapter
             adapter.close()
 
 
-def channel_order_fetch(account: ChannelAccount, external_id: str, *, hint: dt.datetime | None = None) -> dict | None:
+def channel_order_fetch(
+    account: ChannelAccount, external_id: str, *, hint: dt.datetime | None = None, adapter=None
+) -> dict | None:
     """The channel's current view of one order."""
-    with adapter_for(account) as adapter:
+    own = adapter is None
+    adapter = adapter or adapter_for(account)
+    try:
         if hasattr(adapter, "order_detail"):
             found = adapter.order_detail([external_id])
             return next((o for o in found if str(o.get("id")) == external_id), None)
@@ -67,7 +71,10 @@ def channel_order_fetch(account: ChannelAccount, external_id: str, *, hint: dt.d
         for raw in channel_orders(account, since=since, adapter=adapter):
             if str(raw.get("id")) == external_id:
                 return raw
-    return None
+        return None
+    finally:
+        if own:
+            adapter.close()
 
 
 def _event_time(parsed) -> dt.datetime | None:
@@ -86,11 +93,11 @@ class OrderNotFoundOnChannel(LookupError):
 def handle_order_event(event, parsed) -> None:
     """The order handler registered with channels.webhooks (runs in the event's task and shop)."""
     account = event.account
-    raw = channel_order_fetch(account, parsed.order_id, hint=_event_time(parsed))
-    if raw is None:
-        # Leave the event failed (and so retryable) rather than drop an order we were told about.
-        raise OrderNotFoundOnChannel(f"{account.channel} does not list order {parsed.order_id} (yet).")
     with adapter_for(account) as adapter:
+        raw = channel_order_fetch(account, parsed.order_id, hint=_event_time(parsed), adapter=adapter)
+        if raw is None:
+            # Leave the event failed (and so retryable) rather than drop an order we were told about.
+            raise OrderNotFoundOnChannel(f"{account.channel} does not list order {parsed.order_id} (yet).")
         data = adapter.normalize_order(raw)
     order_import(account=account, data=data, via="webhook")
 
