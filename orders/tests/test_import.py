@@ -170,3 +170,19 @@ def test_demo_seed_gives_the_demo_shop_orders_in_several_states(shop_a, alice):
         statuses = set(Order.objects.values_list("status", flat=True))
         assert {Lifecycle.FULFILLED, Lifecycle.AWAITING_FULFILLMENT, Lifecycle.CANCELLED} <= statuses
         assert ReconciliationIssue.objects.filter(kind=IssueKind.UNKNOWN_ITEM).exists()
+
+
+def test_beat_schedules_are_registered_and_fan_out(shop_a, shop_b, meta_account, monkeypatch):
+    from django_celery_beat.models import PeriodicTask
+
+    from channels.tests.factories import make_account
+    from orders import tasks
+
+    scheduled = dict(PeriodicTask.objects.filter(task__startswith="orders.").values_list("task", "enabled"))
+    assert scheduled == {"orders.poll_all": True, "orders.reconcile_all": True, "orders.retention_all": True}
+    make_account(shop_b, "tiktok_shop")
+    make_account(shop_b, "pinterest")  # no order API: not polled
+    queued = []
+    monkeypatch.setattr(tasks.order_poll_task, "delay", lambda *args: queued.append(args))
+    assert tasks.poll_all_task.apply().get() == 2
+    assert sorted(shop for shop, _account in queued) == sorted([shop_a.pk, shop_b.pk])
