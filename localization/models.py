@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from localization.money import RoundingRule, preset_for
+from localization.money import ROUNDING_PRESETS, RoundingRule, preset_for
 from shopadmin.tenancy import CurrentShopId, TenantModel, TenantQuerySet
 from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
 
@@ -217,6 +217,12 @@ class Market(TenantModel):
     @property
     def rounding_preset(self) -> str | None:
         return preset_for(self.rounding_rule)
+
+    @property
+    def rounding_label(self) -> str:
+        """The rounding rule in words, in the viewer's language."""
+        preset = self.rounding_preset
+        return str(ROUNDING_PRESETS[preset][0]) if preset else str(_("Custom rounding"))
 
     @property
     def default_language(self) -> str:

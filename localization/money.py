@@ -12,6 +12,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel.numbers import get_currency_name, get_currency_precision, get_territory_currencies
+from django.utils.translation import gettext_lazy as _
 
 from shopadmin.validators import currency_codes
 
@@ -103,15 +104,15 @@ class RoundingRule:
 
 
 ROUNDING_PRESETS: dict[str, tuple[str, RoundingRule]] = {
-    "none": ("No rounding (minor units only)", RoundingRule()),
-    "end_99": ("End in .99", RoundingRule(ONE, Decimal("0.99"))),
-    "end_95": ("End in .95", RoundingRule(ONE, Decimal("0.95"))),
-    "end_90": ("End in .90", RoundingRule(ONE, Decimal("0.90"))),
-    "end_00": ("End in .00 (whole units, up)", RoundingRule(ONE, ZERO)),
-    "whole": ("Nearest whole unit", RoundingRule(ONE, ZERO, RoundingDirection.NEAREST)),
-    "nearest_5": ("Nearest 5", RoundingRule(Decimal(5), ZERO, RoundingDirection.NEAREST)),
-    "nearest_10": ("Nearest 10", RoundingRule(Decimal(10), ZERO, RoundingDirection.NEAREST)),
-    "nearest_100": ("Nearest 100", RoundingRule(Decimal(100), ZERO, RoundingDirection.NEAREST)),
+    "none": (_("No rounding (minor units only)"), RoundingRule()),
+    "end_99": (_("End in .99"), RoundingRule(ONE, Decimal("0.99"))),
+    "end_95": (_("End in .95"), RoundingRule(ONE, Decimal("0.95"))),
+    "end_90": (_("End in .90"), RoundingRule(ONE, Decimal("0.90"))),
+    "end_00": (_("End in .00 (whole units, up)"), RoundingRule(ONE, ZERO)),
+    "whole": (_("Nearest whole unit"), RoundingRule(ONE, ZERO, RoundingDirection.NEAREST)),
+    "nearest_5": (_("Nearest 5"), RoundingRule(Decimal(5), ZERO, RoundingDirection.NEAREST)),
+    "nearest_10": (_("Nearest 10"), RoundingRule(Decimal(10), ZERO, RoundingDirection.NEAREST)),
+    "nearest_100": (_("Nearest 100"), RoundingRule(Decimal(100), ZERO, RoundingDirection.NEAREST)),
 }
 
 

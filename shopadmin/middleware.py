@@ -1,6 +1,9 @@
 """Sets the tenant context and the audit actor for each request, and always resets them."""
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.http import Http404
+from django.utils import timezone
 
 from shopadmin.audit import Actor, reset_actor, set_actor
 from shopadmin.models import Door, Membership
@@ -23,6 +26,7 @@ class TenantContextMiddleware:
         try:
             return self.get_response(request)
         finally:
+            timezone.deactivate()
             reset_actor(actor_token)
             reset_context(tenant_token)
 
@@ -47,4 +51,9 @@ class TenantContextMiddleware:
         request.membership = membership
         set_context(TenantContext(shop_id=membership.shop_id))
         set_actor(Actor(door=Door.UI, user=request.user))
+        # Merchant pages show dates and times in the shop's time zone, not the server's.
+        try:
+            timezone.activate(ZoneInfo(membership.shop.timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
         return None

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from shopadmin import views
+from shopadmin import i18n, views
 
 admin.site.site_header = "Shopadmin staff"
 admin.site.site_title = "Shopadmin staff"
@@ -33,6 +33,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("shopadmin.auth_urls")),
+    path("i18n/setlang/", i18n.set_language, name="set_language"),
     path("app/", views.shop_picker, name="shop-picker"),
     path("app/<slug:shop_slug>/", include(shop_patterns)),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),

@@ -32,6 +32,11 @@
   document.querySelectorAll("select[data-navigate]").forEach((sel) => {
     sel.addEventListener("change", () => { if (sel.value) window.location.href = sel.value; });
   });
+  // The language switcher submits itself on change; its button is only needed without script.
+  document.querySelectorAll("form[data-autosubmit]").forEach((form) => {
+    form.querySelector("[data-autosubmit-button]")?.setAttribute("hidden", "");
+    form.querySelector("select")?.addEventListener("change", () => form.submit());
+  });
   document.querySelectorAll("[data-confirm]").forEach((el) => {
     el.addEventListener("submit", (e) => { if (!window.confirm(el.dataset.confirm)) e.preventDefault(); });
   });

@@ -1,0 +1,60 @@
+"""Locale-aware money and number formatting for every app's templates.
+
+`{% load formats %}` then `{{ amount|money:currency }}`, `{{ count|number }}`. Babel knows
+each locale's separators and each currency's minor units (JPY 0, EUR 2, KWD 3), so the
+same amount reads `€1,234.56` in English and `1 234,56 €` in French.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import format_currency, format_decimal, get_currency_precision
+from django import template
+from django.utils.translation import get_language, to_locale
+
+register = template.Library()
+
+EMPTY = "—"
+
+
+def current_locale() -> str:
+    return to_locale(get_language() or "en")
+
+
+def format_money(amount, currency=None, locale: str | None = None) -> str:
+    """A Money, or an amount and a currency code, in the given (default: active) locale."""
+    if amount is None or amount == "":
+        return EMPTY
+    if hasattr(amount, "amount") and hasattr(amount, "currency"):
+        amount, currency = amount.amount, str(amount.currency)
+    try:
+        amount = Decimal(str(amount))
+    except InvalidOperation:
+        return str(amount)
+    if not currency:
+        return format_decimal(amount, locale=locale or current_locale())
+    currency = str(currency)
+    # Half up, as prices are rounded everywhere else (babel alone would round half to even).
+    amount = amount.quantize(Decimal(1).scaleb(-get_currency_precision(currency)), rounding=ROUND_HALF_UP)
+    return format_currency(amount, currency, locale=locale or current_locale())
+
+
+@register.filter
+def money(amount, currency=None):
+    """19.9|money:"USD" -> $19.90 (en), 19,90 $US (fr); rounded to the currency's minor units."""
+    return format_money(amount, currency)
+
+
+@register.filter
+def number(value, decimals=None):
+    """1234.5|number -> 1,234.5 (en), 1 234,5 (fr); number:2 fixes two decimals."""
+    if value is None or value == "":
+        return EMPTY
+    try:
+        value = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if decimals is not None and decimals != "":
+        places = int(decimals)
+        pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
+        return format_decimal(value, format=pattern, locale=current_locale())
+    return format_decimal(value, locale=current_locale())
