@@ -414,6 +414,10 @@ class ChannelAdapter:
     def build_payload(self, item: ChannelItem) -> dict:
         raise NotImplementedError
 
+    def payload_quantity(self, payload: dict) -> int | None:
+        """The stock quantity stated by a payload `build_payload` made; None when it states none."""
+        return None
+
     def validate_item(self, item: ChannelItem) -> list[ItemError]:
         errors = []
         for name in self.required_fields:

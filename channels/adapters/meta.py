@@ -131,6 +131,10 @@ class MetaAdapter(ChannelAdapter):
         data.update(custom_label_fields(item))
         return data
 
+    def payload_quantity(self, payload: dict) -> int | None:
+        value = (payload or {}).get("quantity_to_sell_on_fb")
+        return int(value) if value is not None else None
+
     # Localized catalogs: overrides of existing items per country (price, availability, link)
     # and per language (title, description); Meta refuses prices in a language override.
     def country_override(self, item: ChannelItem) -> dict:

@@ -139,6 +139,12 @@ class TikTokShopAdapter(ChannelAdapter):
             payload["brand_name"] = item.brand
         return payload
 
+    def payload_quantity(self, payload: dict) -> int | None:
+        try:
+            return int(payload["skus"][0]["inventory"][0]["quantity"])
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+
     def validate_item(self, item: ChannelItem) -> list[ItemError]:
         errors = super().validate_item(item)
         if item.quantity is None:
