@@ -233,6 +233,36 @@ def reconciliation_run(*, run: ReconciliationRun, window: dt.timedelta = DEFAULT
                     )[:1000],
                     suggested_action=IssueAction.RESOLVE,
                 )
+        # Quantities the channel sells from (what it last accepted) against our available stock.
+        from django.db.models import F, Sum
+
+        from catalog.models import StockLevel
+
+        published = list(
+            ChannelListing.objects.filter(account=account, status=ListingStatus.PUBLISHED, variant__isnull=False)
+        )
+        available = dict(
+            StockLevel.objects.filter(variant_id__in={lst.variant_id for lst in published})
+            .values("variant_id")
+            .annotate(n=Sum(F("on_hand") - F("allocated")))
+            .values_list("variant_id", "n")
+        )
+        with adapter_for(account) as adapter:
+            for listing in published:
+                stated = adapter.payload_quantity(listing.accepted_payload or {})
+                ours = max(0, int(available.get(listing.variant_id) or 0))
+                if stated is None or stated == ours:
+                    continue
+                with transaction.atomic():
+                    found(
+                        IssueKind.LISTING_DRIFT,
+                        key=f"quantity:{listing.item_id}",
+                        ours=_("%(n)d available") % {"n": ours},
+                        theirs=_("%(n)d on sale") % {"n": stated},
+                        detail=_("The channel sells %(item)s from a quantity that is no longer ours; publish again.")
+                        % {"item": listing.item_id},
+                        suggested_action=IssueAction.RESOLVE,
+                    )
         run.status = ReconciliationRun.Status.SUCCEEDED
         run.orders_checked = total
         run.counts = counts

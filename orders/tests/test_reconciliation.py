@@ -28,7 +28,8 @@ def test_each_planted_discrepancy_is_found_once_and_nothing_else(
     live_server, shop_a, django_capture_on_commit_callbacks
 ):
     tee, _loc = stocked_variant(shop_a, sku="TEE-M", on_hand=50)
-    stocked_variant(shop_a, sku="RARE", on_hand=1, title="Rare")
+    rare, _loc = stocked_variant(shop_a, sku="RARE", on_hand=1, title="Rare")
+    in_sync, _loc = stocked_variant(shop_a, sku="SYNC", on_hand=7, title="Synced")
     account = make_account(shop_a, "tiktok_shop", api_base_url=f"{live_server.url}/sandbox/tiktok")
     tiktok_sandbox(live_server, account)
     httpx.post(f"{live_server.url}/sandbox/_control/tiktok_shop/{KEY}/", json={"webhook_url": ""})
@@ -46,6 +47,15 @@ def test_each_planted_discrepancy_is_found_once_and_nothing_else(
         ChannelListing.objects.create(
             account=account, variant=tee, item_id="TEE-M", status="rejected", errors=[{"message": "Image too small"}]
         )
+        # What TikTok last accepted: RARE on sale at 5 (we have none left), SYNC at our 7.
+        for variant, quantity in ((rare, 5), (in_sync, 7)):
+            ChannelListing.objects.create(
+                account=account,
+                variant=variant,
+                item_id=variant.sku,
+                status="published",
+                accepted_payload={"skus": [{"seller_sku": variant.sku, "inventory": [{"quantity": quantity}]}]},
+            )
     # Planted on the channel's side after our import.
     missing = place(live_server, "TEE-M")
     later = timezone.now() + timezone.timedelta(seconds=2)
@@ -64,11 +74,15 @@ def test_each_planted_discrepancy_is_found_once_and_nothing_else(
         IssueKind.UNKNOWN_TO_CHANNEL: 1,
         IssueKind.UNKNOWN_ITEM: 1,
         IssueKind.OVERSELL: 1,
-        IssueKind.LISTING_DRIFT: 1,
+        IssueKind.LISTING_DRIFT: 2,
     }
     assert run.orders_checked == 8
     with shop_context(shop_a):
-        issues = {i.kind: i for i in ReconciliationIssue.objects.filter(run=run)}
+        found = list(ReconciliationIssue.objects.filter(run=run))
+        assert sorted(i.key for i in found if i.kind == IssueKind.LISTING_DRIFT) == ["listing:TEE-M", "quantity:RARE"]
+        quantity = next(i for i in found if i.key == "quantity:RARE")
+        assert (quantity.ours, quantity.theirs) == ("0 available", "5 on sale")
+        issues = {i.kind: i for i in found if i.key != "quantity:RARE"}
         assert issues[IssueKind.MISSING_ORDER].key == missing
         assert issues[IssueKind.MISSING_ORDER].status == "resolved"  # imported by the run
         assert Order.objects.filter(external_id=missing).exists()
