@@ -26,18 +26,21 @@ class CodesField(forms.CharField):
 
 
 class MarketForm(forms.Form):
-    name = forms.CharField(max_length=80)
-    countries = CodesField(help_text=_("ISO country codes, e.g. FR, DE, IT"))
-    currency = forms.ChoiceField(choices=currency_choices)
-    languages = CodesField(upper=False, help_text=_("Language tags, the first is the default: fr, de, en"))
+    name = forms.CharField(label=_("Name"), max_length=80)
+    countries = CodesField(label=_("Countries"), help_text=_("ISO country codes, e.g. FR, DE, IT"))
+    currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices)
+    languages = CodesField(
+        label=_("Languages"), upper=False, help_text=_("Language tags, the first is the default: fr, de, en")
+    )
     tax_inclusive = forms.BooleanField(required=False, label=_("Show prices with tax included"))
-    duty_mode = forms.ChoiceField(choices=DutyMode.choices)
+    duty_mode = forms.ChoiceField(label=_("Duties"), choices=DutyMode.choices)
     ddp_pricing = forms.ChoiceField(choices=DdpPricing.choices, label=_("In DDP markets"))
     rate_mode = forms.ChoiceField(choices=RateMode.choices, label=_("Exchange rate"))
     adjustment_percent = forms.DecimalField(
         max_digits=7, decimal_places=3, initial=0, label=_("Price adjustment (%)"), help_text=ADJUSTMENT_HELP
     )
     rounding = forms.ChoiceField(
+        label=_("Rounding"),
         choices=[(k, label) for k, (label, _rule) in ROUNDING_PRESETS.items()],
         help_text=_("Endings such as .99 need a currency with decimals; use nearest 100 for JPY."),
     )
@@ -45,32 +48,41 @@ class MarketForm(forms.Form):
 
 
 class ManualRateForm(forms.Form):
-    base = forms.ChoiceField(choices=currency_choices)
-    quote = forms.ChoiceField(choices=currency_choices)
-    rate = forms.DecimalField(max_digits=20, decimal_places=10, min_value=0, help_text=_("1 base = rate quote"))
+    base = forms.ChoiceField(label=_("Base currency"), choices=currency_choices)
+    quote = forms.ChoiceField(label=_("Quote currency"), choices=currency_choices)
+    rate = forms.DecimalField(
+        label=_("Rate"), max_digits=20, decimal_places=10, min_value=0, help_text=_("1 base = rate quote")
+    )
 
 
 class QuoteForm(forms.Form):
-    destination_country = forms.CharField(max_length=2, help_text=_("e.g. GB"))
-    origin_country = forms.CharField(max_length=2, required=False)
-    currency = forms.ChoiceField(choices=currency_choices, initial="USD")
-    quote_currency = forms.ChoiceField(choices=[("", _("Destination's currency")), *currency_choices()], required=False)
-    incoterm = forms.ChoiceField(choices=[("DDP", "DDP"), ("DAP", "DAP")])
-    shipping = forms.DecimalField(min_value=0, initial=0, decimal_places=2)
-    insurance = forms.DecimalField(min_value=0, initial=0, decimal_places=2)
+    destination_country = forms.CharField(label=_("Destination country"), max_length=2, help_text=_("e.g. GB"))
+    origin_country = forms.CharField(label=_("Origin country"), max_length=2, required=False)
+    currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices, initial="USD")
+    quote_currency = forms.ChoiceField(
+        label=_("Quote currency"), choices=[("", _("Destination's currency")), *currency_choices()], required=False
+    )
+    incoterm = forms.ChoiceField(label=_("Incoterm"), choices=[("DDP", "DDP"), ("DAP", "DAP")])
+    shipping = forms.DecimalField(label=_("Shipping"), min_value=0, initial=0, decimal_places=2)
+    insurance = forms.DecimalField(label=_("Insurance"), min_value=0, initial=0, decimal_places=2)
     tax_rate = forms.DecimalField(
-        min_value=0, max_value=1, required=False, decimal_places=5, help_text=_("Optional override, e.g. 0.20")
+        label=_("Tax rate"),
+        min_value=0,
+        max_value=1,
+        required=False,
+        decimal_places=5,
+        help_text=_("Optional override, e.g. 0.20"),
     )
 
 
 class QuoteItemForm(forms.Form):
-    sku = forms.CharField(required=False)
-    description = forms.CharField(required=False)
+    sku = forms.CharField(label=_("SKU"), required=False)
+    description = forms.CharField(label=_("Description"), required=False)
     hs_code = forms.CharField(required=False, label=_("HS code"))
-    unit_price = forms.DecimalField(required=False, min_value=0, decimal_places=4)
-    quantity = forms.IntegerField(min_value=1, initial=1, required=False)
-    weight_kg = forms.DecimalField(required=False, min_value=0, decimal_places=3)
-    origin_country = forms.CharField(required=False, max_length=2)
+    unit_price = forms.DecimalField(label=_("Unit price"), required=False, min_value=0, decimal_places=4)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1, required=False)
+    weight_kg = forms.DecimalField(label=_("Weight (kg)"), required=False, min_value=0, decimal_places=3)
+    origin_country = forms.CharField(label=_("Origin country"), required=False, max_length=2)
 
 
 QuoteItemFormSet = forms.formset_factory(QuoteItemForm, extra=5, max_num=20)
@@ -78,25 +90,34 @@ QuoteItemFormSet = forms.formset_factory(QuoteItemForm, extra=5, max_num=20)
 
 class PriceOverrideForm(forms.Form):
     sku = forms.CharField(label=_("SKU"))
-    fixed_price = forms.DecimalField(required=False, min_value=0, decimal_places=4, help_text=_("Overrides the rule"))
-    compare_at_price = forms.DecimalField(required=False, min_value=0, decimal_places=4)
-    sale_price = forms.DecimalField(required=False, min_value=0, decimal_places=4)
-    sale_starts_at = forms.DateTimeField(required=False, help_text=_("e.g. 2026-12-01 00:00"))
-    sale_ends_at = forms.DateTimeField(required=False)
+    fixed_price = forms.DecimalField(
+        label=_("Fixed price"), required=False, min_value=0, decimal_places=4, help_text=_("Overrides the rule")
+    )
+    compare_at_price = forms.DecimalField(label=_("Compare-at price"), required=False, min_value=0, decimal_places=4)
+    sale_price = forms.DecimalField(label=_("Sale price"), required=False, min_value=0, decimal_places=4)
+    sale_starts_at = forms.DateTimeField(label=_("Sale starts"), required=False, help_text=_("e.g. 2026-12-01 00:00"))
+    sale_ends_at = forms.DateTimeField(label=_("Sale ends"), required=False)
 
 
 class ShopTaxRateForm(forms.Form):
-    country = forms.CharField(max_length=2)
-    region = forms.CharField(max_length=3, required=False, help_text=_("State or province, e.g. CA or ON"))
+    country = forms.CharField(label=_("Country"), max_length=2)
+    region = forms.CharField(
+        label=_("Region"), max_length=3, required=False, help_text=_("State or province, e.g. CA or ON")
+    )
     category = forms.ChoiceField(
+        label=_("Category"),
         choices=[
             ("standard", _("Standard")),
             ("reduced", _("Reduced")),
             ("zero", _("Zero-rated")),
             ("exempt", _("Exempt")),
-        ]
+        ],
     )
     rate = forms.DecimalField(
-        min_value=0, max_value=Decimal("0.99999"), decimal_places=5, help_text=_("As a fraction: 0.20 is 20%")
+        label=_("Rate"),
+        min_value=0,
+        max_value=Decimal("0.99999"),
+        decimal_places=5,
+        help_text=_("As a fraction: 0.20 is 20%"),
     )
-    note = forms.CharField(required=False, max_length=200)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)

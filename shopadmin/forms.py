@@ -31,6 +31,7 @@ class ShopSettingsForm(forms.ModelForm):
         model = Shop
         fields = ["name", "default_currency", "default_language", "country", "timezone"]
         labels = {
+            "name": _("Name"),
             "default_currency": _("Default currency"),
             "default_language": _("Default language"),
         }
