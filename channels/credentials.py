@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from channels.models import Channel
 
@@ -17,6 +18,7 @@ from channels.models import Channel
 @dataclass(frozen=True)
 class CredentialSpec:
     key: str
+    # Lazy: shown in the connect form in the viewer's language.
     label: str
     help: str
     secret: bool = True
@@ -28,41 +30,62 @@ CREDENTIALS: dict[str, tuple[CredentialSpec, ...]] = {
     Channel.META: (
         CredentialSpec(
             "catalog_id",
-            "Catalog ID",
-            "Commerce Manager → Catalog → Settings.",
+            gettext_lazy("Catalog ID"),
+            gettext_lazy("Commerce Manager → Catalog → Settings."),
             secret=False,
             pattern=r"^\d{1,30}$",
-            pattern_hint="digits only",
+            pattern_hint=gettext_lazy("digits only"),
         ),
         CredentialSpec(
             "commerce_account_id",
-            "Commerce account ID",
-            "Commerce Manager → Settings → Business assets.",
+            gettext_lazy("Commerce account ID"),
+            gettext_lazy("Commerce Manager → Settings → Business assets."),
             secret=False,
             pattern=r"^\d{1,30}$",
-            pattern_hint="digits only",
+            pattern_hint=gettext_lazy("digits only"),
         ),
-        CredentialSpec("access_token", "System user access token", "Business Settings → System users."),
-        CredentialSpec("app_secret", "App secret", "App dashboard → Settings → Basic; signs webhooks."),
         CredentialSpec(
-            "verify_token", "Webhook verify token", "Any string you choose; enter the same in the app dashboard."
+            "access_token", gettext_lazy("System user access token"), gettext_lazy("Business Settings → System users.")
+        ),
+        CredentialSpec(
+            "app_secret", gettext_lazy("App secret"), gettext_lazy("App dashboard → Settings → Basic; signs webhooks.")
+        ),
+        CredentialSpec(
+            "verify_token",
+            gettext_lazy("Webhook verify token"),
+            gettext_lazy("Any string you choose; enter the same in the app dashboard."),
         ),
     ),
     Channel.TIKTOK_SHOP: (
-        CredentialSpec("app_key", "App key", "Partner Center → App & Service.", secret=False),
-        CredentialSpec("app_secret", "App secret", "Partner Center → App & Service; signs every request."),
-        CredentialSpec("access_token", "Access token", "From the shop authorisation."),
-        CredentialSpec("shop_cipher", "Shop cipher", "From GET /authorization/202309/shops.", secret=False),
+        CredentialSpec(
+            "app_key", gettext_lazy("App key"), gettext_lazy("Partner Center → App & Service."), secret=False
+        ),
+        CredentialSpec(
+            "app_secret",
+            gettext_lazy("App secret"),
+            gettext_lazy("Partner Center → App & Service; signs every request."),
+        ),
+        CredentialSpec("access_token", gettext_lazy("Access token"), gettext_lazy("From the shop authorisation.")),
+        CredentialSpec(
+            "shop_cipher",
+            gettext_lazy("Shop cipher"),
+            gettext_lazy("From GET /authorization/202309/shops."),
+            secret=False,
+        ),
     ),
     Channel.PINTEREST: (
-        CredentialSpec("access_token", "Access token", "An OAuth token with catalogs:read and catalogs:write."),
+        CredentialSpec(
+            "access_token",
+            gettext_lazy("Access token"),
+            gettext_lazy("An OAuth token with catalogs:read and catalogs:write."),
+        ),
         CredentialSpec(
             "ad_account_id",
-            "Ad account ID",
-            "Ads Manager → Overview.",
+            gettext_lazy("Ad account ID"),
+            gettext_lazy("Ads Manager → Overview."),
             secret=False,
             pattern=r"^\d{1,30}$",
-            pattern_hint="digits only",
+            pattern_hint=gettext_lazy("digits only"),
         ),
     ),
     # Feed-only channels fetch our feed URL; they need nothing from us.
