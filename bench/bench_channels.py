@@ -5,8 +5,8 @@
 Creates a scratch database (`bench_channels`, migrated as the owner role, used as the app
 role so row-level security is on), seeds a shop with `--variants` variants and measures:
 - the Meta CSV feed of one market, streamed through the real view in a separate process
-  (seconds, peak RSS), against PostgreSQL `COPY (…) TO STDOUT` of the same rows in the
-  same run (the floor);
+  (seconds, peak RSS), against PostgreSQL `COPY (…) TO STDOUT` of the same rows (catalog,
+  first image, stock and the stored market price) in the same run (the floor);
 - plan computation for all listings with 1% changed since the last accepted payloads;
 - publishing `--publish` items to the Meta sandbox over real HTTP (a threaded server in
   this process): plan, apply, every batch sent, polled and recorded; items per second.
@@ -53,10 +53,13 @@ COPY (
   SELECT v.sku, p.title, p.description, p.condition, v.price, p.handle, p.brand, v.gtin, v.mpn,
          v.option_values, c.google_product_category,
          (SELECT m.url FROM catalog_productmedia m WHERE m.product_id = p.id ORDER BY m.position, m.id LIMIT 1),
-         (SELECT COALESCE(SUM(s.on_hand - s.allocated), 0) FROM catalog_stocklevel s WHERE s.variant_id = v.id)
+         (SELECT COALESCE(SUM(s.on_hand - s.allocated), 0) FROM catalog_stocklevel s WHERE s.variant_id = v.id),
+         mp.amount, mp.compare_at_amount, mp.sale_amount, mp.sale_starts_at, mp.sale_ends_at
   FROM catalog_productvariant v
   JOIN catalog_product p ON p.id = v.product_id
   LEFT JOIN catalog_category c ON c.id = p.category_id
+  LEFT JOIN localization_marketprice mp ON mp.variant_id = v.id
+       AND mp.market_id = (SELECT id FROM localization_market WHERE is_home)
   WHERE p.status = 'active'
   ORDER BY v.id
 ) TO STDOUT WITH CSV HEADER
@@ -81,6 +84,11 @@ def make_shop(slug, variants, currency="USD"):
         with shop_context(shop):
             seed_catalog(shop=shop, variants=variants, seed=1)
             Product.objects.update(status=Product.Status.ACTIVE)
+            # Channels publish stored market prices: store them (localization's task does this
+            # after every change; setup, not measured).
+            from localization.pricing import market_prices_recompute
+
+            market_prices_recompute(shop_id=shop.pk)
     return shop
 
 

@@ -77,10 +77,18 @@ class StoredPrice:
     landed_cost_included: Decimal
 
 
-def stored_prices_for(market_id: int, variant_ids: Iterable[int]) -> dict[int, StoredPrice]:
+def stored_prices_for(
+    market_id: int, variant_ids: Iterable[int] | None = None, *, id_range: tuple[int, int] | None = None
+) -> dict[int, StoredPrice]:
     """The stored prices of some variants in a market, keyed by variant id; one query, tuples only
-    (channel feeds read 100k of them, so no model instances)."""
-    rows = MarketPrice.objects.filter(market_id=market_id, variant_id__in=list(variant_ids)).values_list(
+    (channel feeds read 100k of them, so no model instances). `id_range` (first, last variant
+    id, inclusive) reads a keyset chunk without sending its ids."""
+    rows = MarketPrice.objects.filter(market_id=market_id)
+    if variant_ids is not None:
+        rows = rows.filter(variant_id__in=list(variant_ids))
+    if id_range is not None:
+        rows = rows.filter(variant_id__gte=id_range[0], variant_id__lte=id_range[1])
+    rows = rows.values_list(
         "variant_id",
         "currency",
         "amount",
@@ -95,7 +103,8 @@ def stored_prices_for(market_id: int, variant_ids: Iterable[int]) -> dict[int, S
 
 def translated_texts(
     *,
-    product_ids: Iterable[int],
+    product_ids: Iterable[int] | None = None,
+    product_range: tuple[int, int] | None = None,
     language: str,
     default_language: str,
     fields: Iterable[str] = ("title", "description"),
@@ -111,9 +120,12 @@ def translated_texts(
 
     chain = language_chain(language, default_language)
     rank = {lang: index for index, lang in enumerate(chain)}
-    rows = Translation.objects.filter(
-        kind=TranslationKind.PRODUCT, product_id__in=list(product_ids), field__in=list(fields), language__in=chain
-    ).values_list("product_id", "field", "language", "value")
+    rows = Translation.objects.filter(kind=TranslationKind.PRODUCT, field__in=list(fields), language__in=chain)
+    if product_ids is not None:
+        rows = rows.filter(product_id__in=list(product_ids))
+    if product_range is not None:  # (first, last) inclusive: a feed chunk's products, no id list
+        rows = rows.filter(product_id__gte=product_range[0], product_id__lte=product_range[1])
+    rows = rows.values_list("product_id", "field", "language", "value")
     best: dict[int, dict[str, tuple[str, str]]] = {}
     for product_id, field, lang, value in rows:
         if not value:
