@@ -222,24 +222,31 @@ def webhook_event_record(
     return event, True
 
 
-@transaction.atomic
 def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
-    """Hand an event to its handler (orders registers one); without a handler it stays stored."""
+    """Hand an event to its handler (orders registers one); without a handler it stays stored.
+
+    No transaction is held while the handler runs: it may call the channel (fetching the
+    order a notification only names), and a transaction or row lock held across a network
+    call blocks other writers for as long as the channel takes. The handler's own writes are
+    an idempotent upsert in their own transaction, so two deliveries racing here import once.
+    """
     from channels.webhooks import dispatch
 
-    event = WebhookEvent.objects.select_for_update().select_related("account").get(pk=event.pk)
+    event = WebhookEvent.objects.select_related("account").get(pk=event.pk)
     if event.processed_at is not None:
         return event  # already done: a task redelivered after a worker died changes nothing
     try:
-        with transaction.atomic():
-            handled = dispatch(event)
+        handled = dispatch(event)
     except Exception as exc:
         # processed_at stays empty so a later run (or the merchant's retry) tries again.
-        event.status = WebhookEvent.Status.FAILED
-        event.error = f"{type(exc).__name__}: {exc}"[:2000]
+        fields = {"status": WebhookEvent.Status.FAILED, "error": f"{type(exc).__name__}: {exc}"[:2000]}
     else:
-        event.status = WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.STORED
-        event.error = ""
-        event.processed_at = timezone.now()
-    event.save(update_fields=["status", "error", "processed_at"])
+        fields = {
+            "status": WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.STORED,
+            "error": "",
+            "processed_at": timezone.now(),
+        }
+    # Only the first finisher records the outcome; a racing duplicate leaves it as it is.
+    WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(**fields)
+    event.refresh_from_db()
     return event

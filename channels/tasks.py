@@ -6,7 +6,8 @@ from channels.models import WebhookEvent
 from shopadmin.tasks import PlatformTask, tenant_task
 
 
-@tenant_task(name="channels.webhook_event_process")
+# Not atomic: the handler may call the channel, and no transaction is held across that.
+@tenant_task(name="channels.webhook_event_process", atomic=False)
 def webhook_event_process_task(shop_id: int, event_id: int) -> None:
     from channels.services import webhook_event_process
 
