@@ -328,7 +328,3 @@ def issue_act(*, issue: ReconciliationIssue, action: str, note: str = "") -> Rec
             return issue_resolve(issue=issue, note=note or _("Sent again (%(s)s).") % {"s": state})
         raise ValidationError(_("The channel refused it again; see the order's timeline."))
     raise ValidationError({"action": _("Choose one of: %s.") % ", ".join(IssueAction.values)})
-
-
-def accounts_to_reconcile():
-    return ChannelAccount.objects.filter(is_active=True, channel__in=ORDER_CHANNELS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -258,8 +258,6 @@ def order_settings(request):
     )
     if request.method == "POST":
         if not request.membership.has_perm(Perm.ORDERS_WRITE):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied(_("Your role in this shop does not allow this."))
         if form.is_valid():
             try:
