@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -170,7 +171,19 @@ def channel_account_update(
 @transaction.atomic
 def channel_account_delete(*, account: ChannelAccount) -> None:
     audit_record(action="channel_account.delete", instance=account, changes={"channel": [account.channel, None]})
-    account.delete()
+    try:
+        with transaction.atomic():
+            account.delete()
+    except ProtectedError:
+        # Orders (accounting records) point at the account and keep it from going away.
+        raise ValidationError(
+            _(
+                "“%(name)s” has orders, which are kept as accounting records, so it cannot be disconnected. "
+                "Pause it instead: untick “Active” to stop publishing and order imports."
+            )
+            % {"name": account.name},
+            code="has_orders",
+        ) from None
 
 
 @transaction.atomic

@@ -117,6 +117,10 @@ def account_rotate_feed_token(request, account_id: int):
 def account_delete(request, account_id: int):
     account = get_object_or_404(ChannelAccount, pk=account_id)
     name = account.name
-    services.channel_account_delete(account=account)
+    try:
+        services.channel_account_delete(account=account)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("channels:account-detail", request.shop.slug, account.pk)
     messages.success(request, _("%(name)s is disconnected.") % {"name": name})
     return redirect("channels:account-list", request.shop.slug)
