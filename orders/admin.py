@@ -4,15 +4,22 @@ the timeline and the channel in step), editable settings, resolvable issues."""
 from django.contrib import admin
 
 from orders.models import (
+    Allocation,
+    Cancellation,
+    CancellationLine,
     Customer,
     Fulfillment,
+    FulfillmentLine,
     MarketLocation,
     Order,
     OrderEvent,
     OrderLine,
     OrderSettings,
+    OrderSyncCursor,
     ReconciliationIssue,
     ReconciliationRun,
+    Refund,
+    RefundLine,
 )
 from shopadmin.admin_base import TenantAdmin, TenantInline
 
@@ -49,6 +56,48 @@ class OrderAdmin(ReadOnlyMixin, TenantAdmin):
     date_hierarchy = "placed_at"
 
 
+class FulfillmentLineInline(ReadOnlyMixin, TenantInline):
+    model = FulfillmentLine
+
+
+class CancellationLineInline(ReadOnlyMixin, TenantInline):
+    model = CancellationLine
+
+
+class RefundLineInline(ReadOnlyMixin, TenantInline):
+    model = RefundLine
+
+
+@admin.register(Cancellation)
+class CancellationAdmin(ReadOnlyMixin, TenantAdmin):
+    list_display = ("order", "created_at")
+    inlines = [CancellationLineInline]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyMixin, TenantAdmin):
+    list_display = ("order", "created_at")
+    inlines = [RefundLineInline]
+
+
+@admin.register(Allocation)
+class AllocationAdmin(ReadOnlyMixin, TenantAdmin):
+    list_display = ("line", "location", "quantity")
+    search_fields = ("line__sku", "line__order__external_id")
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(ReadOnlyMixin, TenantAdmin):
+    list_display = ("order", "kind", "message", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("order__external_id", "message")
+
+
+@admin.register(OrderSyncCursor)
+class OrderSyncCursorAdmin(ReadOnlyMixin, TenantAdmin):
+    list_display = ("account", "updated_since", "last_polled_at", "last_error")
+
+
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyMixin, TenantAdmin):
     list_display = ("name", "email", "marketing_consent", "erased_at")
@@ -59,6 +108,7 @@ class CustomerAdmin(ReadOnlyMixin, TenantAdmin):
 class FulfillmentAdmin(ReadOnlyMixin, TenantAdmin):
     list_display = ("order", "carrier", "tracking_number", "push_state", "push_attempts", "shipped_at")
     list_filter = ("push_state", "source")
+    inlines = [FulfillmentLineInline]
 
 
 @admin.register(ReconciliationRun)
