@@ -26,7 +26,8 @@ ORDER_CHANNELS = ("meta", "tiktok_shop")
 # Polling asks again for this much before the cursor: a channel's update times can land out
 # of order around the moment of the last poll. The upsert makes the overlap harmless.
 POLL_OVERLAP = dt.timedelta(minutes=5)
-# Meta's order webhook names the order only; its list is searched from shortly before the event.
+# Meta's order webhook names the order only. It is read on its own (`GET /{order_id}`); only
+# when that read does not find it is the order list searched from shortly before the event.
 META_EVENT_LOOKBACK = dt.timedelta(minutes=30)
 
 
@@ -60,13 +61,17 @@ def channel_orders(account: ChannelAccount, *, since: int | None = None, adapter
 def channel_order_fetch(
     account: ChannelAccount, external_id: str, *, hint: dt.datetime | None = None, adapter=None
 ) -> dict | None:
-    """The channel's current view of one order."""
+    """The channel's current view of one order: a single read where the adapter has one,
+    the order list around `hint` when it has none or the single read does not find it
+    (a channel can list an order a moment before its own read of it answers)."""
     own = adapter is None
     adapter = adapter or adapter_for(account)
     try:
         if hasattr(adapter, "order_detail"):
             found = adapter.order_detail([external_id])
-            return next((o for o in found if str(o.get("id")) == external_id), None)
+            raw = next((o for o in found if str(o.get("id")) == external_id), None)
+            if raw is not None:
+                return raw
         since = int(((hint or timezone.now()) - META_EVENT_LOOKBACK).timestamp())
         for raw in channel_orders(account, since=since, adapter=adapter):
             if str(raw.get("id")) == external_id:

@@ -69,6 +69,9 @@ class SandboxOrder(models.Model):
     updated_at = models.DateTimeField(default=now)
     merchant_order_reference = models.CharField(max_length=200, blank=True)
     acknowledge_key = models.CharField(max_length=200, blank=True)
+    # What the seller sent back about the order (shipments, cancellations), as received, so
+    # tests and the demo can see exactly what reached the channel.
+    received = models.JSONField(default=list, blank=True)
 
     def __str__(self):
         return self.order_id

@@ -12,6 +12,9 @@ urlpatterns = [
     path("meta/<str:catalog_id>/check_batch_request_status", views.meta_check_batch_status),
     path("meta/<str:cms_id>/commerce_orders", views.meta_commerce_orders),
     path("meta/<str:order_id>/acknowledge_order", views.meta_acknowledge_order),
+    path("meta/<str:order_id>/shipments", views.meta_shipments),
+    path("meta/<str:order_id>/cancellations", views.meta_cancellations),
+    path("meta/<str:order_id>", views.meta_order),
     # TikTok Shop 202309
     path("tiktok/product/202309/products", views.tiktok_products),
     path("tiktok/product/202309/products/deactivate", views.tiktok_products_deactivate),
@@ -22,6 +25,8 @@ urlpatterns = [
     ),
     path("tiktok/order/202309/orders/search", views.tiktok_orders_search),
     path("tiktok/order/202309/orders", views.tiktok_orders_detail),
+    path("tiktok/fulfillment/202309/orders/<str:order_id>/packages", views.tiktok_ship_packages),
+    path("tiktok/return_refund/202309/cancellations", views.tiktok_cancellations),
     # Pinterest v5
     path("pinterest/v5/catalogs/items/batch", views.pinterest_items_batch),
     path("pinterest/v5/catalogs/items/batch/<str:batch_id>", views.pinterest_batch_status),

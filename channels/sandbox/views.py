@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import httpx
 from django.db import transaction
+from django.db.models import Q
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -301,6 +302,122 @@ def meta_commerce_orders(request, cms_id: str):
     return JsonResponse(body)
 
 
+def _meta_order_for(request, order_id: str):
+    """(order, account, error): the Meta order an `/{order_id}/…` call names, checked as Meta does."""
+    order = (
+        SandboxOrder.objects.select_for_update()
+        .select_related("account")
+        .filter(order_id=order_id, account__channel="meta")
+        .first()
+    )
+    if order is None:
+        return None, None, _meta_error("Unsupported request. Object does not exist.", 100, subcode=33)
+    account, fault = _meta_account(request, pk=order.account_id)
+    if account is None or fault is not None:
+        return None, None, fault
+    return order, account, None
+
+
+# The fields Meta returns when `fields` is not given (Order API reference).
+META_DEFAULT_ORDER_FIELDS = ("id", "order_status", "created", "last_updated")
+
+
+@require_http_methods(["GET"])
+def meta_order(request, order_id: str):
+    """`GET /{order_id}?fields=…`: one order; only the default fields unless others are named."""
+    order, _account, error = _meta_order_for(request, order_id)
+    if error is not None:
+        return error
+    full = _meta_order(order)
+    wanted = [f.split("{")[0].strip() for f in _top_level_fields(request.GET.get("fields", ""))]
+    names = [f for f in wanted if f] or list(META_DEFAULT_ORDER_FIELDS)
+    return JsonResponse({"id": full["id"], **{name: full[name] for name in names if name in full}})
+
+
+def _top_level_fields(spec: str) -> list[str]:
+    """Split a Graph API `fields` value on the commas outside `{…}` (nested field lists)."""
+    fields, depth, current = [], 0, ""
+    for char in spec.strip('"'):
+        if char == "," and depth == 0:
+            fields.append(current)
+            current = ""
+            continue
+        depth += (char == "{") - (char == "}")
+        current += char
+    return [*fields, current]
+
+
+def _meta_seen(order: SandboxOrder, kind: str, body: dict) -> bool:
+    key = body.get("idempotency_key", "")
+    return any(r.get("kind") == kind and r.get("idempotency_key") == key for r in order.received)
+
+
+def _meta_received(order: SandboxOrder, kind: str, body: dict) -> bool:
+    """Store a shipment or cancellation once per idempotency key; True when it is new."""
+    if _meta_seen(order, kind, body):
+        return False
+    key = body.get("idempotency_key", "")
+    order.received = [*order.received, {"kind": kind, "idempotency_key": key, "body": body}]
+    order.updated_at = timezone.now()
+    return True
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def meta_shipments(request, order_id: str):
+    """`POST /{order_id}/shipments`: items by retailer id and quantity, tracking info, idempotency key."""
+    order, _account, error = _meta_order_for(request, order_id)
+    if error is not None:
+        return error
+    body = _json_body(request)
+    if body is None:
+        return _meta_error("Invalid JSON body.", 100)
+    if not body.get("idempotency_key"):
+        return _meta_error("(#100) The parameter idempotency_key is required", 100)
+    items, tracking = body.get("items"), body.get("tracking_info") or {}
+    if not isinstance(items, list) or not items:
+        return _meta_error("(#100) The parameter items is required", 100)
+    if not tracking.get("tracking_number") or not tracking.get("carrier"):
+        return _meta_error("(#100) tracking_info needs a carrier and a tracking_number", 100)
+    if _meta_seen(order, "shipment", body):
+        return JsonResponse({"success": True})  # the same request again: already shipped
+    if order.status not in ("CREATED", "IN_PROGRESS"):
+        return _meta_error(f"(#100) Order is {order.status}; it cannot be shipped", 100)
+    ordered = {line["item_id"]: int(line["quantity"]) for line in order.lines}
+    unknown = [i.get("retailer_id") for i in items if i.get("retailer_id") not in ordered]
+    if unknown:
+        return _meta_error(f"(#100) items: {unknown[0]} is not part of this order", 100)
+    if _meta_received(order, "shipment", body):
+        shipped: dict[str, int] = {}
+        for entry in order.received:
+            if entry["kind"] == "shipment":
+                for i in entry["body"]["items"]:
+                    shipped[i["retailer_id"]] = shipped.get(i["retailer_id"], 0) + int(i.get("quantity") or 0)
+        if all(shipped.get(item, 0) >= quantity for item, quantity in ordered.items()):
+            order.status = "COMPLETED"
+        order.save()
+    return JsonResponse({"success": True})
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def meta_cancellations(request, order_id: str):
+    """`POST /{order_id}/cancellations`: cancel_reason, restock_items, idempotency key."""
+    order, _account, error = _meta_order_for(request, order_id)
+    if error is not None:
+        return error
+    body = _json_body(request)
+    if body is None:
+        return _meta_error("Invalid JSON body.", 100)
+    if not body.get("idempotency_key"):
+        return _meta_error("(#100) The parameter idempotency_key is required", 100)
+    if order.status == "COMPLETED" and not _meta_seen(order, "cancellation", body):
+        return _meta_error("(#100) Order is COMPLETED; it cannot be cancelled", 100)
+    if _meta_received(order, "cancellation", body):
+        order.save()
+    return JsonResponse({"success": True})
+
+
 @csrf_exempt
 @require_http_methods(["POST"])
 def meta_acknowledge_order(request, order_id: str):
@@ -371,17 +488,26 @@ def _tiktok_upsert(account, body: dict, product_id: str | None):
         if not SandboxItem.objects.filter(account=account, product_id=product_id).exists():
             return _tiktok(TIKTOK_NOT_FOUND, "Product not found")
     else:
-        # Idempotent create per external_product_id, so a retried create does not duplicate.
+        # Idempotent create per external_product_id, so a retried create does not duplicate;
+        # the variants of one product (one external id) share its product id.
         external = body.get("external_product_id") or sku_ids[0]
-        existing = SandboxItem.objects.filter(account=account, item_id=external).first()
+        existing = (
+            SandboxItem.objects.filter(account=account)
+            .filter(Q(item_id__in=sku_ids) | Q(data__external_product_id=external))
+            .exclude(product_id="")
+            .first()
+        )
         product_id = existing.product_id if existing else str(1729000000000000000 + SandboxItem.objects.count() + 1)
-    external = body.get("external_product_id") or sku_ids[0]
-    item, created = SandboxItem.objects.get_or_create(
-        account=account, item_id=external, defaults={"product_id": product_id, "data": body}
-    )
-    if not created:
-        item.data, item.active, item.updates, item.updated_at = body, True, item.updates + 1, timezone.now()
-        item.save()
+    # One item per seller SKU (what TikTok sells and names in an order's line items), so the
+    # orders the sandbox places carry SKUs the seller can match.
+    for sku in sku_ids:
+        item, created = SandboxItem.objects.get_or_create(
+            account=account, item_id=sku, defaults={"product_id": product_id, "data": body}
+        )
+        if not created:
+            item.product_id, item.data, item.active = product_id, body, True
+            item.updates, item.updated_at = item.updates + 1, timezone.now()
+            item.save()
     skus = [{"id": f"{product_id}{i:02d}", "seller_sku": sku} for i, sku in enumerate(sku_ids)]
     return _tiktok(0, "Success", {"product_id": product_id, "skus": skus, "warnings": []})
 
@@ -457,13 +583,14 @@ def _tiktok_order(order: SandboxOrder) -> dict:
         "update_time": int(order.updated_at.timestamp()),
         "line_items": [
             {
+                "id": f"{order.order_id}-{n}-{unit}",
                 "seller_sku": line["item_id"],
                 "product_id": line.get("product_id", ""),
                 "sale_price": line["price"],
                 "currency": order.currency,
             }
-            for line in order.lines
-            for _ in range(int(line["quantity"]))
+            for n, line in enumerate(order.lines)
+            for unit in range(int(line["quantity"]))
         ],
         "payment": {"total_amount": order.total, "currency": order.currency},
     }
@@ -503,6 +630,76 @@ def tiktok_orders_detail(request):
         return _tiktok(TIKTOK_INVALID_PARAM, "ids: between 1 and 50 order ids")
     orders = account.orders.filter(order_id__in=ids)
     return _tiktok(0, "Success", {"orders": [_tiktok_order(o) for o in orders]})
+
+
+def _tiktok_order_for(account, order_id: str):
+    return account.orders.select_for_update().filter(order_id=order_id).first()
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def tiktok_ship_packages(request, order_id: str):
+    """Mark as shipped (seller shipping): `POST /fulfillment/202309/orders/{id}/packages` with
+    the line items shipped, the tracking number and the shipping provider. TikTok keys the
+    package by order and tracking number, so the same call again ships nothing more."""
+    account, error = _tiktok_account(request)
+    if error is not None:
+        return error
+    order = _tiktok_order_for(account, order_id)
+    if order is None:
+        return _tiktok(TIKTOK_NOT_FOUND, "Order not found")
+    body = _json_body(request)
+    if body is None:
+        return _tiktok(TIKTOK_INVALID_PARAM, "Invalid JSON body")
+    line_ids = body.get("order_line_item_ids") or []
+    if not line_ids or not body.get("tracking_number") or not body.get("shipping_provider_id"):
+        return _tiktok(
+            TIKTOK_INVALID_PARAM, "order_line_item_ids, tracking_number and shipping_provider_id are required"
+        )
+    if order.status not in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"):
+        return _tiktok(TIKTOK_INVALID_PARAM, f"Order status {order.status} does not allow shipping")
+    # A line item is named by its id or, as a seller that groups units does, by its seller SKU.
+    units = _tiktok_order(order)["line_items"]
+    known = {u["id"] for u in units} | {u["seller_sku"] for u in units}
+    unknown = [i for i in line_ids if i not in known]
+    if unknown:
+        return _tiktok(TIKTOK_INVALID_PARAM, f"order_line_item_ids: {unknown[0]} is not in this order")
+    tracking = body["tracking_number"]
+    package_id = str(int(hashlib.sha256(f"{order_id}:{tracking}".encode()).hexdigest()[:15], 16))
+    if not any(r.get("kind") == "package" and r.get("tracking_number") == tracking for r in order.received):
+        order.received = [
+            *order.received,
+            {"kind": "package", "tracking_number": tracking, "package_id": package_id, "body": body},
+        ]
+        shipped = {i for r in order.received if r["kind"] == "package" for i in r["body"]["order_line_item_ids"]}
+        every = all(u["id"] in shipped or u["seller_sku"] in shipped for u in units)
+        order.status = "IN_TRANSIT" if every else "PARTIALLY_SHIPPING"
+        order.updated_at = timezone.now()
+        order.save()
+    return _tiktok(0, "Success", {"package_id": package_id})
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def tiktok_cancellations(request):
+    """Seller cancellation: `POST /return_refund/202309/cancellations` with order id and reason."""
+    account, error = _tiktok_account(request)
+    if error is not None:
+        return error
+    body = _json_body(request)
+    if body is None or not body.get("order_id"):
+        return _tiktok(TIKTOK_INVALID_PARAM, "order_id is required")
+    order = _tiktok_order_for(account, str(body["order_id"]))
+    if order is None:
+        return _tiktok(TIKTOK_NOT_FOUND, "Order not found")
+    if order.status not in ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "CANCELLED"):
+        return _tiktok(TIKTOK_INVALID_PARAM, f"Order status {order.status} does not allow cancellation")
+    cancel_id = str(int(hashlib.sha256(f"cancel:{order.order_id}".encode()).hexdigest()[:15], 16))
+    if order.status != "CANCELLED":
+        order.received = [*order.received, {"kind": "cancellation", "cancel_id": cancel_id, "body": body}]
+        order.status, order.updated_at = "CANCELLED", timezone.now()
+        order.save()
+    return _tiktok(0, "Success", {"cancel_id": cancel_id, "cancel_status": "CANCELLATION_REQUEST_COMPLETE"})
 
 
 # --- Pinterest -------------------------------------------------------------------------------------
@@ -687,7 +884,9 @@ def control_account(request, channel: str, key: str):
                 }
                 for i in items
             },
-            "orders": [{"id": o.order_id, "status": o.status} for o in account.orders.order_by("id")],
+            "orders": [
+                {"id": o.order_id, "status": o.status, "received": o.received} for o in account.orders.order_by("id")
+            ],
         }
     )
 
@@ -756,7 +955,9 @@ def control_place_order(request, channel: str, key: str):
         if channel == "meta":
             amount, currency = item.data.get("price", "0 USD").split(" ")
         else:
-            price = (item.data.get("skus") or [{}])[0].get("price") or {}
+            skus = item.data.get("skus") or [{}]
+            sku = next((s for s in skus if s.get("seller_sku") == item.item_id), skus[0])
+            price = sku.get("price") or {}
             amount, currency = price.get("amount", "0"), price.get("currency", "USD")
         quantity = int(entry.get("quantity", 1))
         lines.append({"item_id": item.item_id, "product_id": item.product_id, "quantity": quantity, "price": amount})

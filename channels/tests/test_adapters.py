@@ -240,6 +240,11 @@ def test_meta_orders_fetch_and_acknowledge(meta, live_server):
     again = meta.acknowledge_order(placed["order_id"], merchant_order_reference="A-1001", idempotency_key="k1")
     assert again["state"] == "IN_PROGRESS"
     assert meta.fetch_orders().orders == []  # only CREATED/FB_PROCESSING are fetched
+    # One order on its own (`GET /{order_id}?fields=…`), with the fields the normaliser reads.
+    [one] = meta.order_detail([placed["order_id"]])
+    assert one["order_status"] == {"state": "IN_PROGRESS"}
+    assert meta.normalize_order(one).lines[0].quantity == 2
+    assert meta.order_detail(["404040404"]) == []  # Meta does not know it: left out
 
 
 @pytestmark_live

@@ -1,13 +1,12 @@
 """Status tables and normalising per adapter; fulfilments and cancellations back to the channel.
 
-The sandbox has no fulfilment or cancellation endpoints yet, so these calls run against an
-httpx MockTransport standing in for the channel (the adapters' own retrying client is real).
+Pushes go over real HTTP to the sandbox on the live server (Meta `POST /{order_id}/shipments`
+and `/cancellations`, TikTok Shop's signed 202309 package and cancellation calls), which stores
+what it receives; its fault knobs inject the 5xx and 429 answers the retries must ride out.
 """
 
-import json
 from decimal import Decimal
 
-import httpx
 import pytest
 
 from channels.adapters.base import ORDER_LIFECYCLE
@@ -15,13 +14,27 @@ from channels.adapters.meta import ORDER_STATES, MetaAdapter
 from channels.adapters.meta import ORDER_STATUS_LIFECYCLE as META_STATUS
 from channels.adapters.tiktok_shop import ORDER_STATUS_LIFECYCLE as TIKTOK_STATUS
 from channels.adapters.tiktok_shop import ORDER_STATUSES, TikTokShopAdapter
+from channels.sandbox.models import SandboxOrder
 from channels.tests.factories import META_CREDENTIALS, TIKTOK_CREDENTIALS, make_account
 from orders import services
 from orders.models import Fulfillment, IssueKind, PushState, ReconciliationIssue
 from orders.reconciliation import issue_act
 from orders.services import cancellation_push, fulfillment_push, order_cancel, order_fulfill, order_import
-from orders.tests.conftest import channel_order, stocked_variant
+from orders.sync import channel_order_fetch
+from orders.tests.conftest import (
+    channel_order,
+    meta_sandbox,
+    sandbox_list,
+    sandbox_order,
+    sandbox_setup,
+    stocked_variant,
+    tiktok_sandbox,
+)
 from shopadmin.tenancy import shop_context
+
+META_KEY = META_CREDENTIALS["catalog_id"]
+TIKTOK_KEY = TIKTOK_CREDENTIALS["app_key"]
+live = pytest.mark.django_db(transaction=True)
 
 
 def test_every_channel_status_maps_onto_our_lifecycle():
@@ -78,105 +91,173 @@ def test_normalisers_read_each_wire_format():
     assert tiktok.country == "GB" and int(tiktok.updated_at.timestamp()) == 1767225700
 
 
-class Channel:
-    """A stand-in channel: answers from a script and records what it was sent."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.requests = []
-
-    def __call__(self, request):
-        self.requests.append(request)
-        status, body = self.answers.pop(0) if self.answers else (200, {"success": True})
-        return httpx.Response(status, json=body)
-
-
 @pytest.fixture
-def scripted(monkeypatch):
-    channel = Channel()
+def no_pauses(monkeypatch):
+    """The adapters' real retrying client over HTTP, without sleeping through its backoff."""
+    from channels.adapters import adapter_for
 
-    def adapter(account):
-        from channels.adapters import ADAPTERS
-
-        return ADAPTERS[account.channel](
-            base_url="https://channel.test",
-            credentials=dict(account.credentials),
-            transport=httpx.MockTransport(channel),
-            sleep=lambda s: None,
-        )
-
-    monkeypatch.setattr(services, "_adapter", adapter)
-    return channel
+    monkeypatch.setattr(services, "_adapter", lambda account: adapter_for(account, sleep=lambda s: None))
 
 
-def test_fulfilment_pushed_with_retries_and_a_refusal_becomes_a_repush_issue(shop_a, meta_account, scripted):
+def faults(live_server, channel, key, **knobs):
+    sandbox_setup(live_server, channel, key, faults=knobs)
+
+
+def placed_and_imported(live_server, shop, account, channel, key, items):
+    """An order placed on the sandbox, read back through the adapter and imported."""
+    placed = sandbox_order(live_server, channel, key, items)
+    with shop_context(shop):
+        from channels.adapters import adapter_for
+
+        with adapter_for(account) as adapter:
+            raw = channel_order_fetch(account, placed["order_id"], adapter=adapter)
+            order, outcome = order_import(account=account, data=adapter.normalize_order(raw))
+    assert outcome == "created"
+    return order
+
+
+def received(order_id):
+    return SandboxOrder.objects.get(order_id=order_id).received
+
+
+@live
+def test_fulfilment_pushed_to_meta_through_5xx_and_429_and_a_refusal_becomes_a_repush_issue(
+    live_server, shop_a, no_pauses
+):
     stocked_variant(shop_a, on_hand=10)
+    account = make_account(shop_a, "meta", api_base_url=f"{live_server.url}/sandbox/meta")
+    meta_sandbox(live_server, account)
+    sandbox_list("meta", META_KEY, ["TEE-M"])
+    order = placed_and_imported(live_server, shop_a, account, "meta", META_KEY, [{"item_id": "TEE-M", "quantity": 2}])
     with shop_context(shop_a):
-        order, _ = order_import(account=meta_account, data=channel_order("F-1", lines=(("TEE-M", 2, "5"),)))
         fulfillment = order_fulfill(order=order, carrier="UPS", tracking_number="1Z1")
-        scripted.answers = [(503, {}), (503, {}), (200, {"success": True})]
+        faults(live_server, "meta", META_KEY, fail_next=1, rate_limit_next=1, retry_after=0)
         assert fulfillment_push(fulfillment=fulfillment) == PushState.PUSHED
-        assert len(scripted.requests) == 3  # two transient failures retried
-        sent = json.loads(scripted.requests[-1].content)
-        assert scripted.requests[-1].url.path == "/F-1/shipments"
-        assert sent["tracking_info"] == {"carrier": "UPS", "tracking_number": "1Z1"}
-        assert sent["items"] == [{"retailer_id": "TEE-M", "quantity": 2}] and sent["idempotency_key"]
         assert order.events.filter(kind="pushed").exists()
+    [shipment] = received(order.external_id)
+    assert shipment["kind"] == "shipment" and shipment["idempotency_key"] == f"fulfil-{shop_a.pk}-{fulfillment.pk}"
+    assert shipment["body"]["tracking_info"] == {"carrier": "UPS", "tracking_number": "1Z1"}
+    assert shipment["body"]["items"] == [{"retailer_id": "TEE-M", "quantity": 2}]
+    assert SandboxOrder.objects.get(order_id=order.external_id).status == "COMPLETED"
+    # The same push again (a retried task) ships nothing more: the idempotency key holds.
+    with shop_context(shop_a):
+        Fulfillment.objects.filter(pk=fulfillment.pk).update(push_state=PushState.PENDING)
+        assert fulfillment_push(fulfillment=fulfillment) == PushState.PUSHED
+    assert len(received(order.external_id)) == 1
 
-        second, _ = order_import(account=meta_account, data=channel_order("F-2", lines=(("TEE-M", 1, "5"),)))
-        refused = order_fulfill(order=second, tracking_number="1Z2")
-        scripted.answers = [(400, {"error": {"message": "Invalid tracking number", "code": 100}})]
+    # An order Meta does not know: refused (not retried), recorded as a re-push issue.
+    with shop_context(shop_a):
+        unknown, _ = order_import(account=account, data=channel_order("990001", lines=(("TEE-M", 1, "5"),)))
+        refused = order_fulfill(order=unknown, carrier="UPS", tracking_number="1Z2")
         assert fulfillment_push(fulfillment=refused) == PushState.FAILED
         issue = ReconciliationIssue.objects.get(kind=IssueKind.PUSH_FAILED)
-        assert issue.suggested_action == "repush" and "Invalid tracking" in issue.theirs
-        scripted.answers = [(200, {"success": True})]
+        assert issue.suggested_action == "repush" and "does not exist" in issue.theirs
+    # Once the channel has the order, the one-click re-push sends it and settles the issue.
+    sandbox = SandboxOrder.objects.get(order_id=order.external_id)
+    SandboxOrder.objects.create(
+        account=sandbox.account,
+        order_id="990001",
+        status="CREATED",
+        lines=[dict(sandbox.lines[0], quantity=1)],
+        total="49.90",
+        currency="USD",
+    )
+    with shop_context(shop_a):
         issue_act(issue=issue, action="repush")
         assert Fulfillment.objects.get(pk=refused.pk).push_state == PushState.PUSHED
         issue.refresh_from_db()
         assert issue.status == "resolved"
+    assert received("990001")[0]["body"]["tracking_info"]["tracking_number"] == "1Z2"
 
 
-def test_transient_failures_raise_for_the_task_until_the_last_attempt(shop_a, meta_account, scripted):
+@live
+def test_transient_failures_raise_for_the_task_until_the_last_attempt(live_server, shop_a, no_pauses):
     from channels.adapters.base import TransientError
 
     stocked_variant(shop_a, on_hand=10)
+    account = make_account(shop_a, "meta", api_base_url=f"{live_server.url}/sandbox/meta")
+    meta_sandbox(live_server, account)
+    sandbox_list("meta", META_KEY, ["TEE-M"])
+    order = placed_and_imported(live_server, shop_a, account, "meta", META_KEY, [{"item_id": "TEE-M", "quantity": 1}])
     with shop_context(shop_a):
-        order, _ = order_import(account=meta_account, data=channel_order("F-3"))
         fulfillment = order_fulfill(order=order)
-        scripted.answers = [(503, {})] * 10
+        faults(live_server, "meta", META_KEY, fail_next=10)
         with pytest.raises(TransientError):
             fulfillment_push(fulfillment=fulfillment, final_attempt=False)
         assert Fulfillment.objects.get(pk=fulfillment.pk).push_state == PushState.PENDING
-        scripted.answers = [(503, {})] * 10
+        faults(live_server, "meta", META_KEY, fail_next=10)
         assert fulfillment_push(fulfillment=fulfillment, final_attempt=True) == PushState.FAILED
+    assert received(order.external_id) == []
 
 
-def test_cancellation_pushed_to_tiktok_and_not_supported_on_pinterest(shop_a, tiktok_account, scripted):
+@live
+def test_tiktok_shipment_and_cancellation_signed_through_the_sandbox(live_server, shop_a, no_pauses):
     stocked_variant(shop_a, on_hand=10)
+    account = make_account(shop_a, "tiktok_shop", api_base_url=f"{live_server.url}/sandbox/tiktok")
+    tiktok_sandbox(live_server, account)
+    sandbox_list("tiktok_shop", TIKTOK_KEY, ["TEE-M"])
+    shipped = placed_and_imported(
+        live_server, shop_a, account, "tiktok_shop", TIKTOK_KEY, [{"item_id": "TEE-M", "quantity": 2}]
+    )
+    cancelled = placed_and_imported(
+        live_server, shop_a, account, "tiktok_shop", TIKTOK_KEY, [{"item_id": "TEE-M", "quantity": 1}]
+    )
+    with shop_context(shop_a):
+        assert shipped.lines.get().variant_id is not None  # the sandbox's order names our SKU
+        fulfillment = order_fulfill(order=shipped, carrier="USPS", tracking_number="9400")
+        faults(live_server, "tiktok_shop", TIKTOK_KEY, fail_next=1, rate_limit_next=1, retry_after=0)
+        assert fulfillment_push(fulfillment=fulfillment) == PushState.PUSHED
+        cancellation = order_cancel(order=cancelled, reason="out of stock")
+        assert cancellation_push(cancellation=cancellation) == PushState.PUSHED
+    [package] = received(shipped.external_id)
+    assert package["kind"] == "package" and package["body"] == {
+        "order_line_item_ids": ["TEE-M"],
+        "tracking_number": "9400",
+        "shipping_provider_id": "USPS",
+    }
+    assert SandboxOrder.objects.get(order_id=shipped.external_id).status == "IN_TRANSIT"
+    [cancel] = received(cancelled.external_id)
+    assert cancel["body"] == {"order_id": cancelled.external_id, "cancel_reason": "out of stock"}
+    assert SandboxOrder.objects.get(order_id=cancelled.external_id).status == "CANCELLED"
+
+
+@live
+def test_tiktok_sandbox_refuses_a_bad_signature_and_pinterest_has_no_cancellation(live_server, shop_a, no_pauses):
+    stocked_variant(shop_a, on_hand=10)
+    account = make_account(
+        shop_a,
+        "tiktok_shop",
+        credentials={**TIKTOK_CREDENTIALS, "app_secret": "not-the-secret"},
+        api_base_url=f"{live_server.url}/sandbox/tiktok",
+    )
+    tiktok_sandbox(live_server, account)
     pinterest = make_account(shop_a, "pinterest")
     with shop_context(shop_a):
-        order, _ = order_import(account=tiktok_account, data=channel_order("X-1"))
+        order, _ = order_import(account=account, data=channel_order("X-1"))
         cancellation = order_cancel(order=order, reason="out of stock")
-        scripted.answers = [(200, {"code": 0, "message": "Success", "data": {}})]
-        assert cancellation_push(cancellation=cancellation) == PushState.PUSHED
-        request = scripted.requests[-1]
-        assert request.url.path == "/return_refund/202309/cancellations"
-        assert json.loads(request.content) == {"order_id": "X-1", "cancel_reason": "out of stock"}
+        assert cancellation_push(cancellation=cancellation) == PushState.FAILED
+        cancellation.refresh_from_db()
+        assert "Invalid sign" in cancellation.push_error
         other, _ = order_import(account=pinterest, data=channel_order("P-1"))
         assert cancellation_push(cancellation=order_cancel(order=other)) == PushState.NOT_SUPPORTED
 
 
-def test_push_task_retries_transient_failures_then_records_the_outcome(shop_a, meta_account, scripted):
+@live
+def test_push_task_retries_transient_failures_then_records_the_outcome(live_server, shop_a, no_pauses):
     from orders.tasks import fulfillment_push_task
 
     stocked_variant(shop_a, on_hand=10)
+    account = make_account(shop_a, "meta", api_base_url=f"{live_server.url}/sandbox/meta")
+    meta_sandbox(live_server, account)
+    sandbox_list("meta", META_KEY, ["TEE-M"])
+    order = placed_and_imported(live_server, shop_a, account, "meta", META_KEY, [{"item_id": "TEE-M", "quantity": 1}])
     with shop_context(shop_a):
-        order, _ = order_import(account=meta_account, data=channel_order("T-1"))
         fulfillment = order_fulfill(order=order, carrier="UPS", tracking_number="1Z5")
-    scripted.answers = [(503, {})] * 5 + [(200, {"success": True})]
-    # The HTTP client's own 5 attempts fail; the task retries (here eagerly) and succeeds.
+    faults(live_server, "meta", META_KEY, fail_next=5)
+    # The HTTP client's own 5 attempts meet 5xx; the task retries (here eagerly) and succeeds.
     result = fulfillment_push_task.apply(args=(shop_a.pk, fulfillment.pk))
     assert result.get() == PushState.PUSHED
     with shop_context(shop_a):
         refreshed = Fulfillment.objects.get(pk=fulfillment.pk)
         assert refreshed.push_state == PushState.PUSHED and refreshed.push_attempts == 2
+    assert len(received(order.external_id)) == 1
