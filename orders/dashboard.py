@@ -17,7 +17,20 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, IntegerField, Max, Q, Sum, Value, Window
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber, TruncDay, TruncMonth, TruncWeek
 from django.urls import reverse
 from django.utils import timezone
@@ -25,8 +38,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from channels.models import Channel, ChannelAccount, ChannelListing, ListingStatus, PublishBatch, PublishPlan
+from localization.models import Market
 from orders.models import (
     Cancellation,
+    DailyProductSales,
+    DailySales,
     Fulfillment,
     IssueKind,
     Lifecycle,
@@ -180,47 +196,85 @@ def _in_windows(w: Window_, prefix: str = "") -> tuple[Q, Q, Q]:
     return current | previous, current, previous
 
 
-def _sales_by(w: Window_, group: list[str], label_of) -> list[SalesRow]:
-    """Revenue, orders and units per group, this window and the previous one: two queries."""
-    both, cur, prev = _in_windows(w)
-    orders = (
-        Order.objects.filter(both)
-        .exclude(status__in=NOT_SALES)
-        .values(*group)
-        .annotate(
-            revenue=Coalesce(Sum("total_shop", filter=cur), Value(ZERO), output_field=MONEY),
-            orders=Count("id", filter=cur),
-            prev_revenue=Coalesce(Sum("total_shop", filter=prev), Value(ZERO), output_field=MONEY),
-            prev_orders=Count("id", filter=prev),
+@dataclass
+class _Days:
+    """The window in the rollup's local days: whole days read from DailySales, plus the part
+    of one day where the previous window stops (as far into its last bucket as now is)."""
+
+    current: tuple[dt.date, dt.date]  # first and last day, inclusive
+    previous: tuple[dt.date, dt.date]  # first day inclusive, last day exclusive
+    partial: tuple[dt.datetime, dt.datetime] | None  # [midnight, prev_end) of the cut day
+
+
+def _days(w: Window_) -> _Days:
+    local_end = w.prev_end.astimezone(w.tz)
+    cut_day = local_end.date()
+    midnight = dt.datetime.combine(cut_day, dt.time.min, tzinfo=w.tz)
+    return _Days(
+        current=(w.start.astimezone(w.tz).date(), w.now.astimezone(w.tz).date()),
+        previous=(w.prev_start.astimezone(w.tz).date(), cut_day),
+        partial=(midnight, w.prev_end) if w.prev_end > midnight else None,
+    )
+
+
+@dataclass
+class _Sales:
+    """Sales of the window by (day, channel, market): current and previous, as read once."""
+
+    current: list[dict]
+    previous: list[dict]
+    markets: dict
+
+
+def _read_sales(w: Window_) -> _Sales:
+    """Three small queries whatever the number of orders: the rollup rows of both windows, the
+    orders of the previous window's cut day (their lines' units separately), market names."""
+    days = _days(w)
+    rows = (
+        DailySales.objects.filter(
+            Q(day__gte=days.current[0], day__lte=days.current[1])
+            | Q(day__gte=days.previous[0], day__lt=days.previous[1])
         )
+        .values("day", "channel", "market_id")
+        .annotate(revenue=Sum("revenue"), orders=Sum("orders"), units=Sum("units"))
         .order_by()
     )
-    lboth, lcur, lprev = _in_windows(w, "order__")
-    sold = ExpressionWrapper(F("quantity") - F("quantity_cancelled"), output_field=IntegerField())
-    line_group = [f"order__{g}" for g in group]
-    units = (
-        OrderLine.objects.filter(lboth)
-        .exclude(order__status__in=NOT_SALES)
-        .values(*line_group)
-        .annotate(units=Sum(sold, filter=lcur), prev_units=Sum(sold, filter=lprev))
-        .order_by()
-    )
-    rows: dict[tuple, SalesRow] = {}
-    for r in orders:
-        key = tuple(r[g] for g in group)
-        rows[key] = SalesRow(
-            key=key[0],
-            label=label_of(r),
-            revenue=r["revenue"],
-            orders=r["orders"],
-            prev_revenue=r["prev_revenue"],
-            prev_orders=r["prev_orders"],
-        )
-    for r in units:
-        key = tuple(r[g] for g in line_group)
-        if key in rows:
-            rows[key].units = r["units"] or 0
-            rows[key].prev_units = r["prev_units"] or 0
+    current, previous = [], []
+    for r in rows:
+        (current if r["day"] >= days.current[0] else previous).append(r)
+    if days.partial is not None:
+        since, until = days.partial
+        cut = Order.objects.filter(placed_at__gte=since, placed_at__lt=until).exclude(status__in=NOT_SALES)
+        sold = ExpressionWrapper(F("quantity") - F("quantity_cancelled"), output_field=IntegerField())
+        units = {
+            (r["order__channel"], r["order__market_id"]): r["units"] or 0
+            for r in OrderLine.objects.filter(order__in=cut.values("pk"))
+            .values("order__channel", "order__market_id")
+            .annotate(units=Sum(sold))
+            .order_by()
+        }
+        for r in (
+            cut.values("channel", "market_id")
+            .annotate(revenue=Coalesce(Sum("total_shop"), Value(ZERO), output_field=MONEY), orders=Count("id"))
+            .order_by()
+        ):
+            previous.append({**r, "day": since.date(), "units": units.get((r["channel"], r["market_id"]), 0)})
+    markets = dict(Market.objects.values_list("id", "name")) if any(r["market_id"] for r in current + previous) else {}
+    return _Sales(current, previous, markets)
+
+
+def _sales_by(sales: _Sales, key_of, label_of) -> list[SalesRow]:
+    """Revenue, orders and units per group, this window and the previous one (from `_read_sales`)."""
+    rows: dict[object, SalesRow] = {}
+    for which, entries in (("", sales.current), ("prev_", sales.previous)):
+        for r in entries:
+            key = key_of(r)
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = SalesRow(key=key, label=label_of(r))
+            setattr(row, f"{which}revenue", getattr(row, f"{which}revenue") + (r["revenue"] or ZERO))
+            setattr(row, f"{which}orders", getattr(row, f"{which}orders") + (r["orders"] or 0))
+            setattr(row, f"{which}units", getattr(row, f"{which}units") + (r["units"] or 0))
     return sorted(rows.values(), key=lambda row: (-row.revenue, -row.prev_revenue, row.label))
 
 
@@ -236,22 +290,14 @@ def _total(rows: list[SalesRow]) -> SalesRow:
     return total
 
 
-def sales_over_time(w: Window_) -> list[dict]:
+def sales_over_time(w: Window_, sales: _Sales | None = None) -> list[dict]:
     """Revenue and orders per bucket of this window, each beside the same bucket of the previous one."""
-    both, _cur, _prev = _in_windows(w)
-    rows = (
-        Order.objects.filter(both)
-        .exclude(status__in=NOT_SALES)
-        .annotate(bucket=w.period.trunc("placed_at", tzinfo=w.tz))
-        .values("bucket")
-        .annotate(revenue=Coalesce(Sum("total_shop"), Value(ZERO), output_field=MONEY), orders=Count("id"))
-        .order_by("bucket")
-    )
-    found = {}
-    for r in rows:
-        bucket = r["bucket"]
-        day = bucket.astimezone(w.tz).date() if isinstance(bucket, dt.datetime) else bucket
-        found[day] = (r["revenue"], r["orders"])
+    sales = sales or _read_sales(w)
+    found: dict[dt.date, list] = defaultdict(lambda: [ZERO, 0])
+    for r in sales.current + sales.previous:
+        bucket = found[_bucket_start(w.period, r["day"])]
+        bucket[0] += r["revenue"] or ZERO
+        bucket[1] += r["orders"] or 0
     series = []
     for day, prev_day in zip(w.bucket_days, w.prev_bucket_days, strict=True):
         revenue, orders = found.get(day, (ZERO, 0))
@@ -270,30 +316,25 @@ def sales_over_time(w: Window_) -> list[dict]:
 
 
 def top_products_by_channel(w: Window_, limit: int = TOP_PRODUCTS) -> dict[str, list[dict]]:
-    """The best sellers of each channel this window, by revenue: one query, ranked in the database."""
-    _both, cur, _prev = _in_windows(w, "order__")
-    line_revenue = ExpressionWrapper(F("line_total") * F("order__rate"), output_field=MONEY)
-    revenue = Coalesce(Sum(line_revenue), Value(ZERO), output_field=MONEY)
-    sold = Sum(ExpressionWrapper(F("quantity") - F("quantity_cancelled"), output_field=IntegerField()))
+    """The best sellers of each channel this window, by revenue: one query over the daily
+    product rollup, ranked in the database."""
+    days = _days(w)
     rows = (
-        OrderLine.objects.filter(cur, variant__isnull=False)
-        .exclude(order__status__in=NOT_SALES)
-        .values("order__channel", "variant__product_id", "variant__product__title")
-        .annotate(revenue=revenue, units=sold)
+        DailyProductSales.objects.filter(day__gte=days.current[0], day__lte=days.current[1])
+        .values("channel", "product_id", "product__title")
+        .annotate(revenue=Sum("revenue"), units=Sum("units"))
         .annotate(
-            rank=Window(
-                RowNumber(), partition_by=[F("order__channel")], order_by=[F("revenue").desc(), F("units").desc()]
-            )
+            rank=Window(RowNumber(), partition_by=[F("channel")], order_by=[F("revenue").desc(), F("units").desc()])
         )
         .filter(rank__lte=limit)
-        .order_by("order__channel", "rank")
+        .order_by("channel", "rank")
     )
     by_channel: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
-        by_channel[r["order__channel"]].append(
+        by_channel[r["channel"]].append(
             {
-                "product_id": r["variant__product_id"],
-                "title": r["variant__product__title"],
+                "product_id": r["product_id"],
+                "title": r["product__title"],
                 "revenue": r["revenue"],
                 "units": r["units"] or 0,
             }
@@ -417,9 +458,13 @@ def channel_health() -> list[AccountHealth]:
         health = accounts.get(account_id)
         if health is not None and len(health.reasons) < REJECTION_REASONS:
             health.reasons.append({"field": field_name or "", "message": message or "", "n": n})
-    for r in Order.objects.values("account_id").annotate(last=Max("created_at")).order_by():
-        if r["account_id"] in accounts:
-            accounts[r["account_id"]].last_order_at = r["last"]
+    # The newest order per account, read from the (shop, account, created_at) index for each
+    # account rather than by grouping every order.
+    newest = Order.objects.filter(account=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+    for account_id, last in (
+        ChannelAccount.objects.filter(pk__in=accounts).annotate(last=Subquery(newest)).values_list("pk", "last")
+    ):
+        accounts[account_id].last_order_at = last
     for cursor in OrderSyncCursor.objects.only("account_id", "last_polled_at", "last_error"):
         if cursor.account_id in accounts:
             accounts[cursor.account_id].last_polled_at = cursor.last_polled_at
@@ -457,8 +502,11 @@ def channel_label(code: str) -> str:
 
 def dashboard(*, shop: Shop, period: str = DEFAULT_PERIOD, now: dt.datetime | None = None) -> dict:
     w = window_for(period, shop.timezone, now)
-    by_channel = _sales_by(w, ["channel"], lambda r: channel_label(r["channel"]))
-    by_market = _sales_by(w, ["market_id", "market__name"], lambda r: r["market__name"] or _("No market"))
+    sales = _read_sales(w)
+    by_channel = _sales_by(sales, lambda r: r["channel"], lambda r: channel_label(r["channel"]))
+    by_market = _sales_by(
+        sales, lambda r: r["market_id"], lambda r: sales.markets.get(r["market_id"]) or _("No market")
+    )
     top = top_products_by_channel(w)
     for row in by_channel:
         row.top_products = top.get(row.key, [])
@@ -470,7 +518,7 @@ def dashboard(*, shop: Shop, period: str = DEFAULT_PERIOD, now: dt.datetime | No
         "totals": _total(by_channel),
         "by_channel": by_channel,
         "by_market": by_market,
-        "series": sales_over_time(w),
+        "series": sales_over_time(w, sales),
         "health": channel_health(),
         "stock_outs": stock_outs(),
         "open_issues": open_issue_counts(),

@@ -43,9 +43,9 @@ PINTEREST_CREDENTIALS = {"access_token": "demo-pinterest-access-token-0001", "ad
 # attention list have something real to show.
 PINTEREST_FAULTS = {"reject_fraction": 0.04}
 STOREFRONT_URL = "https://demo-outfitters.example"
-# Live orders come from the Meta sandbox: the TikTok sandbox keeps one item per product
-# (keyed by product, not SKU), so an order it places names no SKU we could match.
-LIVE_ORDER_CHANNELS = ("meta",)
+# Live orders come from the Meta and TikTok Shop sandboxes; both keep one item per SKU, so
+# every order they place names a SKU the import matches to a variant.
+LIVE_ORDER_CHANNELS = ("meta", "tiktok_shop")
 ORDER_TASK_NAME = "demo: the sandbox places orders"
 ORDER_EVERY_SECONDS = 6
 HISTORY_DAYS = 70

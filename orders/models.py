@@ -178,6 +178,8 @@ class Order(TenantModel):
         ]
         indexes = [
             models.Index(fields=["shop", "-placed_at"], name="order_recent"),
+            # Sync lag: the newest order of each account (the dashboard's channel health).
+            models.Index(fields=["shop", "account", "created_at"], name="order_account_created"),
             models.Index(fields=["shop", "status"], name="order_status"),
             models.Index(fields=["shop", "buyer_email"], name="order_buyer_email"),
         ]
@@ -188,6 +190,45 @@ class Order(TenantModel):
     @property
     def is_closed(self) -> bool:
         return self.status in CLOSED
+
+
+class DailySales(TenantModel):
+    """Sales of one local day (shop time zone) per account and market, in the shop currency.
+
+    A rollup of orders kept by the import, cancellation and refund services (orders.rollup), so
+    the dashboard reads at most a few rows per day instead of every order of a year.
+    Cancelled and fully refunded orders are not sales and are left out, as on the dashboard.
+    """
+
+    day = models.DateField()
+    account = models.ForeignKey("channels.ChannelAccount", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20)
+    market = models.ForeignKey("localization.Market", on_delete=models.SET_NULL, null=True, related_name="+")
+    revenue = models.DecimalField(max_digits=20, decimal_places=3, default=Decimal("0"))
+    orders = models.PositiveIntegerField(default=0)
+    units = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "day"], name="dailysales_day")]
+
+
+class DailyProductSales(TenantModel):
+    """Revenue (lines at their order's rate) and units of one product per local day and channel."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=20)
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    revenue = models.DecimalField(max_digits=20, decimal_places=3, default=Decimal("0"))
+    units = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["shop", "day", "channel", "product"],
+                name="dailyproductsales_day",
+                include=["revenue", "units"],
+            )
+        ]
 
 
 class OrderLine(TenantModel):

@@ -50,6 +50,7 @@ from orders.models import (
     Severity,
     Source,
 )
+from orders.rollup import sales_rollup_touch
 from shopadmin.audit import audit_record, current_actor
 from shopadmin.models import Shop
 from shopadmin.tenancy import current_shop_id
@@ -458,7 +459,9 @@ def order_import(*, account: ChannelAccount, data: ChannelOrder, via: str = "web
     shop = _shop()
     order = Order.objects.select_for_update().filter(account=account, external_id=data.external_id).first()
     if order is None:
-        return _order_create(account=account, data=data, shop=shop, via=via), "created"
+        order = _order_create(account=account, data=data, shop=shop, via=via)
+        sales_rollup_touch(order, tz_name=shop.timezone)
+        return order, "created"
     if order.channel_updated_at and data.updated_at and data.updated_at < order.channel_updated_at:
         return order, "stale"
     if (
@@ -468,6 +471,7 @@ def order_import(*, account: ChannelAccount, data: ChannelOrder, via: str = "web
     ):
         return order, "unchanged"
     before = {"channel_status": order.channel_status, "total": str(order.total), "status": order.status}
+    placed_before = order.placed_at
     _apply_order_fields(order, data, shop)
     _convert(order, shop)
     order.save()
@@ -480,6 +484,7 @@ def order_import(*, account: ChannelAccount, data: ChannelOrder, via: str = "web
         _("Channel status %(status)s (via %(via)s)") % {"status": data.channel_status, "via": via},
         changes=changes,
     )
+    sales_rollup_touch(order, tz_name=shop.timezone, also=placed_before)
     return order, "updated"
 
 
@@ -760,6 +765,7 @@ def order_cancel(*, order: Order, reason: str = "") -> Cancellation:
     audit_record(
         action="order.cancel", instance=order, changes={"status": [None, order.status], "reason": [None, reason]}
     )
+    sales_rollup_touch(order, tz_name=_shop().timezone)
     from orders.tasks import cancellation_push_task
 
     shop_id, cancellation_id = order.shop_id, cancellation.pk
@@ -838,6 +844,7 @@ def order_refund(
         refund=refund.pk,
     )
     audit_record(action="order.refund", instance=order, changes={"refund": [None, f"{amount} {order.currency}"]})
+    sales_rollup_touch(order, tz_name=_shop().timezone)
     return refund
 
 

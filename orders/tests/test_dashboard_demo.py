@@ -7,6 +7,7 @@ and the import of the order the sandbox announces by signed webhook.
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from django.core.management import call_command
@@ -54,21 +55,36 @@ def test_the_demo_seed_connects_publishes_and_orders_flow_in(live_server, live_w
     assert task.enabled and task.interval.every <= 10
     assert json.loads(task.args) == [shop.pk]
 
-    # One tick of the beat task: the sandbox places an order and announces it; the worker imports it.
+    # Ticks of the beat task: the sandboxes (Meta and TikTok Shop) place orders and announce them;
+    # the worker imports each with its line matched to a variant by SKU.
+    from channels.sandbox.models import SandboxOrder
+
+    rng = random.Random(7)
+    placed_on: dict[str, dict] = {}
     with shop_context(shop):
         before = Order.objects.count()
-        placed = place_order()
-    assert placed is not None and placed["webhook"] == {"status": 200}
+        for _tick in range(20):
+            placed = place_order(rng=rng)
+            assert placed is not None and placed["webhook"] == {"status": 200}
+            channel = SandboxOrder.objects.select_related("account").get(order_id=placed["order_id"]).account.channel
+            placed_on.setdefault(channel, placed)
+            if len(placed_on) == 2:
+                break
+    assert set(placed_on) == {"meta", "tiktok_shop"}
+    for channel, placed in placed_on.items():
 
-    def imported():
+        def imported(order_id=placed["order_id"]):
+            with shop_context(shop):
+                return Order.objects.filter(external_id=order_id).first()
+
+        order = wait_for(imported, timeout=60, message=f"the {channel} sandbox's order was never imported")
+        assert order.channel == channel
         with shop_context(shop):
-            return Order.objects.filter(external_id=placed["order_id"]).first()
-
-    order = wait_for(imported, timeout=60, message="the sandbox's order was never imported")
-    assert order.channel == "meta"
+            line = order.lines.get()
+            assert line.variant_id is not None, f"{channel}: {line.sku} matched no variant"
     with shop_context(shop):
-        assert order.lines.count() == 1
-        assert Order.objects.count() == before + 1
+        wait_for(lambda: Order.objects.count() >= before + _tick + 1, timeout=60, message="orders missing")
+        assert Order.objects.count() == before + _tick + 1
 
     # Seeding again changes nothing that is there (idempotent) and keeps the flow on.
     call_command("seed_demo", base_url=live_server.url)
