@@ -148,26 +148,50 @@ def _sql(with_variant_filter: bool) -> str:
 
 
 def market_prices_recompute(
-    *, shop_id: int, market_ids: list[int] | None = None, variant_ids: list[int] | None = None
+    *,
+    shop_id: int,
+    market_ids: list[int] | None = None,
+    variant_ids: list[int] | None = None,
+    job_id: int | None = None,
 ) -> dict:
-    """Recompute and store the prices of (some) variants in (some) markets of the current shop."""
+    """Recompute and store the prices of (some) variants in (some) markets of the current shop.
+
+    With `job_id`, progress is reported per market (each market is one statement, committed on
+    its own) and the job finishes with the outcome, so the page that started it shows a bar."""
+    from shopadmin.models import Job
+    from shopadmin.services import job_finish, job_progress
+
     started = time.perf_counter()
+    job = Job.objects.filter(pk=job_id).first() if job_id else None
     shop = Shop.objects.get(pk=shop_id)
     markets = Market.objects.filter(is_active=True)
     if market_ids:
         markets = markets.filter(pk__in=market_ids)
+    markets = list(markets.order_by("pk"))
     written, missing = 0, []
-    for market in markets.order_by("pk"):
-        params = market_params(market, shop)
-        if params is None:
-            missing.append(market.name)
-            continue
-        if variant_ids is not None:
-            params["variant_ids"] = list(variant_ids)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_sql(variant_ids is not None), params)
-            written += cursor.rowcount
-    return {"prices": written, "markets_without_rate": missing, "seconds": round(time.perf_counter() - started, 3)}
+    if job is not None:
+        job_progress(job=job, done=0, total=len(markets))
+    try:
+        for done, market in enumerate(markets, start=1):
+            params = market_params(market, shop)
+            if params is None:
+                missing.append(market.name)
+            else:
+                if variant_ids is not None:
+                    params["variant_ids"] = list(variant_ids)
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(_sql(variant_ids is not None), params)
+                    written += cursor.rowcount
+            if job is not None:
+                job_progress(job=job, done=done)
+    except Exception as exc:
+        if job is not None:
+            job_finish(job=job, error=f"{type(exc).__name__}: {exc}"[:500])
+        raise
+    result = {"prices": written, "markets_without_rate": missing, "seconds": round(time.perf_counter() - started, 3)}
+    if job is not None:
+        job_finish(job=job, result=result)
+    return result
 
 
 def market_prices_recompute_naive(*, shop_id: int, market_ids: list[int] | None = None, variant_ids=None) -> int:

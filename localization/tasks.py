@@ -33,8 +33,8 @@ def ecb_rates_fetch_task() -> dict:
 
 @tenant_task(name="localization.market_prices_recompute", atomic=False)
 def market_prices_recompute_task(
-    shop_id: int, market_ids: list[int] | None = None, variant_ids: list[int] | None = None
+    shop_id: int, market_ids: list[int] | None = None, variant_ids: list[int] | None = None, job_id: int | None = None
 ) -> dict:
     from localization.pricing import market_prices_recompute
 
-    return market_prices_recompute(shop_id=shop_id, market_ids=market_ids, variant_ids=variant_ids)
+    return market_prices_recompute(shop_id=shop_id, market_ids=market_ids, variant_ids=variant_ids, job_id=job_id)

@@ -244,10 +244,21 @@ def market_prices(request, pk):
         if not can_write:
             raise PermissionDenied
         if "recompute" in request.POST:
+            from django.urls import reverse
+
+            from shopadmin.services import job_create
+
             shop_id = request.shop.pk
-            transaction.on_commit(lambda: market_prices_recompute_task.delay(shop_id, [market.pk]))
+            job = job_create(
+                kind="market_prices",
+                label=_("Recompute prices in %(market)s") % {"market": market.name},
+                total=1,
+                created_by=request.user,
+            )
+            transaction.on_commit(lambda: market_prices_recompute_task.delay(shop_id, [market.pk], None, job.pk))
             messages.success(request, _("Recomputing this market's prices in the background."))
-            return redirect("localization:market-prices", shop_slug=request.shop.slug, pk=market.pk)
+            url = reverse("localization:market-prices", kwargs={"shop_slug": request.shop.slug, "pk": market.pk})
+            return redirect(f"{url}?job={job.pk}")
         if form.is_valid():
             data = dict(form.cleaned_data)
             variant = ProductVariant.objects.filter(sku=data.pop("sku")).first()
@@ -272,10 +283,23 @@ def market_prices(request, pk):
     overrides = (
         MarketVariantPrice.objects.filter(market=market).select_related("variant").order_by("variant__sku")[:100]
     )
+    from shopadmin.models import Job
+
+    # The recomputation started from this page (its progress bar), named by ?job= after the redirect.
+    job_id = request.GET.get("job", "")
+    job = Job.objects.filter(pk=int(job_id), kind="market_prices").first() if job_id.isdigit() else None
     return render(
         request,
         "localization/market_prices.html",
-        {"market": market, "page": page, "overrides": overrides, "form": form, "can_write": can_write, "q": query},
+        {
+            "market": market,
+            "page": page,
+            "overrides": overrides,
+            "form": form,
+            "can_write": can_write,
+            "q": query,
+            "job": job,
+        },
     )
 
 

@@ -228,6 +228,10 @@ def _history(shop, accounts: list, rng: random.Random) -> int:
         ],
         batch_size=1000,
     )
+    # Written in bulk, past the services that keep the dashboard's daily rollups: rebuild them.
+    from orders.rollup import local_day, sales_rollup_refresh
+
+    sales_rollup_refresh(days={local_day(o.placed_at, shop.timezone) for o in orders}, tz_name=shop.timezone)
     return len(orders)
 
 

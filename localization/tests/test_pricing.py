@@ -206,3 +206,33 @@ def test_api_price_override(api_a, api_b, shop_a, eu, tee):
     refused = api_b.post("/api/v1/prices/overrides/", payload, format="json")
     assert refused.status_code == 400
     assert {e["field"] for e in refused.json()["errors"]} == {"market", "sku"}
+
+
+def test_recompute_reports_progress_on_a_job(in_shop_a, eu, tee):
+    from shopadmin.models import Job
+    from shopadmin.services import job_create
+
+    job = job_create(kind="market_prices", label="Recompute", total=1)
+    result = recompute(in_shop_a, job_id=job.pk)
+    job.refresh_from_db()
+    markets = Market.objects.filter(is_active=True).count()
+    assert job.status == Job.Status.SUCCEEDED and (job.done, job.total) == (markets, markets)
+    assert job.result["prices"] == result["prices"] > 0
+
+
+def test_recompute_now_starts_a_job_and_the_page_shows_its_progress(alice_client, in_shop_a, eu, tee):
+    from django.urls import reverse
+
+    from shopadmin.models import Job
+
+    url = reverse("localization:market-prices", kwargs={"shop_slug": in_shop_a.slug, "pk": eu.pk})
+    response = alice_client.post(url, {"recompute": "1"})
+    job = Job.objects.get(kind="market_prices")
+    assert response.status_code == 302 and response["Location"] == f"{url}?job={job.pk}"
+    page = alice_client.get(response["Location"]).content.decode()
+    assert 'role="progressbar"' in page and f"/jobs/{job.pk}" in page
+    # What the worker's task does with the job id it was given.
+    recompute(in_shop_a, market_ids=[eu.pk], job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.done == job.total == 1 and job.result["prices"] == 1
+    assert 'data-job-finished="true"' in alice_client.get(response["Location"]).content.decode()
