@@ -23,6 +23,7 @@ DEMO_MARKETS = [
         "duty_mode": "DDP",
         "adjustment_percent": Decimal("1.5"),
         "rounding": "end_90",
+        "rate_mode": "manual",
     },
     {
         "name": "United Kingdom",
@@ -32,6 +33,7 @@ DEMO_MARKETS = [
         "tax_inclusive": True,
         "duty_mode": "DDP",
         "rounding": "end_99",
+        "rate_mode": "manual",
     },
     {
         "name": "Japan",
@@ -41,6 +43,7 @@ DEMO_MARKETS = [
         "tax_inclusive": True,
         "duty_mode": "DAP",
         "rounding": "nearest_100",
+        "rate_mode": "manual",
     },
     {
         "name": "Canada",
@@ -50,10 +53,12 @@ DEMO_MARKETS = [
         "tax_inclusive": False,
         "duty_mode": "DAP",
         "rounding": "end_99",
+        "rate_mode": "manual",
     },
 ]
 
-# Manual rates the demo starts with, so prices exist before the first ECB fetch.
+# The demo's markets price from manual rates, so every market has prices on a machine that
+# cannot reach the ECB (switch a market to automatic once the daily fetch has run).
 DEMO_RATES = {("USD", "EUR"): "0.867519", ("USD", "GBP"): "0.7640", ("USD", "JPY"): "157.70", ("USD", "CAD"): "1.4126"}
 
 
@@ -82,7 +87,9 @@ def connect_catalog():
 
 
 def on_catalog_changed(sender, shop_id, variant_ids=None, what="", **kwargs):
-    if what != "price":
+    # A price change needs new market prices; so does a new variant (sent as "content": it
+    # brings a price no market has seen). Stock never changes a price.
+    if what not in ("price", "content"):
         return
     from localization.tasks import market_prices_recompute_task
 

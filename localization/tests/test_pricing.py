@@ -236,3 +236,31 @@ def test_recompute_now_starts_a_job_and_the_page_shows_its_progress(alice_client
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED and job.done == job.total == 1 and job.result["prices"] == 1
     assert 'data-job-finished="true"' in alice_client.get(response["Location"]).content.decode()
+
+
+def test_a_new_variant_gets_its_market_prices(shop_a, monkeypatch, django_capture_on_commit_callbacks):
+    """Created in the catalog (sent as a content change), a variant is priced in every market."""
+    from localization import tasks
+    from shopadmin.tenancy import shop_context
+
+    monkeypatch.setattr(
+        tasks.market_prices_recompute_task, "delay", lambda *args: tasks.market_prices_recompute_task.apply(args=args)
+    )
+    with shop_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        product = make_product("Cap", skus=["CAP-1"], price="20.00")
+    with shop_context(shop_a):
+        home = Market.objects.get(is_home=True)
+        price = MarketPrice.objects.get(market=home, variant__sku="CAP-1")
+    assert (price.amount, price.currency) == (D("20.00"), "USD")
+    assert product.pk
+
+
+def test_stock_changes_do_not_recompute(in_shop_a, monkeypatch):
+    from catalog.signals import catalog_changed
+    from localization import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks.market_prices_recompute_task, "delay", lambda *a: calls.append(a))
+    catalog_changed.send(sender="catalog", shop_id=in_shop_a.pk, variant_ids=[1], what="content")
+    catalog_changed.send(sender="catalog", shop_id=in_shop_a.pk, variant_ids=[1], what="stock")
+    assert calls == [(in_shop_a.pk, None, [1])]
