@@ -351,8 +351,9 @@ class _Builder:
     plans build 100k of them.
     """
 
-    def __init__(self, account: ChannelAccount, contexts: list[MarketContext]):
+    def __init__(self, account: ChannelAccount, contexts: list[MarketContext], listings: dict | None = None):
         self.account = account
+        self.listings = listings
         self.channel = account.channel
         self.contexts = contexts
         self.default_language = account.shop.default_language
@@ -377,12 +378,14 @@ class _Builder:
         scope = {"product_range": (low, high)} if dense else {"product_ids": list(products)}
         self.by_product, self.by_variant = _first_images((low, high) if dense else scope["product_ids"])
         self.stock = _available(first, last)
-        listings = {
-            row[0]: row
-            for row in ChannelListing.objects.filter(
-                account=self.account, variant_id__gte=first, variant_id__lte=last
-            ).values_list(*LISTING_FIELDS)
-        }
+        listings = self.listings
+        if listings is None:
+            listings = {
+                row[0]: row
+                for row in ChannelListing.objects.filter(
+                    account=self.account, variant_id__gte=first, variant_id__lte=last
+                ).values_list(*LISTING_FIELDS)
+            }
         per_market, texts_by_language = [], {}
         for context in self.contexts:
             prices = stored_prices_for(context.market_id, id_range=(first, last)) if context.market_id else {}
@@ -458,25 +461,39 @@ _NO_LISTING = (None, None, "", "", "", ())
 
 
 def _variant_chunks(queryset, chunk: int) -> Iterator[list[tuple]]:
-    """Keyset chunks of variant value tuples in id order (each chunk one indexed query)."""
+    """Chunks of the selection's value tuples in id order.
+
+    Each chunk's id range is found on the variant table alone (an index range scan), then the
+    selection (joins, status, rules) is read inside that range: "id > last ORDER BY id LIMIT n"
+    over the joined selection makes PostgreSQL join most of the remaining catalog per chunk.
+    """
     last_id = 0
     while True:
-        rows = list(queryset.filter(id__gt=last_id).values_list(*VARIANT_FIELDS)[:chunk])
-        if not rows:
+        bounds = list(ProductVariant.objects.filter(id__gt=last_id).order_by("id").values_list("id", flat=True)[:chunk])
+        if not bounds:
             return
-        last_id = rows[-1][0]
-        yield rows
+        first, last_id = bounds[0], bounds[-1]
+        rows = list(queryset.filter(id__gte=first, id__lte=last_id).values_list(*VARIANT_FIELDS))
+        if rows:
+            yield rows
 
 
 def iter_items_markets(
-    account: ChannelAccount, account_markets_: list[dict] | None = None, *, variants=None, chunk: int = CHUNK
+    account: ChannelAccount,
+    account_markets_: list[dict] | None = None,
+    *,
+    variants=None,
+    chunk: int = CHUNK,
+    listings: dict | None = None,
 ) -> Iterator[list[BuiltItem]]:
     """Each selected variant as one ChannelItem per market (in the given order), id order.
 
-    Memory stays bounded by `chunk`; each chunk costs three queries plus two per market.
+    Memory stays bounded by `chunk`; each chunk costs four queries plus two per market.
+    `listings` ({variant id: LISTING_FIELDS tuple}) saves the per-chunk listing read when the
+    caller has read every listing already (a plan does).
     """
     contexts = [market_context(account, m) for m in (account_markets_ or account_markets(account))]
-    builder = _Builder(account, contexts)
+    builder = _Builder(account, contexts, listings)
     queryset = (variants if variants is not None else selected_variants(account)).order_by("id")
     pairs = list(enumerate(contexts))
     for rows in _variant_chunks(queryset, chunk):

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from channels.adapters.base import AdapterError, BatchStatus, ItemResult, RateLimited, TransientError
 from channels.listings import (
+    LISTING_FIELDS,
     adapter_for_account,
     item_from_json,
     iter_items_markets,
@@ -97,17 +98,23 @@ def plan_compute(*, account: ChannelAccount) -> dict:
     listings_sync(account=account)
     markets = publish_markets(account)
     adapter = adapter_for_account(account, markets[0])
-    state = {
-        row[0]: row[1:]
-        for row in ChannelListing.objects.filter(account=account, variant_id__isnull=False).values_list(
-            "variant_id", "id", "accepted_hash", "status", "channel_item_id", "errors"
-        )
-    }
+    # Every listing in one read: its state for the comparison and its overrides for the items
+    # (one query instead of one per chunk); errors only where they are compared (status error).
+    state, overrides = {}, {}
+    for row in ChannelListing.objects.filter(account=account, variant_id__isnull=False).values_list(
+        "variant_id", "id", "accepted_hash", "status", "channel_item_id", *LISTING_FIELDS[2:]
+    ):
+        state[row[0]] = row[1:5]
+        overrides[row[0]] = (row[0], row[1], *row[5:])
+    errors_of = dict(
+        ChannelListing.objects.filter(account=account, status=ListingStatus.ERROR).values_list("id", "errors")
+    )
     changes, invalid, unchanged = [], {}, 0
     delisted, error = ListingStatus.DELISTED, ListingStatus.ERROR
-    for builts in iter_items_markets(account, markets):
+    for builts in iter_items_markets(account, markets, listings=overrides):
         primary = builts[0]
-        listing_id, accepted_hash, status, channel_item_id, errors = state[primary.variant_id]
+        listing_id, accepted_hash, status, channel_item_id = state[primary.variant_id]
+        errors = errors_of.get(listing_id)
         primary.item.channel_item_id = channel_item_id
         live = bool(accepted_hash) and status != delisted
         digest = payload = None

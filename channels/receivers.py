@@ -1,4 +1,4 @@
-"""Reactions to other apps' changes: stock and price changes re-plan the shop's accounts."""
+"""Reactions to other apps' changes: stock, price and stored market price changes re-plan the shop's accounts."""
 
 from __future__ import annotations
 
@@ -34,7 +34,25 @@ def on_market_saved(sender, instance, **kwargs):
     transaction.on_commit(request)
 
 
+PRICES_STORED_TASK = "localization.market_prices_recompute"
+
+
+def on_task_postrun(sender=None, task=None, args=None, kwargs=None, state=None, **extra):
+    """Channels publish stored market prices: once localization has stored new ones (after a
+    price, rate or market change), re-plan, so the plan never runs ahead of the prices."""
+    if getattr(task, "name", "") != PRICES_STORED_TASK or state != "SUCCESS":
+        return
+    shop_id = (args[0] if args else None) or (kwargs or {}).get("shop_id")
+    if not shop_id:
+        return
+    from channels.publishing import replan_request
+
+    with shop_context(shop_id):
+        replan_request(shop_id=shop_id)
+
+
 def connect():
+    from celery.signals import task_postrun
     from django.db.models.signals import post_save
 
     from catalog.signals import catalog_changed
@@ -42,3 +60,4 @@ def connect():
 
     catalog_changed.connect(on_catalog_changed, dispatch_uid="channels.catalog_changed")
     post_save.connect(on_market_saved, sender=localization_models.Market, dispatch_uid="channels.market_saved")
+    task_postrun.connect(on_task_postrun, weak=False, dispatch_uid="channels.prices_stored")

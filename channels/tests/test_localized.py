@@ -339,3 +339,19 @@ def test_broker_visibility_timeout(url, expected):
     env["CELERY_VISIBILITY_TIMEOUT"] = "120"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == ({"visibility_timeout": 120} if expected else {})
+
+
+def test_stored_prices_re_plan_the_shops_accounts(in_shop_a, shop_a):
+    from channels.listings import listing_settings_for
+    from channels.receivers import on_task_postrun
+
+    account = seeded_account(shop_a, variants=2)
+    assert listing_settings_for(account).replan_requested_at is None
+
+    class Task:
+        name = "localization.market_prices_recompute"
+
+    on_task_postrun(task=Task(), args=[shop_a.pk, None], state="FAILURE")
+    assert listing_settings_for(account).replan_requested_at is None
+    on_task_postrun(task=Task(), args=[shop_a.pk, None], state="SUCCESS")
+    assert listing_settings_for(account).replan_requested_at is not None
