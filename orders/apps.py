@@ -11,8 +11,17 @@ class OrdersConfig(AppConfig):
         from orders.demo import seed_demo_orders
         from orders.experience import connect as connect_experience
         from orders.sync import handle_order_event
-        from shopadmin.signals import demo_seed
+        from shopadmin.signals import demo_seed, shop_updated
 
         register_order_handler(handle_order_event)
         demo_seed.connect(seed_demo_orders, dispatch_uid="orders.demo_seed")
         connect_experience()  # the dashboard on the shop home, the demo's flow of orders
+        shop_updated.connect(_rebuild_rollup_on_time_zone_change, dispatch_uid="orders.rollup_time_zone")
+
+
+def _rebuild_rollup_on_time_zone_change(sender, shop, changes, **kwargs):
+    # Daily sales are bucketed by the shop's local day; a new time zone moves the buckets.
+    if "timezone" in changes:
+        from orders.tasks import sales_rollup_rebuild_task
+
+        sales_rollup_rebuild_task.delay(shop.pk)

@@ -88,6 +88,15 @@ def reconcile_account_task(shop_id: int, account_id: int) -> None:
         reconciliation_start(account=account, trigger="schedule")
 
 
+@tenant_task(name="orders.sales_rollup_rebuild")
+def sales_rollup_rebuild_task(shop_id: int) -> int:
+    """Re-bucket daily sales by the shop's (new) local day."""
+    from orders.rollup import sales_rollup_rebuild
+    from shopadmin.models import Shop
+
+    return sales_rollup_rebuild(tz_name=Shop.objects.get(pk=shop_id).timezone)
+
+
 @tenant_task(name="orders.retention", atomic=False)
 def retention_task(shop_id: int) -> int:
     from orders.services import retention_sweep

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from shopadmin.audit import audit_record, diff, snapshot
 from shopadmin.models import ApiKey, ApiScope, Invitation, Job, Membership, Shop, User
 from shopadmin.roles import Perm, Role
-from shopadmin.signals import shop_created
+from shopadmin.signals import shop_created, shop_updated
 from shopadmin.tenancy import all_shops_access, shop_context
 
 SHOP_EDITABLE_FIELDS = ("name", "default_currency", "default_language", "country", "timezone")
@@ -91,6 +91,7 @@ def shop_update(*, shop: Shop, **fields) -> Shop:
     if changes:
         with shop_context(shop):
             audit_record(action="shop.update", instance=shop, changes=changes)
+        transaction.on_commit(lambda: shop_updated.send(sender=Shop, shop=shop, changes=changes))
     return shop
 
 

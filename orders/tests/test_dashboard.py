@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from channels.models import ChannelListing, ListingStatus
@@ -236,3 +237,17 @@ def test_nothing_to_attend_to(alice_client, shop_a):
     home = alice_client.get(f"/app/{shop_a.slug}/")
     assert home.status_code == 200
     assert home.context["totals"].orders == 0
+
+
+def test_a_new_time_zone_rebuckets_daily_sales(alice_client, shop_a, monkeypatch, django_capture_on_commit_callbacks):
+    from orders import tasks
+
+    rebuilt = []
+    monkeypatch.setattr(tasks.sales_rollup_rebuild_task, "delay", lambda shop_id: rebuilt.append(shop_id))
+    form = {"name": shop_a.name, "default_currency": "USD", "default_language": "en", "country": "US"}
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(reverse("shop-settings", args=["alice"]), {**form, "timezone": "UTC"})
+    assert rebuilt == [], "nothing changed"
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(reverse("shop-settings", args=["alice"]), {**form, "timezone": "Asia/Tokyo"})
+    assert rebuilt == [shop_a.pk]
