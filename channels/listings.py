@@ -166,11 +166,25 @@ def listings_sync(*, account: ChannelAccount) -> dict:
     Rows of variants no longer selected stay (with their accepted hash) so the next plan
     deletes them from the channel; the plan decides, this only adds.
     """
-    existing = set(ChannelListing.objects.filter(account=account).values_list("item_id", flat=True))
+    # The anti-join runs in SQL (usually nothing is missing), so a plan of 100k listings does
+    # not read 100k ids twice; an item id taken by a row of a deleted variant stays taken.
+    listed = ChannelListing.objects.filter(account=account, variant_id__isnull=False).values("variant_id")
+    candidates = list(
+        selected_variants(account)
+        .exclude(id__in=listed)
+        .order_by("id")
+        .values_list("id", "sku")
+        .iterator(chunk_size=CHUNK)
+    )
+    taken = set(
+        ChannelListing.objects.filter(account=account, item_id__in=[sku[:100] for _vid, sku in candidates]).values_list(
+            "item_id", flat=True
+        )
+    )
     missing = [
         ChannelListing(shop_id=account.shop_id, account=account, variant_id=vid, item_id=sku[:100])
-        for vid, sku in selected_variants(account).order_by("id").values_list("id", "sku").iterator(chunk_size=CHUNK)
-        if sku[:100] not in existing
+        for vid, sku in candidates
+        if sku[:100] not in taken
     ]
     ChannelListing.objects.bulk_create(missing, batch_size=CHUNK, ignore_conflicts=True)
     return {"created": len(missing)}

@@ -355,3 +355,41 @@ def test_stored_prices_re_plan_the_shops_accounts(in_shop_a, shop_a):
     assert listing_settings_for(account).replan_requested_at is None
     on_task_postrun(task=Task(), args=[shop_a.pk, None], state="SUCCESS")
     assert listing_settings_for(account).replan_requested_at is not None
+
+
+def test_ddp_market_publishes_the_landed_cost_priced_in(client, shop_a):
+    with shop_context(shop_a):
+        exchange_rate_set_manual(shop=shop_a, base="USD", quote="GBP", rate="0.8")
+        market = market_create(
+            shop=shop_a,
+            name="United Kingdom",
+            countries=["GB"],
+            currency="GBP",
+            languages=["en-GB"],
+            rate_mode="manual",
+            rounding="none",
+            tax_inclusive=True,
+            duty_mode="DDP",
+            ddp_pricing="price_in",
+        )
+    account = seeded_account(
+        shop_a,
+        variants=6,
+        markets=[
+            {"market": "US", "country": "US", "currency": "USD", "language": "en"},
+            {"market": "GB", "country": "GB", "currency": "GBP", "language": "en-GB"},
+        ],
+    )
+    with shop_context(shop_a):
+        stored = {
+            sku: (amount, compare_at, landed)
+            for sku, amount, compare_at, landed in MarketPrice.objects.filter(market=market).values_list(
+                "variant__sku", "amount", "compare_at_amount", "landed_cost_amount"
+            )
+        }
+    assert stored and all(landed > 0 for _a, _c, landed in stored.values())  # import VAT priced in
+    cent = Decimal("0.01")
+    for row in feed_rows(client, account, "meta-gb-en-gb.csv"):
+        amount, compare_at, _landed = stored[row["id"]]
+        shown = row["sale_price"] if compare_at is not None and compare_at > amount else row["price"]
+        assert shown == f"{amount.quantize(cent)} GBP"
