@@ -40,16 +40,17 @@ class WebhookEventAdmin(TenantAdmin):
         return False
 
 
-class ListingRuleInline(TenantInline):
-    model = ListingRule
-    raw_id_fields = ["product", "category"]
-
-
 @admin.register(ListingSettings)
 class ListingSettingsAdmin(TenantAdmin):
     list_display = ["account", "scope", "storefront_url", "auto_apply", "updated_at"]
     list_filter = ["scope", "auto_apply"]
-    inlines = [ListingRuleInline]
+
+
+@admin.register(ListingRule)
+class ListingRuleAdmin(TenantAdmin):
+    list_display = ["account", "action", "product", "category", "created_at"]
+    list_filter = ["action"]
+    raw_id_fields = ["account", "product", "category"]
 
 
 @admin.register(ChannelListing)

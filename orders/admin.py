@@ -8,6 +8,8 @@ from orders.models import (
     Cancellation,
     CancellationLine,
     Customer,
+    DailyProductSales,
+    DailySales,
     Fulfillment,
     FulfillmentLine,
     MarketLocation,
@@ -139,3 +141,17 @@ class OrderSettingsAdmin(TenantAdmin):
 class MarketLocationAdmin(TenantAdmin):
     list_display = ("market", "location")
     raw_id_fields = ("market", "location")
+
+
+@admin.register(DailySales)
+class DailySalesAdmin(ReadOnlyMixin, TenantAdmin):
+    """The dashboard's daily rollup, maintained by order imports (read-only)."""
+
+    list_display = ("day", "account", "market", "orders", "units", "revenue")
+    date_hierarchy = "day"
+
+
+@admin.register(DailyProductSales)
+class DailyProductSalesAdmin(ReadOnlyMixin, TenantAdmin):
+    list_display = ("day", "channel", "product", "units", "revenue")
+    date_hierarchy = "day"

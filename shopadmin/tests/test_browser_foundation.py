@@ -264,11 +264,13 @@ def test_the_shop_switcher_moves_between_two_shops(page, live_server, alice, sho
 
     switcher = page.get_by_role("combobox", name="Switch shop")
     expect(switcher).to_have_value("/app/charlie/")
+    page.wait_for_load_state("load")  # the switcher navigates through app.js, attached on load
     switcher.select_option(label="Alice Apparel")
     expect(page).to_have_url(f"{live_server.url}/app/alice/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Alice Apparel")
     expect(nav(page).get_by_role("link", name="Settings")).to_be_visible()
 
+    page.wait_for_load_state("load")
     page.get_by_role("combobox", name="Switch shop").select_option(label="Charlie Crafts")
     expect(page).to_have_url(f"{live_server.url}/app/charlie/")
     # A viewer there: no management pages in the nav.
