@@ -16,6 +16,7 @@ import os
 import random
 import time
 from datetime import timedelta
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -452,21 +453,21 @@ def _send_and_wait(account, adapters: dict, batch: PublishBatch, items: list[Pub
         adapter = adapters.get(adapter_key)
         if adapter is None:
             adapter = adapters[adapter_key] = adapter_for_account(account, market, **http_options())
-        label = "" if index == 0 else (key if key != "localized" else "localized")
+        label = key if index else ""  # errors of further calls say which market (or "localized")
         if key == "localized":
             accepted = {item_id for item_id, r in results.items() if r.ok}
             requests = _localized_requests(adapter, items, accepted)
             sent_ids = sorted({r[3] for r in requests})
             if not requests:
                 continue
-            send = lambda adapter=adapter, requests=requests: adapter.publish_localized_batch(requests)  # noqa: E731
+            send = partial(adapter.publish_localized_batch, requests)
         else:
             chosen = _step_items(key, items)
             if not chosen:
                 continue
             sent_ids = [i.item["id"] for i, _item in chosen]
             if batch.operation == "upsert":
-                send = lambda adapter=adapter, chosen=chosen: adapter.publish_batch([c for _i, c in chosen])  # noqa: E731
+                send = partial(adapter.publish_batch, [c for _i, c in chosen])
             else:
                 # TikTok deactivates by its product ids; the others delete by our item ids.
                 ids = [
@@ -477,7 +478,7 @@ def _send_and_wait(account, adapters: dict, batch: PublishBatch, items: list[Pub
                 if not ids:
                     _merge(results, [ItemResult(item_id=i, ok=True) for i in sent_ids], "")
                     continue
-                send = lambda adapter=adapter, ids=ids: adapter.delete_items(ids)  # noqa: E731
+                send = partial(adapter.delete_items, ids)
         handle = handles.get(key)
         if not handle:
             answer = send()
