@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from localization.landed_cost import customs_area, tax_rate_lookup
 from localization.models import DdpPricing, DutyMode, Market, MarketPrice
-from localization.money import minor_units
+from localization.money import minor_units, quantize
 from localization.rates import RateNotFound, rate_for
 from shopadmin.models import Shop
 
@@ -177,11 +177,14 @@ def market_prices_recompute(
             if params is None:
                 missing.append(market.name)
             else:
-                if variant_ids is not None:
-                    params["variant_ids"] = list(variant_ids)
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute(_sql(variant_ids is not None), params)
-                    written += cursor.rowcount
+                if connection.vendor != "postgresql":
+                    written += market_prices_store_batched(market=market, params=params, variant_ids=variant_ids)
+                else:
+                    if variant_ids is not None:
+                        params["variant_ids"] = list(variant_ids)
+                    with transaction.atomic(), connection.cursor() as cursor:
+                        cursor.execute(_sql(variant_ids is not None), params)
+                        written += cursor.rowcount
             if job is not None:
                 job_progress(job=job, done=done)
     except Exception as exc:
@@ -192,6 +195,98 @@ def market_prices_recompute(
     if job is not None:
         job_finish(job=job, result=result)
     return result
+
+
+BATCH_SIZE = 2000
+_PRICE_FIELDS = [
+    "currency", "amount", "compare_at_amount", "sale_amount", "sale_starts_at", "sale_ends_at", "base_amount",
+    "base_currency", "origin", "rate", "rate_source", "rate_date", "rule", "landed_cost_amount", "duty_rate",
+    "computed_at",
+]  # fmt: skip
+
+
+def _duty_rates_by_hs(params: dict):
+    """The ad valorem duty for an HS code and origin, longest prefix first (as the SQL's LATERAL)."""
+    from localization.models import DutyRate
+
+    candidates = sorted(
+        DutyRate.objects.filter(destination__in=params["dests"], kind__in=("ad_valorem", "compound"))
+        .filter(effective_from__lte=params["on"])
+        .exclude(effective_to__lte=params["on"]),
+        key=lambda rate: (-len(rate.hs_prefix), rate.origin == ""),
+    )
+    found: dict[tuple[str, str], object] = {}
+
+    def lookup(hs_code: str, origin: str):
+        if not params["price_in"] or not hs_code:
+            return None
+        key = (hs_code, origin)
+        if key not in found:
+            found[key] = next(
+                (r for r in candidates if hs_code.startswith(r.hs_prefix) and r.origin in ("", origin)), None
+            )
+        return found[key]
+
+    return lookup
+
+
+def market_prices_store_batched(*, market: Market, params: dict, variant_ids=None) -> int:
+    """The same prices as the SQL, computed in Python in batches and upserted per batch.
+
+    For databases without the SQL's PostgreSQL features (the embedded SQLite of `make run`).
+    Each batch is one read of the variants, one of their fixed prices and one upsert.
+    """
+    from catalog.models import ProductVariant
+    from localization.models import MarketVariantPrice
+
+    rule, currency = market.rounding_rule, params["currency"]
+    factor, rate, tax = Decimal(params["factor"]), Decimal(params["rate"]), Decimal(params["tax"])
+    duty_for = _duty_rates_by_hs(params)
+    variants = ProductVariant.objects.order_by("pk")
+    if variant_ids is not None:
+        variants = variants.filter(pk__in=list(variant_ids))
+    rows = variants.values_list(
+        "pk", "price", "price_currency", "compare_at_price", "product__hs_code", "product__country_of_origin"
+    )
+    written, last_pk = 0, 0
+    while True:
+        batch = list(rows.filter(pk__gt=last_pk)[:BATCH_SIZE])
+        if not batch:
+            return written
+        last_pk = batch[-1][0]
+        fixed = {
+            f.variant_id: f
+            for f in MarketVariantPrice.objects.filter(market=market, variant_id__in=[row[0] for row in batch])
+        }
+        prices = []
+        for pk, base, base_currency, base_compare, hs_code, origin in batch:
+            duty = duty_for(hs_code, origin or params["origin"])
+            pre = base * rate * factor
+            extra = pre * (1 + (duty.ad_valorem if duty else 0)) * (1 + tax) - pre if params["price_in"] else Decimal(0)
+            compare = None
+            if base_compare is not None and pre:
+                compare = rule.apply(base_compare * rate * factor * (pre + extra) / pre, currency)
+            override = fixed.get(pk)
+            has_fixed = override is not None and override.fixed_price is not None
+            prices.append(
+                MarketPrice(
+                    shop_id=params["shop"], market=market, variant_id=pk, currency=currency,
+                    amount=override.fixed_price if has_fixed else rule.apply(pre + extra, currency),
+                    compare_at_amount=override.compare_at_price if has_fixed else compare,
+                    sale_amount=override.sale_price if override else None,
+                    sale_starts_at=override.sale_starts_at if override else None,
+                    sale_ends_at=override.sale_ends_at if override else None,
+                    base_amount=base, base_currency=base_currency, origin="fixed" if has_fixed else "rule",
+                    rate=rate, rate_source=params["rate_source"], rate_date=params["rate_date"],
+                    rule=params["rule"], landed_cost_amount=0 if has_fixed else quantize(extra, currency),
+                    duty_rate=duty, computed_at=params["now"],
+                )
+            )  # fmt: skip
+        with transaction.atomic():
+            MarketPrice.objects.bulk_create(
+                prices, update_conflicts=True, unique_fields=["shop", "market", "variant"], update_fields=_PRICE_FIELDS
+            )
+        written += len(prices)
 
 
 def market_prices_recompute_naive(*, shop_id: int, market_ids: list[int] | None = None, variant_ids=None) -> int:

@@ -264,3 +264,30 @@ def test_stock_changes_do_not_recompute(in_shop_a, monkeypatch):
     catalog_changed.send(sender="catalog", shop_id=in_shop_a.pk, variant_ids=[1], what="content")
     catalog_changed.send(sender="catalog", shop_id=in_shop_a.pk, variant_ids=[1], what="stock")
     assert calls == [(in_shop_a.pk, None, [1])]
+
+
+@pytest.mark.parametrize("ddp", [False, True])
+def test_the_batched_path_stores_what_the_sql_stores(in_shop_a, eu, ddp):
+    """SQLite (the embedded demo) prices in Python batches; PostgreSQL in one statement. Same rows."""
+    from localization.pricing import market_params, market_prices_store_batched
+    from localization.services import market_update
+    from shopadmin.models import Shop
+
+    if ddp:
+        market_update(market=eu, duty_mode="DDP", ddp_pricing="price_in")
+    make_product("Tee", skus=["TEE-S", "TEE-M"], price="10.00", hs_code="6109.10", country_of_origin="CN")
+    make_product("Scarf", skus=["SCF-1"], price="180.00", hs_code="6214.10")
+    make_product("Mug", skus=["MUG-1"], price="0.01")
+    ProductVariant.objects.filter(sku="TEE-M").update(compare_at_price=D("14.00"))
+    market_variant_price_set(market=eu, variant=ProductVariant.objects.get(sku="SCF-1"), fixed_price=D("199.00"))
+    fields = ["variant__sku", "amount", "compare_at_amount", "origin", "landed_cost_amount", "duty_rate", "rate"]
+
+    recompute(in_shop_a, market_ids=[eu.pk])
+    from_sql = sorted(MarketPrice.objects.filter(market=eu).values_list(*fields))
+    MarketPrice.objects.filter(market=eu).delete()
+    market = Market.objects.get(pk=eu.pk)
+    params = market_params(market, Shop.objects.get(pk=in_shop_a.pk))
+    assert market_prices_store_batched(market=market, params=params) == 4
+    from_batches = sorted(MarketPrice.objects.filter(market=eu).values_list(*fields))
+    assert from_batches == from_sql
+    assert len(from_sql) == 4
