@@ -33,6 +33,7 @@ from catalog.models import (
     ProductVariant,
     StockLevel,
 )
+from catalog.selectors import first_media_by_product
 from catalog.services import MONEY_FIELDS, StockChange, to_money
 from shopadmin.audit import audit_record
 from shopadmin.models import Shop
@@ -507,12 +508,7 @@ def export_rows(variants, locations: list[Location]) -> Iterator[str]:
             .values_list("product_id", "name")
         ):
             options.setdefault(product_id, []).append(name)
-        images = {
-            m.product_id: (m.src, m.alt_text)
-            for m in ProductMedia.objects.filter(product_id__in=product_ids)
-            .order_by("product_id", "position", "id")
-            .distinct("product_id")
-        }
+        images = {pid: (m.src, m.alt_text) for pid, m in first_media_by_product(product_ids).items()}
         levels = dict(
             ((variant_id, location_id), on_hand)
             for variant_id, location_id, on_hand in StockLevel.objects.filter(

@@ -194,11 +194,17 @@ def _fill_rows(rows: list[ProductRow]) -> None:
         row = by_id[variant_product[variant_id]]
         row.available = (row.available or 0) + on_hand - allocated
     ids = list(by_id)
-    first_media = (
-        ProductMedia.objects.filter(product_id__in=ids).order_by("product_id", "position", "id").distinct("product_id")
-    )
-    for media in first_media:
-        by_id[media.product_id].image = media.src
+    for product_id, media in first_media_by_product(ids).items():
+        by_id[product_id].image = media.src
+
+
+def first_media_by_product(product_ids) -> dict:
+    """{product id: its first image}. Portable (DISTINCT ON is PostgreSQL only): reading the
+    images last-first, the first image is the one that stays in the dict."""
+    return {
+        media.product_id: media
+        for media in ProductMedia.objects.filter(product_id__in=product_ids).order_by("product_id", "-position", "-id")
+    }
 
 
 def brands() -> list[str]:
