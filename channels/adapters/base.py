@@ -88,6 +88,29 @@ def format_price(amount: Decimal, currency: str) -> str:
     return f"{format_amount(amount, currency)} {currency.upper()}"
 
 
+def product_attributes(item: ChannelItem, availability: dict[str, str]) -> dict:
+    """The product attributes every channel's catalog shares (Google's product data spec,
+    which Meta, Pinterest and Snapchat follow), with availability spelled the channel's way.
+    Each adapter adds, drops or reshapes from here."""
+    return {
+        "id": item.id,
+        "title": item.title,
+        "description": item.description,
+        "link": item.link,
+        "image_link": item.image_link,
+        "availability": availability.get(item.availability, item.availability),
+        "price": format_price(item.price, item.currency),
+        "condition": item.condition,
+        "brand": item.brand,
+        "gtin": item.gtin,
+        "mpn": item.mpn,
+        "item_group_id": item.item_group_id,
+        "google_product_category": item.google_product_category,
+        "size": item.size,
+        "color": item.color,
+    }
+
+
 MAX_CUSTOM_LABELS = 5
 
 

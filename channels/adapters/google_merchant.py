@@ -9,6 +9,7 @@ from channels.adapters.base import (
     ItemError,
     custom_label_fields,
     format_price,
+    product_attributes,
 )
 
 NAMESPACE = "http://base.google.com/ns/1.0"
@@ -31,23 +32,7 @@ class GoogleMerchantAdapter(ChannelAdapter):
 
     def build_payload(self, item: ChannelItem) -> dict:
         """The `g:` elements of one <item>, in feed order; empty optional ones left out."""
-        fields = {
-            "id": item.id,
-            "title": item.title,
-            "description": item.description,
-            "link": item.link,
-            "image_link": item.image_link,
-            "availability": AVAILABILITY.get(item.availability, item.availability),
-            "price": format_price(item.price, item.currency),
-            "condition": item.condition,
-            "brand": item.brand,
-            "gtin": item.gtin,
-            "mpn": item.mpn,
-            "item_group_id": item.item_group_id,
-            "google_product_category": item.google_product_category,
-            "size": item.size,
-            "color": item.color,
-        }
+        fields = product_attributes(item, AVAILABILITY)
         if item.sale_price is not None:
             fields["sale_price"] = format_price(item.sale_price, item.currency)
             fields["sale_price_effective_date"] = item.sale_price_effective_date

@@ -27,6 +27,7 @@ from channels.adapters.base import (
     default_classify,
     format_price,
     hmac_sha256_hex,
+    product_attributes,
     signatures_match,
 )
 
@@ -82,6 +83,10 @@ def business_usage_wait(response: httpx.Response) -> float | None:
     return minutes * 60.0
 
 
+# Sent even when empty, so Meta reports the missing value against the item.
+META_ALWAYS_SENT = {"id", "title", "description", "availability", "condition", "price", "link", "image_link", "brand"}
+
+
 class MetaAdapter(ChannelAdapter):
     channel = "meta"
     max_batch = ADVISED_BATCH
@@ -108,26 +113,8 @@ class MetaAdapter(ChannelAdapter):
         return default_classify(response)
 
     def build_payload(self, item: ChannelItem) -> dict:
-        data = {
-            "id": item.id,
-            "title": item.title,
-            "description": item.description,
-            "availability": AVAILABILITY.get(item.availability, item.availability),
-            "condition": item.condition,
-            "price": format_price(item.price, item.currency),
-            "link": item.link,
-            "image_link": item.image_link,
-            "brand": item.brand,
-        }
-        optional = {
-            "gtin": item.gtin,
-            "mpn": item.mpn,
-            "item_group_id": item.item_group_id,
-            "google_product_category": item.google_product_category,
-            "size": item.size,
-            "color": item.color,
-        }
-        data.update({k: v for k, v in optional.items() if v})
+        attributes = product_attributes(item, AVAILABILITY)
+        data = {k: v for k, v in attributes.items() if v or k in META_ALWAYS_SENT}
         if item.quantity is not None:
             data["quantity_to_sell_on_fb"] = max(0, int(item.quantity))
         if item.sale_price is not None:

@@ -14,6 +14,7 @@ from channels.adapters.base import (
     ItemResult,
     custom_label_fields,
     format_price,
+    product_attributes,
 )
 
 AVAILABILITY = {
@@ -25,6 +26,9 @@ AVAILABILITY = {
 }
 OPERATIONS = ("CREATE", "UPDATE", "UPSERT", "DELETE", "DELETE_DISCONTINUED")
 FEED_FORMATS = ("csv", "tsv", "xml")
+
+
+PINTEREST_ALWAYS_SENT = {"title", "description", "link", "image_link", "price", "availability", "condition"}
 
 
 class PinterestAdapter(ChannelAdapter):
@@ -41,25 +45,10 @@ class PinterestAdapter(ChannelAdapter):
         return {"Authorization": f"Bearer {self.credentials.get('access_token', '')}"}
 
     def build_payload(self, item: ChannelItem) -> dict:
-        attributes = {
-            "title": item.title,
-            "description": item.description,
-            "link": item.link,
-            "image_link": [item.image_link],
-            "price": format_price(item.price, item.currency),
-            "availability": AVAILABILITY.get(item.availability, item.availability),
-            "condition": item.condition,
-        }
-        optional = {
-            "brand": item.brand,
-            "gtin": item.gtin,
-            "mpn": item.mpn,
-            "item_group_id": item.item_group_id,
-            "google_product_category": item.google_product_category,
-            "size": item.size,
-            "color": item.color,
-        }
-        attributes.update({k: v for k, v in optional.items() if v})
+        shared = product_attributes(item, AVAILABILITY)
+        del shared["id"]  # Pinterest takes the id beside the attributes, not among them
+        attributes = {k: v for k, v in shared.items() if v or k in PINTEREST_ALWAYS_SENT}
+        attributes["image_link"] = [item.image_link]
         if item.sale_price is not None:
             attributes["sale_price"] = format_price(item.sale_price, item.currency)
         attributes.update(custom_label_fields(item))

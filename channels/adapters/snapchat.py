@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from channels.adapters.base import Availability, ChannelAdapter, ChannelItem, ItemError, format_price
+from channels.adapters.base import Availability, ChannelAdapter, ChannelItem, ItemError, product_attributes
 
 AVAILABILITY = {
     Availability.IN_STOCK: "in stock",
@@ -25,23 +25,7 @@ class SnapchatAdapter(ChannelAdapter):
     max_lengths = {"id": 100, "title": 150, "description": 5000}
 
     def build_payload(self, item: ChannelItem) -> dict:
-        row = {
-            "id": item.id,
-            "title": item.title,
-            "description": item.description,
-            "link": item.link,
-            "image_link": item.image_link,
-            "availability": AVAILABILITY.get(item.availability, item.availability),
-            "price": format_price(item.price, item.currency),
-            "condition": item.condition,
-            "brand": item.brand,
-            "gtin": item.gtin,
-            "mpn": item.mpn,
-            "item_group_id": item.item_group_id,
-            "google_product_category": item.google_product_category,
-            "size": item.size,
-            "color": item.color,
-        }
+        row = product_attributes(item, AVAILABILITY)
         return {name: row[name] for name in FEED_FIELDS}
 
     def validate_item(self, item: ChannelItem) -> list[ItemError]:
