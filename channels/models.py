@@ -200,7 +200,13 @@ class ChannelListing(TenantModel):
                 name="channellisting_unique_variant",
             ),
         ]
-        indexes = [models.Index(fields=["shop", "account", "status", "id"], name="channellisting_status")]
+        indexes = [
+            models.Index(fields=["shop", "account", "status", "id"], name="channellisting_status"),
+            # The dashboard and the attention list read one status across every account
+            # (rejected reasons, rejected and failing counts), which the index above, led by
+            # the account, cannot narrow.
+            models.Index(fields=["shop", "status", "account"], name="channellisting_shop_status"),
+        ]
 
     def __str__(self):
         return f"{self.item_id} ({self.status})"
