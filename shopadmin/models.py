@@ -249,6 +249,19 @@ class AuditLogEntry(TenantModel):
     def __str__(self):
         return f"{self.action} {self.object_repr}"
 
+    @property
+    def change_rows(self) -> list[tuple[str, object, object]]:
+        """(field, old, new) per change. Templates use this, not `changes.items`: a change
+        named "items" would shadow the dict method there. A summary value (not an
+        [old, new] pair) reads as a new value."""
+        rows = []
+        for name, value in (self.changes or {}).items():
+            if isinstance(value, list | tuple) and len(value) == 2:
+                rows.append((name, value[0], value[1]))
+            else:
+                rows.append((name, None, value))
+        return rows
+
 
 class Job(TenantModel):
     """Long work run by a task (imports, publishing, recomputation), with progress to show."""

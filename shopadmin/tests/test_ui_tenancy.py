@@ -195,3 +195,15 @@ def test_job_status_of_another_shop_is_404(alice_client, shop_b):
     with shop_context(shop_b):
         job = job_create(kind="x")
     assert alice_client.get(reverse("job-status", args=["alice", job.pk])).status_code == 404
+
+
+def test_audit_log_shows_summaries_and_a_change_named_items(alice_client, shop_a):
+    from shopadmin.audit import audit_record
+
+    with shop_context(shop_a):
+        audit_record(action="publish_plan.apply", model_label="channels.PublishPlan", changes={"items": 42})
+        audit_record(action="x.update", model_label="x.X", changes={"price": ["1.00", "2.00"]})
+    response = alice_client.get(reverse("audit-log", args=["alice"]))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "42" in content and "1.00 → 2.00" in content
