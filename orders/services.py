@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -288,18 +288,28 @@ class _VariantMatcher:
                     self.listed.setdefault(key, variant_id)
             unlisted = item_ids - self.listed.keys()
             if unlisted:
-                # The newest matched line per item id, without reading the item's whole history.
+                # One row, one scalar subquery per item id: each is the newest matched line of
+                # that item (`ORDER BY id DESC LIMIT 1`, which stops at the first hit walking
+                # back from the newest line) rather than a scan of the item's whole history.
+                names = {f"item_{i}": item_id for i, item_id in enumerate(sorted(unlisted))}
                 newest = (
-                    OrderLine.objects.filter(
-                        order__account=self.account, channel_item_id__in=unlisted, variant__isnull=False
+                    ChannelAccount.objects.filter(pk=self.account.pk)
+                    .annotate(
+                        **{
+                            name: Subquery(
+                                OrderLine.objects.filter(
+                                    order__account=self.account, channel_item_id=item_id, variant__isnull=False
+                                )
+                                .order_by("-id")
+                                .values("variant_id")[:1]
+                            )
+                            for name, item_id in names.items()
+                        }
                     )
-                    .values("channel_item_id")
-                    .annotate(newest=Max("id"))
-                    .values("newest")
-                )
-                self.earlier = dict(
-                    OrderLine.objects.filter(pk__in=newest).values_list("channel_item_id", "variant_id")
-                )
+                    .values(*names)
+                    .first()
+                ) or {}
+                self.earlier = {names[name]: variant_id for name, variant_id in newest.items() if variant_id}
         ids = {*self.listed.values(), *self.earlier.values()}
         if ids or skus:
             for variant in ProductVariant.objects.filter(Q(pk__in=ids) | Q(sku__in=skus)):
