@@ -114,42 +114,13 @@ def _meta_apply_localized(account: SandboxAccount, batch: SandboxBatch) -> None:
 @csrf_exempt
 @require_http_methods(["POST"])
 def meta_localized_items_batch(request, catalog_id: str):
-    account, fault = _meta_account(request, key=catalog_id)
-    if account is None or fault is not None:
-        return fault
-    body = _json_body(request)
-    if body is None:
-        return _meta_error("Invalid JSON body.", 100)
-    requests = body.get("requests")
-    if isinstance(requests, str):
-        requests = json.loads(requests)
-    if body.get("item_type") != "PRODUCT_ITEM":
-        return _meta_error("(#100) Param item_type must be one of {PRODUCT_ITEM, ...}", 100)
-    if not isinstance(requests, list) or not requests:
-        return _meta_error("(#100) The parameter requests is required", 100)
-    if len(requests) > META_MAX_LOCALIZED:
-        return _meta_error(
-            f"(#100) requests: at most {META_MAX_LOCALIZED} localized requests per batch; got {len(requests)}", 100
-        )
-    for index, r in enumerate(requests):
-        if r.get("method") not in ("CREATE", "UPDATE", "DELETE"):
-            return _meta_error(f"(#100) requests[{index}].method must be CREATE, UPDATE or DELETE", 100)
+    def check(index, r):
         localization = r.get("localization")
         if not isinstance(localization, dict) or localization.get("type") not in validation.META_LOCALIZATION_TYPES:
-            return _meta_error(f"(#100) requests[{index}].localization needs a type and a value", 100)
-    batch = SandboxBatch.objects.create(
-        account=account,
-        handle=uuid.uuid4().hex,
-        operation="localized_items_batch",
-        requests=requests,
-        polls_left=int((account.faults or {}).get("processing_polls", 0)),
-    )
-    validation_status = [
-        {"retailer_id": "", "errors": [{"message": "Missing required field: id"}]}
-        for r in requests
-        if not (r.get("data") or {}).get("id")
-    ]
-    return JsonResponse({"handles": [batch.handle], "validation_status": validation_status})
+            return f"(#100) requests[{index}].localization needs a type and a value"
+        return None
+
+    return _meta_batch(request, catalog_id, operation="localized_items_batch", limit=META_MAX_LOCALIZED, check=check)
 
 
 def _meta_apply(account: SandboxAccount, batch: SandboxBatch) -> None:
@@ -194,6 +165,12 @@ def _meta_apply(account: SandboxAccount, batch: SandboxBatch) -> None:
 @csrf_exempt
 @require_http_methods(["POST"])
 def meta_items_batch(request, catalog_id: str):
+    return _meta_batch(request, catalog_id, operation="items_batch", limit=META_MAX_REQUESTS)
+
+
+def _meta_batch(request, catalog_id: str, *, operation: str, limit: int, check=None):
+    """`items_batch` and `localized_items_batch`: the same envelope, limits and immediate checks;
+    the items are applied when the batch is polled."""
     account, fault = _meta_account(request, key=catalog_id)
     if account is None or fault is not None:
         return fault
@@ -207,15 +184,19 @@ def meta_items_batch(request, catalog_id: str):
         return _meta_error("(#100) Param item_type must be one of {PRODUCT_ITEM, ...}", 100)
     if not isinstance(requests, list) or not requests:
         return _meta_error("(#100) The parameter requests is required", 100)
-    if len(requests) > META_MAX_REQUESTS:
-        return _meta_error(f"(#100) requests: at most {META_MAX_REQUESTS} requests per batch; got {len(requests)}", 100)
-    bad = [i for i, r in enumerate(requests) if r.get("method") not in ("CREATE", "UPDATE", "DELETE")]
-    if bad:
-        return _meta_error(f"(#100) requests[{bad[0]}].method must be CREATE, UPDATE or DELETE", 100)
+    if len(requests) > limit:
+        kind = "localized requests" if operation == "localized_items_batch" else "requests"
+        return _meta_error(f"(#100) requests: at most {limit} {kind} per batch; got {len(requests)}", 100)
+    for index, r in enumerate(requests):
+        if r.get("method") not in ("CREATE", "UPDATE", "DELETE"):
+            return _meta_error(f"(#100) requests[{index}].method must be CREATE, UPDATE or DELETE", 100)
+        problem = check(index, r) if check else None
+        if problem:
+            return _meta_error(problem, 100)
     batch = SandboxBatch.objects.create(
         account=account,
         handle=uuid.uuid4().hex,
-        operation="items_batch",
+        operation=operation,
         requests=requests,
         polls_left=int((account.faults or {}).get("processing_polls", 0)),
     )
