@@ -311,7 +311,7 @@ def sandbox_details(live_server, channel, key):
 
 
 def test_meta_sandbox_refuses_prices_in_a_language_override():
-    from channels.sandbox.validation import meta_override
+    from channels.sandbox.meta import meta_override
 
     problems = meta_override({"type": "LANGUAGE", "value": "fr_XX"}, {"title": "T", "price": "1.00 EUR"})
     assert [p["field"] for p in problems] == ["price"]
