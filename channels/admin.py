@@ -3,6 +3,7 @@ from django.contrib import admin
 from channels.models import (
     ChannelAccount,
     ChannelListing,
+    ChannelReference,
     ListingRule,
     ListingSettings,
     PublishBatch,
@@ -15,16 +16,34 @@ from shopadmin.admin_base import TenantAdmin, TenantInline
 
 @admin.register(ChannelAccount)
 class ChannelAccountAdmin(TenantAdmin):
-    list_display = ["name", "channel", "api_base_url", "is_active", "created_at"]
-    list_filter = ["channel", "is_active"]
+    list_display = ["name", "channel", "publish_method", "connection_status", "is_active", "created_at"]
+    list_filter = ["channel", "publish_method", "connection_status", "is_active"]
     search_fields = ["name"]
     # Credentials are never shown to staff either: only which keys are set, masked.
     readonly_fields = ["credentials_masked", "webhook_key", "feed_token_rotated_at", "created_at", "updated_at"]
-    fields = ["shop", "channel", "name", "api_base_url", "markets", "is_active", *readonly_fields]
+    fields = [
+        "shop", "channel", "name", "api_base_url", "markets", "publish_method", "checkout_method",
+        "connection_status", "connection_message", "is_active", *readonly_fields,
+    ]  # fmt: skip
 
     @admin.display(description="Credentials")
     def credentials_masked(self, obj):
         return ", ".join(f"{k}: {v}" for k, v in obj.credentials.masked().items()) or "—"
+
+
+@admin.register(ChannelReference)
+class ChannelReferenceAdmin(TenantAdmin):
+    """The channels' lookup data cached per account (read-only: refreshed from the channel)."""
+
+    list_display = ["account", "kind", "fetched_at"]
+    list_filter = ["kind"]
+    readonly_fields = ["account", "kind", "data", "fetched_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(WebhookEvent)

@@ -30,6 +30,18 @@ def new_feed_token() -> str:
 
 
 class ChannelAccount(TenantModel):
+    class PublishMethod(models.TextChoices):
+        API = "api", _("Through the channel's API")
+        FEED = "feed", _("The channel fetches our feed")
+
+    class CheckoutMethod(models.TextChoices):
+        ON_CHANNEL = "on_channel", _("Buyers check out on the channel; orders come through its order API")
+        CHECKOUT_URL = "checkout_url", _("Buyers are sent to the shop's checkout URL")
+
+    class ConnectionStatus(models.TextChoices):
+        CONNECTED = "connected", _("Connected")
+        NEEDS_RECONNECT = "needs_reconnect", _("Needs reconnecting")
+
     channel = models.CharField(max_length=20, choices=Channel.choices)
     name = models.CharField(max_length=120)
     credentials = EncryptedJSONField(blank=True, default=dict, editable=False)
@@ -44,6 +56,16 @@ class ChannelAccount(TenantModel):
     webhook_key = models.CharField(max_length=64, db_index=True, default=new_webhook_key, editable=False)
     feed_token = models.CharField(max_length=64, db_index=True, default=new_feed_token, editable=False)
     feed_token_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # How listings reach the channel. A channel with both an API and feeds takes one of them:
+    # Pinterest refuses API upserts into a catalog that has a feed data source.
+    publish_method = models.CharField(max_length=4, choices=PublishMethod.choices, default=PublishMethod.API)
+    # Where the channel's buyers pay (Meta moved checkout to the merchant's checkout URL).
+    checkout_method = models.CharField(max_length=12, choices=CheckoutMethod.choices, default=CheckoutMethod.ON_CHANNEL)
+    # The channel can withdraw our authorisation (TikTok Shop's deauthorisation webhooks).
+    connection_status = models.CharField(
+        max_length=15, choices=ConnectionStatus.choices, default=ConnectionStatus.CONNECTED
+    )
+    connection_message = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -56,6 +78,25 @@ class ChannelAccount(TenantModel):
 
     def __str__(self):
         return f"{self.name} ({self.get_channel_display()})"
+
+
+class ChannelReference(TenantModel):
+    """A channel's lookup data for one account, cached: TikTok Shop categories, brands,
+    warehouses and shipping providers, … Refreshed on demand; `kind` names the list."""
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="references")
+    kind = models.CharField(max_length=60)
+    data = models.JSONField(default=list, blank=True)
+    fetched_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["account", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "account", "kind"], name="channelreference_unique_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.kind}"
 
 
 class WebhookEvent(TenantModel):
@@ -175,6 +216,8 @@ class ChannelListing(TenantModel):
     item_id = models.CharField(max_length=100, help_text=_("Our id of the item on the channel (the SKU)."))
     status = models.CharField(max_length=10, choices=ListingStatus.choices, default=ListingStatus.DRAFT)
     channel_item_id = models.CharField(max_length=100, blank=True)
+    # The channel's id of the variant inside its product, where it has one (TikTok Shop SKU id).
+    channel_sku_id = models.CharField(max_length=100, blank=True)
     accepted_hash = models.CharField(max_length=64, blank=True)
     # The payload the channel accepted, so a plan can show field by field what changes.
     accepted_payload = models.JSONField(default=dict, blank=True)

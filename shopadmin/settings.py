@@ -27,6 +27,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The channel simulators at /sandbox/ (channels/sandbox/): on for development, tests and the demo.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# The channel API versions the adapters speak (paths and payloads follow them; the sandbox
+# serves the same versions).
+META_GRAPH_API_VERSION = env("META_GRAPH_API_VERSION", default="v21.0")
+TIKTOK_SHOP_API_VERSION = env("TIKTOK_SHOP_API_VERSION", default="202309")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

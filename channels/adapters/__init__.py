@@ -18,6 +18,11 @@ ADAPTERS: dict[str, type[ChannelAdapter]] = {
 }
 
 
-def adapter_for(account, **options) -> ChannelAdapter:
+def adapter_class(channel: str) -> type[ChannelAdapter]:
+    return ADAPTERS[channel]
+
+
+def adapter_for(account, market: dict | None = None, **options) -> ChannelAdapter:
+    """The account's adapter; `market` for channels whose calls name one (batch_per_market)."""
     cls = ADAPTERS[account.channel]
-    return cls(base_url=account.api_base_url, credentials=dict(account.credentials), **options)
+    return cls(base_url=account.api_base_url, credentials=dict(account.credentials), market=market, **options)

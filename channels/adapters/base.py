@@ -61,8 +61,14 @@ class ChannelItem:
     google_product_category: str = ""
     size: str = ""
     color: str = ""
-    # The channel's own id once it has one (TikTok product/SKU ids); empty for a new item.
+    # The channel's own ids once it has them (TikTok Shop product id and SKU id); empty for a
+    # new item.
     channel_item_id: str = ""
+    channel_sku_id: str = ""
+    # When a preorder or backorder item becomes available (ISO 8601), where known.
+    availability_date: str = ""
+    # Shipping weight in grams, where known (TikTok Shop requires a package weight).
+    weight_grams: int | None = None
     # The reduced price next to `price` (the regular one), in the same currency, and when it
     # applies as an ISO 8601 interval (`2025-11-01T00:00+00:00/2025-11-30T23:59+00:00`);
     # empty: the sale price applies as long as it is sent.
@@ -146,6 +152,7 @@ class ItemResult:
     item_id: str
     ok: bool
     channel_item_id: str = ""
+    channel_sku_id: str = ""
     errors: list[ItemError] = field(default_factory=list)
     warnings: list[ItemError] = field(default_factory=list)
 
@@ -174,6 +181,13 @@ class InboundEvent:
     is_order: bool = False
     order_id: str = ""
     data: Any = None
+    # Every order the delivery names (a Meta delivery can carry several changes); order_id
+    # is the first of them.
+    order_ids: list[str] = field(default_factory=list)
+    # The channel withdrew or is about to withdraw our authorisation: the account needs
+    # reconnecting, and `account_message` tells the merchant why.
+    needs_reconnect: bool = False
+    account_message: str = ""
 
 
 # Our order lifecycle, spelled as the orders app spells it; each adapter's status table maps
@@ -197,6 +211,9 @@ class ChannelOrderLine:
     unit_price: Decimal
     title: str = ""
     tax: Decimal = Decimal("0")
+    # Units the channel reports cancelled or refunded on this line.
+    quantity_cancelled: int = 0
+    quantity_refunded: int = 0
 
 
 @dataclass
@@ -393,15 +410,44 @@ def signatures_match(expected: str, given: str | None) -> bool:
 
 
 class ChannelAdapter:
+    """One channel's knowledge: its payloads, its calls, and what it can do.
+
+    The rest of the code asks the capabilities below instead of naming channels, so a new
+    channel touches its adapter, its sandbox module and the registry only.
+    """
+
     channel: ClassVar[str]
     max_batch: ClassVar[int] = 1000
+    # The channel has no publishing API: it fetches our feed.
     feed_only: ClassVar[bool] = False
+    # The formats of the feed the channel fetches (empty: the channel takes no feed).
+    feed_formats: ClassVar[tuple[str, ...]] = ()
+    # The main feed's columns, in order.
+    feed_columns: ClassVar[tuple[str, ...]] = ()
+    # How the channel spells availability in a feed (checked before a row is served).
+    feed_availability_words: ClassVar[tuple[str, ...]] = ()
+    # Further markets go out as country and language overrides of one item (Meta): a
+    # `localized_items_batch` after the items, and override feeds beside the main one.
+    localized_overrides: ClassVar[bool] = False
+    # Each call names one country and language (Pinterest): one batch per market.
+    batch_per_market: ClassVar[bool] = False
+    # Items are removed by the channel's own id, not ours (TikTok Shop product ids).
+    deletes_by_channel_id: ClassVar[bool] = False
+    # Orders come through the channel's order API (polling, single reads, fulfilment).
+    has_order_api: ClassVar[bool] = False
+    # The channel pushes signed webhooks to us.
+    has_webhooks: ClassVar[bool] = False
     required_fields: ClassVar[tuple[str, ...]] = ("id", "title", "description", "link", "image_link", "price")
     max_lengths: ClassVar[dict[str, int]] = {"id": 100, "title": 150, "description": 5000}
 
-    def __init__(self, *, base_url: str = "", credentials: dict | None = None, **client_options):
+    def __init__(
+        self, *, base_url: str = "", credentials: dict | None = None, market: dict | None = None, **client_options
+    ):
         self.base_url = (base_url or "").rstrip("/")
         self.credentials = credentials or {}
+        # The market ({"country", "language", "currency"}) calls are made for, where the
+        # channel's calls name one (batch_per_market).
+        self.market = market or {}
         self.client_options = client_options
         self._client: HttpClient | None = None
 
@@ -437,6 +483,18 @@ class ChannelAdapter:
     def build_payload(self, item: ChannelItem) -> dict:
         raise NotImplementedError
 
+    def feed_row(self, payload: dict) -> dict:
+        """One feed row from a payload `build_payload` made (flat column: value)."""
+        return payload
+
+    def upsert_batch_size(self, markets: list[dict]) -> int:
+        """Items per upsert batch when publishing to `markets`."""
+        return self.max_batch
+
+    def order_poll_options(self) -> dict:
+        """Extra arguments to `fetch_orders` when polling for every change of every order."""
+        return {}
+
     def payload_quantity(self, payload: dict) -> int | None:
         """The stock quantity stated by a payload `build_payload` made; None when it states none."""
         return None
@@ -470,7 +528,9 @@ class ChannelAdapter:
     def batch_status(self, handle: str, *, sent_ids: list[str] | None = None) -> BatchStatus:
         raise NotSupported(f"{self.channel} has no batch API.")
 
-    def delete_items(self, item_ids: list[str]) -> str:
+    def delete_items(self, items: list[ChannelItem]) -> str | list[ItemResult]:
+        """Remove items (as last accepted: ids and the channel's ids set). Answers a handle
+        to poll, or the verdicts at once, or "" when the channel confirms nothing."""
         raise NotSupported(f"{self.channel} fetches a feed; remove items from the feed instead.")
 
     def fetch_orders(self, *, since: int | None = None, cursor: str | None = None) -> OrdersPage:

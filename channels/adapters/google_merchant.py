@@ -22,12 +22,19 @@ AVAILABILITY = {
     Availability.DISCONTINUED: "out_of_stock",
 }
 CONDITIONS = ("new", "refurbished", "used")
-FEED_FORMATS = ("xml",)
+FEED_COLUMNS = (
+    "id", "title", "description", "link", "image_link", "availability", "price", "sale_price",
+    "sale_price_effective_date", "condition", "brand", "gtin", "mpn", "item_group_id", "google_product_category",
+    "size", "color", *(f"custom_label_{i}" for i in range(5)),
+)  # fmt: skip
 
 
 class GoogleMerchantAdapter(ChannelAdapter):
     channel = "google_merchant"
     feed_only = True
+    feed_formats = ("xml",)
+    feed_columns = FEED_COLUMNS
+    feed_availability_words = ("in_stock", "out_of_stock", "preorder", "backorder")
     max_lengths = {"id": 50, "title": 150, "description": 5000}
 
     def build_payload(self, item: ChannelItem) -> dict:

@@ -86,10 +86,23 @@ def business_usage_wait(response: httpx.Response) -> float | None:
 # Sent even when empty, so Meta reports the missing value against the item.
 META_ALWAYS_SENT = {"id", "title", "description", "availability", "condition", "price", "link", "image_link", "brand"}
 
+CUSTOM_LABEL_COLUMNS = tuple(f"custom_label_{i}" for i in range(5))
+FEED_COLUMNS = (
+    "id", "title", "description", "availability", "condition", "price", "sale_price", "sale_price_effective_date",
+    "link", "image_link", "brand", "gtin", "mpn", "item_group_id", "google_product_category", "size", "color",
+    "quantity_to_sell_on_fb", *CUSTOM_LABEL_COLUMNS,
+)  # fmt: skip
+
 
 class MetaAdapter(ChannelAdapter):
     channel = "meta"
     max_batch = ADVISED_BATCH
+    feed_formats = ("csv", "xml")
+    feed_columns = FEED_COLUMNS
+    feed_availability_words = tuple(dict.fromkeys(AVAILABILITY.values()))
+    localized_overrides = True
+    has_order_api = True
+    has_webhooks = True
     max_lengths = {"id": 100, "title": 200, "description": 9999}
 
     @property
@@ -144,6 +157,37 @@ class MetaAdapter(ChannelAdapter):
 
     def language_override(self, item: ChannelItem) -> dict:
         return {"title": item.title, "description": item.description}
+
+    def overrides(self, items: list[ChannelItem], markets: list[dict]) -> list[tuple[str, str, dict]]:
+        """An item's (type, value, data) overrides: a COUNTRY override per further country
+        (price, sale price, availability, link) and a LANGUAGE override per further language
+        (title, description), as `localized_items_batch` and the override feeds take them.
+        `items[i]` is the item priced and translated for `markets[i]`; the first is the item itself."""
+        primary_country = markets[0]["country"].upper()
+        primary_language = language_override_key(markets[0].get("language") or "")
+        countries, languages, overrides = set(), set(), []
+        for item, market in zip(items[1:], markets[1:], strict=True):
+            country = market["country"].upper()
+            if country != primary_country and country not in countries:
+                countries.add(country)
+                overrides.append(("COUNTRY", country, self.country_override(item)))
+            language = language_override_key(market.get("language") or "")
+            if language != primary_language and language not in languages:
+                languages.add(language)
+                overrides.append(("LANGUAGE", language, self.language_override(item)))
+        return overrides
+
+    def upsert_batch_size(self, markets: list[dict]) -> int:
+        """Few enough items that one batch's overrides fit one `localized_items_batch` call."""
+        countries = {m["country"].upper() for m in markets[1:]} - {markets[0]["country"].upper()}
+        languages = {language_override_key(m.get("language") or "") for m in markets[1:]}
+        per_item = len(countries) + len(languages - {language_override_key(markets[0].get("language") or "")})
+        if per_item:
+            return max(1, min(self.max_batch, LOCALIZED_BATCH // per_item))
+        return self.max_batch
+
+    def order_poll_options(self) -> dict:
+        return {"states": ORDER_STATES}  # every state: status changes must come through too
 
     def publish_localized_batch(self, overrides: list[tuple[str, str, str, str, dict]]) -> str:
         """`localized_items_batch`: (method, type COUNTRY|LANGUAGE, value FR|fr_XX, item id, data)
@@ -208,7 +252,8 @@ class MetaAdapter(ChannelAdapter):
     def publish_batch(self, items: list[ChannelItem]) -> str:
         return self._items_batch([{"method": "UPDATE", "data": self.build_payload(item)} for item in items])
 
-    def delete_items(self, item_ids: list[str]) -> str:
+    def delete_items(self, items: list[ChannelItem]) -> str:
+        item_ids = [item.id for item in items]
         return self._items_batch([{"method": "DELETE", "data": {"id": item_id}} for item_id in item_ids])
 
     def batch_status(self, handle: str, *, sent_ids: list[str] | None = None) -> BatchStatus:

@@ -25,7 +25,11 @@ AVAILABILITY = {
     Availability.DISCONTINUED: "out of stock",
 }
 OPERATIONS = ("CREATE", "UPDATE", "UPSERT", "DELETE", "DELETE_DISCONTINUED")
-FEED_FORMATS = ("csv", "tsv", "xml")
+CUSTOM_LABEL_COLUMNS = tuple(f"custom_label_{i}" for i in range(5))
+FEED_COLUMNS = (
+    "id", "title", "description", "link", "image_link", "price", "sale_price", "availability", "condition", "brand",
+    "gtin", "mpn", "item_group_id", "google_product_category", "size", "color", *CUSTOM_LABEL_COLUMNS,
+)  # fmt: skip
 
 
 PINTEREST_ALWAYS_SENT = {"title", "description", "link", "image_link", "price", "availability", "condition"}
@@ -35,11 +39,21 @@ class PinterestAdapter(ChannelAdapter):
     channel = "pinterest"
     max_batch = 1000
     max_lengths = {"id": 127, "title": 500, "description": 10000}
+    feed_formats = ("csv", "tsv")
+    feed_columns = FEED_COLUMNS
+    feed_availability_words = tuple(dict.fromkeys(AVAILABILITY.values()))
+    batch_per_market = True
 
-    def __init__(self, *, country: str = "US", language: str = "EN", **kwargs):
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.country = country.upper()
-        self.language = language.split("-")[0].split("_")[0].upper()
+        # Every batch names one country and language.
+        self.country = (self.market.get("country") or "US").upper()
+        self.language = (self.market.get("language") or "en").split("-")[0].split("_")[0].upper()
+
+    def feed_row(self, payload: dict) -> dict:
+        attributes = dict(payload.get("attributes") or {})
+        attributes["image_link"] = (attributes.get("image_link") or [""])[0]
+        return {"id": payload.get("item_id", ""), **attributes}
 
     def auth_headers(self) -> dict:
         return {"Authorization": f"Bearer {self.credentials.get('access_token', '')}"}
@@ -83,7 +97,8 @@ class PinterestAdapter(ChannelAdapter):
     def publish_batch(self, items: list[ChannelItem]) -> str:
         return self._batch("UPSERT", [self.build_payload(item) for item in items])
 
-    def delete_items(self, item_ids: list[str]) -> str:
+    def delete_items(self, items: list[ChannelItem]) -> str:
+        item_ids = [item.id for item in items]
         return self._batch("DELETE", [{"item_id": item_id} for item_id in item_ids])
 
     def batch_status(self, handle: str, *, sent_ids: list[str] | None = None) -> BatchStatus:

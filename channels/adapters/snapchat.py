@@ -16,12 +16,14 @@ FEED_FIELDS = (
     "id", "title", "description", "link", "image_link", "availability", "price", "condition",
     "brand", "gtin", "mpn", "item_group_id", "google_product_category", "size", "color",
 )  # fmt: skip
-FEED_FORMATS = ("csv",)
 
 
 class SnapchatAdapter(ChannelAdapter):
     channel = "snapchat"
     feed_only = True
+    feed_formats = ("csv",)
+    feed_columns = FEED_FIELDS
+    feed_availability_words = tuple(dict.fromkeys(AVAILABILITY.values()))
     max_lengths = {"id": 100, "title": 150, "description": 5000}
 
     def build_payload(self, item: ChannelItem) -> dict:

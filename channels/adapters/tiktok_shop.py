@@ -76,6 +76,9 @@ class TikTokShopAdapter(ChannelAdapter):
     channel = "tiktok_shop"
     # No batch endpoint: each product is its own call; this bounds one publish task.
     max_batch = 100
+    deletes_by_channel_id = True
+    has_order_api = True
+    has_webhooks = True
     max_lengths = {"id": 50, "title": 255, "description": 10000}
 
     def __init__(self, *, clock=time.time, **kwargs):
@@ -202,9 +205,11 @@ class TikTokShopAdapter(ChannelAdapter):
     def deactivate(self, product_ids: list[str]) -> dict:
         return self.call("POST", f"/product/{VERSION}/products/deactivate", body={"product_ids": list(product_ids)})
 
-    def delete_items(self, item_ids: list[str]) -> str:
-        """Deactivate (the merchant can reactivate); item ids are TikTok product ids here."""
-        self.deactivate(item_ids)
+    def delete_items(self, items: list[ChannelItem]) -> str:
+        """Deactivate (the merchant can reactivate) by TikTok product ids."""
+        product_ids = sorted({item.channel_item_id for item in items if item.channel_item_id})
+        if product_ids:
+            self.deactivate(product_ids)
         return ""
 
     def fetch_orders(self, *, since: int | None = None, cursor: str | None = None, page_size: int = 100) -> OrdersPage:

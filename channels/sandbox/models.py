@@ -17,6 +17,9 @@ class SandboxAccount(models.Model):
     webhook_url = models.URLField(max_length=500, blank=True)
     # Knobs, see channels/sandbox/faults.py.
     faults = models.JSONField(default=dict, blank=True)
+    # How the simulated seller account is set up on the channel's side, per channel (for
+    # example a Pinterest catalog fed by a feed data source, TikTok Shop warehouses).
+    settings = models.JSONField(default=dict, blank=True)
     request_count = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -30,6 +33,7 @@ class SandboxItem(models.Model):
     account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="items")
     item_id = models.CharField(max_length=200)  # retailer id / seller SKU / item_id
     product_id = models.CharField(max_length=64, blank=True)  # the channel's id (TikTok)
+    sku_id = models.CharField(max_length=64, blank=True)  # the channel's SKU id (TikTok)
     data = models.JSONField(default=dict)
     # Meta localized catalogs: {"COUNTRY:FR": {...}, "LANGUAGE:fr_XX": {...}}, kept across item updates.
     overrides = models.JSONField(default=dict, blank=True)
@@ -72,6 +76,9 @@ class SandboxOrder(models.Model):
     # What the seller sent back about the order (shipments, cancellations), as received, so
     # tests and the demo can see exactly what reached the channel.
     received = models.JSONField(default=list, blank=True)
+    # The rest of the order as the channel holds it (buyer, address, shipping, cancellations,
+    # refunds, per-unit line item ids …), in the channel's own shape.
+    details = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return self.order_id

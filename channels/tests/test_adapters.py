@@ -158,7 +158,9 @@ def test_meta_publish_poll_and_per_item_errors(meta, live_server):
     assert not by_id["SKU-3"].ok and "brand" in by_id["SKU-3"].errors[0].message
     state = sandbox_state(live_server, "meta", META_CREDENTIALS["catalog_id"])
     assert set(state["items"]) == {"SKU-1"}
-    delete = meta.delete_items(["SKU-1"])
+    delete = meta.delete_items(
+        [ChannelItem(id="SKU-1", title="", description="", link="", image_link="", price=None, currency="")]
+    )
     assert not meta.batch_status(delete).done
     assert meta.batch_status(delete, sent_ids=["SKU-1"]).done
     assert not sandbox_state(live_server, "meta", META_CREDENTIALS["catalog_id"])["items"]["SKU-1"]["active"]
