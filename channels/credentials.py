@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from channels.adapters import ADAPTERS
 from channels.models import Channel
 
 
@@ -102,7 +103,7 @@ DEFAULT_API_BASE_URL: dict[str, str] = {
 }
 
 # Channels that send us webhooks (and so have a webhook URL worth showing).
-WEBHOOK_CHANNELS = frozenset({Channel.META, Channel.TIKTOK_SHOP})
+WEBHOOK_CHANNELS = frozenset(channel for channel, cls in ADAPTERS.items() if cls.has_webhooks)
 
 
 def credential_keys(channel: str) -> list[str]:

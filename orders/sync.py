@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from django.db import transaction
 from django.utils import timezone
 
-from channels.adapters import adapter_for
+from channels.adapters import ADAPTERS, adapter_for
 from channels.adapters.base import ChannelAdapter
 from channels.models import ChannelAccount
 from orders.models import OrderSyncCursor
@@ -22,7 +22,8 @@ from orders.services import order_import
 
 logger = logging.getLogger(__name__)
 
-ORDER_CHANNELS = ("meta", "tiktok_shop")
+# The channels whose orders come through an order API (the rest sell elsewhere).
+ORDER_CHANNELS = tuple(channel for channel, cls in ADAPTERS.items() if cls.has_order_api)
 # Polling asks again for this much before the cursor: a channel's update times can land out
 # of order around the moment of the last poll. The upsert makes the overlap harmless.
 POLL_OVERLAP = dt.timedelta(minutes=5)
@@ -32,11 +33,7 @@ META_EVENT_LOOKBACK = dt.timedelta(minutes=30)
 
 
 def _pages(adapter: ChannelAdapter, account: ChannelAccount, since: int | None) -> Iterator[list[dict]]:
-    kwargs = {}
-    if account.channel == "meta":
-        from channels.adapters.meta import ORDER_STATES
-
-        kwargs["states"] = ORDER_STATES  # every state: status changes must come through too
+    kwargs = adapter.order_poll_options()
     cursor = None
     while True:
         page = adapter.fetch_orders(since=since, cursor=cursor, **kwargs)
