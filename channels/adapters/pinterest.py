@@ -1,4 +1,11 @@
-"""Pinterest (API v5): catalog item batches with polling."""
+"""Pinterest (API v5): catalog item batches with polling.
+
+Request and response shapes are those of Pinterest's OpenAPI description
+(github.com/pinterest/api-description, v5/openapi.json): POST /v5/catalogs/items/batch takes
+{country, language, operation, items: [{item_id, attributes}]} (CatalogsItemsBatchRequest),
+GET /v5/catalogs/items/batch/{batch_id} answers CatalogsRetailItemsBatch whose items[] are
+ItemProcessingRecords with errors[]/warnings[] of ItemValidationEvent {attribute, code, message}.
+"""
 
 from __future__ import annotations
 
@@ -35,20 +42,31 @@ FEED_COLUMNS = (
 PINTEREST_ALWAYS_SENT = {"title", "description", "link", "image_link", "price", "availability", "condition"}
 
 
+# UpdatableItemAttributes: custom_label_0…4 maxLength 511.
+CUSTOM_LABEL_MAX = 511
+
+
 class PinterestAdapter(ChannelAdapter):
     channel = "pinterest"
+    # CatalogsItems{Create,Update,Upsert}BatchRequest.items.maxItems.
     max_batch = 1000
-    max_lengths = {"id": 127, "title": 500, "description": 10000}
+    # "<= N characters" in UpdatableItemAttributes' descriptions.
+    max_lengths = {"id": 127, "title": 500, "description": 10000, "link": 511, "item_group_id": 127}
+    sale_prices = "while_running"
     feed_formats = ("csv", "tsv")
     feed_columns = FEED_COLUMNS
     feed_availability_words = tuple(dict.fromkeys(AVAILABILITY.values()))
     batch_per_market = True
+    feed_excludes_api = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         # Every batch names one country and language.
         self.country = (self.market.get("country") or "US").upper()
         self.language = (self.market.get("language") or "en").split("-")[0].split("_")[0].upper()
+
+    def market_payload(self, payload: dict) -> dict:
+        return payload["attributes"]
 
     def feed_row(self, payload: dict) -> dict:
         attributes = dict(payload.get("attributes") or {})
@@ -65,8 +83,24 @@ class PinterestAdapter(ChannelAdapter):
         attributes["image_link"] = [item.image_link]
         if item.sale_price is not None:
             attributes["sale_price"] = format_price(item.sale_price, item.currency)
+            if item.sale_price_effective_date:
+                # "<start_date>/<end_date> (ISO 8601 format)".
+                attributes["sale_price_effective_date"] = item.sale_price_effective_date
         attributes.update(custom_label_fields(item))
         return {"item_id": item.id, "attributes": attributes}
+
+    def validate_item(self, item: ChannelItem) -> list[ItemError]:
+        errors = super().validate_item(item)
+        for index, label in enumerate(item.custom_labels[:5]):
+            if len(label or "") > CUSTOM_LABEL_MAX:
+                errors.append(
+                    ItemError(
+                        f"custom_label_{index} is {len(label)} characters; at most {CUSTOM_LABEL_MAX}.",
+                        code="too_long",
+                        field=f"custom_label_{index}",
+                    )
+                )
+        return errors
 
     def _json(self, response: httpx.Response) -> dict:
         try:
@@ -76,8 +110,15 @@ class PinterestAdapter(ChannelAdapter):
                 f"Pinterest answered {response.status_code} without JSON.", status=response.status_code
             ) from exc
         if response.status_code >= 400:
+            message = body.get("message", response.status_code)
+            if response.status_code == 403 and response.request.method == "POST":
+                # Pinterest restricts API writes to catalogs without a feed data source.
+                message = (
+                    f"{message} — a catalog fed by a feed data source takes no API writes; publish this account "
+                    "through the feed instead, or remove the catalog's feed data source."
+                )
             raise AdapterError(
-                f"Pinterest refused the request: {body.get('message', response.status_code)}",
+                f"Pinterest refused the request: {message}",
                 status=response.status_code,
                 code=str(body.get("code", "")),
                 body=body,
@@ -110,15 +151,10 @@ class PinterestAdapter(ChannelAdapter):
         body = self._json(response)
         results = []
         for record in body.get("items") or []:
-            errors = [
-                ItemError(e.get("message", ""), code=str(e.get("code", "")), field=e.get("attribute", ""))
-                for e in record.get("errors") or []
-            ]
-            warnings = [
-                ItemError(w.get("message", ""), code=str(w.get("code", "")), field=w.get("attribute", ""))
-                for w in record.get("warnings") or []
-            ]
-            ok = record.get("status") == "SUCCESS"
+            errors = [_event(e) for e in record.get("errors") or []]
+            warnings = [_event(w) for w in record.get("warnings") or []]
+            # ItemProcessingRecord.errors: "A non empty errors list causes the item processing to fail."
+            ok = record.get("status") == "SUCCESS" and not errors
             results.append(
                 ItemResult(
                     item_id=record.get("item_id", ""),
@@ -132,3 +168,13 @@ class PinterestAdapter(ChannelAdapter):
         return BatchStatus(
             handle=handle, done=status in ("COMPLETED", "FAILED"), failed=status == "FAILED", results=results, raw=body
         )
+
+
+def _event(event: dict) -> ItemError:
+    """An ItemValidationEvent ({attribute, code: integer, message}) as our ItemError."""
+    code = event.get("code", "")
+    return ItemError(
+        str(event.get("message", "")),
+        code=str(code) if code is not None else "",
+        field=str(event.get("attribute") or ""),
+    )

@@ -23,7 +23,12 @@ from channels.sandbox.models import SandboxAccount, SandboxItem, SandboxOrder
 SIMULATED_CHANNELS = ("meta", "tiktok_shop", "pinterest")
 ORDER_SIMULATORS = {"meta": meta, "tiktok_shop": tiktok_shop}
 
-CONTROL_FIELDS = ("secret", "access_token", "commerce_account_id", "shop_cipher", "webhook_url", "faults")
+# `settings`: how the simulated account is set up on the channel's side, per channel (for
+# example {"feed_data_source": true}: a Pinterest catalog fed by a feed, which refuses API writes).
+CONTROL_FIELDS = (
+    "secret", "access_token", "commerce_account_id", "shop_cipher", "webhook_url", "faults", "settings",
+)  # fmt: skip
+JSON_FIELDS = ("faults", "settings")
 
 
 @csrf_exempt
@@ -42,7 +47,10 @@ def control_account(request, channel: str, key: str):
         account, _ = SandboxAccount.objects.get_or_create(channel=channel, key=key)
         for name in CONTROL_FIELDS:
             if name in body:
-                setattr(account, name, body[name] if body[name] is not None else "")
+                if name in JSON_FIELDS and not isinstance(body[name], dict | type(None)):
+                    return JsonResponse({"error": f"{name} must be an object"}, status=400)
+                empty = {} if name in JSON_FIELDS else ""
+                setattr(account, name, body[name] if body[name] is not None else empty)
         account.save()
     else:
         account = SandboxAccount.objects.filter(channel=channel, key=key).first()
@@ -54,6 +62,7 @@ def control_account(request, channel: str, key: str):
             "channel": account.channel,
             "key": account.key,
             "faults": account.faults,
+            "settings": account.settings,
             "webhook_url": account.webhook_url,
             "request_count": account.request_count,
             "items": {

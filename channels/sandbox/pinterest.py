@@ -1,7 +1,12 @@
-"""Pinterest's API v5, simulated: catalog item batches and their status."""
+"""Pinterest's API v5, simulated: catalog item batches and their status.
+
+Shapes, limits and codes follow Pinterest's OpenAPI description (github.com/pinterest/
+api-description, v5/openapi.json); docs/channels.md lists each fact with its JSON pointer.
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.http import JsonResponse
@@ -13,36 +18,197 @@ from django.views.decorators.http import require_http_methods
 from channels.sandbox.common import bearer, json_body, token_ok
 from channels.sandbox.faults import inject, rejected
 from channels.sandbox.models import SandboxAccount, SandboxBatch, SandboxItem
-from channels.sandbox.validation import PRICE, error
 
+# CatalogsItems{Create,Update,Upsert}BatchRequest.properties.items.maxItems (the DELETE
+# request states none; the strictest reading holds it to the same 1,000).
 PINTEREST_MAX_ITEMS = 1000
+OPERATIONS = ("UPDATE", "UPSERT", "CREATE", "DELETE_DISCONTINUED", "DELETE")  # BatchOperation.enum
+WRITES = ("UPSERT", "CREATE", "UPDATE")
+# UpdatableItemAttributes.properties.availability / .condition: "upper or lowercased".
 PINTEREST_AVAILABILITY = ("in stock", "out of stock", "preorder")
+PINTEREST_CONDITIONS = ("new", "used", "refurbished")
+# UpdatableItemAttributes.properties.price: "24.99 USD", "24.99USD" and "24.99".
+PINTEREST_PRICE = re.compile(r"^\d+(\.\d+)? ?([A-Z]{3})?$")
+# Lengths the attribute descriptions state ("<= N characters").
+PINTEREST_MAX_LENGTHS = {
+    "title": 500,
+    "description": 10000,
+    "link": 511,
+    "item_group_id": 127,
+    "product_type": 1000,
+    **{f"custom_label_{i}": 511 for i in range(5)},
+}
+PINTEREST_IMAGE_LINK_MAX = 2000
+
+# Every attribute ItemAttributesRequest names (its allOf: image and video links,
+# UpdatableItemAttributes, the restricted ad image and video links).
+PINTEREST_ATTRIBUTES = frozenset(
+    {
+        "additional_image_link", "image_link", "save_pin_disabled", "video_link",
+        "ad_link", "adult", "age_group", "android_deep_link", "availability", "average_review_rating", "brand",
+        "checkout_enabled", "color", "condition", "description", "free_shipping_label", "free_shipping_limit",
+        "gender", "google_product_category", "gtin", "id", "installment_price", "ios_deep_link", "item_group_id",
+        "last_updated_time", "link", "material", "min_ad_price", "mobile_link", "mpn", "number_of_ratings",
+        "number_of_reviews", "pattern", "price", "product_type", "promotion_id", "sale_price",
+        "sale_price_effective_date", "shipping", "shipping_height", "shipping_weight", "shipping_width", "size",
+        "size_system", "size_type", "tax", "title", "unit_pricing_base_measure", "unit_pricing_measure",
+        "variant_names", "variant_values",
+        *(f"custom_label_{i}" for i in range(5)),
+        *(f"custom_number_{i}" for i in range(5)),
+        *(f"ad_image_{i}_{kind}" for i in range(20) for kind in ("link", "tag")),
+        *(f"ad_video_{i}_{kind}" for i in range(3) for kind in ("link", "tag")),
+    }
+)  # fmt: skip
 
 
-def pinterest_item(item: dict) -> list[dict]:
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Country.enum, Language.enum and CatalogsLocale.enum.
+PINTEREST_COUNTRIES = _codes(
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ "
+    "CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR "
+    "GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO "
+    "JP KE KG KH KI KM KN KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS "
+    "MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS "
+    "RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW "
+    "TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW"
+)
+PINTEREST_LANGUAGES = _codes(
+    "AM AR AZ BG BN BS CA CS DA DV DZ DE EL EN ES ET FA FI FR HE HI HR HU HY ID IN IS IT IW JA KA KM KO LO LT LV MK MN "
+    "MS MY NB NE NL NO PL PT RO RU SK SL SQ SR SV TL UK VI TE TH TR XX ZH "
+    "af-ZA ar-SA bg-BG bn-IN cs-CZ da-DK de el-GR en-AU en-CA en-GB en-IN en-US es-419 es-AR es-ES es-MX fi-FI "
+    "fr fr-CA he-IL hi-IN hr-HR hu-HU id-ID it ja ko-KR ms-MY nb-NO nl pl-PL pt-BR pt-PT ro-RO ru-RU sk-SK sv-SE "
+    "te-IN th-TH tl-PH tr uk-UA vi-VN zh-CN zh-TW"
+)
+
+# Per-item validation events (ItemValidationEvent: attribute, integer code, message). Pinterest
+# documents one code, 106 "Title is missing …" (ItemValidationEvent.properties.code.example);
+# the other numbers are the sandbox's own. Messages and the split into errors (the item is not
+# published) and warnings are those of CatalogsItemValidationErrors / …Warnings.
+EVENTS = {
+    "ITEMID_MISSING": (101, "Item is missing item id in its product metadata, this item will not be published."),
+    "TITLE_MISSING": (106, "Item is missing title in its product metadata, this item will not be published."),
+    "DESCRIPTION_MISSING": (
+        107,
+        "Item is missing description in its product metadata, this item will not be published.",
+    ),
+    "PRODUCT_LINK_MISSING": (
+        108,
+        "Item is missing a link URL in its product metadata, this item will not be published.",
+    ),
+    "IMAGE_LINK_MISSING": (
+        109,
+        "Item is missing an image link URL in its product metadata, this item will not be published.",
+    ),
+    "PRICE_MISSING": (110, "Product is missing a price, this item will not be published."),
+    "AVAILABILITY_INVALID": (
+        111,
+        "Item is missing availability value in its product metadata, this item will not be published.",
+    ),
+    "PRODUCT_PRICE_INVALID": (
+        112,
+        "Item has a price formatting error in its product metadata, this item will not be published.",
+    ),
+    "LINK_LENGTH_TOO_LONG": (113, "Product link contains too many characters, this item will not be published."),
+    "IMAGE_LINK_INVALID": (114, "Image link is invalid."),
+    "IMAGE_LINK_LENGTH_TOO_LONG": (
+        115,
+        "Item has image_link URL that contains too many characters, so the item will not be published.",
+    ),
+    "ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE": (116, "Main image can't be found."),
+    "ITEM_ALREADY_EXISTS": (117, "Item already exists."),
+    "ITEM_NOT_FOUND": (118, "Item not found."),
+    # Warnings: the item is published, the attribute truncated or dropped.
+    "TITLE_LENGTH_TOO_LONG": (
+        201,
+        "The title for the item was truncated because it contains too many characters.",
+    ),
+    "DESCRIPTION_LENGTH_TOO_LONG": (
+        202,
+        "The description for this item was truncated because it contains too many characters.",
+    ),
+    "SALES_PRICE_INVALID": (203, "Item has an incorrectly formatted sales price."),
+    "CUSTOM_LABEL_LENGTH_TOO_LONG": (
+        204,
+        "Item has a custom_label value that is too long, this item will be published without that custom label.",
+    ),
+    "OPTIONAL_CONDITION_INVALID": (
+        205,
+        "Item includes a condition value that is formatted incorrectly, which may limit visibility in "
+        "recommendations, search results and shopping experiences.",
+    ),
+    "PRODUCT_TYPE_LENGTH_TOO_LONG": (
+        206,
+        "Item has a product_type value that is too long, this item will be published without that product type.",
+    ),
+}
+REQUIRED = (
+    ("title", "TITLE_MISSING"),
+    ("description", "DESCRIPTION_MISSING"),
+    ("link", "PRODUCT_LINK_MISSING"),
+    ("image_link", "IMAGE_LINK_MISSING"),
+    ("price", "PRICE_MISSING"),
+    ("availability", "AVAILABILITY_INVALID"),
+)
+
+
+def event(attribute: str, name: str) -> dict:
+    code, message = EVENTS[name]
+    return {"attribute": attribute, "code": code, "message": message}
+
+
+def pinterest_item(item: dict) -> tuple[list[dict], list[dict]]:
+    """(errors, warnings) of one item's attributes, as ItemValidationEvents."""
     attributes = item.get("attributes") or {}
-    errors = []
+    errors, warnings = [], []
     if not item.get("item_id"):
-        errors.append(error("item_id", "item_id is required", "MISSING_REQUIRED_FIELD"))
-    for name in ("title", "description", "link", "image_link", "price", "availability"):
-        if not attributes.get(name):
-            errors.append(error(name, f"{name} is required", "MISSING_REQUIRED_FIELD"))
-    if attributes.get("price") and not PRICE.match(str(attributes["price"])):
-        errors.append(error("price", "price must look like 24.99 USD", "INVALID_PRICE"))
-    if len(str(attributes.get("title", ""))) > 500:
-        errors.append(error("title", "title is longer than 500 characters", "TITLE_TOO_LONG"))
-    if attributes.get("availability") and attributes["availability"] not in PINTEREST_AVAILABILITY:
-        errors.append(
-            error("availability", "availability must be in stock, out of stock or preorder", "INVALID_AVAILABILITY")
-        )
+        errors.append(event("item_id", "ITEMID_MISSING"))
+    for name, problem in REQUIRED:
+        if attributes.get(name) in (None, "", []):
+            errors.append(event(name, problem))
+    price = attributes.get("price")
+    if price and not PINTEREST_PRICE.match(str(price)):
+        errors.append(event("price", "PRODUCT_PRICE_INVALID"))
+    availability = attributes.get("availability")
+    if availability and str(availability).lower() not in PINTEREST_AVAILABILITY:
+        errors.append(event("availability", "AVAILABILITY_INVALID"))
+    if len(str(attributes.get("link") or "")) > PINTEREST_MAX_LENGTHS["link"]:
+        errors.append(event("link", "LINK_LENGTH_TOO_LONG"))
     image = attributes.get("image_link")
-    if image is not None and not isinstance(image, list):
-        errors.append(error("image_link", "image_link is a list of URLs", "INVALID_IMAGE_LINK"))
-    return errors
+    if image not in (None, "", []):
+        # ItemAttributesRequest: a string or a list of exactly one URL, http(s), <= 2000 characters.
+        images = image if isinstance(image, list) else [image]
+        if len(images) != 1 or not isinstance(images[0], str) or not images[0].startswith(("http://", "https://")):
+            errors.append(event("image_link", "IMAGE_LINK_INVALID"))
+        elif len(images[0]) > PINTEREST_IMAGE_LINK_MAX:
+            errors.append(event("image_link", "IMAGE_LINK_LENGTH_TOO_LONG"))
+    sale_price = attributes.get("sale_price")
+    if sale_price and not PINTEREST_PRICE.match(str(sale_price)):
+        warnings.append(event("sale_price", "SALES_PRICE_INVALID"))
+    condition = attributes.get("condition")
+    if condition and str(condition).lower() not in PINTEREST_CONDITIONS:
+        warnings.append(event("condition", "OPTIONAL_CONDITION_INVALID"))
+    for name, problem in (
+        ("title", "TITLE_LENGTH_TOO_LONG"),
+        ("description", "DESCRIPTION_LENGTH_TOO_LONG"),
+        ("product_type", "PRODUCT_TYPE_LENGTH_TOO_LONG"),
+        *((f"custom_label_{i}", "CUSTOM_LABEL_LENGTH_TOO_LONG") for i in range(5)),
+    ):
+        if len(str(attributes.get(name) or "")) > PINTEREST_MAX_LENGTHS[name]:
+            warnings.append(event(name, problem))
+    return errors, warnings
 
 
 def _pinterest_error(code: int, message: str, status: int):
+    """Pinterest's Error schema: {"code": integer, "message": string}."""
     return JsonResponse({"code": code, "message": message}, status=status)
+
+
+def _invalid(body, reason: str):
+    # The 400 example of POST /catalogs/items/batch: code 1, "Invalid request: <body> (<reason>)".
+    return _pinterest_error(1, f"Invalid request: {body!r} ({reason})", 400)
 
 
 def _pinterest_account(request):
@@ -52,8 +218,61 @@ def _pinterest_account(request):
         .first()
     )
     if account is None or not token_ok(account, bearer(request)):
+        # The documented 401 of both endpoints.
         return None, _pinterest_error(2, "Authentication failed.", 401)
     return account, inject(account, request)
+
+
+def _request_problem(body) -> str:
+    """Why a batch request does not match CatalogsItemsBatchRequest, or ""."""
+    if not isinstance(body, dict):
+        return "the body is not an object"
+    unknown = set(body) - {"country", "language", "operation", "items"}
+    if unknown:  # additionalProperties: false
+        return f"Additional properties are not allowed ({', '.join(sorted(unknown))} were unexpected)"
+    for name in ("country", "language", "operation", "items"):
+        if name not in body:
+            return f"'{name}' is a required property"
+    if body["operation"] not in OPERATIONS:
+        return f"{body['operation']!r} is not one of {list(OPERATIONS)}"
+    if body["country"] not in PINTEREST_COUNTRIES:
+        return f"{body['country']!r} is not one of the Country values"
+    if body["language"] not in PINTEREST_LANGUAGES:
+        return f"{body['language']!r} is not one of the Language or CatalogsLocale values"
+    items = body["items"]
+    if not isinstance(items, list):
+        return f"{items!r} is not of type array"
+    if not items:
+        return "[] is too short"
+    if len(items) > PINTEREST_MAX_ITEMS:
+        return f"items has {len(items)} entries; at most {PINTEREST_MAX_ITEMS}"
+    for record in items:
+        if not isinstance(record, dict):
+            return f"{record!r} is not of type object"
+        allowed = {"item_id"} | ({"attributes"} if body["operation"] in WRITES else set())
+        if body["operation"] == "UPDATE":
+            allowed.add("update_mask")
+        extra = set(record) - allowed
+        if extra:
+            # The record schemas state no additionalProperties; the strictest reading refuses
+            # what they do not name.
+            return f"Additional properties are not allowed ({', '.join(sorted(extra))} were unexpected)"
+        if not isinstance(record.get("item_id", ""), str):
+            return f"{record.get('item_id')!r} is not of type string"
+        attributes = record.get("attributes")
+        if attributes is None:
+            continue
+        if not isinstance(attributes, dict):
+            return f"{attributes!r} is not of type object"
+        unknown = set(attributes) - PINTEREST_ATTRIBUTES
+        if unknown:
+            # ItemAttributesRequest does not say additionalProperties: false; the strictest
+            # reading refuses attribute names it does not name (a misspelt one is lost).
+            return f"Additional properties are not allowed ({', '.join(sorted(unknown))} were unexpected)"
+        image = attributes.get("image_link")
+        if image is not None and not isinstance(image, str | list):
+            return f"{image!r} is not of type array"
+    return ""
 
 
 @csrf_exempt
@@ -64,16 +283,22 @@ def pinterest_items_batch(request):
         return fault
     body = json_body(request)
     if body is None:
-        return _pinterest_error(1, "Invalid JSON body.", 400)
-    operation, items = body.get("operation"), body.get("items")
-    if operation not in ("CREATE", "UPDATE", "UPSERT", "DELETE", "DELETE_DISCONTINUED"):
-        return _pinterest_error(1, "operation must be CREATE, UPDATE, UPSERT, DELETE or DELETE_DISCONTINUED.", 400)
-    if not body.get("country") or not body.get("language"):
-        return _pinterest_error(1, "country and language are required.", 400)
-    if not isinstance(items, list) or not items:
-        return _pinterest_error(1, "items is required.", 400)
-    if len(items) > PINTEREST_MAX_ITEMS:
-        return _pinterest_error(1, f"items: at most {PINTEREST_MAX_ITEMS} per batch; got {len(items)}.", 400)
+        return _pinterest_error(1, "Invalid request: the body is not JSON.", 400)
+    problem = _request_problem(body)
+    if problem:
+        return _invalid(body if len(str(body)) < 500 else "…", problem)
+    operation, items = body["operation"], body["items"]
+    if operation in WRITES and (account.settings or {}).get("feed_data_source"):
+        # "The item UPSERT operation is restricted to users without a feed data source"
+        # (POST /catalogs/items/batch, description). No error code is documented: the strictest
+        # reading refuses every write (CREATE and UPDATE too) as the documented 403 "Not
+        # authorized to post catalogs items", with the code of the catalogs endpoints' other
+        # permission refusals (29).
+        return _pinterest_error(
+            29,
+            f"{operation} is restricted to catalogs without a feed data source; this catalog is fed by a feed.",
+            403,
+        )
     batch = SandboxBatch.objects.create(
         account=account,
         handle=uuid.uuid4().hex,
@@ -83,9 +308,25 @@ def pinterest_items_batch(request):
         # Until processed, the batch remembers the locale it names (its items are per locale).
         results={"country": str(body["country"]).upper(), "language": str(body["language"]).upper()},
     )
-    return JsonResponse(
-        {"batch_id": batch.handle, "status": "PROCESSING", "created_time": batch.created_at.isoformat()}
-    )
+    return JsonResponse(_batch_body(batch, "PROCESSING", []))
+
+
+def _batch_body(batch: SandboxBatch, status: str, items: list) -> dict:
+    """CatalogsRetailItemsBatch: catalog_type and created_time required."""
+    done = status in ("COMPLETED", "FAILED")
+    return {
+        "catalog_type": "RETAIL",
+        "batch_id": batch.handle,
+        "status": status,
+        "items": items,
+        "created_time": batch.created_at.strftime("%Y-%m-%dT%H:%M:%S"),
+        "completed_time": timezone.now().strftime("%Y-%m-%dT%H:%M:%S") if done else None,
+    }
+
+
+def _record(item_id: str, errors: list, warnings: list) -> dict:
+    """ItemProcessingRecord: a non-empty errors list fails the item."""
+    return {"item_id": item_id, "status": "FAILURE" if errors else "SUCCESS", "errors": errors, "warnings": warnings}
 
 
 def _pinterest_apply(account, batch) -> None:
@@ -95,46 +336,28 @@ def _pinterest_apply(account, batch) -> None:
         item_id = str(item.get("item_id", ""))
         if batch.operation in ("DELETE", "DELETE_DISCONTINUED"):
             SandboxItem.objects.filter(account=account, item_id=item_id).update(active=False)
-            records.append({"item_id": item_id, "status": "SUCCESS", "errors": [], "warnings": []})
+            records.append(_record(item_id, [], []))
             continue
-        problems = pinterest_item(item)
-        if not problems and rejected(account, item_id):
-            problems = [
-                {
-                    "field": "image_link",
-                    "message": "Image could not be downloaded (sandbox rejection)",
-                    "code": "IMAGE_DOWNLOAD_FAILED",
-                }
-            ]
-        if problems:
-            errors = [{"attribute": p["field"], "code": p["code"], "message": p["message"]} for p in problems]
-            records.append({"item_id": item_id, "status": "FAILURE", "errors": errors, "warnings": []})
-            continue
+        errors, warnings = pinterest_item(item)
+        if batch.operation == "UPDATE":
+            # UpdatableItemAttributes: an update names only what changes.
+            errors = [e for e in errors if e["code"] not in (106, 107, 108, 109, 110) and e["attribute"] != "item_id"]
+        if not errors and rejected(account, item_id):
+            errors = [event("image_link", "ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE")]
         exists = SandboxItem.objects.filter(account=account, item_id=item_id).first()
-        if batch.operation == "CREATE" and exists and exists.active:
-            records.append(
-                {
-                    "item_id": item_id,
-                    "status": "FAILURE",
-                    "errors": [
-                        {"attribute": "item_id", "code": "ITEM_ALREADY_EXISTS", "message": "item already exists"}
-                    ],
-                    "warnings": [],
-                }
-            )
+        if not errors and batch.operation == "CREATE" and exists and exists.active:
+            errors = [event("item_id", "ITEM_ALREADY_EXISTS")]
+        if not errors and batch.operation == "UPDATE" and not exists:
+            errors = [event("item_id", "ITEM_NOT_FOUND")]
+        if errors:
+            records.append(_record(item_id, errors, warnings))
             continue
-        if batch.operation == "UPDATE" and not exists:
-            records.append(
-                {
-                    "item_id": item_id,
-                    "status": "FAILURE",
-                    "errors": [{"attribute": "item_id", "code": "ITEM_NOT_FOUND", "message": "item not found"}],
-                    "warnings": [],
-                }
-            )
-            continue
+        attributes = item.get("attributes") or {}
         if exists:
-            exists.overrides[locale] = item.get("attributes") or {}
+            if batch.operation == "UPDATE":
+                attributes = {**exists.overrides.get(locale, {}), **attributes}
+                item = {**item, "attributes": attributes}
+            exists.overrides[locale] = attributes
             exists.data, exists.active, exists.updates, exists.updated_at = (
                 item,
                 True,
@@ -143,10 +366,8 @@ def _pinterest_apply(account, batch) -> None:
             )
             exists.save()
         else:
-            SandboxItem.objects.create(
-                account=account, item_id=item_id, data=item, overrides={locale: item.get("attributes") or {}}
-            )
-        records.append({"item_id": item_id, "status": "SUCCESS", "errors": [], "warnings": []})
+            SandboxItem.objects.create(account=account, item_id=item_id, data=item, overrides={locale: attributes})
+        records.append(_record(item_id, [], warnings))
     batch.status = "COMPLETED"
     batch.results = {"items": records}
     batch.save()
@@ -159,21 +380,15 @@ def pinterest_batch_status(request, batch_id: str):
         return fault
     batch = SandboxBatch.objects.select_for_update().filter(account=account, handle=batch_id).first()
     if batch is None:
-        return _pinterest_error(4182, "Batch not found.", 404)
+        # The documented 404 of GET /catalogs/items/batch/{batch_id}.
+        return _pinterest_error(4331, "Sorry! We could not find your batch ID.", 404)
     if batch.status != "COMPLETED":
         if batch.polls_left > 0:
             batch.polls_left -= 1
             batch.save(update_fields=["polls_left"])
-            return JsonResponse({"batch_id": batch.handle, "status": "PROCESSING", "items": []})
+            return JsonResponse(_batch_body(batch, "PROCESSING", []))
         _pinterest_apply(account, batch)
-    return JsonResponse(
-        {
-            "batch_id": batch.handle,
-            "status": batch.status,
-            "items": batch.results.get("items", []),
-            "created_time": batch.created_at.isoformat(),
-        }
-    )
+    return JsonResponse(_batch_body(batch, batch.status, batch.results.get("items", [])))
 
 
 # Base URL …/sandbox/pinterest stands for https://api.pinterest.com.

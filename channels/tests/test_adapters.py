@@ -298,7 +298,7 @@ def test_pinterest_batch_with_429_retry_after_and_rejections(pinterest, live_ser
     status = pinterest.batch_status(handle)
     by_id = {r.item_id: r for r in status.results}
     assert by_id["SKU-1"].ok
-    assert by_id["SKU-2"].errors[0].code == "INVALID_PRICE"
+    assert by_id["SKU-2"].errors[0].field == "price"
     with pytest.raises(AdapterError):
         pinterest.publish_batch([item(i) for i in range(1001)])
     response = pinterest.client.request(
