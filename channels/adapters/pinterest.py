@@ -83,9 +83,6 @@ class PinterestAdapter(ChannelAdapter):
         attributes["image_link"] = [item.image_link]
         if item.sale_price is not None:
             attributes["sale_price"] = format_price(item.sale_price, item.currency)
-            if item.sale_price_effective_date:
-                # "<start_date>/<end_date> (ISO 8601 format)".
-                attributes["sale_price_effective_date"] = item.sale_price_effective_date
         attributes.update(custom_label_fields(item))
         return {"item_id": item.id, "attributes": attributes}
 

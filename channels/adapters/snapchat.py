@@ -1,4 +1,9 @@
-"""Snapchat: a catalog feed (CSV) that Snapchat fetches from our URL; no publishing API here."""
+"""Snapchat: a catalog feed (CSV) that Snapchat fetches from our URL; no publishing API here.
+
+No page of Snap's own settles the feed's fields here (businesshelp.snapchat.com was not at
+hand); the columns, values and limits below are the strictest of the restatements of Snap's
+"Product Catalog Field List" found (see docs/channels.md, Snapchat).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,8 @@ class SnapchatAdapter(ChannelAdapter):
     feed_formats = ("csv",)
     feed_columns = FEED_FIELDS
     feed_availability_words = tuple(dict.fromkeys(AVAILABILITY.values()))
-    max_lengths = {"id": 100, "title": 150, "description": 5000}
+    # Restatements disagree (id 50 or 128, title 150 or 375): the strictest reading.
+    max_lengths = {"id": 50, "title": 150, "description": 5000, "brand": 70, "gtin": 70, "mpn": 50}
 
     def build_payload(self, item: ChannelItem) -> dict:
         row = product_attributes(item, AVAILABILITY)
