@@ -263,3 +263,32 @@ def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
     WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(**fields)
     event.refresh_from_db()
     return event
+
+
+# --- Connection -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def channel_account_mark_needs_reconnect(*, account: ChannelAccount, message: str) -> ChannelAccount:
+    """The channel withdrew (or is about to withdraw) our authorisation: the account needs
+    reconnecting, and `message` tells the merchant why. Repeating it changes nothing."""
+    account = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+    message = (message or "").strip()
+    if (
+        account.connection_status == ChannelAccount.ConnectionStatus.NEEDS_RECONNECT
+        and account.connection_message == message
+    ):
+        return account
+    before = [account.connection_status, account.connection_message]
+    account.connection_status = ChannelAccount.ConnectionStatus.NEEDS_RECONNECT
+    account.connection_message = message
+    account.save(update_fields=["connection_status", "connection_message", "updated_at"])
+    audit_record(
+        action="channel_account.needs_reconnect",
+        instance=account,
+        changes={
+            "connection_status": [before[0], account.connection_status],
+            "connection_message": [before[1], message],
+        },
+    )
+    return account

@@ -39,3 +39,13 @@ def publish_resume_stale_task() -> int:
     from channels.publishing import publish_resume_stale
 
     return publish_resume_stale()
+
+
+@tenant_task(name="channels.references_refresh", atomic=False)
+def references_refresh_task(shop_id: int, account_id: int) -> dict:
+    """Read an account's reference data (TikTok Shop warehouses, categories, …) again."""
+    from channels.models import ChannelAccount
+    from channels.references import refresh
+
+    account = ChannelAccount.objects.filter(pk=account_id).first()
+    return refresh(account) if account is not None else {}

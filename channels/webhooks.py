@@ -29,10 +29,18 @@ def order_handlers() -> tuple[Callable, ...]:
 
 
 def dispatch(event) -> bool:
-    """Run the handlers for a stored event; True when one handled it."""
+    """Act on a stored event; True when it was handled.
+
+    A notice that the channel withdrew (or is about to withdraw) our authorisation marks the
+    account as needing reconnection, with the channel's reason for the merchant. Order events
+    go to the order handlers."""
     from channels.adapters import adapter_for
+    from channels.services import channel_account_mark_needs_reconnect
 
     parsed = adapter_for(event.account).parse_webhook(event.raw_body.encode())
+    if parsed.needs_reconnect:
+        channel_account_mark_needs_reconnect(account=event.account, message=parsed.account_message)
+        return True
     if not parsed.is_order or not _order_handlers:
         return False
     for handler in _order_handlers:
