@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels import services
+from channels.account_methods import channel_account_set_methods, checkout_method_error, publish_method_error
 from channels.models import Channel, ChannelAccount
 from channels.selectors import account_feeds, account_markets, webhook_url
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -40,6 +41,28 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
     )
     webhook_url = serializers.SerializerMethodField()
     feeds = serializers.SerializerMethodField()
+    publish_method = serializers.ChoiceField(
+        choices=ChannelAccount.PublishMethod.choices,
+        required=False,
+        help_text="How listings reach the channel: `api` (we call the channel) or `feed` (the channel fetches "
+        "the feed URLs in `feeds`). One or the other: Pinterest refuses API upserts into a catalog that has a "
+        "feed data source. Only channels with both an API and feeds (Meta, Pinterest) take either; Snapchat "
+        "and Google Merchant are always `feed`, TikTok Shop always `api`. Default: `api` where the channel "
+        "has an API, else `feed`.",
+    )
+    checkout_method = serializers.ChoiceField(
+        choices=ChannelAccount.CheckoutMethod.choices,
+        required=False,
+        help_text="Where buyers pay (channels with an order API that offer the choice, i.e. Meta): "
+        "`on_channel` (checkout on Facebook/Instagram, orders through the order API) or `checkout_url` "
+        "(buyers are sent to the shop's checkout page). Other channels refuse a value.",
+    )
+    connection_status = serializers.ChoiceField(
+        choices=ChannelAccount.ConnectionStatus.choices,
+        read_only=True,
+        help_text="`needs_reconnect` when the channel withdrew our authorisation; `connection_message` says why.",
+    )
+    connection_message = serializers.CharField(read_only=True)
 
     class Meta:
         model = ChannelAccount
@@ -52,6 +75,10 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
             "api_base_url",
             "markets",
             "is_active",
+            "publish_method",
+            "checkout_method",
+            "connection_status",
+            "connection_message",
             "webhook_url",
             "feeds",
             "created_at",
@@ -69,6 +96,21 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
     @extend_schema_field(FeedSerializer(many=True))
     def get_feeds(self, account) -> list[dict]:
         return account_feeds(account)
+
+    def validate(self, attrs):
+        """publish_method and checkout_method must be ones the account's channel offers."""
+        attrs = super().validate(attrs)
+        channel = self.instance.channel if self.instance is not None else attrs.get("channel")
+        if channel not in Channel.values:
+            return attrs
+        errors = {}
+        if "publish_method" in attrs and (message := publish_method_error(channel, attrs["publish_method"])):
+            errors["publish_method"] = [message]
+        if "checkout_method" in attrs and (message := checkout_method_error(channel, attrs["checkout_method"])):
+            errors["checkout_method"] = [message]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
     def to_representation(self, account):
         data = super().to_representation(account)
@@ -97,6 +139,10 @@ EXAMPLE_REPLY = {
     "api_base_url": "https://graph.facebook.com/v21.0",
     "markets": [{"market": "US", "country": "US", "language": "en", "currency": "USD"}],
     "is_active": True,
+    "publish_method": "api",
+    "checkout_method": "on_channel",
+    "connection_status": "connected",
+    "connection_message": "",
     "webhook_url": "https://shopadmin.example.com/webhooks/meta/Xq3…/",
     "feeds": [
         {
@@ -142,6 +188,9 @@ class ChannelAccountListCreate(generics.ListCreateAPIView):
             api_base_url=data.get("api_base_url", ""),
             markets=data.get("markets") or [],
         )
+        account = channel_account_set_methods(
+            account=account, publish_method=data.get("publish_method"), checkout_method=data.get("checkout_method")
+        )
         return Response(self.get_serializer(account).data, status=status.HTTP_201_CREATED)
 
 
@@ -174,6 +223,9 @@ class ChannelAccountDetail(generics.RetrieveUpdateDestroyAPIView):
             api_base_url=data.get("api_base_url"),
             markets=data.get("markets"),
             is_active=data.get("is_active"),
+        )
+        account = channel_account_set_methods(
+            account=account, publish_method=data.get("publish_method"), checkout_method=data.get("checkout_method")
         )
         return Response(self.get_serializer(account).data)
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from channels.account_methods import (
+    CHECKOUT_METHOD_HELP,
+    PUBLISH_METHOD_HELP,
+    CheckoutMethod,
+    PublishMethod,
+    checkout_methods,
+    publish_methods,
+)
 from channels.credentials import CREDENTIALS, DEFAULT_API_BASE_URL
 
 
@@ -27,6 +35,27 @@ class ChannelAccountForm(forms.Form):
         self.channel = channel
         self.editing = editing
         self.fields["api_base_url"].widget.attrs["placeholder"] = DEFAULT_API_BASE_URL.get(channel, "")
+        # The choices the channel offers (none: the field is left out and the value is fixed).
+        publish = publish_methods(channel)
+        if len(publish) > 1:
+            self.fields["publish_method"] = forms.ChoiceField(
+                label=_("How listings reach the channel"),
+                choices=[(value, PublishMethod(value).label) for value in publish],
+                initial=publish[0],
+                required=False,  # left out: the default on connect, the stored value on edit
+                widget=forms.RadioSelect,
+                help_text=PUBLISH_METHOD_HELP,
+            )
+        checkout = checkout_methods(channel)
+        if checkout:
+            self.fields["checkout_method"] = forms.ChoiceField(
+                label=_("Where buyers pay"),
+                choices=[(value, CheckoutMethod(value).label) for value in checkout],
+                initial=checkout[0],
+                required=False,
+                widget=forms.RadioSelect,
+                help_text=CHECKOUT_METHOD_HELP,
+            )
         for spec in CREDENTIALS[channel]:
             help_text = spec.help
             if editing:
@@ -47,6 +76,14 @@ class ChannelAccountForm(forms.Form):
             if value or not self.editing:
                 values[spec.key] = value
         return values
+
+    def methods(self) -> dict[str, str]:
+        """publish_method and checkout_method as chosen, for the fields the channel offers."""
+        return {
+            name: self.cleaned_data[name]
+            for name in ("publish_method", "checkout_method")
+            if name in self.fields and self.cleaned_data.get(name)
+        }
 
     def market_codes(self) -> list[str]:
         raw = self.cleaned_data.get("markets") or ""

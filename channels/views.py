@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from channels import services
+from channels.account_methods import channel_account_set_methods, offers_checkout_method, offers_publish_method
 from channels.credentials import CREDENTIALS
 from channels.forms import ChannelAccountForm
 from channels.models import Channel, ChannelAccount, WebhookEvent
@@ -39,14 +41,16 @@ def account_connect(request, channel: str):
     form = ChannelAccountForm(request.POST or None, channel=channel)
     if request.method == "POST" and form.is_valid():
         try:
-            account = services.channel_account_create(
-                shop=request.shop,
-                channel=channel,
-                name=form.cleaned_data["name"],
-                credentials=form.credentials(),
-                api_base_url=form.cleaned_data["api_base_url"],
-                markets=form.market_codes(),
-            )
+            with transaction.atomic():
+                account = services.channel_account_create(
+                    shop=request.shop,
+                    channel=channel,
+                    name=form.cleaned_data["name"],
+                    credentials=form.credentials(),
+                    api_base_url=form.cleaned_data["api_base_url"],
+                    markets=form.market_codes(),
+                )
+                channel_account_set_methods(account=account, **form.methods())
         except ValidationError as exc:
             form.apply_errors(exc)
         else:
@@ -70,6 +74,8 @@ def account_detail(request, account_id: int):
             "name": account.name,
             "api_base_url": account.api_base_url,
             "markets": ", ".join(m["market"] for m in account.markets),
+            "publish_method": account.publish_method,
+            "checkout_method": account.checkout_method,
         }
         form = ChannelAccountForm(request.POST or None, channel=account.channel, editing=True, initial=initial)
     if request.method == "POST":
@@ -77,13 +83,15 @@ def account_detail(request, account_id: int):
             raise PermissionDenied(_("Your role in this shop does not allow this."))
         if form.is_valid():
             try:
-                services.channel_account_update(
-                    account=account,
-                    name=form.cleaned_data["name"],
-                    credentials=form.credentials(),
-                    api_base_url=form.cleaned_data["api_base_url"],
-                    markets=form.market_codes(),
-                )
+                with transaction.atomic():
+                    updated = services.channel_account_update(
+                        account=account,
+                        name=form.cleaned_data["name"],
+                        credentials=form.credentials(),
+                        api_base_url=form.cleaned_data["api_base_url"],
+                        markets=form.market_codes(),
+                    )
+                    channel_account_set_methods(account=updated, **form.methods())
             except ValidationError as exc:
                 form.apply_errors(exc)
             else:
@@ -99,6 +107,8 @@ def account_detail(request, account_id: int):
         "feeds": account_feeds(account, request.shop),
         "markets": account_markets(account, request.shop),
         "events": account.webhook_events.all()[:50],
+        "offers_publish_method": offers_publish_method(account.channel),
+        "offers_checkout_method": offers_checkout_method(account.channel),
     }
     return render(request, "channels/account_detail.html", context, status=400 if form and form.errors else 200)
 
