@@ -562,7 +562,8 @@ def order_import(*, account: ChannelAccount, data: ChannelOrder, via: str = "web
     _apply_order_fields(order, data, shop)
     _convert(order, shop)
     order.save()
-    _apply_channel_lifecycle(order, data.lifecycle)
+    _apply_channel_state(order, data)
+    order.refresh_from_db(fields=["status"])
     after = {"channel_status": order.channel_status, "total": str(order.total), "status": order.status}
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     order_event(
@@ -572,6 +573,8 @@ def order_import(*, account: ChannelAccount, data: ChannelOrder, via: str = "web
         changes=changes,
     )
     sales_rollup_touch(order, tz_name=shop.timezone, also=placed_before)
+    if order.acknowledged_at is None:
+        _schedule_acknowledge(order)  # an order the channel held back (FB_PROCESSING) may be ready now
     return order, "updated"
 
 
@@ -635,30 +638,149 @@ def _order_create(*, account: ChannelAccount, data: ChannelOrder, shop: Shop, vi
         instance=order,
         changes={"external_id": [None, order.external_id], "total": [None, f"{order.total} {order.currency}"]},
     )
-    if channel_lifecycle == Lifecycle.CANCELLED:
-        for line in lines:
-            line.quantity_cancelled = line.quantity
+    # Units the channel already cancelled take no stock: they are never allocated.
+    reported = _reported_units(data, "quantity_cancelled")
+    for line in lines:
+        cancelled = line.quantity if channel_lifecycle == Lifecycle.CANCELLED else reported.get(_line_key(line), 0)
+        line.quantity_cancelled = min(line.quantity, cancelled)
+        reported[_line_key(line)] = max(0, reported.get(_line_key(line), 0) - line.quantity_cancelled)
+    if any(line.quantity_cancelled for line in lines):
         OrderLine.objects.bulk_update(lines, ["quantity_cancelled"])
+    if channel_lifecycle == Lifecycle.CANCELLED or (
+        lines and all(ln.quantity_cancelled >= ln.quantity for ln in lines)
+    ):
         order.status = Lifecycle.CANCELLED
         order.save(update_fields=["status"])
         return order
     _allocate(order, lines)
     _apply_channel_lifecycle(order, channel_lifecycle)
+    _apply_channel_refunds(order, data)
     _schedule_acknowledge(order)
     return order
 
 
-def _schedule_acknowledge(order: Order) -> None:
+def _acknowledgeable(order: Order) -> bool:
+    """Whether the channel takes an acknowledgement of this order now: it has the call, the
+    account's buyers check out on the channel, and the order is in a state the channel lets
+    be acknowledged (Meta: CREATED; an FB_PROCESSING order waits)."""
     from channels.adapters import ADAPTERS
     from channels.adapters.base import ChannelAdapter
-    from orders.tasks import order_acknowledge_task
 
     adapter_class = ADAPTERS.get(order.channel)
     if adapter_class is None or adapter_class.acknowledge_order is ChannelAdapter.acknowledge_order:
-        return  # the channel has no acknowledgement call: no task to run
+        return False  # the channel has no acknowledgement call
+    if order.account.checkout_method == ChannelAccount.CheckoutMethod.CHECKOUT_URL:
+        return False
+    states = getattr(adapter_class, "acknowledgeable_states", None)
+    return states is None or order.channel_status in states
 
+
+def _schedule_acknowledge(order: Order) -> None:
+    from orders.tasks import order_acknowledge_task
+
+    if order.acknowledged_at is not None or order.status in CLOSED or not _acknowledgeable(order):
+        return
     shop_id, order_id = order.shop_id, order.pk
     transaction.on_commit(lambda: order_acknowledge_task.delay(shop_id, order_id))
+
+
+# How far back owed acknowledgements are asked for again.
+ACKNOWLEDGE_SWEEP_DAYS = 30
+
+
+def acknowledgements_owed(*, account: ChannelAccount) -> int:
+    """Ask again for every acknowledgement the account's orders still owe the channel (refused,
+    lost, or waiting for the channel to release the order); runs after each poll."""
+    since = timezone.now() - dt.timedelta(days=ACKNOWLEDGE_SWEEP_DAYS)
+    owed = (
+        Order.objects.select_related("account")
+        .filter(account=account, acknowledged_at=None, placed_at__gte=since)
+        .exclude(status__in=CLOSED)
+        .order_by("pk")
+    )
+    count = 0
+    for order in owed:
+        if _acknowledgeable(order):
+            _schedule_acknowledge(order)
+            count += 1
+    return count
+
+
+def _line_key(line) -> str:
+    return line.channel_item_id or line.sku
+
+
+def _reported_units(data: ChannelOrder, name: str) -> dict[str, int]:
+    """The channel's cancelled or refunded units per item (lines of one item summed)."""
+    units: dict[str, int] = {}
+    for entry in data.lines:
+        if getattr(entry, name, 0):
+            units[_line_key(entry)] = units.get(_line_key(entry), 0) + int(getattr(entry, name))
+    return units
+
+
+def _apply_channel_state(order: Order, data: ChannelOrder) -> None:
+    """The channel's view on an order we hold: its cancelled units, its lifecycle, its refunded
+    units, in that order (a cancelled unit is never shipped, a refund follows the shipment).
+
+    The lines' own counts are what has been applied: importing the same order again finds
+    nothing left to do."""
+    _apply_channel_cancellations(order, data)
+    _apply_channel_lifecycle(order, data.lifecycle)
+    _apply_channel_refunds(order, data)
+
+
+def _apply_channel_cancellations(order: Order, data: ChannelOrder) -> None:
+    reported = _reported_units(data, "quantity_cancelled")
+    if not reported or order.status in CLOSED:
+        return
+    picks = []
+    for line in order.lines.all().order_by("pk"):
+        more = min(reported.get(_line_key(line), 0) - line.quantity_cancelled, line.open_quantity)
+        if more > 0:
+            picks.append((line, more))
+            reported[_line_key(line)] -= more
+    if picks:
+        _cancel_lines(order, picks, reason=_("Cancelled on the channel"), source=Source.CHANNEL)
+
+
+def _apply_channel_refunds(order: Order, data: ChannelOrder) -> None:
+    """Record the units the channel refunded through the refund service (no restock: the
+    merchant decides what comes back to stock)."""
+    reported = _reported_units(data, "quantity_refunded")
+    if not reported:
+        return
+    order.refresh_from_db(fields=["status"])
+    if order.status == Lifecycle.REFUNDED or order.status == Lifecycle.CANCELLED:
+        return
+    lines = list(order.lines.all().order_by("pk"))
+    left_units = dict(reported)
+    picks = []
+    for line in lines:
+        more = min(left_units.get(_line_key(line), 0) - line.quantity_refunded, line.quantity - line.quantity_refunded)
+        if more > 0:
+            picks.append((line, more))
+            left_units[_line_key(line)] -= more
+    if not picks:
+        return
+    refunded = sum((r.amount for r in order.refunds.all()), Decimal("0"))
+    left = order.total - refunded
+    now_refunded = {line.pk: q for line, q in picks}
+    everything = all(
+        line.quantity_refunded + now_refunded.get(line.pk, 0) >= line.quantity - line.quantity_cancelled
+        for line in lines
+    )
+    amount = left if everything else min(left, sum((line.unit_price * q for line, q in picks), Decimal("0")))
+    if amount <= 0:
+        return
+    order_refund(
+        order=order,
+        amount=amount,
+        reason=_("Refunded on the channel"),
+        lines=[(line.pk, q) for line, q in picks],
+        restock=False,
+        source=Source.CHANNEL,
+    )
 
 
 def _apply_channel_lifecycle(order: Order, lifecycle: str) -> None:
@@ -668,7 +790,8 @@ def _apply_channel_lifecycle(order: Order, lifecycle: str) -> None:
     if lifecycle == Lifecycle.CANCELLED:
         _cancel_open(order, reason=_("Cancelled on the channel"), source=Source.CHANNEL)
         return
-    if lifecycle == Lifecycle.FULFILLED:
+    if lifecycle in (Lifecycle.FULFILLED, Lifecycle.PARTIALLY_REFUNDED, Lifecycle.REFUNDED):
+        # Refunds follow shipments: what the channel refunded, it shipped first.
         open_lines = [(line, line.open_quantity) for line in order.lines.all() if line.open_quantity]
         if open_lines:
             _fulfill(
@@ -819,6 +942,11 @@ def _cancel_open(order: Order, *, reason: str, source: str) -> Cancellation | No
     picks = [(line, line.open_quantity) for line in order.lines.all() if line.open_quantity]
     if not picks:
         return None
+    return _cancel_lines(order, picks, reason=reason, source=source)
+
+
+def _cancel_lines(order: Order, picks: Sequence[tuple[OrderLine, int]], *, reason: str, source: str) -> Cancellation:
+    """Cancel units of lines (line, quantity ≤ its open quantity) and give their stock back."""
     cancellation = Cancellation.objects.create(
         order=order,
         reason=reason[:300],
@@ -876,6 +1004,7 @@ def order_refund(
     reason: str = "",
     lines: Iterable[tuple[int, int]] = (),
     restock: bool = False,
+    source: str = Source.MERCHANT,
 ) -> Refund:
     """Record a refund; with restock, the lines' units go back to stock through the ledger."""
     order = Order.objects.select_for_update().get(pk=order.pk)
@@ -895,7 +1024,7 @@ def order_refund(
         )
     by_id = {line.pk: line for line in order.lines.all()}
     refund = Refund.objects.create(
-        order=order, amount=amount, currency=order.currency, reason=(reason or "")[:300], restock=restock
+        order=order, amount=amount, currency=order.currency, reason=(reason or "")[:300], restock=restock, source=source
     )
     movements = []
     for line_id, quantity in lines:
@@ -965,6 +1094,8 @@ def order_acknowledge(*, order: Order) -> bool:
     order = Order.objects.select_related("account").get(pk=order.pk)
     if order.acknowledged_at is not None:
         return True
+    if not _acknowledgeable(order):
+        return False  # not (yet) in a state the channel takes an acknowledgement in: asked again later
     adapter = _adapter(order.account)
     if not _supports(adapter, "acknowledge_order"):
         return False
@@ -992,6 +1123,9 @@ def order_acknowledge(*, order: Order) -> bool:
         return False
     with transaction.atomic():
         Order.objects.filter(pk=order.pk).update(acknowledged_at=timezone.now(), acknowledge_error="")
+        ReconciliationIssue.objects.filter(
+            kind=IssueKind.PUSH_FAILED, key=f"ack:{order.external_id}", account=order.account, status="open"
+        ).update(status="resolved", resolved_at=timezone.now(), resolution_note="Acknowledged on a later attempt.")
         order_event(order, OrderEvent.Kind.ACKNOWLEDGED, _("Acknowledged to %(ch)s") % {"ch": order.account.name})
     return True
 

@@ -18,7 +18,7 @@ from channels.adapters import ADAPTERS, adapter_for
 from channels.adapters.base import ChannelAdapter
 from channels.models import ChannelAccount
 from orders.models import OrderSyncCursor
-from orders.services import order_import
+from orders.services import acknowledgements_owed, order_import
 
 logger = logging.getLogger(__name__)
 
@@ -93,19 +93,33 @@ class OrderNotFoundOnChannel(LookupError):
 
 
 def handle_order_event(event, parsed) -> None:
-    """The order handler registered with channels.webhooks (runs in the event's task and shop)."""
+    """The order handler registered with channels.webhooks (runs in the event's task and shop).
+
+    A delivery can name several orders (Meta batches changes); each is read and imported. If one
+    is not found yet the event stays failed and retryable; the orders imported before it are
+    found unchanged on the retry."""
     account = event.account
+    order_ids = list(parsed.order_ids or ([parsed.order_id] if parsed.order_id else []))
     with adapter_for(account) as adapter:
-        raw = channel_order_fetch(account, parsed.order_id, hint=_event_time(parsed), adapter=adapter)
-        if raw is None:
-            # Leave the event failed (and so retryable) rather than drop an order we were told about.
-            raise OrderNotFoundOnChannel(f"{account.channel} does not list order {parsed.order_id} (yet).")
-        data = adapter.normalize_order(raw)
-    order_import(account=account, data=data, via="webhook")
+        for order_id in order_ids:
+            raw = channel_order_fetch(account, order_id, hint=_event_time(parsed), adapter=adapter)
+            if raw is None:
+                # Leave the event failed (and so retryable) rather than drop an order we were told about.
+                raise OrderNotFoundOnChannel(f"{account.channel} does not list order {order_id} (yet).")
+            order_import(account=account, data=adapter.normalize_order(raw), via="webhook")
+
+
+def sells_through_order_api(account: ChannelAccount) -> bool:
+    """Whether the account's orders come through the channel's order API: not when its buyers
+    check out on the shop's own checkout URL (the channel then holds no orders for us)."""
+    return account.checkout_method != ChannelAccount.CheckoutMethod.CHECKOUT_URL
 
 
 def orders_poll(*, account: ChannelAccount) -> dict:
-    """Import what changed on the channel since the stored cursor; move the cursor forward."""
+    """Import what changed on the channel since the stored cursor; move the cursor forward; then
+    ask again for the acknowledgements still owed (a refused or lost one is never dropped)."""
+    if not sells_through_order_api(account):
+        return {}
     cursor, _created = OrderSyncCursor.objects.get_or_create(account=account)
     since = None
     if cursor.updated_since:
@@ -136,4 +150,5 @@ def orders_poll(*, account: ChannelAccount) -> dict:
             last_error="",
             orders_seen=cursor.orders_seen + seen,
         )
+    acknowledgements_owed(account=account)
     return outcomes

@@ -108,8 +108,10 @@ def _order_accounts():
     from channels.models import ChannelAccount
     from orders.sync import ORDER_CHANNELS
 
+    # Accounts whose buyers check out on the shop's checkout URL have no channel orders to poll.
     return (
         ChannelAccount.all_shops.filter(is_active=True, shop__is_active=True, channel__in=ORDER_CHANNELS)
+        .exclude(checkout_method=ChannelAccount.CheckoutMethod.CHECKOUT_URL)
         .order_by("shop_id", "pk")
         .values_list("shop_id", "pk")
     )

@@ -30,6 +30,7 @@ from channels.adapters.base import (
     product_attributes,
     signatures_match,
 )
+from channels.adapters.meta_carriers import CARRIER_ALIASES, CARRIERS
 
 AVAILABILITY = {
     Availability.IN_STOCK: "in stock",
@@ -41,26 +42,95 @@ AVAILABILITY = {
 CONDITIONS = ("new", "refurbished", "used")
 # Graph API error codes that mean "throttled" (app, user, page, custom and business use case).
 THROTTLE_CODES = {4, 17, 32, 613, 80001, 80004, 80014}
+# Order API answers Meta asks to retry (facebook-for-woocommerce, API/Orders/Abstract_Request.php).
+RETRY_CODES = {2361081}
+# CommerceOrder.State (facebook-python-business-sdk, adobjects/commerceorder.py).
 ORDER_STATES = ("FB_PROCESSING", "CREATED", "IN_PROGRESS", "COMPLETED")
 # Meta order states onto our lifecycle (base.ORDER_LIFECYCLE). FB_PROCESSING: Meta is still
 # checking payment and the order may not be acknowledged yet; IN_PROGRESS: acknowledged, to ship;
-# COMPLETED: every item shipped. Cancellations and refunds come as separate records.
+# COMPLETED: every item shipped or cancelled. Cancellations and refunds are read with the order
+# (`cancellations{…}`, `refunds{…}`) and decide between fulfilled, cancelled and refunded.
 ORDER_STATUS_LIFECYCLE = {
     "FB_PROCESSING": "pending",
     "CREATED": "awaiting_fulfillment",
     "IN_PROGRESS": "awaiting_fulfillment",
     "COMPLETED": "fulfilled",
 }
-# The order fields normalize_order reads; Meta returns only id, order_status, created and
-# last_updated unless the others are named.
+# Only CREATED orders can be acknowledged (Acknowledgement API: FB_PROCESSING orders wait).
+ACKNOWLEDGEABLE_STATES = ("CREATED",)
+# CommerceOrder.Filters of `GET /{cms_id}/commerce_orders` (SDK commerceorder.py).
+ORDER_FILTERS = (
+    "HAS_CANCELLATIONS",
+    "HAS_FULFILLMENTS",
+    "HAS_REFUNDS",
+    "NO_CANCELLATIONS",
+    "NO_REFUNDS",
+    "NO_SHIPMENTS",
+)
+# Cancellation reason codes (Cancellation and Refund API reference; facebook-for-woocommerce
+# Commerce/Orders.php CANCEL_REASON_*).
+CANCEL_REASONS = ("CUSTOMER_REQUESTED", "OUT_OF_STOCK", "INVALID_ADDRESS", "SUSPICIOUS_ORDER", "CANCEL_REASON_OTHER")
+CANCEL_REASON_WORDS = (
+    ("OUT_OF_STOCK", ("stock", "sold out", "unavailable")),
+    ("INVALID_ADDRESS", ("address",)),
+    ("SUSPICIOUS_ORDER", ("fraud", "suspicious")),
+    ("CUSTOMER_REQUESTED", ("customer", "buyer", "requested")),
+)
+# The order fields normalize_order reads. Meta returns only id, order_status, created and
+# last_updated unless the others are named; `items`, `cancellations` and `refunds` are edges of
+# the order (SDK get_items/get_cancellations/get_refunds) read by field expansion, as
+# facebook-for-woocommerce reads `items{…}`.
+ORDER_ITEM_FIELDS = "id,retailer_id,product_id,quantity,price_per_unit,tax_details"
 ORDER_FIELDS = (
-    "id,order_status,created,last_updated,channel,merchant_order_id,buyer_details,shipping_address,"
-    "estimated_payment_details,items{id,retailer_id,product_id,product_name,quantity,price_per_unit,tax_details}"
+    "id,order_status,created,last_updated,channel,merchant_order_id,ship_by_date,buyer_details,shipping_address,"
+    f"selected_shipping_option,estimated_payment_details,items{{{ORDER_ITEM_FIELDS}}},"
+    "cancellations{id,cancel_reason,items{retailer_id,quantity}},"
+    "refunds{id,items{retailer_id,item_refund_quantity}}"
 )
 # Meta allows 5,000 requests per call but advises under 3,000.
 ADVISED_BATCH = 3000
 # localized_items_batch: the batch guide allows 1,000 requests per call (the reference says 5,000).
 LOCALIZED_BATCH = 1000
+# The stock field of a catalog item (SDK ProductItem.Field; Commerce Platform "Quantity to Sell").
+QUANTITY_FIELD = "quantity_to_sell_on_facebook"
+
+
+def carrier_code(text: str) -> str | None:
+    """Meta's carrier code for what a merchant typed: a code (`FEDEX`), a name (`FedEx`), or
+    another usual name (`Fedex`, `Royal Mail`), ignoring case, spaces and punctuation."""
+    wanted = _carrier_key(text)
+    if not wanted:
+        return None
+    return _CARRIER_INDEX.get(wanted)
+
+
+def _carrier_key(text: str) -> str:
+    return "".join(ch for ch in (text or "").upper() if ch.isalnum())
+
+
+def _carrier_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for code, name in CARRIERS.items():
+        index.setdefault(_carrier_key(code), code)
+        index.setdefault(_carrier_key(name), code)
+    for name, code in CARRIER_ALIASES.items():
+        index.setdefault(_carrier_key(name), code)
+    return index
+
+
+_CARRIER_INDEX = _carrier_index()
+
+
+def cancel_reason_code(reason: str) -> str:
+    """Meta's reason code for the merchant's cancellation reason (a code as such, or by its words)."""
+    text = (reason or "").strip()
+    if text.upper() in CANCEL_REASONS:
+        return text.upper()
+    lowered = text.lower()
+    for code, words in CANCEL_REASON_WORDS:
+        if any(word in lowered for word in words):
+            return code
+    return "CANCEL_REASON_OTHER"
 
 
 def language_override_key(language: str) -> str:
@@ -90,20 +160,27 @@ CUSTOM_LABEL_COLUMNS = tuple(f"custom_label_{i}" for i in range(5))
 FEED_COLUMNS = (
     "id", "title", "description", "availability", "condition", "price", "sale_price", "sale_price_effective_date",
     "link", "image_link", "brand", "gtin", "mpn", "item_group_id", "google_product_category", "size", "color",
-    "quantity_to_sell_on_fb", *CUSTOM_LABEL_COLUMNS,
+    QUANTITY_FIELD, *CUSTOM_LABEL_COLUMNS,
 )  # fmt: skip
 
 
 class MetaAdapter(ChannelAdapter):
     channel = "meta"
     max_batch = ADVISED_BATCH
+    sale_prices = "with_dates"
     feed_formats = ("csv", "xml")
     feed_columns = FEED_COLUMNS
     feed_availability_words = tuple(dict.fromkeys(AVAILABILITY.values()))
     localized_overrides = True
+    override_feeds = {
+        "country": ("id", "override", "price", "sale_price", "sale_price_effective_date", "availability", "link"),
+        "language": ("id", "override", "title", "description"),
+    }
     has_order_api = True
     has_webhooks = True
     max_lengths = {"id": 100, "title": 200, "description": 9999}
+    # The channel states in which an order may be acknowledged (the orders app waits for them).
+    acknowledgeable_states = ACKNOWLEDGEABLE_STATES
 
     @property
     def catalog_id(self) -> str:
@@ -121,6 +198,8 @@ class MetaAdapter(ChannelAdapter):
                 code = None
             if code in THROTTLE_CODES:
                 return Verdict("rate_limited", wait)
+            if code in RETRY_CODES:
+                return Verdict("retry", wait)
         if response.status_code == 429:
             return Verdict("rate_limited", wait if wait is not None else default_classify(response).wait)
         return default_classify(response)
@@ -129,7 +208,7 @@ class MetaAdapter(ChannelAdapter):
         attributes = product_attributes(item, AVAILABILITY)
         data = {k: v for k, v in attributes.items() if v or k in META_ALWAYS_SENT}
         if item.quantity is not None:
-            data["quantity_to_sell_on_fb"] = max(0, int(item.quantity))
+            data[QUANTITY_FIELD] = max(0, int(item.quantity))
         if item.sale_price is not None:
             data["sale_price"] = format_price(item.sale_price, item.currency)
             if item.sale_price_effective_date:
@@ -138,7 +217,9 @@ class MetaAdapter(ChannelAdapter):
         return data
 
     def payload_quantity(self, payload: dict) -> int | None:
-        value = (payload or {}).get("quantity_to_sell_on_fb")
+        payload = payload or {}
+        # Payloads accepted before the field was renamed carry the old key.
+        value = payload.get(QUANTITY_FIELD, payload.get("quantity_to_sell_on_fb"))
         return int(value) if value is not None else None
 
     # Localized catalogs: overrides of existing items per country (price, availability, link)
@@ -176,6 +257,21 @@ class MetaAdapter(ChannelAdapter):
                 languages.add(language)
                 overrides.append(("LANGUAGE", language, self.language_override(item)))
         return overrides
+
+    def override_key(self, kind: str, market: dict) -> str:
+        if kind == "country":
+            return market["country"].upper()
+        return language_override_key(market.get("language") or "")
+
+    def override_row(self, kind: str, item: ChannelItem, problems: list) -> dict | None:
+        """Country overrides for items valid in that country; language overrides for any item
+        whose translated texts fit (texts do not depend on the market's price)."""
+        if kind == "country":
+            return None if problems else self.country_override(item)
+        limits = self.max_lengths
+        if item.title and len(item.title) <= limits["title"] and len(item.description) <= limits["description"]:
+            return self.language_override(item)
+        return None
 
     def upsert_batch_size(self, markets: list[dict]) -> int:
         """Few enough items that one batch's overrides fit one `localized_items_batch` call."""
@@ -285,10 +381,18 @@ class MetaAdapter(ChannelAdapter):
         )
 
     def fetch_orders(
-        self, *, since: int | None = None, cursor: str | None = None, states: tuple[str, ...] | None = None
+        self,
+        *,
+        since: int | None = None,
+        cursor: str | None = None,
+        states: tuple[str, ...] | None = None,
+        filters: tuple[str, ...] | None = None,
     ) -> OrdersPage:
-        # By default the orders waiting for us; reconciliation asks for every state.
-        params = {"state": ",".join(states or ORDER_STATES[:2])}
+        """`GET /{cms_id}/commerce_orders` naming every field the import reads; by default the
+        orders waiting for us, reconciliation and polling ask for every state."""
+        params = {"state": ",".join(states or ORDER_STATES[:2]), "fields": ORDER_FIELDS}
+        if filters:
+            params["filters"] = ",".join(f.lower() for f in filters)
         if since is not None:
             params["updated_after"] = str(since)
         if cursor:
@@ -322,12 +426,18 @@ class MetaAdapter(ChannelAdapter):
         return self._json(response)
 
     def normalize_order(self, raw: dict) -> ChannelOrder:
-        """A `commerce_orders` entry in neutral terms (amounts as Decimal, times aware)."""
+        """A `commerce_orders` entry in neutral terms (amounts as Decimal, times aware).
+
+        Cancelled and refunded units come from the order's cancellations and refunds; an entry
+        without items covers every unit of the order. A COMPLETED order whose units are all
+        cancelled is cancelled; one with refunds is refunded or partially refunded."""
         state = (raw.get("order_status") or {}).get("state", "")
-        total = (raw.get("estimated_payment_details") or {}).get("total_amount") or {}
-        subtotal = (raw.get("estimated_payment_details") or {}).get("subtotal") or {}
+        payment = raw.get("estimated_payment_details") or {}
+        total = payment.get("total_amount") or {}
+        subtotal = payment.get("subtotal") or {}
+        shipping_option = raw.get("selected_shipping_option") or {}
         lines, currencies = [], []
-        for entry in (raw.get("items") or {}).get("data") or []:
+        for entry in _edge(raw, "items"):
             price = entry.get("price_per_unit") or {}
             currencies.append(price.get("currency") or "")
             lines.append(
@@ -335,23 +445,32 @@ class MetaAdapter(ChannelAdapter):
                     channel_item_id=str(entry.get("retailer_id") or entry.get("product_id") or ""),
                     sku=str(entry.get("retailer_id") or ""),
                     quantity=int(entry.get("quantity") or 0),
-                    unit_price=Decimal(str(price.get("amount") or "0")),
+                    unit_price=_amount(price),
                     title=entry.get("product_name", "") or "",
-                    tax=Decimal(str((entry.get("tax_details") or {}).get("estimated_tax", {}).get("amount") or "0")),
+                    tax=_amount((entry.get("tax_details") or {}).get("estimated_tax")),
                 )
             )
+        cancelled = _units(_edge(raw, "cancellations"), "quantity", lines)
+        refunded = _units(_edge(raw, "refunds"), "item_refund_quantity", lines)
+        for line in lines:
+            line.quantity_cancelled = min(line.quantity, cancelled.get(line.channel_item_id, 0))
+            line.quantity_refunded = min(line.quantity - line.quantity_cancelled, refunded.get(line.channel_item_id, 0))
         currency = (total.get("currency") or next((c for c in currencies if c), "")).upper()
         buyer = raw.get("buyer_details") or {}
         address = raw.get("shipping_address") or {}
         line_sum = sum((ln.unit_price * ln.quantity for ln in lines), Decimal("0"))
-        amount = Decimal(str(total.get("amount") or line_sum))
+        item_subtotal = subtotal.get("items") if isinstance(subtotal.get("items"), dict) else subtotal
+        shipping = subtotal.get("shipping") if isinstance(subtotal.get("shipping"), dict) else None
+        tax = payment.get("tax") if isinstance(payment.get("tax"), dict) else None
         return ChannelOrder(
             external_id=str(raw.get("id", "")),
             channel_status=state,
-            lifecycle=ORDER_STATUS_LIFECYCLE.get(state, "pending"),
+            lifecycle=_lifecycle(state, lines),
             currency=currency,
-            total=amount,
-            subtotal=Decimal(str(subtotal.get("amount") or line_sum)),
+            total=Decimal(str(total.get("amount") or line_sum)),
+            subtotal=Decimal(str((item_subtotal or {}).get("amount") or line_sum)),
+            shipping=_amount(shipping or shipping_option.get("price")),
+            tax=_amount(tax) if tax else sum((ln.tax for ln in lines), Decimal("0")),
             lines=lines,
             placed_at=_parse_time(raw.get("created")),
             updated_at=_parse_time(raw.get("last_updated") or raw.get("created")),
@@ -373,24 +492,39 @@ class MetaAdapter(ChannelAdapter):
         tracking_url: str = "",
         idempotency_key: str,
     ) -> dict:
-        """`POST /{order_id}/shipments`; the idempotency key makes a retried call ship once."""
+        """`POST /{order_id}/shipments`: items by retailer id and quantity, `tracking_info` with
+        Meta's carrier code; the idempotency key makes a retried call ship once. A carrier Meta
+        has no code for is refused here, before anything is sent."""
+        code = carrier_code(carrier)
+        if code is None:
+            shown = carrier.strip() or "(none)"
+            raise AdapterError(
+                f"Meta does not know the carrier “{shown}”. Use a carrier Meta lists, for example "
+                "UPS, FedEx, USPS, DHL, Royal Mail or Canada Post, or “Other” for any other carrier, "
+                "and send the fulfilment again.",
+                code="carrier",
+            )
+        if not tracking_number.strip():
+            raise AdapterError("Meta needs the shipment's tracking number; add it and send the fulfilment again.")
         response = self.client.request(
             "POST",
             f"/{order_id}/shipments",
             json={
                 "items": [{"retailer_id": ln.channel_item_id, "quantity": ln.quantity} for ln in lines],
-                "tracking_info": {"carrier": carrier, "tracking_number": tracking_number},
+                "tracking_info": {"carrier": code, "tracking_number": tracking_number.strip()},
                 "idempotency_key": idempotency_key,
             },
         )
         return self._json(response)
 
     def cancel_order(self, order_id: str, *, reason: str, idempotency_key: str) -> dict:
+        """`POST /{order_id}/cancellations` for every unshipped unit (no `items`), with Meta's
+        reason code and the merchant's words as the description."""
         response = self.client.request(
             "POST",
             f"/{order_id}/cancellations",
             json={
-                "cancel_reason": {"reason_code": "CUSTOMER_REQUESTED", "reason_description": reason[:200]},
+                "cancel_reason": {"reason_code": cancel_reason_code(reason), "reason_description": reason[:200]},
                 "restock_items": True,
                 "idempotency_key": idempotency_key,
             },
@@ -415,19 +549,25 @@ class MetaAdapter(ChannelAdapter):
         return signatures_match(self.signature(raw_body), given)
 
     def parse_webhook(self, raw_body: bytes) -> InboundEvent:
+        """Every `entry[].changes[]` of a delivery: each commerce_orders change names an order."""
         body = json.loads(raw_body)
         # Meta gives no delivery id; a redelivery repeats the exact body, so its digest is the id.
         event_id = hashlib.sha256(raw_body).hexdigest()
         changes = [change for entry in body.get("entry") or [] for change in entry.get("changes") or []]
+        order_ids: list[str] = []
+        for change in changes:
+            value = change.get("value") or {}
+            order_id = str(value.get("order_id") or "")
+            if change.get("field") == "commerce_orders" and order_id and order_id not in order_ids:
+                order_ids.append(order_id)
         first = changes[0] if changes else {}
-        value = first.get("value") or {}
         field_name = first.get("field", body.get("object", ""))
-        order_id = str(value.get("order_id", ""))
         return InboundEvent(
             event_id=event_id,
-            event_type=f"{field_name}.{value.get('event', '')}".strip("."),
-            is_order=field_name == "commerce_orders" and bool(order_id),
-            order_id=order_id,
+            event_type=f"{field_name}.{(first.get('value') or {}).get('event', '')}".strip("."),
+            is_order=bool(order_ids),
+            order_id=order_ids[0] if order_ids else "",
+            order_ids=order_ids,
             data=body,
         )
 
@@ -455,3 +595,43 @@ def _parse_time(value):
     except ValueError:
         return None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _edge(raw: dict, name: str) -> list[dict]:
+    """The nodes of an expanded edge (`{"data": [...]}`), or a plain list."""
+    value = raw.get(name)
+    if isinstance(value, dict):
+        value = value.get("data")
+    return [v for v in value or [] if isinstance(v, dict)]
+
+
+def _amount(money) -> Decimal:
+    """`{"amount": "9.99", "currency": "USD"}` → Decimal (0 when absent)."""
+    if not isinstance(money, dict):
+        return Decimal("0")
+    return Decimal(str(money.get("amount") or "0"))
+
+
+def _units(entries: list[dict], quantity_key: str, lines: list[ChannelOrderLine]) -> dict[str, int]:
+    """Units per retailer id over cancellations or refunds; an entry without items covers every unit."""
+    units: dict[str, int] = {}
+    for entry in entries:
+        items = _edge(entry, "items")
+        if not items:
+            return {line.channel_item_id: line.quantity for line in lines}
+        for item in items:
+            key = str(item.get("retailer_id") or item.get("item_id") or "")
+            units[key] = units.get(key, 0) + int(item.get(quantity_key) or item.get("quantity") or 0)
+    return units
+
+
+def _lifecycle(state: str, lines: list[ChannelOrderLine]) -> str:
+    ordered = sum(line.quantity for line in lines)
+    cancelled = sum(line.quantity_cancelled for line in lines)
+    refunded = sum(line.quantity_refunded for line in lines)
+    if ordered and cancelled >= ordered:
+        return "cancelled"
+    if state == "COMPLETED" and refunded:
+        # Meta refunds shipped units only: the rest of a COMPLETED order shipped.
+        return "refunded" if refunded >= ordered - cancelled else "partially_refunded"
+    return ORDER_STATUS_LIFECYCLE.get(state, "pending")

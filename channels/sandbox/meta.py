@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import time
 import uuid
+from decimal import Decimal
 
 from django.http import JsonResponse
 from django.urls import path
@@ -15,18 +17,51 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from channels.adapters.base import hmac_sha256_hex
+from channels.adapters.meta_carriers import CARRIERS
 from channels.sandbox.common import bearer, json_body, token_ok
 from channels.sandbox.faults import inject, rejected
 from channels.sandbox.models import SandboxAccount, SandboxBatch, SandboxItem, SandboxOrder
-from channels.sandbox.validation import CONDITIONS, PRICE, error
+from channels.sandbox.validation import PRICE, error
 
 META_MAX_REQUESTS = 5000
 META_MAX_LOCALIZED = 1000  # localized_items_batch, as the batch guide states
-META_AVAILABILITY = ("in stock", "out of stock", "preorder", "available for order", "discontinued")
+# ProductItem.Availability and ProductItem.Condition (facebook-python-business-sdk, adobjects/productitem.py).
+META_AVAILABILITY = (
+    "available for order",
+    "discontinued",
+    "in stock",
+    "mark_as_expired",
+    "mark_as_sold",
+    "out of stock",
+    "pending",
+    "preorder",
+)
+META_CONDITIONS = ("cpo", "new", "open_box_new", "refurbished", "used", "used_fair", "used_good", "used_like_new")
+# The fields an items_batch item may carry: ProductItem's fields (SDK productitem.py) and the
+# catalog feed names the batch takes (Catalog reference: title, link, image_link …). Whether
+# Graph refuses other names is not settled by the sources; the sandbox refuses them (strictest
+# reading), so a misspelt field (`quantity_to_sell_on_fb`) shows up as an item error.
+META_ITEM_FIELDS = frozenset(
+    {
+        "additional_image_link", "additional_variant_attribute", "age_group", "applink", "availability",
+        "availability_date", "brand", "checkout_url", "color", "commerce_tax_category", "condition",
+        "custom_label_0", "custom_label_1", "custom_label_2", "custom_label_3", "custom_label_4",
+        "custom_number_0", "custom_number_1", "custom_number_2", "custom_number_3", "custom_number_4",
+        "description", "expiration_date", "fb_product_category", "gender", "google_product_category", "gtin",
+        "id", "image_link", "importer_address", "importer_name", "inventory", "item_group_id", "link",
+        "manufacturer_info", "material", "mobile_link", "mpn", "origin_country", "pattern", "price",
+        "product_type", "quantity_to_sell_on_facebook", "return_policy_days", "rich_text_description",
+        "sale_price", "sale_price_effective_date", "shipping", "shipping_weight", "size", "status",
+        "title", "video", "visibility",
+    }
+)  # fmt: skip
+META_VISIBILITY = ("published", "staging")
 
 
 def meta_item(data: dict) -> list[dict]:
     errors = []
+    for name in sorted(set(data) - META_ITEM_FIELDS):
+        errors.append(error(name, f"Unknown field: {name}", "unknown_field"))
     for name in ("id", "title", "description", "availability", "condition", "price", "link", "image_link"):
         if not data.get(name):
             errors.append(error(name, f"Missing required field: {name}", "missing"))
@@ -47,8 +82,13 @@ def meta_item(data: dict) -> list[dict]:
                 "availability", f'Invalid availability "{data["availability"]}": one of {", ".join(META_AVAILABILITY)}'
             )
         )
-    if data.get("condition") and data["condition"] not in CONDITIONS:
+    if data.get("condition") and data["condition"] not in META_CONDITIONS:
         errors.append(error("condition", f'Invalid condition "{data["condition"]}"'))
+    if data.get("visibility") and data["visibility"] not in META_VISIBILITY:
+        errors.append(error("visibility", f'Invalid visibility "{data["visibility"]}"'))
+    for name in ("quantity_to_sell_on_facebook", "inventory"):
+        if name in data and not (isinstance(data[name], int) and not isinstance(data[name], bool) and data[name] >= 0):
+            errors.append(error(name, f"{name} must be a whole number of 0 or more"))
     return errors
 
 
@@ -254,47 +294,328 @@ def meta_check_batch_status(request, catalog_id: str):
     return JsonResponse({"data": [entry]})
 
 
+# --- Orders (Commerce Platform Order Management API) -------------------------------------------
+
+# CommerceOrder (facebook-python-business-sdk, adobjects/commerceorder.py): its fields, its
+# states and list filters; `items`, `cancellations`, `refunds` and `shipments` are its edges,
+# readable by field expansion (`items{retailer_id,quantity}`), as facebook-for-woocommerce does.
+META_ORDER_STATES = ("FB_PROCESSING", "CREATED", "IN_PROGRESS", "COMPLETED")
+META_ORDER_FILTERS = (
+    "HAS_CANCELLATIONS",
+    "HAS_FULFILLMENTS",
+    "HAS_REFUNDS",
+    "NO_CANCELLATIONS",
+    "NO_REFUNDS",
+    "NO_SHIPMENTS",
+)
+# Node types, their fields (None: a scalar or object; a str: an edge of that node type) and the
+# fields Meta returns when none are named. The nested nodes' fields beyond what the sources show
+# are not settled: the strictest reading, refuse anything else, is what the sandbox does.
+META_NODES = {
+    "CommerceOrder": (
+        {
+            "buyer_details": None,
+            "channel": None,
+            "contains_bopis_items": None,
+            "created": None,
+            "estimated_payment_details": None,
+            "id": None,
+            "is_group_buy": None,
+            "is_test_order": None,
+            "last_updated": None,
+            "merchant_order_id": None,
+            "order_status": None,
+            "selected_shipping_option": None,
+            "ship_by_date": None,
+            "shipping_address": None,
+            "items": "CommerceOrderItem",
+            "cancellations": "CommerceOrderCancellation",
+            "refunds": "CommerceOrderRefund",
+            "shipments": "CommerceOrderShipment",
+        },
+        ("id", "order_status", "created", "last_updated"),
+    ),
+    # The item fields facebook-for-woocommerce reads (API/Orders/Read/Request.php).
+    "CommerceOrderItem": (
+        {f: None for f in ("id", "retailer_id", "product_id", "quantity", "price_per_unit", "tax_details")},
+        ("id",),
+    ),
+    "CommerceOrderCancellation": (
+        {"id": None, "cancel_reason": None, "items": "CommerceOrderCancellationItem"},
+        ("id",),
+    ),
+    "CommerceOrderCancellationItem": ({"retailer_id": None, "item_id": None, "quantity": None}, ("retailer_id",)),
+    "CommerceOrderRefund": ({"id": None, "items": "CommerceOrderRefundItem"}, ("id",)),
+    "CommerceOrderRefundItem": ({"retailer_id": None, "item_id": None, "item_refund_quantity": None}, ("retailer_id",)),
+    "CommerceOrderShipment": (
+        {"id": None, "items": "CommerceOrderShipmentItem", "tracking_info": None},
+        ("id",),
+    ),
+    "CommerceOrderShipmentItem": ({"retailer_id": None, "item_id": None, "quantity": None}, ("retailer_id",)),
+}
+# Cancellation reason codes (Cancellation and Refund API reference).
+META_CANCEL_REASONS = (
+    "CUSTOMER_REQUESTED",
+    "OUT_OF_STOCK",
+    "INVALID_ADDRESS",
+    "SUSPICIOUS_ORDER",
+    "CANCEL_REASON_OTHER",
+)
+# CommerceOrder.ReasonCode, the refund reason codes (SDK v25.0.0 commerceorder.py).
+META_REFUND_REASONS = (
+    "BUYERS_REMORSE",
+    "DAMAGED_GOODS",
+    "FACEBOOK_INITIATED",
+    "NOT_AS_DESCRIBED",
+    "QUALITY_ISSUE",
+    "REFUND_COMPROMISED",
+    "REFUND_FOR_RETURN",
+    "REFUND_REASON_OTHER",
+    "REFUND_SFI_FAKE",
+    "REFUND_SFI_REAL",
+    "WRONG_ITEM",
+)
+# The parameters of each order call (SDK v25.0.0 commerceorder.py param_types). Graph's answer to
+# an unknown parameter is not settled by the sources; the sandbox refuses it (strictest reading).
+META_ORDER_PARAMS = {
+    "acknowledge_order": ("idempotency_key", "merchant_order_reference"),
+    "shipments": (
+        "external_redemption_link",
+        "external_shipment_id",
+        "fulfillment",
+        "idempotency_key",
+        "items",
+        "merchant_order_reference",
+        "shipment_origin_postal_code",
+        "shipping_tax_details",
+        "should_use_default_fulfillment_location",
+        "tracking_info",
+    ),
+    "cancellations": ("cancel_reason", "idempotency_key", "items", "restock_items"),
+    "refunds": (
+        "adjustment_amount",
+        "deductions",
+        "idempotency_key",
+        "items",
+        "reason_code",
+        "reason_text",
+        "return_id",
+        "shipping",
+    ),
+}
+TRACKING_INFO_KEYS = ("carrier", "tracking_number", "shipping_method_name")
+# Buyers may cancel an order Meta keeps in FB_PROCESSING for more than a day (Cancellation API).
+FB_PROCESSING_CANCEL_AFTER = dt.timedelta(hours=24)
+
+
+class GraphError(Exception):
+    """A Graph API refusal: (#code) message, as `{"error": {...}}` with status 400."""
+
+    def __init__(self, message: str, code: int = 100, subcode: int | None = None, status: int = 400):
+        super().__init__(message)
+        self.code, self.subcode, self.status = code, subcode, status
+
+    def response(self):
+        return _meta_error(str(self), self.code, status=self.status, subcode=self.subcode)
+
+
+def parse_fields(spec: str, node: str) -> dict[str, dict | None]:
+    """`a,b,c{d,e{f}}` → {"a": None, "b": None, "c": {"d": None, "e": {"f": None}}}, each name
+    checked against the node type: an unknown one is refused as Graph refuses it."""
+    known, _defaults = META_NODES[node]
+    fields: dict[str, dict | None] = {}
+    for part in _top_level_fields(spec):
+        part = part.strip()
+        if not part:
+            continue
+        name, _brace, rest = part.partition("{")
+        name = name.strip()
+        if name not in known:
+            raise GraphError(f"(#100) Tried accessing nonexisting field ({name}) on node type ({node})")
+        if _brace:
+            if not rest.endswith("}"):
+                raise GraphError(f"(#100) Syntax error in fields near ({part})")
+            child = known[name]
+            if child is None:
+                raise GraphError(f"(#100) Field {name} on node type ({node}) has no fields to select")
+            fields[name] = parse_fields(rest[:-1], child)
+        else:
+            fields[name] = None
+    return fields
+
+
+def project(node: str, full: dict, fields: dict[str, dict | None] | None) -> dict:
+    """The named fields of a node (its default fields when none are named); edges as {"data": [...]}."""
+    known, defaults = META_NODES[node]
+    fields = fields or dict.fromkeys(defaults)
+    out = {}
+    for name, sub in fields.items():
+        if name not in full or full[name] is None:
+            continue
+        child = known[name]
+        if child is None:
+            out[name] = full[name]
+        else:
+            out[name] = {"data": [project(child, entry, sub) for entry in full[name]]}
+    if "id" in full and "id" not in out and node == "CommerceOrder":
+        out["id"] = full["id"]
+    return out
+
+
+def _iso(when) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _money(amount, currency: str) -> dict:
+    return {"amount": str(amount), "currency": currency}
+
+
+def _units(order: SandboxOrder, kind: str, key: str = "quantity") -> dict[str, int]:
+    done: dict[str, int] = {}
+    for entry in (order.details or {}).get(kind, []):
+        for item in entry.get("items", []):
+            done[item["retailer_id"]] = done.get(item["retailer_id"], 0) + int(item.get(key) or 0)
+    return done
+
+
 def _meta_order(order: SandboxOrder) -> dict:
+    """The order as Meta holds it, every field and edge (projected by `fields` on the way out)."""
+    details = order.details or {}
+    currency = order.currency
+    items = []
+    for index, line in enumerate(order.lines):
+        items.append(
+            {
+                "id": line.get("line_id") or f"{order.order_id}{index + 1:02d}",
+                "retailer_id": line["item_id"],
+                "product_id": line.get("product_id")
+                or str(int(hashlib.sha256(line["item_id"].encode()).hexdigest()[:13], 16)),
+                "quantity": int(line["quantity"]),
+                "price_per_unit": _money(line["price"], currency),
+                "tax_details": {"estimated_tax": _money("0.00", currency)},
+            }
+        )
+    shipping_price = details.get("shipping_price", "0.00")
     return {
         "id": order.order_id,
         "order_status": {"state": order.status},
-        "created": order.created_at.isoformat(),
-        "last_updated": order.updated_at.isoformat(),
-        "channel": "facebook",
+        "created": _iso(order.created_at),
+        "last_updated": _iso(order.updated_at),
+        "channel": details.get("channel", "facebook"),
         "merchant_order_id": order.merchant_order_reference or None,
-        "items": {
-            "data": [
-                {
-                    "retailer_id": line["item_id"],
-                    "quantity": line["quantity"],
-                    "price_per_unit": {"amount": line["price"], "currency": order.currency},
-                }
-                for line in order.lines
-            ]
+        "is_test_order": True,
+        "is_group_buy": False,
+        "contains_bopis_items": False,
+        "ship_by_date": (order.created_at + dt.timedelta(days=3)).date().isoformat(),
+        "buyer_details": details.get(
+            "buyer_details",
+            {
+                "name": "Sandbox Buyer",
+                "email": f"buyer-{order.order_id}@sandbox.example",
+                "email_remarketing_option": False,
+            },
+        ),
+        "shipping_address": details.get(
+            "shipping_address",
+            {
+                "name": "Sandbox Buyer",
+                "street1": "1 Main St",
+                "city": "Menlo Park",
+                "state": "CA",
+                "postal_code": "94025",
+                "country": "US",
+            },
+        ),
+        "selected_shipping_option": {
+            "name": details.get("shipping_name", "Standard"),
+            "reference_id": "standard",
+            "price": _money(shipping_price, currency),
+            "calculated_tax": _money("0.00", currency),
+            "estimated_shipping_time": {"min_days": 3, "max_days": 5},
         },
-        "estimated_payment_details": {"total_amount": {"amount": order.total, "currency": order.currency}},
+        "estimated_payment_details": {
+            "subtotal": {
+                "items": _money(order.total, currency),
+                "shipping": _money(shipping_price, currency),
+            },
+            "tax": _money("0.00", currency),
+            "total_amount": _money(str(Decimal(order.total) + Decimal(shipping_price)), currency),
+            "tax_remitted": True,
+        },
+        "items": items,
+        "cancellations": details.get("cancellations", []),
+        "refunds": details.get("refunds", []),
+        "shipments": details.get("shipments", []),
     }
+
+
+def _filter_ok(order: SandboxOrder, wanted: list[str]) -> bool:
+    details = order.details or {}
+    has = {
+        "CANCELLATIONS": bool(details.get("cancellations")),
+        "REFUNDS": bool(details.get("refunds")),
+        "FULFILLMENTS": bool(details.get("shipments")),
+        "SHIPMENTS": bool(details.get("shipments")),
+    }
+    for name in wanted:
+        kind, _sep, what = name.partition("_")
+        if (kind == "HAS") != has[what]:
+            return False
+    return True
+
+
+def _time_param(request, name: str):
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise GraphError(
+            f'(#100) Param {name} must be a valid unix time or ISO 8601 datetime - got "{value}"'
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _list_param(request, name: str, allowed: tuple[str, ...]) -> list[str]:
+    values = [v.strip().upper() for v in request.GET.get(name, "").split(",") if v.strip()]
+    for index, value in enumerate(values):
+        if value not in allowed:
+            raise GraphError(f'(#100) Param {name}[{index}] must be one of {{{", ".join(allowed)}}} - got "{value}"')
+    return values
 
 
 @require_http_methods(["GET"])
 def meta_commerce_orders(request, cms_id: str):
+    """`GET /{cms_id}/commerce_orders`: state, filters, updated_after/before, fields, paging."""
     account, fault = _meta_account(request, commerce_account_id=cms_id)
     if account is None or fault is not None:
         return fault
+    try:
+        fields = parse_fields(request.GET.get("fields", ""), "CommerceOrder")
+        states = _list_param(request, "state", META_ORDER_STATES)
+        filters = _list_param(request, "filters", META_ORDER_FILTERS)
+        after, before = _time_param(request, "updated_after"), _time_param(request, "updated_before")
+    except GraphError as exc:
+        return exc.response()
     orders = account.orders.order_by("created_at", "id")
-    states = [s for s in request.GET.get("state", "").split(",") if s]
     if states:
         orders = orders.filter(status__in=states)
-    if request.GET.get("updated_after", "").isdigit():
-        orders = orders.filter(updated_at__gt=dt.datetime.fromtimestamp(int(request.GET["updated_after"]), tz=dt.UTC))
+    if after is not None:
+        orders = orders.filter(updated_at__gt=after)
+    if before is not None:
+        orders = orders.filter(updated_at__lt=before)
+    matching = [o for o in orders if _filter_ok(o, filters)]
     offset = int(request.GET["after"]) if request.GET.get("after", "").isdigit() else 0
     limit = min(int(request.GET.get("limit", 25) or 25), 100)
-    page = list(orders[offset : offset + limit + 1])
+    page = matching[offset : offset + limit]
     body = {
-        "data": [_meta_order(o) for o in page[:limit]],
+        "data": [project("CommerceOrder", _meta_order(o), fields) for o in page],
         "paging": {"cursors": {"before": str(offset), "after": str(offset + limit)}},
     }
-    if len(page) > limit:
+    if len(matching) > offset + limit:
         body["paging"]["next"] = request.build_absolute_uri(f"?after={offset + limit}")
     return JsonResponse(body)
 
@@ -316,7 +637,7 @@ def _meta_order_for(request, order_id: str):
 
 
 # The fields Meta returns when `fields` is not given (Order API reference).
-META_DEFAULT_ORDER_FIELDS = ("id", "order_status", "created", "last_updated")
+META_DEFAULT_ORDER_FIELDS = META_NODES["CommerceOrder"][1]
 
 
 @require_http_methods(["GET"])
@@ -325,10 +646,28 @@ def meta_order(request, order_id: str):
     order, _account, error = _meta_order_for(request, order_id)
     if error is not None:
         return error
-    full = _meta_order(order)
-    wanted = [f.split("{")[0].strip() for f in _top_level_fields(request.GET.get("fields", ""))]
-    names = [f for f in wanted if f] or list(META_DEFAULT_ORDER_FIELDS)
-    return JsonResponse({"id": full["id"], **{name: full[name] for name in names if name in full}})
+    try:
+        fields = parse_fields(request.GET.get("fields", ""), "CommerceOrder")
+    except GraphError as exc:
+        return exc.response()
+    return JsonResponse(project("CommerceOrder", _meta_order(order), fields))
+
+
+def _meta_edge(edge: str):
+    @require_http_methods(["GET"])
+    def view(request, order_id: str):
+        """`GET /{order_id}/<edge>?fields=…`: the order's cancellations, refunds, shipments or items."""
+        order, _account, error = _meta_order_for(request, order_id)
+        if error is not None:
+            return error
+        node = META_NODES["CommerceOrder"][0][edge]
+        try:
+            fields = parse_fields(request.GET.get("fields", ""), node)
+        except GraphError as exc:
+            return exc.response()
+        return JsonResponse({"data": [project(node, e, fields) for e in _meta_order(order)[edge]]})
+
+    return view
 
 
 def _top_level_fields(spec: str) -> list[str]:
@@ -344,101 +683,219 @@ def _top_level_fields(spec: str) -> list[str]:
     return [*fields, current]
 
 
-def _meta_seen(order: SandboxOrder, kind: str, body: dict) -> bool:
-    key = body.get("idempotency_key", "")
+def _post_body(request, call: str) -> dict:
+    body = json_body(request)
+    if not isinstance(body, dict):
+        raise GraphError("(#100) Invalid JSON body.")
+    body = {k: v for k, v in body.items() if k != "access_token"}
+    unknown = sorted(set(body) - set(META_ORDER_PARAMS[call]))
+    if unknown:
+        # Strictest reading (the sources do not say whether Graph ignores unknown parameters).
+        raise GraphError(f"(#100) Param {unknown[0]} is not a valid parameter of /{{order_id}}/{call}")
+    if not body.get("idempotency_key"):
+        raise GraphError("(#100) The parameter idempotency_key is required")
+    return body
+
+
+# What `received` calls each request (shown by the control endpoint).
+RECEIVED_KIND = {"shipments": "shipment", "cancellations": "cancellation", "refunds": "refund"}
+
+
+def _seen(order: SandboxOrder, call: str, key: str) -> bool:
+    kind = RECEIVED_KIND[call]
     return any(r.get("kind") == kind and r.get("idempotency_key") == key for r in order.received)
 
 
-def _meta_received(order: SandboxOrder, kind: str, body: dict) -> bool:
-    """Store a shipment or cancellation once per idempotency key; True when it is new."""
-    if _meta_seen(order, kind, body):
-        return False
-    key = body.get("idempotency_key", "")
-    order.received = [*order.received, {"kind": kind, "idempotency_key": key, "body": body}]
+def _record(order: SandboxOrder, call: str, body: dict) -> None:
+    entry = {"kind": RECEIVED_KIND[call], "idempotency_key": body["idempotency_key"], "body": body}
+    order.received = [*order.received, entry]
     order.updated_at = timezone.now()
-    return True
 
 
-@csrf_exempt
-@require_http_methods(["POST"])
-def meta_shipments(request, order_id: str):
-    """`POST /{order_id}/shipments`: items by retailer id and quantity, tracking info, idempotency key."""
-    order, _account, error = _meta_order_for(request, order_id)
-    if error is not None:
-        return error
-    body = json_body(request)
-    if body is None:
-        return _meta_error("Invalid JSON body.", 100)
-    if not body.get("idempotency_key"):
-        return _meta_error("(#100) The parameter idempotency_key is required", 100)
-    items, tracking = body.get("items"), body.get("tracking_info") or {}
+def _open_units(order: SandboxOrder) -> dict[str, int]:
+    """Units of each retailer id neither shipped nor cancelled."""
+    shipped, cancelled = _units(order, "shipments"), _units(order, "cancellations")
+    left: dict[str, int] = {}
+    for line in order.lines:
+        key = line["item_id"]
+        left[key] = left.get(key, 0) + int(line["quantity"])
+    return {k: v - shipped.get(k, 0) - cancelled.get(k, 0) for k, v in left.items()}
+
+
+def _requested_items(order: SandboxOrder, items, quantity_key: str, available: dict[str, int], what: str) -> list[dict]:
+    """`items` as retailer id and units, checked against the order and what is left to `what`."""
+    if items is None:
+        return [{"retailer_id": k, quantity_key: v} for k, v in available.items() if v > 0]
     if not isinstance(items, list) or not items:
-        return _meta_error("(#100) The parameter items is required", 100)
-    if not tracking.get("tracking_number") or not tracking.get("carrier"):
-        return _meta_error("(#100) tracking_info needs a carrier and a tracking_number", 100)
-    if _meta_seen(order, "shipment", body):
-        return JsonResponse({"success": True})  # the same request again: already shipped
-    if order.status not in ("CREATED", "IN_PROGRESS"):
-        return _meta_error(f"(#100) Order is {order.status}; it cannot be shipped", 100)
-    ordered = {line["item_id"]: int(line["quantity"]) for line in order.lines}
-    unknown = [i.get("retailer_id") for i in items if i.get("retailer_id") not in ordered]
+        raise GraphError("(#100) Param items must be a non-empty array")
+    by_item_id = {}
+    for index, line in enumerate(order.lines):
+        by_item_id[line.get("line_id") or f"{order.order_id}{index + 1:02d}"] = line["item_id"]
+    wanted: dict[str, int] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            raise GraphError("(#100) Param items must be an array of objects")
+        if bool(item.get("retailer_id")) == bool(item.get("item_id")):
+            raise GraphError("(#100) Each item needs either retailer_id or item_id, not both")
+        key = str(item.get("retailer_id") or by_item_id.get(str(item.get("item_id")), ""))
+        if key not in available:
+            raise GraphError(f"(#100) Item {item.get('retailer_id') or item.get('item_id')} is not part of this order")
+        try:
+            quantity = int(item.get(quantity_key))
+        except (TypeError, ValueError):
+            raise GraphError(f"(#100) Param items[].{quantity_key} must be a positive integer") from None
+        if quantity <= 0:
+            raise GraphError(f"(#100) Param items[].{quantity_key} must be a positive integer")
+        wanted[key] = wanted.get(key, 0) + quantity
+    for key, quantity in wanted.items():
+        if quantity > available.get(key, 0):
+            raise GraphError(
+                f"(#100) Cannot {what} {quantity} of item {key}: only {max(0, available.get(key, 0))} left to {what}"
+            )
+    return [{"retailer_id": k, quantity_key: v} for k, v in wanted.items()]
+
+
+def _complete_if_done(order: SandboxOrder) -> None:
+    if order.status == "IN_PROGRESS" and all(v <= 0 for v in _open_units(order).values()):
+        order.status = "COMPLETED"
+
+
+def _order_call(call: str):
+    """A POST on an order: the order and token checks, the body's parameters and idempotency."""
+
+    def decorate(handler):
+        @csrf_exempt
+        @require_http_methods(["POST"])
+        def view(request, order_id: str):
+            order, _account, error = _meta_order_for(request, order_id)
+            if error is not None:
+                return error
+            try:
+                body = _post_body(request, call)
+                if _seen(order, call, body["idempotency_key"]):
+                    return JsonResponse({"success": True})  # the same request again: done once already
+                answer = handler(order, body)
+            except GraphError as exc:
+                return exc.response()
+            _record(order, call, body)
+            order.save()
+            return JsonResponse(answer or {"success": True})
+
+        return view
+
+    return decorate
+
+
+@_order_call("shipments")
+def meta_shipments(order: SandboxOrder, body: dict):
+    """`POST /{order_id}/shipments`: items by retailer id (or item id) and quantity within what is
+    unshipped, `tracking_info` with one of Meta's carrier codes, an idempotency key."""
+    if order.status != "IN_PROGRESS":
+        # Only an acknowledged order can be acted on (Order Lifecycle).
+        raise GraphError(f"(#100) Order {order.order_id} is {order.status}; only IN_PROGRESS orders can be shipped")
+    tracking = body.get("tracking_info")
+    # Older references make tracking_info and items required, newer ones optional: required here.
+    if not isinstance(tracking, dict):
+        raise GraphError("(#100) The parameter tracking_info is required")
+    unknown = sorted(set(tracking) - set(TRACKING_INFO_KEYS))
     if unknown:
-        return _meta_error(f"(#100) items: {unknown[0]} is not part of this order", 100)
-    if _meta_received(order, "shipment", body):
-        shipped: dict[str, int] = {}
-        for entry in order.received:
-            if entry["kind"] == "shipment":
-                for i in entry["body"]["items"]:
-                    shipped[i["retailer_id"]] = shipped.get(i["retailer_id"], 0) + int(i.get("quantity") or 0)
-        if all(shipped.get(item, 0) >= quantity for item, quantity in ordered.items()):
-            order.status = "COMPLETED"
-        order.save()
-    return JsonResponse({"success": True})
+        raise GraphError(f"(#100) Param tracking_info[{unknown[0]}] is not a valid field")
+    if not str(tracking.get("tracking_number") or "").strip():
+        raise GraphError("(#100) Param tracking_info[tracking_number] is required")
+    if tracking.get("carrier") not in CARRIERS:
+        raise GraphError(
+            f'(#100) Param tracking_info[carrier] must be a valid carrier code - got "{tracking.get("carrier")}"'
+        )
+    if "items" not in body:
+        raise GraphError("(#100) The parameter items is required")
+    items = _requested_items(order, body.get("items"), "quantity", _open_units(order), "ship")
+    details = dict(order.details or {})
+    details["shipments"] = [
+        *details.get("shipments", []),
+        {"id": uuid.uuid4().hex[:15], "items": items, "tracking_info": tracking},
+    ]
+    order.details = details
+    _complete_if_done(order)
+    return None
 
 
-@csrf_exempt
-@require_http_methods(["POST"])
-def meta_cancellations(request, order_id: str):
-    """`POST /{order_id}/cancellations`: cancel_reason, restock_items, idempotency key."""
-    order, _account, error = _meta_order_for(request, order_id)
-    if error is not None:
-        return error
-    body = json_body(request)
-    if body is None:
-        return _meta_error("Invalid JSON body.", 100)
-    if not body.get("idempotency_key"):
-        return _meta_error("(#100) The parameter idempotency_key is required", 100)
-    if order.status == "COMPLETED" and not _meta_seen(order, "cancellation", body):
-        return _meta_error("(#100) Order is COMPLETED; it cannot be cancelled", 100)
-    if _meta_received(order, "cancellation", body):
-        order.save()
-    return JsonResponse({"success": True})
+@_order_call("cancellations")
+def meta_cancellations(order: SandboxOrder, body: dict):
+    """`POST /{order_id}/cancellations`: cancel_reason with a reason code, unshipped items (all
+    of them when `items` is left out), restock_items, an idempotency key."""
+    aged = timezone.now() - order.created_at > FB_PROCESSING_CANCEL_AFTER
+    if order.status == "COMPLETED" or (order.status == "FB_PROCESSING" and not aged):
+        raise GraphError(f"(#100) Order {order.order_id} is {order.status}; it cannot be cancelled")
+    reason = body.get("cancel_reason")
+    # Older references make cancel_reason and its reason_code required, newer ones optional: required here.
+    if not isinstance(reason, dict) or not reason.get("reason_code"):
+        raise GraphError("(#100) The parameter cancel_reason[reason_code] is required")
+    if reason["reason_code"] not in META_CANCEL_REASONS:
+        raise GraphError(
+            f"(#100) Param cancel_reason[reason_code] must be one of {{{', '.join(META_CANCEL_REASONS)}}} "
+            f'- got "{reason["reason_code"]}"'
+        )
+    if "restock_items" in body and not isinstance(body["restock_items"], bool):
+        raise GraphError("(#100) Param restock_items must be a boolean")
+    open_units = _open_units(order)
+    if not any(v > 0 for v in open_units.values()):
+        raise GraphError(f"(#100) Order {order.order_id} has no unshipped items to cancel")
+    items = _requested_items(order, body.get("items"), "quantity", open_units, "cancel")
+    details = dict(order.details or {})
+    details["cancellations"] = [
+        *details.get("cancellations", []),
+        {"id": uuid.uuid4().hex[:15], "cancel_reason": reason, "items": items},
+    ]
+    order.details = details
+    if all(v <= 0 for v in _open_units(order).values()):
+        order.status = "COMPLETED"  # every item shipped or cancelled (Order Lifecycle)
+    return None
+
+
+@_order_call("refunds")
+def meta_refunds(order: SandboxOrder, body: dict):
+    """`POST /{order_id}/refunds`: reason_code, shipped items by `item_refund_quantity` (all
+    shipped units when `items` is left out), an idempotency key."""
+    if body.get("reason_code") not in META_REFUND_REASONS:
+        raise GraphError(
+            f"(#100) Param reason_code must be one of {{{', '.join(META_REFUND_REASONS)}}} "
+            f'- got "{body.get("reason_code")}"'
+        )
+    shipped, refunded = _units(order, "shipments"), _units(order, "refunds", "item_refund_quantity")
+    refundable = {k: v - refunded.get(k, 0) for k, v in shipped.items()}
+    if not any(v > 0 for v in refundable.values()):
+        raise GraphError(f"(#100) Order {order.order_id} has no shipped items to refund")
+    items = _requested_items(order, body.get("items"), "item_refund_quantity", refundable, "refund")
+    details = dict(order.details or {})
+    details["refunds"] = [*details.get("refunds", []), {"id": uuid.uuid4().hex[:15], "items": items}]
+    order.details = details
+    return None
 
 
 @csrf_exempt
 @require_http_methods(["POST"])
 def meta_acknowledge_order(request, order_id: str):
-    order = (
-        SandboxOrder.objects.select_for_update()
-        .select_related("account")
-        .filter(order_id=order_id, account__channel="meta")
-        .first()
-    )
-    if order is None:
-        return _meta_error("Unsupported post request. Object does not exist.", 100, subcode=33)
-    account, fault = _meta_account(request, pk=order.account_id)
-    if account is None or fault is not None:
-        return fault
-    body = json_body(request) or {}
-    reference, key = body.get("merchant_order_reference", ""), body.get("idempotency_key", "")
-    if not key:
-        return _meta_error("(#100) The parameter idempotency_key is required", 100)
-    if order.acknowledge_key and order.acknowledge_key != key:
-        return _meta_error("(#100) Order is not in CREATED state", 100)
-    if order.status == "CREATED":
-        order.status, order.merchant_order_reference, order.acknowledge_key = "IN_PROGRESS", reference, key
-        order.updated_at = timezone.now()
-        order.save()
+    """`POST /{order_id}/acknowledge_order`: CREATED → IN_PROGRESS; the same idempotency key
+    again answers as the first time; an order in any other state is refused."""
+    order, _account, error = _meta_order_for(request, order_id)
+    if error is not None:
+        return error
+    try:
+        body = _post_body(request, "acknowledge_order")
+    except GraphError as exc:
+        return exc.response()
+    key = body["idempotency_key"]
+    if order.acknowledge_key == key:
+        return JsonResponse({"id": order.order_id, "state": order.status, "success": True})
+    if order.status != "CREATED":
+        # The error code Meta uses here is not in the sources; code 100 with the state named.
+        return _meta_error(
+            f"(#100) Order {order.order_id} is in state {order.status}; only CREATED orders can be acknowledged", 100
+        )
+    order.status, order.acknowledge_key = "IN_PROGRESS", key
+    order.merchant_order_reference = str(body.get("merchant_order_reference") or "")
+    order.updated_at = timezone.now()
+    order.save()
     return JsonResponse({"id": order.order_id, "state": order.status, "success": True})
 
 
@@ -470,6 +927,17 @@ def order_webhook(account: SandboxAccount, order: SandboxOrder) -> tuple[bytes, 
     return raw, {"X-Hub-Signature-256": "sha256=" + hmac_sha256_hex(account.secret, raw)}
 
 
+def _meta_edge_or(post_view, edge: str):
+    """One path, two calls: GET reads the edge, POST creates on it."""
+    get_view = _meta_edge(edge)
+
+    @csrf_exempt
+    def view(request, order_id: str):
+        return get_view(request, order_id) if request.method == "GET" else post_view(request, order_id)
+
+    return view
+
+
 # Base URL …/sandbox/meta stands for https://graph.facebook.com/<version>.
 urlpatterns = [
     path("<str:catalog_id>/items_batch", meta_items_batch),
@@ -477,7 +945,9 @@ urlpatterns = [
     path("<str:catalog_id>/check_batch_request_status", meta_check_batch_status),
     path("<str:cms_id>/commerce_orders", meta_commerce_orders),
     path("<str:order_id>/acknowledge_order", meta_acknowledge_order),
-    path("<str:order_id>/shipments", meta_shipments),
-    path("<str:order_id>/cancellations", meta_cancellations),
+    path("<str:order_id>/shipments", _meta_edge_or(meta_shipments, "shipments")),
+    path("<str:order_id>/cancellations", _meta_edge_or(meta_cancellations, "cancellations")),
+    path("<str:order_id>/refunds", _meta_edge_or(meta_refunds, "refunds")),
+    path("<str:order_id>/items", _meta_edge("items")),
     path("<str:order_id>", meta_order),
 ]

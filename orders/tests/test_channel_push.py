@@ -112,6 +112,8 @@ def placed_and_imported(live_server, shop, account, channel, key, items):
         with adapter_for(account) as adapter:
             raw = channel_order_fetch(account, placed["order_id"], adapter=adapter)
             order, outcome = order_import(account=account, data=adapter.normalize_order(raw))
+        # Meta takes shipments and cancellations of acknowledged orders only; TikTok needs none.
+        services.order_acknowledge(order=order)
     assert outcome == "created"
     return order
 
@@ -157,7 +159,7 @@ def test_fulfilment_pushed_to_meta_through_5xx_and_429_and_a_refusal_becomes_a_r
     SandboxOrder.objects.create(
         account=sandbox.account,
         order_id="990001",
-        status="CREATED",
+        status="IN_PROGRESS",
         lines=[dict(sandbox.lines[0], quantity=1)],
         total="49.90",
         currency="USD",
@@ -180,7 +182,7 @@ def test_transient_failures_raise_for_the_task_until_the_last_attempt(live_serve
     sandbox_list("meta", META_KEY, ["TEE-M"])
     order = placed_and_imported(live_server, shop_a, account, "meta", META_KEY, [{"item_id": "TEE-M", "quantity": 1}])
     with shop_context(shop_a):
-        fulfillment = order_fulfill(order=order)
+        fulfillment = order_fulfill(order=order, carrier="UPS", tracking_number="1Z3")
         faults(live_server, "meta", META_KEY, fail_next=10)
         with pytest.raises(TransientError):
             fulfillment_push(fulfillment=fulfillment, final_attempt=False)
