@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -95,7 +96,7 @@ CREDENTIALS: dict[str, tuple[CredentialSpec, ...]] = {
 }
 
 DEFAULT_API_BASE_URL: dict[str, str] = {
-    Channel.META: "https://graph.facebook.com/v21.0",
+    Channel.META: f"https://graph.facebook.com/{settings.META_GRAPH_API_VERSION}",
     Channel.TIKTOK_SHOP: "https://open-api.tiktokglobalshop.com",
     Channel.PINTEREST: "https://api.pinterest.com",
     Channel.SNAPCHAT: "",

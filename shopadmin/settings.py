@@ -29,7 +29,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 # The channel API versions the adapters speak (paths and payloads follow them; the sandbox
 # serves the same versions).
-META_GRAPH_API_VERSION = env("META_GRAPH_API_VERSION", default="v21.0")
+# The Graph API version of the current facebook-python-business-sdk (apiconfig.py).
+META_GRAPH_API_VERSION = env("META_GRAPH_API_VERSION", default="v25.0")
 TIKTOK_SHOP_API_VERSION = env("TIKTOK_SHOP_API_VERSION", default="202309")
 
 INSTALLED_APPS = [

@@ -82,7 +82,10 @@ def test_default_api_base_url_and_home_market(in_shop_a):
     from channels.selectors import account_feeds, account_markets
 
     account = make_account(in_shop_a, "meta")
-    assert account.api_base_url == "https://graph.facebook.com/v21.0"
+    from django.conf import settings
+
+    assert account.api_base_url == f"https://graph.facebook.com/{settings.META_GRAPH_API_VERSION}"
+    assert settings.META_GRAPH_API_VERSION == "v25.0"
     assert account_markets(account) == [{"market": "US", "country": "US", "language": "en", "currency": "USD"}]
     feeds = account_feeds(account)
     assert [f["format"] for f in feeds] == ["csv", "xml"]
