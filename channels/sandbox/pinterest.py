@@ -338,25 +338,23 @@ def _pinterest_apply(account, batch) -> None:
             SandboxItem.objects.filter(account=account, item_id=item_id).update(active=False)
             records.append(_record(item_id, [], []))
             continue
+        exists = SandboxItem.objects.filter(account=account, item_id=item_id).first()
+        if batch.operation == "UPDATE" and exists:
+            # UpdatableItemAttributes: an update names only what changes; the item keeps the rest.
+            base = exists.overrides.get(locale) or (exists.data or {}).get("attributes") or {}
+            item = {**item, "attributes": {**base, **(item.get("attributes") or {})}}
         errors, warnings = pinterest_item(item)
-        if batch.operation == "UPDATE":
-            # UpdatableItemAttributes: an update names only what changes.
-            errors = [e for e in errors if e["code"] not in (106, 107, 108, 109, 110) and e["attribute"] != "item_id"]
         if not errors and rejected(account, item_id):
             errors = [event("image_link", "ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE")]
-        exists = SandboxItem.objects.filter(account=account, item_id=item_id).first()
         if not errors and batch.operation == "CREATE" and exists and exists.active:
             errors = [event("item_id", "ITEM_ALREADY_EXISTS")]
-        if not errors and batch.operation == "UPDATE" and not exists:
-            errors = [event("item_id", "ITEM_NOT_FOUND")]
+        if batch.operation == "UPDATE" and not exists:
+            errors, warnings = [event("item_id", "ITEM_NOT_FOUND")], []
         if errors:
             records.append(_record(item_id, errors, warnings))
             continue
         attributes = item.get("attributes") or {}
         if exists:
-            if batch.operation == "UPDATE":
-                attributes = {**exists.overrides.get(locale, {}), **attributes}
-                item = {**item, "attributes": attributes}
             exists.overrides[locale] = attributes
             exists.data, exists.active, exists.updates, exists.updated_at = (
                 item,
