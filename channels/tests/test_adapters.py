@@ -251,21 +251,25 @@ def test_meta_orders_fetch_and_acknowledge(meta, live_server):
 
 @pytestmark_live
 def test_tiktok_products_and_orders(tiktok, live_server):
-    results = tiktok.publish_batch([item(1), item(2, title="")])
-    assert results[0].ok and results[0].channel_item_id
-    assert not results[1].ok and "title" in results[1].errors[0].message
-    product_id = results[0].channel_item_id
-    edited = tiktok.publish_batch([item(1, title="Linen shirt, washed", channel_item_id=product_id)])
+    # TikTok hosts the images (uploaded from the image link) and needs a package weight.
+    shipped = {"image_link": f"{live_server.url}/sandbox/tiktok/_images/600x600.png", "weight_grams": 300}
+    results = tiktok.publish_batch([item(1, **shipped), item(2, title="", **shipped)])
+    assert results[0].ok and results[0].channel_item_id and results[0].channel_sku_id
+    assert not results[1].ok
+    product_id, sku_id = results[0].channel_item_id, results[0].channel_sku_id
+    edited = tiktok.publish_batch(
+        [item(1, title="Linen shirt, washed", channel_item_id=product_id, channel_sku_id=sku_id, **shipped)]
+    )
     assert edited[0].ok and edited[0].channel_item_id == product_id
-    assert tiktok.update_price(product_id, f"{product_id}00", Decimal("39.5"), "USD") == {}
-    assert tiktok.update_inventory(product_id, f"{product_id}00", 3) == {}
+    assert tiktok.update_price(product_id, sku_id, Decimal("39.5"), "USD") == {}
+    assert tiktok.update_inventory(product_id, sku_id, 3) == {}
     placed = httpx.post(
         f"{live_server.url}/sandbox/_control/tiktok_shop/{TIKTOK_CREDENTIALS['app_key']}/orders/"
     ).json()
     page = tiktok.fetch_orders(since=int(time.time()) - 60)
     assert [o["id"] for o in page.orders] == [placed["order_id"]]
     assert page.orders[0]["status"] == "AWAITING_SHIPMENT"
-    assert tiktok.order_detail([placed["order_id"]])[0]["payment"]["total_amount"] == "49.90"
+    assert tiktok.order_detail([placed["order_id"]])[0]["payment"]["total_amount"] == "39.50"
     tiktok.deactivate([product_id])
     assert not sandbox_state(live_server, "tiktok_shop", "29a39d")["items"]["SKU-1"]["active"]
 
@@ -281,7 +285,7 @@ def test_tiktok_refuses_wrong_sign_and_stale_timestamp(tiktok):
     )
     with pytest.raises(AdapterError) as exc:
         stale.fetch_orders()
-    assert exc.value.code == "106002"
+    assert exc.value.code == "36009004"  # TikTok's common code for an invalid timestamp
 
 
 @pytestmark_live
