@@ -40,6 +40,8 @@ STORAGES = {
 }
 MEDIA_ROOT = os.environ.get("SHOPADMIN_TEST_MEDIA", "/tmp/shopadmin-test-media")  # noqa: S108
 CELERY_TASK_ALWAYS_EAGER = False
+# Test runs side by side share one Redis: each run's queues live under its own key prefix.
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": f"{TEST_DB_NAME}:"}  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
