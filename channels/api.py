@@ -40,7 +40,10 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
         required=False, help_text='Market codes ("FR") or objects {"market", "country", "language", "currency"}.'
     )
     webhook_url = serializers.SerializerMethodField()
-    feeds = serializers.SerializerMethodField()
+    feeds = serializers.SerializerMethodField(
+        help_text="The feed URLs the channel fetches, per market and format. None for an account that "
+        "publishes through an API that a feed would contradict (Pinterest with `publish_method: api`)."
+    )
     publish_method = serializers.ChoiceField(
         choices=ChannelAccount.PublishMethod.choices,
         required=False,
@@ -62,7 +65,9 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="`needs_reconnect` when the channel withdrew our authorisation; `connection_message` says why.",
     )
-    connection_message = serializers.CharField(read_only=True)
+    connection_message = serializers.CharField(
+        read_only=True, help_text="Why the account needs reconnecting, as the channel said it; empty otherwise."
+    )
 
     class Meta:
         model = ChannelAccount
