@@ -42,6 +42,13 @@ FEED_COLUMNS = (
 PINTEREST_ALWAYS_SENT = {"title", "description", "link", "image_link", "price", "availability", "condition"}
 
 
+# The two-letter languages a batch may name (S:Language/enum, ISO 639-1 upper case).
+LANGUAGES = frozenset({
+    "AM", "AR", "AZ", "BG", "BN", "BS", "CA", "CS", "DA", "DV", "DZ", "DE", "EL", "EN", "ES", "ET", "FA", "FI", "FR",
+    "HE", "HI", "HR", "HU", "HY", "ID", "IN", "IS", "IT", "IW", "JA", "KA", "KM", "KO", "LO", "LT", "LV", "MK", "MN",
+    "MS", "MY", "NB", "NE", "NL", "NO", "PL", "PT", "RO", "RU", "SK", "SL", "SQ", "SR", "SV", "TL", "UK", "VI", "TE",
+    "TH", "TR", "XX", "ZH",
+})  # fmt: skip
 # UpdatableItemAttributes: custom_label_0…4 maxLength 511.
 CUSTOM_LABEL_MAX = 511
 
@@ -124,6 +131,9 @@ class PinterestAdapter(ChannelAdapter):
 
     def _batch(self, operation: str, items: list[dict]) -> str:
         self._check_batch_size(len(items))
+        if self.language not in LANGUAGES:
+            # Pinterest would refuse the whole batch (400); say why before sending it.
+            raise AdapterError(f"Pinterest catalogs take no items in the language {self.language}.")
         response = self.client.request(
             "POST",
             "/v5/catalogs/items/batch",

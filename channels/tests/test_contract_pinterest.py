@@ -370,3 +370,18 @@ def test_each_market_is_its_own_country_and_language(live_server, api):
     assert status.results[0].ok
     overrides = state(live_server)["items"]["SKU-1"]["overrides"]
     assert overrides["FR|FR"]["title"] == "Chemise en lin" and overrides["FR|FR"]["price"] == "49.90 EUR"
+
+
+def test_a_language_pinterest_does_not_take_is_refused_before_sending(live_server, recording):
+    adapter = PinterestAdapter(
+        base_url=f"{live_server.url}/sandbox/pinterest",
+        credentials=PINTEREST_CREDENTIALS,
+        market={"country": "IE", "language": "ga", "currency": "EUR"},  # Irish: not in S:Language
+        transport=recording,
+    )
+    try:
+        with pytest.raises(AdapterError) as exc:
+            adapter.publish_batch([item(1)])
+    finally:
+        adapter.close()
+    assert "GA" in str(exc.value) and recording.bodies == []
