@@ -9,7 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels import services
-from channels.account_methods import channel_account_set_methods, checkout_method_error, publish_method_error
+from channels.account_methods import (
+    channel_account_credentials_renewed,
+    channel_account_set_methods,
+    checkout_method_error,
+    publish_method_error,
+)
 from channels.models import Channel, ChannelAccount
 from channels.selectors import account_feeds, account_markets, webhook_url
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -63,7 +68,8 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
     connection_status = serializers.ChoiceField(
         choices=ChannelAccount.ConnectionStatus.choices,
         read_only=True,
-        help_text="`needs_reconnect` when the channel withdrew our authorisation; `connection_message` says why.",
+        help_text="`needs_reconnect` when the channel withdrew our authorisation; `connection_message` says why. "
+        "Sending new `credentials` marks the account connected again.",
     )
     connection_message = serializers.CharField(
         read_only=True, help_text="Why the account needs reconnecting, as the channel said it; empty otherwise."
@@ -232,6 +238,8 @@ class ChannelAccountDetail(generics.RetrieveUpdateDestroyAPIView):
         account = channel_account_set_methods(
             account=account, publish_method=data.get("publish_method"), checkout_method=data.get("checkout_method")
         )
+        if data.get("credentials"):
+            account = channel_account_credentials_renewed(account=account)
         return Response(self.get_serializer(account).data)
 
     def perform_destroy(self, instance):

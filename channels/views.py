@@ -11,7 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from channels import services
-from channels.account_methods import channel_account_set_methods, offers_checkout_method, offers_publish_method
+from channels.account_methods import (
+    channel_account_credentials_renewed,
+    channel_account_set_methods,
+    offers_checkout_method,
+    offers_publish_method,
+)
 from channels.credentials import CREDENTIALS
 from channels.forms import ChannelAccountForm
 from channels.models import Channel, ChannelAccount, WebhookEvent
@@ -92,6 +97,8 @@ def account_detail(request, account_id: int):
                         markets=form.market_codes(),
                     )
                     channel_account_set_methods(account=updated, **form.methods())
+                    if form.credentials():
+                        channel_account_credentials_renewed(account=updated)
             except ValidationError as exc:
                 form.apply_errors(exc)
             else:

@@ -239,3 +239,31 @@ def test_openapi_schema_documents_the_account_fields(api_a):
         "PatchedChannelAccount", {}
     ).get("properties", {})
     assert "connection_status" not in request or request["connection_status"].get("readOnly")
+
+
+def needs_reconnect(shop, account_id):
+    with shop_context(shop):
+        ChannelAccount.objects.filter(pk=account_id).update(
+            connection_status="needs_reconnect", connection_message="Token expired."
+        )
+
+
+def test_new_credentials_reconnect_the_account(alice_client, api_a, shop_a):
+    account = make_account(shop_a, "tiktok_shop", name="TikTok US")
+    needs_reconnect(shop_a, account.pk)
+    # Saving without new credentials leaves the notice.
+    alice_client.post(f"/app/alice/channels/{account.pk}/", {"name": "TikTok US"})
+    assert stored(shop_a, account.pk).connection_status == "needs_reconnect"
+    response = alice_client.post(
+        f"/app/alice/channels/{account.pk}/", {"name": "TikTok US", "cred_access_token": "ROW_renewed-token-0002"}
+    )
+    assert response.status_code == 302
+    renewed = stored(shop_a, account.pk)
+    assert (renewed.connection_status, renewed.connection_message) == ("connected", "")
+
+    account_id = create(api_a, "pinterest").json()["id"]
+    needs_reconnect(shop_a, account_id)
+    url = f"/api/v1/channel-accounts/{account_id}/"
+    assert api_a.patch(url, {"name": "Pins"}, format="json").json()["connection_status"] == "needs_reconnect"
+    data = api_a.patch(url, {"credentials": {"access_token": "pina_renewed-0002"}}, format="json").json()
+    assert (data["connection_status"], data["connection_message"]) == ("connected", "")
