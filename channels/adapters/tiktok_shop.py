@@ -96,6 +96,9 @@ SHOP_CIPHER_REFUSED = re.compile(r"^/product/\d{6}/(images/upload|files/upload)$
 IDENTIFIER_TYPES = {8: "EAN", 12: "UPC", 13: "EAN", 14: "GTIN"}
 MAX_STOCK = 999999
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAIN_IMAGE_URI_ILLEGAL = 12052300
+# "The product does not exist" (Get Product, Edit Product, Deactivate).
+PRODUCT_GONE_CODES = {"12052032", "12019150", "12052260"}
 # Return statuses after which the refund is done (Search Returns).
 REFUND_DONE_STATUSES = {"RETURN_OR_REFUND_REQUEST_COMPLETE"}
 # Order statuses a line item can still be shipped in.
@@ -413,6 +416,11 @@ class TikTokShopAdapter(ChannelAdapter):
             form={"use_case": use_case},
         )
 
+    def _forget_image(self, image_link: str) -> None:
+        known = dict(self.references.get("images", dict) or {})
+        if known.pop(image_link, None) is not None:
+            self.references.put("images", known)
+
     def image_uri(self, image_link: str) -> str:
         """The TikTok URI of an image of ours: uploaded once, remembered by link."""
         known = dict(self.references.get("images", dict) or {})
@@ -541,7 +549,14 @@ class TikTokShopAdapter(ChannelAdapter):
         results: list[ItemResult] = []
         for group in groups.values():
             try:
-                results += self._publish_group(group)
+                try:
+                    results += self._publish_group(group)
+                except AdapterError as exc:
+                    if exc.code != str(MAIN_IMAGE_URI_ILLEGAL):
+                        raise
+                    # An image uploaded earlier is no longer TikTok's: upload it again, once.
+                    self._forget_image(group[0].image_link)
+                    results += self._publish_group(group)
             except AdapterError as exc:
                 if exc.body is None:
                     raise  # not the channel's verdict on these items: transient or transport
@@ -663,7 +678,8 @@ class TikTokShopAdapter(ChannelAdapter):
             body["brand_id"] = str(current["brand"]["id"])
         uri = self.image_uri(lead.image_link)
         images = [{"uri": m["uri"]} for m in (current or {}).get("main_images") or [] if m.get("uri")]
-        body["main_images"] = images if uri in [m["uri"] for m in images] else [{"uri": uri}, *images[:8]]
+        # Our image is the first; further images the merchant added on TikTok stay.
+        body["main_images"] = images if uri in [m["uri"] for m in images] else [{"uri": uri}, *images[1:9]]
         if current:
             for key in ("package_dimensions", "product_attributes", "is_cod_allowed", "size_chart", "video"):
                 if current.get(key):
@@ -704,6 +720,9 @@ class TikTokShopAdapter(ChannelAdapter):
             except AdapterError as exc:
                 if exc.body is None:
                     raise
+                if exc.code in PRODUCT_GONE_CODES:  # already gone from TikTok: removed
+                    results += [ItemResult(item_id=i.id, ok=True, channel_item_id=product_id) for i in doomed]
+                    continue
                 error = ItemError(str(exc), code=exc.code)
                 results += [ItemResult(item_id=i.id, ok=False, errors=[error]) for i in doomed]
                 continue

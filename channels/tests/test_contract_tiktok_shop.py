@@ -675,3 +675,20 @@ def test_reference_data_is_cached_per_account_and_refreshed(live_server, base, s
     with shop_context(shop_b):
         assert not ChannelReference.objects.exists()  # another shop sees none of it
         assert read(other, "warehouses") is None
+
+
+def test_api_version_comes_from_settings(tiktok, base, settings):
+    settings.TIKTOK_SHOP_API_VERSION = "202312"
+    assert tiktok.fetch_warehouses()[0]["id"] == WAREHOUSE
+    assert tiktok.calls == ["GET /logistics/202312/warehouses"]
+    assert call(base, "GET", f"/logistics/{V}/warehouses")["code"] == 36009009  # not the version in use
+
+
+def test_adapter_uploads_again_an_image_tiktok_no_longer_knows_and_deletes_what_is_gone(tiktok, live_server):
+    medium = variant(live_server, "M")
+    tiktok.references.put("images", {medium.image_link: "tos-sandbox-i-0000000000000000/" + "0" * 32})
+    [result] = tiktok.publish_batch([medium])
+    assert result.ok and tiktok.calls.count(f"POST /product/{V}/images/upload") == 1
+    gone = variant(live_server, "L", channel_item_id="1729000000000000123", channel_sku_id="1")
+    [removed] = tiktok.delete_items([gone])
+    assert removed.ok  # TikTok has no such product: nothing left to remove
