@@ -21,6 +21,7 @@ from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, ProductMedia, ProductVariant, StockLevel
+from channels.adapters import adapter_class
 from channels.adapters.google_merchant import NAMESPACE
 from channels.listings import (
     BuiltItem,
@@ -28,44 +29,12 @@ from channels.listings import (
     item_problems,
     iter_items,
     listing_settings_for,
-    payload_for,
 )
 from channels.models import ChannelAccount, ChannelListing, ListingRule
-from channels.selectors import FEED_FORMATS, account_markets, feed_name
+from channels.selectors import account_feed_formats, account_markets, feed_name
 from localization.models import ExchangeRate, Market, MarketPrice, Translation
 
 PRICE = re.compile(r"^\d+(\.\d{1,3})? [A-Z]{3}$")
-CUSTOM_LABELS = [f"custom_label_{i}" for i in range(5)]
-META_COLUMNS = [
-    "id", "title", "description", "availability", "condition", "price", "sale_price", "sale_price_effective_date",
-    "link", "image_link", "brand", "gtin", "mpn", "item_group_id", "google_product_category", "size", "color",
-    "quantity_to_sell_on_fb", *CUSTOM_LABELS,
-]  # fmt: skip
-PINTEREST_COLUMNS = [
-    "id", "title", "description", "link", "image_link", "price", "sale_price", "availability", "condition", "brand",
-    "gtin", "mpn", "item_group_id", "google_product_category", "size", "color", *CUSTOM_LABELS,
-]  # fmt: skip
-GOOGLE_COLUMNS = [
-    "id", "title", "description", "link", "image_link", "availability", "price", "sale_price",
-    "sale_price_effective_date", "condition", "brand", "gtin", "mpn", "item_group_id", "google_product_category",
-    "size", "color", *CUSTOM_LABELS,
-]  # fmt: skip
-AVAILABILITY_WORDS = {
-    "meta": ("in stock", "out of stock", "preorder", "available for order", "discontinued"),
-    "pinterest": ("in stock", "out of stock", "preorder"),
-    "snapchat": ("in stock", "out of stock", "preorder", "available for order", "discontinued"),
-    "google_merchant": ("in_stock", "out_of_stock", "preorder", "backorder"),
-}
-COUNTRY_OVERRIDE_COLUMNS = [
-    "id",
-    "override",
-    "price",
-    "sale_price",
-    "sale_price_effective_date",
-    "availability",
-    "link",
-]
-LANGUAGE_OVERRIDE_COLUMNS = ["id", "override", "title", "description"]
 FLUSH_ROWS = 500
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -76,7 +45,7 @@ CONTENT_TYPES = {
 
 @dataclass
 class FeedSpec:
-    kind: str  # "main" | "country_overrides" | "language_overrides"
+    kind: str  # "main", or one of the adapter's override_feeds ("country", "language")
     fmt: str
     market: dict
     name: str
@@ -86,15 +55,13 @@ def account_feed_specs(account: ChannelAccount) -> list[FeedSpec]:
     """Every feed the account serves: one main feed per market and format, and for Meta the
     localized override feeds (countries and languages beyond the first market)."""
     markets = account_markets(account)
-    specs = [
-        FeedSpec("main", fmt, market, feed_name(account, market, fmt))
-        for market in markets
-        for fmt in FEED_FORMATS.get(account.channel, ())
-    ]
-    if account.channel == "meta" and len(markets) > 1:
-        for fmt in FEED_FORMATS["meta"]:
-            specs.append(FeedSpec("country_overrides", fmt, markets[0], f"meta-overrides-country.{fmt}"))
-            specs.append(FeedSpec("language_overrides", fmt, markets[0], f"meta-overrides-language.{fmt}"))
+    formats = account_feed_formats(account)
+    specs = [FeedSpec("main", fmt, market, feed_name(account, market, fmt)) for market in markets for fmt in formats]
+    if len(markets) > 1:
+        for kind in adapter_class(account.channel).override_feeds:
+            for fmt in formats:
+                name = f"{account.channel}-overrides-{kind}.{fmt}"
+                specs.append(FeedSpec(kind, fmt, markets[0], name))
     return specs
 
 
@@ -112,7 +79,7 @@ def feed_problems(adapter, built: BuiltItem, row: dict, pricing_problem: str = "
     price = row.get("price", "")
     if price and not PRICE.match(str(price)):
         problems.append({"field": "price", "code": "invalid", "message": _("price must look like 9.99 USD.")})
-    words = AVAILABILITY_WORDS.get(adapter.channel)
+    words = adapter.feed_availability_words
     if words and row.get("availability") not in words:
         problems.append(
             {
@@ -125,13 +92,9 @@ def feed_problems(adapter, built: BuiltItem, row: dict, pricing_problem: str = "
 
 
 def _row(adapter, built: BuiltItem) -> dict:
-    payload = payload_for(adapter, built)
-    if adapter.channel == "pinterest":
-        attributes = dict(payload.get("attributes") or {})
-        images = attributes.get("image_link") or [""]
-        attributes["image_link"] = images[0]
-        return {"id": payload.get("item_id", built.item.id), **attributes}
-    return payload
+    if built.item.price is None:
+        return {"id": built.item.id}
+    return adapter.feed_row(adapter.build_payload(built.item))
 
 
 def iter_rows(account: ChannelAccount, market: dict, *, chunk: int = 2000) -> Iterator[tuple[BuiltItem, dict, list]]:
@@ -215,63 +178,32 @@ def _valid_rows(account: ChannelAccount, market: dict) -> Iterator[dict]:
             yield row
 
 
-def _country_override_rows(account: ChannelAccount) -> Iterator[dict]:
-    """Meta's country overrides: price (with sale price and window), availability and link
-    in each further country, from that market's stored prices."""
+def _override_rows(account: ChannelAccount, kind: str) -> Iterator[dict]:
+    """One override feed (Meta: prices and availability per further country, texts per
+    further language), one row per item and override, in the first market's item order."""
     adapter = adapter_for_account(account)
     markets = account_markets(account)
-    seen = {markets[0]["country"].upper()}
-    for market in markets[1:]:
-        country = market["country"].upper()
-        if country in seen:
-            continue
-        seen.add(country)
-        for built, _unused, problems in iter_rows(account, market):
-            if not problems:
-                yield {"id": built.item.id, "override": country, **adapter.country_override(built.item)}
-    adapter.close()
-
-
-def _language_override_rows(account: ChannelAccount) -> Iterator[dict]:
-    """Meta's language overrides (`fr_XX`): title and description translated into each further
-    language, along localization's fallback chain (fr-CA → fr → shop language → catalog)."""
-    from channels.adapters.meta import language_override_key
-
-    markets = account_markets(account)
-    primary = language_override_key(markets[0]["language"])
-    seen = {primary}
-    adapter = adapter_for_account(account)
-    for market in markets[1:]:
-        key = language_override_key(market["language"])
-        if key in seen:
-            continue
-        seen.add(key)
-        # Texts do not depend on the market's prices: only the text rules decide.
-        for built in iter_items(account, market):
-            item = built.item
-            if item.title and len(item.title) <= 200 and len(item.description) <= 9999:
-                yield {"id": item.id, "override": key, **adapter.language_override(item)}
-    adapter.close()
+    seen = {adapter.override_key(kind, markets[0])}
+    try:
+        for market in markets[1:]:
+            key = adapter.override_key(kind, market)
+            if key in seen:
+                continue
+            seen.add(key)
+            for built, _unused, problems in iter_rows(account, market):
+                row = adapter.override_row(kind, built.item, problems)
+                if row is not None:
+                    yield {"id": built.item.id, "override": key, **row}
+    finally:
+        adapter.close()
 
 
 def feed_stream(account: ChannelAccount, spec: FeedSpec) -> Iterator[str]:
-    channel = account.channel
-    if spec.kind == "country_overrides":
-        rows, columns = _country_override_rows(account), COUNTRY_OVERRIDE_COLUMNS
-    elif spec.kind == "language_overrides":
-        rows, columns = _language_override_rows(account), LANGUAGE_OVERRIDE_COLUMNS
+    adapter = adapter_class(account.channel)
+    if spec.kind == "main":
+        rows, columns = _valid_rows(account, spec.market), list(adapter.feed_columns)
     else:
-        rows = _valid_rows(account, spec.market)
-        if channel == "meta":
-            columns = META_COLUMNS
-        elif channel == "pinterest":
-            columns = PINTEREST_COLUMNS
-        elif channel == "snapchat":
-            from channels.adapters.snapchat import FEED_FIELDS
-
-            columns = list(FEED_FIELDS)
-        else:
-            columns = GOOGLE_COLUMNS
+        rows, columns = _override_rows(account, spec.kind), list(adapter.override_feeds[spec.kind])
     if spec.fmt == "xml":
         return _rss(account, columns, rows)
     return _delimited(columns, rows, "\t" if spec.fmt == "tsv" else ",")

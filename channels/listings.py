@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, ProductMedia, ProductVariant, StockLevel
-from channels.adapters import adapter_for
+from channels.adapters import adapter_class, adapter_for
 from channels.adapters.base import MAX_CUSTOM_LABELS, Availability, ChannelAdapter, ChannelItem
 from channels.models import ChannelAccount, ChannelListing, ListingRule, ListingSettings, ListingStatus
 from channels.selectors import account_markets
@@ -192,10 +192,6 @@ def listings_sync(*, account: ChannelAccount) -> dict:
 
 # --- Markets and prices --------------------------------------------------------------------------
 
-# Channels whose items carry a sale price with its dates (the channel switches prices itself);
-# Pinterest carries a sale price without dates; the others get the price of the moment.
-SALE_WITH_DATES = frozenset({"meta", "google_merchant"})
-SALE_WITHOUT_DATES = frozenset({"pinterest"})
 # The open ends of a sale window, for channels that want both ends of the interval.
 OPEN_START, OPEN_END = "1970-01-01T00:00+0000", "2099-12-31T23:59+0000"
 
@@ -248,25 +244,25 @@ def _sale_interval(starts, ends) -> str:
     return f"{start}/{end}"
 
 
-def channel_prices(channel: str, stored: StoredPrice, now: dt.datetime) -> tuple[Decimal, Decimal | None, str]:
-    """(price, sale price, sale window) of a stored market price as the channel takes them.
+def channel_prices(sale_prices: str, stored: StoredPrice, now: dt.datetime) -> tuple[Decimal, Decimal | None, str]:
+    """(price, sale price, sale window) of a stored market price as the channel takes them
+    (`sale_prices`: the adapter's way of taking a sale).
 
-    Meta and Google get the regular price and the sale price with its window (current or
-    coming), so the sale starts and ends on time without a re-publish; Pinterest gets the sale
-    price while it runs; the others the price of the moment. A compare-at price above the price
-    is shown as the regular price with the price as the sale price (the struck-through price).
+    "with_dates": the regular price and the sale price with its window (current or coming),
+    so the sale starts and ends on time without a re-publish; "while_running": the sale price
+    while it runs; "": the price of the moment. A compare-at price above the price is shown as
+    the regular price with the price as the sale price (the struck-through price).
     """
     sale = stored.sale_amount
     if sale is not None and (stored.sale_ends_at is None or stored.sale_ends_at > now):
         running = stored.sale_starts_at is None or stored.sale_starts_at <= now
-        if channel in SALE_WITH_DATES:
+        if sale_prices == "with_dates":
             return stored.amount, sale, _sale_interval(stored.sale_starts_at, stored.sale_ends_at)
         if running:
-            if channel in SALE_WITHOUT_DATES:
+            if sale_prices:
                 return stored.amount, sale, ""
             return sale, None, ""
-    shows_sale = channel in SALE_WITH_DATES or channel in SALE_WITHOUT_DATES
-    if shows_sale and stored.compare_at is not None and stored.compare_at > stored.amount:
+    if sale_prices and stored.compare_at is not None and stored.compare_at > stored.amount:
         return stored.compare_at, stored.amount, ""
     return stored.amount, None, ""
 
@@ -354,6 +350,7 @@ VARIANT_FIELDS = (
     "product__condition",
     "product__handle",
     "product__category__google_product_category",
+    "weight_grams",
 )
 LISTING_FIELDS = ("variant_id", "id", "title_override", "description_override", "category_override", "custom_labels")
 
@@ -369,6 +366,7 @@ class _Builder:
         self.account = account
         self.listings = listings
         self.channel = account.channel
+        self.sale_prices = adapter_class(account.channel).sale_prices
         self.contexts = contexts
         self.default_language = account.shop.default_language
         storefront = listing_settings_for(account).storefront_url
@@ -412,7 +410,7 @@ class _Builder:
             yield row, listings.get(row[0]), per_market
 
     def build(self, context: MarketContext, row: tuple, listing: tuple | None, prices: dict, texts: dict) -> BuiltItem:
-        (vid, sku, options, gtin, mpn, product_id, p_title, p_description, brand, condition, handle, gpc) = row
+        (vid, sku, options, gtin, mpn, product_id, p_title, p_description, brand, condition, handle, gpc, weight) = row
         _v, listing_id, title_override, description_override, category_override, labels = listing or _NO_LISTING
         size = color = ""
         if options:
@@ -431,7 +429,7 @@ class _Builder:
         price = sale = None
         window, problem = "", context.problem
         if stored is not None:
-            price, sale, window = channel_prices(self.channel, stored, self.now)
+            price, sale, window = channel_prices(self.sale_prices, stored, self.now)
             currency = stored.currency
             price = to_minor_units(price, currency)
             sale = to_minor_units(sale, currency) if sale is not None else None
@@ -460,6 +458,7 @@ class _Builder:
             sale_price=sale,
             sale_price_effective_date=window,
             custom_labels=list(labels or ()),
+            weight_grams=weight,
         )
         return BuiltItem(listing_id, vid, item, item.custom_labels, problem)
 
@@ -542,6 +541,9 @@ def item_to_json(item: ChannelItem) -> dict:
 
 def item_from_json(data: dict) -> ChannelItem:
     values = {k: v for k, v in data.items() if k not in ("markets", "localized_items")}
+    # A removal names the item by its ids only.
+    for name in ("title", "description", "link", "image_link", "currency"):
+        values.setdefault(name, "")
     values["price"] = None if values.get("price") is None else Decimal(values["price"])
     if values.get("sale_price") is not None:
         values["sale_price"] = Decimal(values["sale_price"])
@@ -552,47 +554,14 @@ def payload_for(adapter: ChannelAdapter, built: BuiltItem) -> dict:
     return adapter.build_payload(built.item) if built.item.price is not None else {"id": built.item.id}
 
 
-def localized_channels() -> frozenset:
-    """Channels whose API publishes every market of an account in one listing."""
-    return frozenset({"meta", "pinterest"})
-
-
-def meta_overrides(adapter, items: list[ChannelItem], markets: list[dict]) -> list[tuple]:
-    """Meta's (type, value, data) overrides of an item: a COUNTRY override per further country
-    (price, sale price, availability, link) and a LANGUAGE override per further language
-    (title, description), as `localized_items_batch` and the override feeds take them."""
-    from channels.adapters.meta import language_override_key
-
-    primary_country = markets[0]["country"].upper()
-    primary_language = language_override_key(markets[0].get("language") or "")
-    countries, languages, overrides = set(), set(), []
-    for item, market in zip(items[1:], markets[1:], strict=True):
-        country = market["country"].upper()
-        if country != primary_country and country not in countries:
-            countries.add(country)
-            overrides.append(("COUNTRY", country, adapter.country_override(item)))
-        language = language_override_key(market.get("language") or "")
-        if language != primary_language and language not in languages:
-            languages.add(language)
-            overrides.append(("LANGUAGE", language, adapter.language_override(item)))
-    return overrides
-
-
-def meta_overrides_per_item(markets: list[dict]) -> int:
-    """How many localized requests one item needs (further countries + further languages)."""
-    from channels.adapters.meta import language_override_key
-
-    countries = {m["country"].upper() for m in markets[1:]} - {markets[0]["country"].upper()}
-    languages = {language_override_key(m.get("language") or "") for m in markets[1:]}
-    return len(countries) + len(languages - {language_override_key(markets[0].get("language") or "")})
-
-
 def publish_markets(account: ChannelAccount) -> list[dict]:
-    """The markets one listing is published in through the channel's API: every market for
-    Meta (localized overrides) and Pinterest (a batch per country and language), the first for
-    the others (TikTok Shop sells in one region; feed channels serve a feed per market)."""
+    """The markets one listing is published in through the channel's API: every market where
+    the channel takes them in one listing (Meta's localized overrides, Pinterest's batch per
+    country and language), else the first (TikTok Shop sells in one region; feed channels
+    serve a feed per market)."""
     markets = account_markets(account)
-    if account.channel not in localized_channels():
+    adapter = adapter_class(account.channel)
+    if not (adapter.localized_overrides or adapter.batch_per_market):
         return markets[:1]
     seen, unique = set(), []
     for market in markets:
@@ -608,18 +577,19 @@ def market_key(market: dict) -> str:
 
 
 def listing_payload(adapter: ChannelAdapter, builts: list[BuiltItem], markets: list[dict]) -> dict:
-    """What the plan hashes and diffs for one listing: the first market's payload, plus for
-    Meta each override's fields as `<override>:<field>` and for Pinterest each further
-    market's attributes under `<COUNTRY>|<language>` (so a review shows which market changes)."""
+    """What the plan hashes and diffs for one listing: the first market's payload, plus each
+    override's fields as `<override>:<field>` (localized overrides) or each further market's
+    payload under `<COUNTRY>|<language>` (a batch per market), so a review shows which market
+    changes."""
     primary = builts[0]
     payload = payload_for(adapter, primary)
-    if len(builts) > 1 and adapter.channel == "meta":
-        for _kind, value, data in meta_overrides(adapter, [b.item for b in builts], markets):
+    if len(builts) > 1 and adapter.localized_overrides:
+        for _kind, value, data in adapter.overrides([b.item for b in builts], markets):
             for name, field_value in data.items():
                 payload[f"{value}:{name}"] = field_value
-    elif len(builts) > 1 and adapter.channel == "pinterest":
+    elif len(builts) > 1 and adapter.batch_per_market:
         for built, market in zip(builts[1:], markets[1:], strict=True):
-            payload[market_key(market)] = adapter.build_payload(built.item)["attributes"]
+            payload[market_key(market)] = adapter.market_payload(adapter.build_payload(built.item))
     return payload
 
 
@@ -678,19 +648,8 @@ def listings_for_status(account: ChannelAccount, statuses: Iterable[str]):
 
 
 def adapter_for_account(account: ChannelAccount, account_market: dict | None = None, **options) -> ChannelAdapter:
-    """The adapter, told the market where the channel needs it (Pinterest batches name one)."""
-    from channels.adapters.pinterest import PinterestAdapter
-
-    market = account_market or account_markets(account)[0]
-    if account.channel == "pinterest":
-        return PinterestAdapter(
-            base_url=account.api_base_url,
-            credentials=dict(account.credentials),
-            country=market["country"],
-            language=market["language"],
-            **options,
-        )
-    return adapter_for(account, **options)
+    """The adapter, told the market (where the channel's calls name one, batch_per_market)."""
+    return adapter_for(account, market=account_market or account_markets(account)[0], **options)
 
 
 STATUS_LABELS = dict(ListingStatus.choices)

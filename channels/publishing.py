@@ -15,6 +15,7 @@ import logging
 import os
 import random
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
 
@@ -24,6 +25,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from channels.adapters import adapter_class
 from channels.adapters.base import AdapterError, BatchStatus, ItemResult, RateLimited, TransientError
 from channels.listings import (
     LISTING_FIELDS,
@@ -36,8 +38,6 @@ from channels.listings import (
     listing_settings_for,
     listings_sync,
     market_key,
-    meta_overrides,
-    meta_overrides_per_item,
     payload_hash,
     publish_markets,
     selected_variants,
@@ -51,6 +51,7 @@ from channels.models import (
     PublishPlan,
     PublishPlanItem,
 )
+from channels.selectors import publishes_by_api
 from shopadmin.audit import audit_record
 from shopadmin.models import Job
 from shopadmin.services import job_create, job_finish, job_progress
@@ -103,10 +104,10 @@ def plan_compute(*, account: ChannelAccount) -> dict:
     # (one query instead of one per chunk); errors only where they are compared (status error).
     state, overrides = {}, {}
     for row in ChannelListing.objects.filter(account=account, variant_id__isnull=False).values_list(
-        "variant_id", "id", "accepted_hash", "status", "channel_item_id", *LISTING_FIELDS[2:]
+        "variant_id", "id", "accepted_hash", "status", "channel_item_id", "channel_sku_id", *LISTING_FIELDS[2:]
     ):
-        state[row[0]] = row[1:5]
-        overrides[row[0]] = (row[0], row[1], *row[5:])
+        state[row[0]] = row[1:6]
+        overrides[row[0]] = (row[0], row[1], *row[6:])
     errors_of = dict(
         ChannelListing.objects.filter(account=account, status=ListingStatus.ERROR).values_list("id", "errors")
     )
@@ -114,9 +115,9 @@ def plan_compute(*, account: ChannelAccount) -> dict:
     delisted, error = ListingStatus.DELISTED, ListingStatus.ERROR
     for builts in iter_items_markets(account, markets, listings=overrides):
         primary = builts[0]
-        listing_id, accepted_hash, status, channel_item_id = state[primary.variant_id]
+        listing_id, accepted_hash, status, channel_item_id, channel_sku_id = state[primary.variant_id]
         errors = errors_of.get(listing_id)
-        primary.item.channel_item_id = channel_item_id
+        primary.item.channel_item_id, primary.item.channel_sku_id = channel_item_id, channel_sku_id
         live = bool(accepted_hash) and status != delisted
         digest = payload = None
         if all(b.item.price is not None for b in builts):
@@ -175,16 +176,23 @@ def publish_plan_create(*, account: ChannelAccount, automatic: bool = False, cre
         )
         for listing_id, action, item, payload, digest in computed["changes"]
     ]
-    deleted = ChannelListing.objects.filter(pk__in=computed["deletes"]).values_list("id", "item_id", "channel_item_id")
+    deleted = ChannelListing.objects.filter(pk__in=computed["deletes"]).values_list(
+        "id", "item_id", "channel_item_id", "channel_sku_id", "variant__product__handle"
+    )
     items += [
         PublishPlanItem(
             shop_id=account.shop_id,
             plan=plan,
             listing_id=listing_id,
             action=PublishPlanItem.Action.DELETE,
-            item={"id": item_id, "channel_item_id": channel_item_id},
+            item={
+                "id": item_id,
+                "channel_item_id": channel_item_id,
+                "channel_sku_id": channel_sku_id,
+                "item_group_id": (handle or "")[:100],
+            },
         )
-        for listing_id, item_id, channel_item_id in deleted
+        for listing_id, item_id, channel_item_id, channel_sku_id, handle in deleted
     ]
     PublishPlanItem.objects.bulk_create(items, batch_size=2000)
     plan.creates = sum(1 for i in items if i.action == PublishPlanItem.Action.CREATE)
@@ -234,18 +242,16 @@ def publish_plan_apply(*, plan: PublishPlan, created_by=None) -> PublishPlan:
     plan.job, plan.status, plan.applied_at = job, PublishPlan.Status.APPLYING, timezone.now()
     plan.save(update_fields=["job", "status", "applied_at"])
     audit_record(action="publish_plan.apply", instance=plan, changes={"items": total})
-    if adapter.feed_only:
+    if not publishes_by_api(account):
         # The channel fetches our feed: what the feed serves is what it gets.
         _apply_feed_only(plan)
         return plan
     batches = []
     number = 0
-    sizes = {"upsert": upsert_batch_size(account, adapter), "delete": adapter.max_batch}
+    sizes = {"upsert": adapter.upsert_batch_size(publish_markets(account)), "delete": adapter.max_batch}
     for operation, actions in (("upsert", ("create", "update")), ("delete", ("delete",))):
-        ids = list(plan.items.filter(action__in=actions).order_by("id").values_list("id", flat=True))
-        size = sizes[operation]
-        for start in range(0, len(ids), size):
-            chunk = ids[start : start + size]
+        rows = plan.items.filter(action__in=actions).order_by("id").values_list("id", "item__item_group_id")
+        for chunk in _chunks(list(rows), sizes[operation], by_group=adapter.groups_variants):
             number += 1
             batch = PublishBatch.objects.create(
                 shop_id=plan.shop_id, plan=plan, number=number, operation=operation, size=len(chunk)
@@ -264,16 +270,28 @@ def publish_plan_apply(*, plan: PublishPlan, created_by=None) -> PublishPlan:
     return plan
 
 
-def upsert_batch_size(account: ChannelAccount, adapter) -> int:
-    """Items per upsert batch: the channel's limit, and for Meta with further markets few enough
-    that the batch's overrides fit one `localized_items_batch` call."""
-    if account.channel == "meta":
-        from channels.adapters.meta import LOCALIZED_BATCH
-
-        per_item = meta_overrides_per_item(publish_markets(account))
-        if per_item:
-            return max(1, min(adapter.max_batch, LOCALIZED_BATCH // per_item))
-    return adapter.max_batch
+def _chunks(rows: list[tuple[int, str | None]], size: int, *, by_group: bool) -> Iterator[list[int]]:
+    """Plan item ids (rows of id and item group) in batches of at most `size`; with `by_group`
+    the items of one group (the variants of one product) stay in one batch, in order of their
+    group's first item, unless a group alone is larger than a batch."""
+    if not by_group:
+        ids = [pk for pk, _group in rows]
+        yield from (ids[start : start + size] for start in range(0, len(ids), size))
+        return
+    groups: dict[str, list[int]] = {}
+    for pk, group in rows:
+        groups.setdefault(group or f"#{pk}", []).append(pk)
+    chunk: list[int] = []
+    for members in groups.values():
+        if chunk and len(chunk) + len(members) > size:
+            yield chunk
+            chunk = []
+        while len(members) > size:
+            yield members[:size]
+            members = members[size:]
+        chunk.extend(members)
+    if chunk:
+        yield chunk
 
 
 def _apply_feed_only(plan: PublishPlan) -> None:
@@ -378,14 +396,16 @@ class _Err:
 def _steps(account: ChannelAccount, batch: PublishBatch) -> list[tuple[str, dict]]:
     """The channel calls one batch takes, in order, each (key, market).
 
-    Pinterest: one call per country and language (its batches name one of each). Meta: the
-    items (`items_batch`), then their country and language overrides (`localized_items_batch`,
-    which only takes items that exist). Others: one call.
+    A batch per market: one call per country and language (Pinterest's batches name one of
+    each). Localized overrides: the items (Meta's `items_batch`), then their country and
+    language overrides (`localized_items_batch`, which only takes items that exist). Others:
+    one call.
     """
     markets = publish_markets(account)
-    if account.channel == "pinterest":
+    adapter = adapter_class(account.channel)
+    if adapter.batch_per_market:
         return [(market_key(m), m) for m in markets]
-    if account.channel == "meta" and batch.operation == "upsert" and len(markets) > 1:
+    if adapter.localized_overrides and batch.operation == "upsert" and len(markets) > 1:
         return [("main", markets[0]), ("localized", markets[0])]
     return [("main", markets[0])]
 
@@ -407,8 +427,8 @@ def _step_items(key: str, items: list[PublishPlanItem]) -> list[tuple[PublishPla
 
 
 def _localized_requests(adapter, items: list[PublishPlanItem], accepted: set[str]) -> list[tuple]:
-    """Meta override requests of the items the channel accepted in the first call. An override
-    the channel has (in the accepted payload) is updated, a new one created."""
+    """Override requests of the items the channel accepted in the first call. An override the
+    channel has (in the accepted payload) is updated, a new one created."""
     requests = []
     for plan_item in items:
         data = plan_item.item
@@ -416,7 +436,7 @@ def _localized_requests(adapter, items: list[PublishPlanItem], accepted: set[str
             continue
         channel_items = [item_from_json(data)] + [item_from_json(x) for x in data.get("localized_items") or []]
         had = plan_item.listing.accepted_payload or {}
-        for kind, value, fields in meta_overrides(adapter, channel_items, data["markets"]):
+        for kind, value, fields in adapter.overrides(channel_items, data["markets"]):
             method = "UPDATE" if any(k.startswith(f"{value}:") for k in had) else "CREATE"
             requests.append((method, kind, value, data["id"], fields))
     return requests
@@ -436,6 +456,7 @@ def _merge(results: dict[str, ItemResult], step_results: list[ItemResult], label
         current.errors.extend(result.errors)
         current.warnings.extend(result.warnings)
         current.channel_item_id = current.channel_item_id or result.channel_item_id
+        current.channel_sku_id = current.channel_sku_id or result.channel_sku_id
 
 
 def _send_and_wait(account, adapters: dict, batch: PublishBatch, items: list[PublishPlanItem]):
@@ -469,16 +490,12 @@ def _send_and_wait(account, adapters: dict, batch: PublishBatch, items: list[Pub
             if batch.operation == "upsert":
                 send = partial(adapter.publish_batch, [c for _i, c in chosen])
             else:
-                # TikTok deactivates by its product ids; the others delete by our item ids.
-                ids = [
-                    (i.item.get("channel_item_id") if adapter.channel == "tiktok_shop" else i.item["id"])
-                    for i, _item in chosen
-                ]
-                ids = [x for x in ids if x]
-                if not ids:
+                # A channel that removes by its own ids cannot remove what it never gave an id.
+                doomed = [c for _i, c in chosen if c.channel_item_id or not adapter.deletes_by_channel_id]
+                if not doomed:
                     _merge(results, [ItemResult(item_id=i, ok=True) for i in sent_ids], "")
                     continue
-                send = partial(adapter.delete_items, ids)
+                send = partial(adapter.delete_items, doomed)
         handle = handles.get(key)
         if not handle:
             answer = send()
@@ -543,6 +560,8 @@ def _record_outcomes(items: list[PublishPlanItem], results: dict[str, ItemResult
             listing.published_at, listing.errors = now, []
             if result.channel_item_id:
                 listing.channel_item_id = result.channel_item_id[:100]
+            if result.channel_sku_id:
+                listing.channel_sku_id = result.channel_sku_id[:100]
         else:
             listing.status = ListingStatus.REJECTED
             listing.errors = _errors_json(result.errors)
@@ -553,7 +572,7 @@ def _record_outcomes(items: list[PublishPlanItem], results: dict[str, ItemResult
     ChannelListing.objects.bulk_update(
         listings,
         ["status", "accepted_hash", "accepted_payload", "published_at", "errors", "warnings", "channel_item_id",
-         "updated_at"],
+         "channel_sku_id", "updated_at"],
         batch_size=1000,
     )  # fmt: skip
     PublishPlanItem.objects.bulk_update(plan_items, ["outcome"], batch_size=1000)

@@ -5,18 +5,26 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
+from channels.adapters import adapter_class
 from channels.credentials import WEBHOOK_CHANNELS
-from channels.models import Channel, ChannelAccount
+from channels.models import ChannelAccount
 from shopadmin.models import Shop
 
-# The feed formats each channel fetches (DESIGN.md §6); TikTok Shop is API-only.
-FEED_FORMATS: dict[str, tuple[str, ...]] = {
-    Channel.META: ("csv", "xml"),
-    Channel.TIKTOK_SHOP: (),
-    Channel.PINTEREST: ("csv", "tsv"),
-    Channel.SNAPCHAT: ("csv",),
-    Channel.GOOGLE_MERCHANT: ("xml",),
-}
+
+def publishes_by_api(account: ChannelAccount) -> bool:
+    """Listings reach the channel through its API (else the channel fetches our feed)."""
+    adapter = adapter_class(account.channel)
+    return not adapter.feed_only and account.publish_method == ChannelAccount.PublishMethod.API
+
+
+def account_feed_formats(account: ChannelAccount) -> tuple[str, ...]:
+    """The feed formats the account serves: every format of a channel that fetches feeds,
+    unless the account publishes through an API that a feed would contradict (Pinterest
+    refuses API upserts into a catalog fed by a data source)."""
+    adapter = adapter_class(account.channel)
+    if publishes_by_api(account) and adapter.feed_excludes_api:
+        return ()
+    return adapter.feed_formats
 
 
 def home_market(shop: Shop) -> dict:
@@ -48,7 +56,7 @@ def feed_name(account: ChannelAccount, market: dict, fmt: str) -> str:
 def account_feeds(account: ChannelAccount, shop: Shop | None = None) -> list[dict]:
     feeds = []
     for market in account_markets(account, shop):
-        for fmt in FEED_FORMATS.get(account.channel, ()):
+        for fmt in account_feed_formats(account):
             name = feed_name(account, market, fmt)
             feeds.append(
                 {

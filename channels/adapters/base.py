@@ -422,6 +422,9 @@ class ChannelAdapter:
     feed_only: ClassVar[bool] = False
     # The formats of the feed the channel fetches (empty: the channel takes no feed).
     feed_formats: ClassVar[tuple[str, ...]] = ()
+    # A catalog takes either our API calls or our feed, not both (Pinterest refuses API
+    # upserts into a catalog with a feed data source): the account's publish method decides.
+    feed_excludes_api: ClassVar[bool] = False
     # The main feed's columns, in order.
     feed_columns: ClassVar[tuple[str, ...]] = ()
     # How the channel spells availability in a feed (checked before a row is served).
@@ -429,6 +432,16 @@ class ChannelAdapter:
     # Further markets go out as country and language overrides of one item (Meta): a
     # `localized_items_batch` after the items, and override feeds beside the main one.
     localized_overrides: ClassVar[bool] = False
+    # The override feeds served beside the main feed when an account sells in several
+    # markets: kind -> columns (see override_key and override_row).
+    override_feeds: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # The variants of one product are one product on the channel (TikTok Shop): they are
+    # published in the same batch.
+    groups_variants: ClassVar[bool] = False
+    # How the channel takes a sale: "with_dates" (the sale price beside the regular one with
+    # its window; the channel switches itself: Meta, Google), "while_running" (the sale price
+    # beside the regular one while the sale runs: Pinterest), "" (the price of the moment).
+    sale_prices: ClassVar[str] = ""
     # Each call names one country and language (Pinterest): one batch per market.
     batch_per_market: ClassVar[bool] = False
     # Items are removed by the channel's own id, not ours (TikTok Shop product ids).
@@ -483,9 +496,21 @@ class ChannelAdapter:
     def build_payload(self, item: ChannelItem) -> dict:
         raise NotImplementedError
 
+    def market_payload(self, payload: dict) -> dict:
+        """The part of a payload that differs by market, as a review compares it."""
+        return payload
+
     def feed_row(self, payload: dict) -> dict:
         """One feed row from a payload `build_payload` made (flat column: value)."""
         return payload
+
+    def override_key(self, kind: str, market: dict) -> str:
+        """Which override of `kind` a market's item belongs to (a country, a language)."""
+        raise NotSupported(f"{self.channel} has no override feeds.")
+
+    def override_row(self, kind: str, item: ChannelItem, problems: list) -> dict | None:
+        """The override fields of one item priced for a further market (None: leave it out)."""
+        raise NotSupported(f"{self.channel} has no override feeds.")
 
     def upsert_batch_size(self, markets: list[dict]) -> int:
         """Items per upsert batch when publishing to `markets`."""
