@@ -536,6 +536,9 @@ class TikTokShopAdapter(ChannelAdapter):
             skus.append({"id": sku_id, "inventory": [entry]})
         return self.call("POST", self.path("product", f"products/{product_id}/inventory/update"), body={"skus": skus})
 
+    def activate(self, product_ids: list[str]) -> dict:
+        return self.call("POST", self.path("product", "products/activate"), body={"product_ids": list(product_ids)})
+
     def deactivate(self, product_ids: list[str]) -> dict:
         return self.call("POST", self.path("product", "products/deactivate"), body={"product_ids": list(product_ids)})
 
@@ -580,9 +583,12 @@ class TikTokShopAdapter(ChannelAdapter):
         skus = self._match_skus(group, current)
         if all(skus.values()) and not self._product_changed(group, current, skus):
             self._update_prices_and_stock(product_id, group, skus)
-            return self._results(group, product_id, [{"id": s["id"], "seller_sku": i} for i, s in skus.items()], {})
-        body = self._product_body(group, current=current, matched=skus)
-        data = self.call("PUT", self.path("product", f"products/{product_id}"), body=body)
+            data = {"skus": [{"id": s["id"], "seller_sku": i} for i, s in skus.items()]}
+        else:
+            body = self._product_body(group, current=current, matched=skus)
+            data = self.call("PUT", self.path("product", f"products/{product_id}"), body=body)
+        if current.get("status") == "SELLER_DEACTIVATED":
+            self.activate([product_id])  # listed again after the merchant removed it
         return self._results(group, str(data.get("product_id") or product_id), data.get("skus") or [], data)
 
     def _results(self, group, product_id: str, skus: list[dict], data: dict) -> list[ItemResult]:

@@ -819,11 +819,20 @@ def product_inventory_update(request, account, body, product_id: str):
 
 @_guarded(["POST"])
 def products_deactivate(request, account, body):
+    return _set_active(account, body, False)
+
+
+@_guarded(["POST"])
+def products_activate(request, account, body):
+    return _set_active(account, body, True)
+
+
+def _set_active(account, body: dict, active: bool):
     ids = body.get("product_ids")
     if not isinstance(ids, list) or not ids:
         return _tiktok(INVALID_PARAMS, "Invalid input parameters. Refer to the API documentation for details.")
     found = set(account.items.filter(product_id__in=ids).values_list("product_id", flat=True))
-    account.items.filter(product_id__in=found).update(active=False, updated_at=timezone.now())
+    account.items.filter(product_id__in=found).update(active=active, updated_at=timezone.now())
     errors = [
         {"code": PRODUCT_NOT_FOUND, "message": "The product does not exist", "detail": {"product_id": i}}
         for i in ids
@@ -1124,6 +1133,7 @@ urlpatterns = [
     re_path(rf"^product/{V}/images/upload$", images_upload),
     re_path(rf"^product/{V}/products$", products_create),
     re_path(rf"^product/{V}/products/deactivate$", products_deactivate),
+    re_path(rf"^product/{V}/products/activate$", products_activate),
     re_path(rf"^product/{V}/products/(?P<product_id>\d+)$", product),
     re_path(rf"^product/{V}/products/(?P<product_id>\d+)/prices/update$", product_prices_update),
     re_path(rf"^product/{V}/products/(?P<product_id>\d+)/inventory/update$", product_inventory_update),

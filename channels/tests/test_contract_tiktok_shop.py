@@ -502,6 +502,10 @@ def test_adapter_delete_one_variant_then_all(tiktok, live_server, base):
     [last] = tiktok.delete_items([items[0]])
     assert last.ok and f"POST /product/{V}/products/deactivate" in tiktok.calls
     assert call(base, "GET", f"/product/{V}/products/{product_id}")["data"]["status"] == "SELLER_DEACTIVATED"
+    # Selected again: the product is edited and activated.
+    [back] = tiktok.publish_batch([items[0]])
+    assert back.ok and back.channel_item_id == product_id and f"POST /product/{V}/products/activate" in tiktok.calls
+    assert call(base, "GET", f"/product/{V}/products/{product_id}")["data"]["status"] == "ACTIVATE"
 
 
 def test_adapter_listing_problems_are_results_not_crashes(tiktok, live_server):
