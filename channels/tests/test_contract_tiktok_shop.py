@@ -679,6 +679,13 @@ def test_reference_data_is_cached_per_account_and_refreshed(live_server, base, s
     with shop_context(shop_b):
         assert not ChannelReference.objects.exists()  # another shop sees none of it
         assert read(other, "warehouses") is None
+    # The task refreshes one account, in its own shop's context.
+    from channels.tasks import references_refresh_task
+
+    assert references_refresh_task.apply(args=(shop_b.pk, other.pk)).get()["warehouses"] == 2
+    assert references_refresh_task.apply(args=(shop_b.pk, account.pk)).get() == {}  # not shop B's account
+    with shop_context(shop_b):
+        assert set(ChannelReference.objects.values_list("kind", flat=True)) == {"warehouses", "categories"}
 
 
 def test_api_version_comes_from_settings(tiktok, base, settings):
