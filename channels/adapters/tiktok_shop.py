@@ -511,6 +511,18 @@ class TikTokShopAdapter(ChannelAdapter):
 
     # --- Products -----------------------------------------------------------------------------
 
+    def product_id_by_seller_skus(self, seller_skus: list[str]) -> str:
+        """The product (not deleted) that has one of these seller SKUs, or ""."""
+        data = self.call(
+            "POST", self.path("product", "products/search"), query={"page_size": 100}, body={"seller_skus": seller_skus}
+        )
+        for product in data.get("products") or []:
+            if product.get("status") != "DELETED" and any(
+                s.get("seller_sku") in seller_skus for s in product.get("skus") or []
+            ):
+                return str(product["id"])
+        return ""
+
     def get_product(self, product_id: str) -> dict:
         return self.call("GET", self.path("product", f"products/{product_id}"))
 
@@ -575,6 +587,10 @@ class TikTokShopAdapter(ChannelAdapter):
                 field="weight_grams",
             )
         product_id = next((i.channel_item_id for i in group if i.channel_item_id), "")
+        if not product_id:
+            # A create that reached TikTok before its answer was lost (a worker died, a
+            # timeout) left a product with these seller SKUs: that one is edited, not doubled.
+            product_id = self.product_id_by_seller_skus([i.id for i in group])
         if not product_id:
             body = self._product_body(group, current=None)
             data = self.call("POST", self.path("product", "products"), body=body)

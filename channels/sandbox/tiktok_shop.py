@@ -818,6 +818,34 @@ def product_inventory_update(request, account, body, product_id: str):
 
 
 @_guarded(["POST"])
+def products_search(request, account, body):
+    """Search Products: `page_size` (1 to 100) in the query; `seller_skus` and `status` filter."""
+    size = request.GET.get("page_size", "")
+    if not size.isdigit() or not 1 <= int(size) <= 100:
+        return _tiktok(INVALID_PARAMS, "Invalid input parameters. page_size must be between 1 and 100.")
+    rows = account.items.exclude(product_id="").order_by("id")
+    if body.get("seller_skus"):
+        wanted = set(account.items.filter(item_id__in=body["seller_skus"]).values_list("product_id", flat=True))
+        rows = rows.filter(product_id__in=wanted)
+    products: dict[str, list[SandboxItem]] = {}
+    for row in rows:
+        products.setdefault(row.product_id, []).append(row)
+    shown = []
+    for items in products.values():
+        view = _product_view(items)
+        if body.get("status") in (None, "", "ALL", view["status"]):
+            keep = ("id", "seller_sku", "price", "inventory")
+            skus = [{k: v for k, v in sku.items() if k in keep} for sku in view["skus"]]
+            shown.append({"id": view["id"], "title": view.get("title", ""), "status": view["status"], "skus": skus})
+    offset = int(request.GET["page_token"]) if request.GET.get("page_token", "").isdigit() else 0
+    page = shown[offset : offset + int(size)]
+    more = offset + int(size) < len(shown)
+    return _ok(
+        {"products": page, "total_count": len(shown), "next_page_token": str(offset + int(size)) if more else ""}
+    )
+
+
+@_guarded(["POST"])
 def products_deactivate(request, account, body):
     return _set_active(account, body, False)
 
@@ -1132,6 +1160,7 @@ urlpatterns = [
     re_path(rf"^product/{V}/brands$", brands),
     re_path(rf"^product/{V}/images/upload$", images_upload),
     re_path(rf"^product/{V}/products$", products_create),
+    re_path(rf"^product/{V}/products/search$", products_search),
     re_path(rf"^product/{V}/products/deactivate$", products_deactivate),
     re_path(rf"^product/{V}/products/activate$", products_activate),
     re_path(rf"^product/{V}/products/(?P<product_id>\d+)$", product),

@@ -309,6 +309,17 @@ def test_price_and_inventory_updates(base):
     assert sku["price"]["sale_price"] == "39.50" and sku["inventory"][0]["quantity"] == 2
 
 
+def test_search_products_by_seller_sku(base):
+    product_id = create(base)["product_id"]
+    path = f"/product/{V}/products/search"
+    assert call(base, "POST", path, body={"seller_skus": ["SHIRT-L"]})["code"] == 12052910  # page_size required
+    found = call(base, "POST", path, query={"page_size": 20}, body={"seller_skus": ["SHIRT-L"]})["data"]
+    assert [p["id"] for p in found["products"]] == [product_id] and found["products"][0]["status"] == "ACTIVATE"
+    assert {s["seller_sku"] for s in found["products"][0]["skus"]} == {"SHIRT-M", "SHIRT-L"}
+    none = call(base, "POST", path, query={"page_size": 20}, body={"seller_skus": ["NOPE"]})["data"]
+    assert none["products"] == [] and none["total_count"] == 0
+
+
 def test_deactivate_reports_unknown_products(base):
     product_id = create(base)["product_id"]
     answer = call(base, "POST", f"/product/{V}/products/deactivate", body={"product_ids": [product_id, "17290001"]})
@@ -424,6 +435,12 @@ def test_adapter_create_two_variants_make_one_product(tiktok, live_server, base)
     assert [r.ok for r in results] == [True, True]
     assert results[0].channel_item_id == results[1].channel_item_id
     assert results[0].channel_sku_id and results[0].channel_sku_id != results[1].channel_sku_id
+    assert tiktok.calls.count(f"POST /product/{V}/products") == 1
+    # A create retried after its answer was lost edits the product it made.
+    again = tiktok.publish_batch([variant(live_server, "M", gtin="4006381333931"), variant(live_server, "L")])
+    assert [(r.channel_item_id, r.channel_sku_id) for r in again] == [
+        (r.channel_item_id, r.channel_sku_id) for r in results
+    ]
     assert tiktok.calls.count(f"POST /product/{V}/products") == 1
     assert f"POST /product/{V}/images/upload" in tiktok.calls
     product = call(base, "GET", f"/product/{V}/products/{results[0].channel_item_id}")["data"]
