@@ -212,7 +212,8 @@ class QuoteItemSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
     hs_code = HsCodeField(required=False)
     unit_price = _amount(required=False)
-    quantity = serializers.IntegerField(min_value=1)
+    # Bounded so quantity times price stays within the amounts' precision.
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
     weight_kg = _amount(required=False)
     origin_country = UpperCharField(required=False, validators=[validate_country_code])
     duty_rate = serializers.DecimalField(

@@ -66,6 +66,9 @@ MIDDLEWARE = [
     # A signed-in user's saved language wins over the cookie and the browser's.
     "shopadmin.i18n.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # NUL bytes in the path, query or form fields and bodies over the upload limit are a
+    # 400/413 here (problem+json under /api/), before any view or query sees them.
+    "shopadmin.inputs.InputGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Sets (and always resets) the tenant context: the shop of /app/<slug>/, or all
     # shops for staff in /admin/. The API sets it from the key during authentication.
@@ -168,7 +171,7 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -195,7 +198,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["shopadmin.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env("API_RATE_LIMIT", default="1200/min")},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["shopadmin.api.parsers.StrictJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "shopadmin.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,

@@ -37,6 +37,7 @@ class ErrorCode(enum.StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     NOT_ACCEPTABLE = "not_acceptable"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
     THROTTLED = "throttled"
     CONFLICT = "conflict"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
@@ -54,6 +55,7 @@ _TITLES = {
     ErrorCode.METHOD_NOT_ALLOWED: "Method not allowed.",
     ErrorCode.NOT_ACCEPTABLE: "Not acceptable.",
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: "Unsupported media type.",
+    ErrorCode.PAYLOAD_TOO_LARGE: "The request body is too large.",
     ErrorCode.THROTTLED: "Too many requests.",
     ErrorCode.CONFLICT: "Conflict.",
     ErrorCode.IDEMPOTENCY_CONFLICT: "Idempotency key reused with a different request.",

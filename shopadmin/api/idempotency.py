@@ -11,6 +11,7 @@ from functools import wraps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from shopadmin.api.errors import Conflict, ErrorCode
@@ -18,15 +19,18 @@ from shopadmin.models import IdempotencyRecord
 
 IDEMPOTENCY_RETENTION = dt.timedelta(hours=24)
 HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = IdempotencyRecord._meta.get_field("key").max_length
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     name=HEADER,
     location=OpenApiParameter.HEADER,
+    type={"type": "string", "maxLength": MAX_KEY_LENGTH},
     required=False,
     description=(
         "Any unique string (a UUID is ideal). Retrying with the same key and the same body "
         "returns the first response (with `Idempotent-Replayed: true`) and writes nothing "
-        "again; the same key with a different body is a 409. Keys are kept for 24 hours."
+        "again; the same key with a different body is a 409. Keys are kept for 24 hours; "
+        f"a key longer than {MAX_KEY_LENGTH} characters is a 400."
     ),
 )
 
@@ -59,6 +63,9 @@ def idempotent(handler):
         key = request.headers.get(HEADER, "").strip()
         if not key:
             return handler(self, request, *args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH:
+            # Stored truncated, a longer key would never be found again: refuse it instead.
+            raise ValidationError({HEADER: [f"An Idempotency-Key has at most {MAX_KEY_LENGTH} characters."]})
         request_hash = _request_hash(request)
         existing = IdempotencyRecord.objects.filter(key=key).first()
         if existing is not None:
@@ -68,7 +75,7 @@ def idempotent(handler):
             # the second waits for the first to commit, then replays its response.
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    key=key[:255],
+                    key=key,
                     method=request.method,
                     path=request.path[:500],
                     request_hash=request_hash,
