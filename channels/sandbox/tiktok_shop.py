@@ -580,7 +580,7 @@ def _skus_problem(account, skus: list, product_id: str | None) -> tuple[int, str
     warehouses = {w["id"]: w for w in conf["warehouses"]}
     currency = REGION_CURRENCY.get(conf["region"], "USD")
     existing = {i.sku_id: i for i in account.items.filter(product_id=product_id)} if product_id else {}
-    codes, combos, ids = set(), set(), set()
+    codes, combos, ids, seller_skus = set(), set(), set(), set()
     for sku in skus:
         if not isinstance(sku, dict):
             return INVALID_PARAMS, "Invalid input parameters. Each SKU is an object."
@@ -595,6 +595,10 @@ def _skus_problem(account, skus: list, product_id: str | None) -> tuple[int, str
             ids.add(sku["id"])
         if len(sku.get("seller_sku") or "") > 50:
             return SELLER_SKU_TOO_LONG, "The seller SKU text length cannot exceed max limit characters"
+        if sku.get("seller_sku") and sku["seller_sku"] in seller_skus:
+            # Two SKUs of one product with one seller SKU: not settled by the sources, refused.
+            return INVALID_PARAMS, f"Invalid input parameters. seller_sku {sku['seller_sku']} appears twice."
+        seller_skus.add(sku.get("seller_sku"))
         price = sku.get("price") or {}
         amount = _decimal(price.get("amount"))
         if amount is None or amount <= 0 or not re.fullmatch(r"\d+(\.\d{1,2})?", str(price.get("amount"))):

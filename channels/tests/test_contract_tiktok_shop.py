@@ -253,6 +253,7 @@ def test_create_product_refusals(base, change, code):
         ({"price": {"amount": "49.90", "currency": "EUR"}}, 12052084),
         ({"price": {"amount": "free", "currency": "USD"}}, 12052073),
         ({"seller_sku": "S" * 51}, 12052054),
+        ({"seller_sku": "SHIRT-L"}, 12052910),  # the other SKU's seller SKU
     ],
 )
 def test_create_product_sku_refusals(base, sku_change, code):
