@@ -123,18 +123,60 @@ def _messages(exc: ValidationError) -> dict[str, list[str]]:
     return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
 
 
+class UnreadableFile(Exception):
+    """The file is not CSV this import can read; `line` is where reading stopped."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
 def read_rows(text: str) -> tuple[list[str], list[dict]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    rows = list(reader)
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as exc:
+        if "field limit" in str(exc):
+            message = _(
+                "A cell is longer than the %(limit)s characters a cell may have (an unclosed quote "
+                "makes the rest of the file one cell)."
+            ) % {"limit": f"{csv.field_size_limit():,}"}
+        else:
+            message = _("The file is not valid CSV here: %(error)s.") % {"error": exc}
+        # The row that could not be read follows the header and the rows read so far.
+        raise UnreadableFile(len(rows) + 2 if getattr(reader, "_fieldnames", None) else 1, message) from exc
     return [h.strip() for h in (reader.fieldnames or [])], rows
+
+
+def _nul_errors(header: list[str], rows: list[dict]) -> list[RowError]:
+    """NUL characters cannot be stored: each cell that holds one is an error."""
+    message = _("This cell contains a NUL character, which cannot be stored; remove it.")
+    errors = [RowError(1, name.replace("\x00", ""), message) for name in header if "\x00" in name]
+    for index, raw in enumerate(rows):
+        for key, value in raw.items():
+            values = value if isinstance(value, list) else [value]
+            if any("\x00" in (v or "") for v in values) or (key and "\x00" in key):
+                errors.append(RowError(index + 2, (key or "").replace("\x00", ""), message))
+    return errors
 
 
 def plan_import(text: str, *, progress: Callable[[int, int], None] | None = None) -> Plan:
     """Check every row and work out what the import would do; writes nothing."""
     plan = Plan()
-    header, rows = read_rows(text)
-    plan.rows = len(rows)
     error = plan.errors.append
+    try:
+        header, rows = read_rows(text)
+    except UnreadableFile as exc:
+        error(RowError(exc.line, "", exc.message))
+        return plan
+    plan.rows = len(rows)
+    nul = _nul_errors(header, rows)
+    if nul:
+        plan.errors.extend(nul)
+        return plan
     if not header:
         error(RowError(1, "", _("The file is empty or has no header row.")))
         return plan

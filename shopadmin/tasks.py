@@ -7,36 +7,87 @@ A tenant task takes the shop id as its first argument; the base sets the shop co
 from __future__ import annotations
 
 import csv
+import inspect
 import io
+import logging
 
 from celery import Task, shared_task
+from celery.exceptions import Ignore, Reject, Retry
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shopadmin.audit import Actor, acting_as
 from shopadmin.models import AuditLogEntry, Door, Job
 from shopadmin.tenancy import all_shops_access, shop_context
 
+logger = logging.getLogger(__name__)
+
+# Exceptions that are how Celery retries or drops a task: the job is not over yet.
+_NOT_A_FAILURE = (Retry, Ignore, Reject)
+
+
+def job_fail_unexpected(job_id: int, exc: BaseException) -> bool:
+    """Mark a job that is still queued or running as failed, with a message a merchant understands.
+
+    The exception itself goes to the log (with the job id), not to the merchant.
+    """
+    message = _(
+        "This job stopped because of an unexpected error on our side; nothing more will be done. "
+        "You can start it again. If it fails again, contact support and mention job #%(id)s."
+    ) % {"id": job_id}
+    try:
+        updated = Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
+            status=Job.Status.FAILED, error=message, finished_at=timezone.now()
+        )
+    except Exception:
+        logger.exception("job %s: could not record its failure", job_id)
+        return False
+    return bool(updated)
+
 
 class TenantTask(Task):
-    """Runs `run(shop_id, ...)` inside the shop's context and one transaction; acked late."""
+    """Runs `run(shop_id, ...)` inside the shop's context and one transaction; acked late.
+
+    A task whose signature has a `job_id` argument (or that overrides `job_id_for`) owns that
+    Job: whatever exception ends the task, the job ends as failed with a message for the
+    merchant, never left queued or running. Retries are not failures.
+    """
 
     abstract = True
     acks_late = True
     reject_on_worker_lost = True
     # Run the body in its own transaction; long jobs that report progress opt out.
     atomic = True
+    job_argument = "job_id"
+
+    def job_id_for(self, shop_id, *args, **kwargs) -> int | None:
+        try:
+            bound = inspect.signature(self.run).bind_partial(shop_id, *args, **kwargs)
+        except TypeError:
+            return None
+        value = bound.arguments.get(self.job_argument)
+        return int(value) if value not in (None, "") else None
 
     def __call__(self, shop_id, *args, **kwargs):
         with (
             shop_context(int(shop_id)),
             acting_as(Actor(door=Door.TASK, label=f"task {self.name}")),
         ):
-            if self.atomic:
-                with transaction.atomic():
-                    return self.run(shop_id, *args, **kwargs)
-            return self.run(shop_id, *args, **kwargs)
+            try:
+                if self.atomic:
+                    with transaction.atomic():
+                        return self.run(shop_id, *args, **kwargs)
+                return self.run(shop_id, *args, **kwargs)
+            except _NOT_A_FAILURE:
+                raise
+            except Exception as exc:
+                job_id = self.job_id_for(shop_id, *args, **kwargs)
+                if job_id is not None and job_fail_unexpected(job_id, exc):
+                    logger.exception("task %s failed; job %s marked failed", self.name, job_id)
+                raise
 
 
 class PlatformTask(Task):

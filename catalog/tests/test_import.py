@@ -203,3 +203,54 @@ def test_import_runs_on_a_real_worker(client, alice, shop_a, live_worker):
     assert job.status == "succeeded", job.error
     with shop_context(shop_a):
         assert ProductVariant.objects.count() == 20
+
+
+def _check(shop, text: str) -> Job:
+    """Run the background check of an uploaded file the way the upload view queues it."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from shopadmin.services import job_create
+
+    with shop_context(shop):
+        name = default_storage.save(f"imports/{shop.pk}/test.csv", ContentFile(text.encode()))
+        job = job_create(kind="catalog_import_check", label="test.csv")
+        job.result = {"file": name}
+        job.save(update_fields=["result"])
+    import_check_task.apply(args=[shop.pk, job.pk])
+    with shop_context(shop):
+        job.refresh_from_db()
+    return job
+
+
+def test_a_cell_over_the_csv_field_limit_ends_the_check_with_a_clear_error(ready):
+    rows = thousand_rows()[:3]
+    text = to_csv(rows) + '"' + "x" * (csv.field_size_limit() + 10) + "\n"
+    job = _check(ready, text)
+    assert job.status == "succeeded"  # the check ran; its result is the list of problems
+    [error] = job.result["errors"]
+    assert error["line"] == 5 and "longer than" in error["message"]
+    assert job.result["error_count"] == 1
+
+
+def test_a_nul_byte_is_a_row_error_not_a_stuck_job(ready):
+    rows = thousand_rows()[:3]
+    rows[1][6] = "SKU\x00-1"
+    job = _check(ready, to_csv(rows))
+    assert job.status == "succeeded"
+    [error] = job.result["errors"]
+    assert error == {"line": 3, "column": "sku", "message": error["message"]}
+    assert "NUL" in error["message"]
+    with pytest.raises(ValidationError), shop_context(ready):
+        csvio.commit_import(to_csv(rows))
+
+
+def test_a_check_that_crashes_ends_failed_with_a_message_for_the_merchant(ready, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("connection to 10.0.0.5 lost")
+
+    monkeypatch.setattr(csvio, "plan_import", boom)
+    job = _check(ready, to_csv(thousand_rows()[:2]))
+    assert job.status == "failed"
+    assert "unexpected error" in job.error and f"#{job.pk}" in job.error
+    assert "10.0.0.5" not in job.error and job.finished_at is not None
