@@ -212,14 +212,16 @@ def test_tiktok_shipment_and_cancellation_signed_through_the_sandbox(live_server
         cancellation = order_cancel(order=cancelled, reason="out of stock")
         assert cancellation_push(cancellation=cancellation) == PushState.PUSHED
     [package] = received(shipped.external_id)
+    # TikTok ships line items (one per unit, by id) with its own shipping provider id for "USPS".
+    units = SandboxOrder.objects.get(order_id=shipped.external_id).details["line_items"]
     assert package["kind"] == "package" and package["body"] == {
-        "order_line_item_ids": ["TEE-M"],
+        "order_line_item_ids": [u["id"] for u in units],
         "tracking_number": "9400",
-        "shipping_provider_id": "USPS",
+        "shipping_provider_id": "6617675021119438849",
     }
     assert SandboxOrder.objects.get(order_id=shipped.external_id).status == "IN_TRANSIT"
     [cancel] = received(cancelled.external_id)
-    assert cancel["body"] == {"order_id": cancelled.external_id, "cancel_reason": "out of stock"}
+    assert cancel["body"] == {"order_id": cancelled.external_id, "cancel_reason": "seller_cancel_reason_out_of_stock"}
     assert SandboxOrder.objects.get(order_id=cancelled.external_id).status == "CANCELLED"
 
 
@@ -239,7 +241,7 @@ def test_tiktok_sandbox_refuses_a_bad_signature_and_pinterest_has_no_cancellatio
         cancellation = order_cancel(order=order, reason="out of stock")
         assert cancellation_push(cancellation=cancellation) == PushState.FAILED
         cancellation.refresh_from_db()
-        assert "Invalid sign" in cancellation.push_error
+        assert "`sign` query parameter is invalid" in cancellation.push_error
         other, _ = order_import(account=pinterest, data=channel_order("P-1"))
         assert cancellation_push(cancellation=order_cancel(order=other)) == PushState.NOT_SUPPORTED
 
