@@ -18,16 +18,17 @@ from django.utils import timezone
 
 from channels.models import ChannelAccount, ChannelReference
 
-# How long a fetched list is trusted; kinds not listed (what we learnt or were told:
-# images, recommendations, brand ids, the merchant's mapping) never expire.
+# How long a fetched list is trusted (by the part of the kind before ":"); kinds not listed
+# (what we learnt or were told: images, recommendations, brand ids, the merchant's mapping)
+# never expire.
 MAX_AGE = {
     "warehouses": dt.timedelta(hours=6),
     "categories": dt.timedelta(days=7),
     "shipping_providers": dt.timedelta(days=1),
 }
-# The kinds `refresh` reads again from the channel; the rest are dropped and re-learnt.
-FETCHED_KINDS = ("warehouses", "categories")
-LEARNT_KINDS = ("brands", "category_recommendations")
+# `refresh` reads these lists again from the channel and drops what was learnt from earlier
+# answers (brand ids, recommended categories, shipping providers); uploaded images stay.
+LEARNT_PREFIXES = ("brand:", "category_recommendation:", "shipping_providers:")
 
 
 def _max_age(kind: str) -> dt.timedelta | None:
@@ -98,8 +99,8 @@ def refresh(account: ChannelAccount, *, adapter=None) -> dict[str, int]:
             "warehouses": len(refs.get("warehouses", adapter.fetch_warehouses, refresh=True)),
             "categories": len(refs.get("categories", adapter.fetch_categories, refresh=True)),
         }
-        ChannelReference.objects.filter(account=account, kind__in=LEARNT_KINDS).delete()
-        ChannelReference.objects.filter(account=account, kind__startswith="shipping_providers:").delete()
+        for prefix in LEARNT_PREFIXES:
+            ChannelReference.objects.filter(account=account, kind__startswith=prefix).delete()
     finally:
         if own:
             adapter.close()

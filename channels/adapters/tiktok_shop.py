@@ -142,6 +142,12 @@ def webhook_signature(*, app_key: str, app_secret: str, raw_body: bytes) -> str:
     return hmac_sha256_hex(app_secret, app_key.encode() + raw_body)
 
 
+def reference_kind(prefix: str, key: str) -> str:
+    """One cached answer per key (an image link, a title, a brand name), so a large catalog
+    does not rewrite one ever-growing list."""
+    return f"{prefix}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
 def identifier_code(gtin: str) -> dict | None:
     """`{"code", "type"}` for a barcode, typed by its number of digits; None when it has none."""
     code = (gtin or "").strip()
@@ -340,34 +346,35 @@ class TikTokShopAdapter(ChannelAdapter):
         mapping = self.references.get("category_mapping", dict) or {}
         if item.google_product_category and mapping.get(str(item.google_product_category)):
             return str(mapping[str(item.google_product_category)])
-        recommended = dict(self.references.get("category_recommendations", dict) or {})
-        if item.title not in recommended:
+
+        def recommend() -> str:
             try:
-                recommended[item.title] = self.recommend_category(item.title)
+                return self.recommend_category(item.title)
             except AdapterError as exc:
                 if exc.body is None:
                     raise
-                recommended[item.title] = ""
-            self.references.put("category_recommendations", recommended)
-        if not recommended[item.title]:
+                return ""  # TikTok has no category for it (remembered until a refresh)
+
+        recommended = self.references.get(reference_kind("category_recommendation", item.title), recommend)
+        if not recommended:
             raise ListingProblem(
                 f"TikTok Shop recommends no category for “{item.title}”. Map the product's category to a "
                 "TikTok leaf category in the account's TikTok settings, or give the product a fuller title.",
                 field="category",
             )
-        return str(recommended[item.title])
+        return str(recommended)
 
     def brand_id_for(self, brand: str) -> str:
         """The TikTok brand of that name, or "" (the brand is optional)."""
         if not brand:
             return ""
-        known = dict(self.references.get("brands", dict) or {})
         key = brand.strip().lower()
-        if key not in known:
+
+        def lookup() -> str:
             found = self.fetch_brands(brand_name=brand.strip())
-            known[key] = next((str(b["id"]) for b in found if (b.get("name") or "").strip().lower() == key), "")
-            self.references.put("brands", known)
-        return known[key]
+            return next((str(b["id"]) for b in found if (b.get("name") or "").strip().lower() == key), "")
+
+        return str(self.references.get(reference_kind("brand", key), lookup) or "")
 
     def shipping_provider_id(self, delivery_option_id: str, carrier: str) -> str:
         providers = self.references.get(
@@ -416,18 +423,14 @@ class TikTokShopAdapter(ChannelAdapter):
             form={"use_case": use_case},
         )
 
-    def _forget_image(self, image_link: str) -> None:
-        known = dict(self.references.get("images", dict) or {})
-        if known.pop(image_link, None) is not None:
-            self.references.put("images", known)
+    def image_uri(self, image_link: str, *, again: bool = False) -> str:
+        """The TikTok URI of an image of ours: uploaded once, remembered by link (`again`:
+        upload it anew)."""
 
-    def image_uri(self, image_link: str) -> str:
-        """The TikTok URI of an image of ours: uploaded once, remembered by link."""
-        known = dict(self.references.get("images", dict) or {})
-        if image_link not in known:
-            known[image_link] = str(self.upload_image(self._download(image_link)).get("uri") or "")
-            self.references.put("images", known)
-        return known[image_link]
+        def upload() -> str:
+            return str(self.upload_image(self._download(image_link)).get("uri") or "")
+
+        return str(self.references.get(reference_kind("image", image_link), upload, refresh=again) or "")
 
     # --- Payloads ---------------------------------------------------------------------------
 
@@ -570,7 +573,7 @@ class TikTokShopAdapter(ChannelAdapter):
                     if exc.code != str(MAIN_IMAGE_URI_ILLEGAL):
                         raise
                     # An image uploaded earlier is no longer TikTok's: upload it again, once.
-                    self._forget_image(group[0].image_link)
+                    self.image_uri(group[0].image_link, again=True)
                     results += self._publish_group(group)
             except AdapterError as exc:
                 if exc.body is None:
@@ -637,7 +640,7 @@ class TikTokShopAdapter(ChannelAdapter):
         have = current.get("package_weight") or {}
         if have.get("unit") != wanted["unit"] or _decimal(have.get("value")) != _decimal(wanted["value"]):
             return True
-        uri = (dict(self.references.get("images", dict) or {})).get(lead.image_link)
+        uri = self.image_uri(lead.image_link)  # uploaded once; a new link is a new image
         if not uri or uri not in [m.get("uri") for m in current.get("main_images") or []]:
             return True
         brand = self.brand_id_for(lead.brand)

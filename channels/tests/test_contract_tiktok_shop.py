@@ -14,7 +14,13 @@ import httpx
 import pytest
 
 from channels.adapters.base import AdapterError, ChannelItem, ShipmentLine
-from channels.adapters.tiktok_shop import TikTokShopAdapter, identifier_code, sign, webhook_signature
+from channels.adapters.tiktok_shop import (
+    TikTokShopAdapter,
+    identifier_code,
+    reference_kind,
+    sign,
+    webhook_signature,
+)
 from channels.models import ChannelAccount, ChannelReference, WebhookEvent
 from channels.sandbox.models import SandboxAccount, SandboxItem, SandboxOrder
 from channels.sandbox.tiktok_shop import png, record_return
@@ -685,8 +691,8 @@ def test_reference_data_is_cached_per_account_and_refreshed(live_server, base, s
         adapter = adapter_for(account)
         [result] = adapter.publish_batch([variant(live_server, "M")])
         assert result.ok
-        kinds = set(ChannelReference.objects.values_list("kind", flat=True))
-        assert {"warehouses", "images", "brands", "category_recommendations"} <= kinds
+        kinds = {k.split(":")[0] for k in ChannelReference.objects.values_list("kind", flat=True)}
+        assert {"warehouses", "image", "brand", "category_recommendation"} <= kinds
         assert read(account, "warehouses")[0]["id"] == WAREHOUSE
         sizes = refresh(account)
         assert sizes["warehouses"] == 2 and sizes["categories"] > 0
@@ -715,7 +721,7 @@ def test_api_version_comes_from_settings(tiktok, base, settings):
 
 def test_adapter_uploads_again_an_image_tiktok_no_longer_knows_and_deletes_what_is_gone(tiktok, live_server):
     medium = variant(live_server, "M")
-    tiktok.references.put("images", {medium.image_link: "tos-sandbox-i-0000000000000000/" + "0" * 32})
+    tiktok.references.put(reference_kind("image", medium.image_link), "tos-sandbox-i-0000000000000000/" + "0" * 32)
     [result] = tiktok.publish_batch([medium])
     assert result.ok and tiktok.calls.count(f"POST /product/{V}/images/upload") == 1
     gone = variant(live_server, "L", channel_item_id="1729000000000000123", channel_sku_id="1")
