@@ -37,6 +37,7 @@ from catalog.selectors import first_media_by_product
 from catalog.services import MONEY_FIELDS, StockChange, to_money
 from shopadmin.audit import audit_record
 from shopadmin.models import Shop
+from shopadmin.spreadsheets import SpreadsheetWriter, restore
 from shopadmin.tenancy import current_shop_id
 
 PRODUCT_COLUMNS = [
@@ -137,7 +138,8 @@ def read_rows(text: str) -> tuple[list[str], list[dict]]:
     rows = []
     try:
         for row in reader:
-            rows.append(row)
+            # Cells that an export neutralised against formula injection ('=…) read back as written.
+            rows.append({k: restore(v) if isinstance(v, str) else v for k, v in row.items()})
     except csv.Error as exc:
         if "field limit" in str(exc):
             message = _(
@@ -529,7 +531,7 @@ def export_rows(variants, locations: list[Location]) -> Iterator[str]:
     Rows are read as tuples, not model instances, through a server-side cursor in chunks;
     options, first images and stock come in one query each per chunk.
     """
-    writer = csv.writer(_Echo())
+    writer = SpreadsheetWriter(_Echo())
     yield writer.writerow([*COLUMNS, *[f"{STOCK_PREFIX}{loc.code}" for loc in locations]])
     iterator = variants.order_by("product_id", "position", "id").values_list(*EXPORT_FIELDS).iterator(chunk_size=5000)
     places_cache: dict[str, Decimal] = {}

@@ -20,6 +20,7 @@ from catalog.models import Product, ProductOption, ProductVariant
 from localization.models import Market, Translation, TranslationKind
 from shopadmin.audit import audit_record
 from shopadmin.models import Shop
+from shopadmin.spreadsheets import SpreadsheetWriter, restore
 from shopadmin.validators import validate_language
 
 CSV_COLUMNS = ["kind", "key", "field", "language", "value"]
@@ -158,7 +159,7 @@ def translations_export_csv(*, language: str | None = None, include_missing: boo
         for t in Translation.objects.filter(language__in=languages)
     }
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SpreadsheetWriter(buffer)
     writer.writerow([*CSV_COLUMNS, "source"])
 
     def emit(kind, pk, key, field, source):
@@ -203,6 +204,8 @@ def translations_import_csv(*, data: str, shop: Shop) -> ImportResult:
     }
     errors, plan = [], []
     for line, row in enumerate(rows, start=2):
+        # Cells that the export neutralised against formula injection ('=…) read back as written.
+        row = {name: restore(cell) if isinstance(cell, str) else cell for name, cell in row.items()}
         kind, key, field = row.get("kind", "").strip(), row.get("key", "").strip(), row.get("field", "").strip()
         language, value = row.get("language", "").strip(), row.get("value") or ""
         problems = []

@@ -6,7 +6,6 @@ A tenant task takes the shop id as its first argument; the base sets the shop co
 
 from __future__ import annotations
 
-import csv
 import inspect
 import io
 import logging
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from shopadmin.audit import Actor, acting_as
 from shopadmin.models import AuditLogEntry, Door, Job
+from shopadmin.spreadsheets import SpreadsheetWriter
 from shopadmin.tenancy import all_shops_access, shop_context
 
 logger = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def audit_log_export_task(shop_id: int, job_id: int) -> None:
     total = entries.count()
     job_progress(job=job, done=0, total=total)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SpreadsheetWriter(buffer)
     writer.writerow(AUDIT_EXPORT_FIELDS)
     shops_seen = set()
     for done, entry in enumerate(entries.iterator(chunk_size=2000), start=1):
