@@ -29,17 +29,29 @@ class ApiClient:
         return f"API key {self.api_key.name}"
 
 
+def _is_token(value: str) -> bool:
+    """Keys are printable ASCII without spaces; anything else cannot be a key."""
+    return bool(value) and all(33 <= ord(char) <= 126 for char in value)
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
+        # The header as the server decoded it (latin-1 under WSGI and ASGI); never re-encoded,
+        # so no character can make this fail.
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not isinstance(header, str):
+            header = header.decode("latin-1")
         if not header:
             return None
-        scheme, _, key = header.partition(" ")
-        if scheme != self.keyword or not key.strip():
-            raise exceptions.AuthenticationFailed("Use the header `Authorization: Bearer <api key>`.")
+        scheme, _, key = header.strip().partition(" ")
         key = key.strip()
+        # The scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are "Bearer".
+        if scheme.lower() != self.keyword.lower() or not key:
+            raise exceptions.AuthenticationFailed("Use the header `Authorization: Bearer <api key>`.")
+        if not _is_token(key) or len(key) > 200:
+            raise exceptions.AuthenticationFailed("Unknown API key.")
         prefix = ApiKey.parse_prefix(key)
         api_key = None
         if prefix:

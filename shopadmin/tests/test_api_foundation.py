@@ -62,6 +62,41 @@ def test_bad_keys_are_401(db, header):
     assert_problem(client.get("/api/v1/shop/"), 401, "authentication_failed")
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "BeArEr"])
+def test_the_scheme_is_case_insensitive(key_a, scheme):
+    _api_key, key = key_a
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {key}")
+    assert client.get("/api/v1/shop/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "credential",
+    ["sa_é_x", "sa_abc_dé", "sa_\u00ff\u00fe_x", "sa_a_b\x00", "sa_a_b\x7f", "ключ", "sa_" + "a" * 300],
+)
+def test_non_ascii_or_control_credentials_are_a_clean_401(key_a, credential):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {credential}")
+    for _ in range(2):  # and the next call works the same way
+        assert_problem(client.get("/api/v1/shop/"), 401, "authentication_failed")
+    _api_key, key = key_a
+    assert bearer(key).get("/api/v1/shop/").status_code == 200
+
+
+def test_non_ascii_credentials_over_http_are_a_clean_401(key_a, live_server):
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(live_server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.putrequest("GET", "/api/v1/shop/")
+    connection.putheader("Authorization", "Bearer sa_ab\xe9_\xff".encode("latin-1"))
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 401
+    assert response.getheader("Content-Type").startswith("application/problem+json")
+
+
 def test_a_tampered_secret_with_a_real_prefix_is_refused(key_a):
     _api_key, key = key_a
     assert_problem(bearer(key[:-2] + "xx").get("/api/v1/shop/"), 401, "authentication_failed")
