@@ -458,6 +458,12 @@ def _decimal(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def _price_ok(amount) -> bool:
+    # A positive decimal string; more than two decimals is refused (not settled: strictest).
+    number = _decimal(amount)
+    return number is not None and number > 0 and bool(re.fullmatch(r"\d+(\.\d{1,2})?", str(amount)))
+
+
 def _new_id() -> str:
     return str(1729000000000000000 + secrets.randbelow(10**17))
 
@@ -600,8 +606,7 @@ def _skus_problem(account, skus: list, product_id: str | None) -> tuple[int, str
             return INVALID_PARAMS, f"Invalid input parameters. seller_sku {sku['seller_sku']} appears twice."
         seller_skus.add(sku.get("seller_sku"))
         price = sku.get("price") or {}
-        amount = _decimal(price.get("amount"))
-        if amount is None or amount <= 0 or not re.fullmatch(r"\d+(\.\d{1,2})?", str(price.get("amount"))):
+        if not _price_ok(price.get("amount")):
             return PRICE_INVALID, "The product price is invalid"
         if price.get("currency") != currency:
             return CURRENCY_NOT_AVAILABLE, "The provided currency is not available for this shop/region."
@@ -760,8 +765,7 @@ def product_prices_update(request, account, body, product_id: str):
             return _tiktok(SKU_ID_DUPLICATE, "Sku id duplicate")
         seen.add(sku["id"])
         price = sku.get("price") or {}
-        amount = _decimal(price.get("amount"))
-        if amount is None or amount <= 0:
+        if not _price_ok(price.get("amount")):
             return _tiktok(PRICE_INVALID, "The product price is invalid")
         if price.get("currency") != currency:
             return _tiktok(CURRENCY_NOT_AVAILABLE, "The provided currency is not available for this shop/region.")
