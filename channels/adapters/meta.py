@@ -452,9 +452,11 @@ class MetaAdapter(ChannelAdapter):
             )
         cancelled = _units(_edge(raw, "cancellations"), "quantity", lines)
         refunded = _units(_edge(raw, "refunds"), "item_refund_quantity", lines)
-        for line in lines:
+        for line in lines:  # two lines of one item share its units, first come first served
             line.quantity_cancelled = min(line.quantity, cancelled.get(line.channel_item_id, 0))
+            cancelled[line.channel_item_id] = cancelled.get(line.channel_item_id, 0) - line.quantity_cancelled
             line.quantity_refunded = min(line.quantity - line.quantity_cancelled, refunded.get(line.channel_item_id, 0))
+            refunded[line.channel_item_id] = refunded.get(line.channel_item_id, 0) - line.quantity_refunded
         currency = (total.get("currency") or next((c for c in currencies if c), "")).upper()
         buyer = raw.get("buyer_details") or {}
         address = raw.get("shipping_address") or {}
@@ -618,7 +620,10 @@ def _units(entries: list[dict], quantity_key: str, lines: list[ChannelOrderLine]
     for entry in entries:
         items = _edge(entry, "items")
         if not items:
-            return {line.channel_item_id: line.quantity for line in lines}
+            every: dict[str, int] = {}
+            for line in lines:
+                every[line.channel_item_id] = every.get(line.channel_item_id, 0) + line.quantity
+            return every
         for item in items:
             key = str(item.get("retailer_id") or item.get("item_id") or "")
             units[key] = units.get(key, 0) + int(item.get(quantity_key) or item.get("quantity") or 0)
