@@ -163,6 +163,16 @@ DEFAULT_SETTINGS = {
         {"id": "601226", "parent_id": "601152", "local_name": "T-shirts", "is_leaf": True},
         {"id": "601302", "parent_id": "601152", "local_name": "Shirts & Blouses", "is_leaf": True},
         {"id": "601303", "parent_id": "601152", "local_name": "Dresses", "is_leaf": True},
+        {"id": "601213", "parent_id": "601152", "local_name": "Hoodies & Sweatshirts", "is_leaf": True},
+        {"id": "601450", "parent_id": "600001", "local_name": "Women's Bottoms", "is_leaf": False},
+        {"id": "601451", "parent_id": "601450", "local_name": "Jeans", "is_leaf": True},
+        {"id": "601452", "parent_id": "601450", "local_name": "Chinos & Trousers", "is_leaf": True},
+        {"id": "601460", "parent_id": "600001", "local_name": "Jackets & Coats", "is_leaf": True},
+        {"id": "605196", "parent_id": "0", "local_name": "Fashion Accessories", "is_leaf": False},
+        {"id": "605197", "parent_id": "605196", "local_name": "Caps & Hats", "is_leaf": True},
+        {"id": "605198", "parent_id": "605196", "local_name": "Socks", "is_leaf": True},
+        {"id": "601352", "parent_id": "0", "local_name": "Shoes", "is_leaf": False},
+        {"id": "601353", "parent_id": "601352", "local_name": "Sneakers", "is_leaf": True},
         {"id": "600024", "parent_id": "0", "local_name": "Home Supplies", "is_leaf": False},
         {"id": "600942", "parent_id": "600024", "local_name": "Mugs & Cups", "is_leaf": True},
     ],
@@ -301,7 +311,12 @@ def categories(request, account, body):
 
 
 def _words(text: str) -> set[str]:
-    return {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", (text or "").lower()) if len(w) >= 3}
+    return {w for w in re.findall(r"[a-z0-9]+", (text or "").lower()) if len(w) >= 3}
+
+
+def _shares_word(title_words: set[str], name: str) -> bool:
+    """A word of the title and of the category name, one the other's stem ("dress", "dresses")."""
+    return any(a.startswith(b) or b.startswith(a) for a in title_words for b in _words(name))
 
 
 @_guarded(["POST"])
@@ -312,7 +327,7 @@ def categories_recommend(request, account, body):
     words = _words(title)
     leaves = [c for c in shop_settings(account)["categories"] if c.get("is_leaf")]
     # TikTok's recommendation model, simulated: the first leaf sharing a word with the title.
-    match = next((c for c in leaves if _words(c["local_name"]) & words), None)
+    match = next((c for c in leaves if _shares_word(words, c["local_name"])), None)
     if match is None:
         return _tiktok(
             NO_MATCHING_CATEGORY,

@@ -727,3 +727,47 @@ def test_adapter_uploads_again_an_image_tiktok_no_longer_knows_and_deletes_what_
     gone = variant(live_server, "L", channel_item_id="1729000000000000123", channel_sku_id="1")
     [removed] = tiktok.delete_items([gone])
     assert removed.ok  # TikTok has no such product: nothing left to remove
+
+
+# --- Through plan and apply -------------------------------------------------------------------------------
+
+
+def test_plan_and_apply_publish_each_product_once_with_its_skus(live_server, base, shop_a):
+    from catalog.models import Product, ProductMedia, ProductVariant
+    from channels.models import ChannelListing
+    from channels.publishing import publish_batch_run, publish_plan_apply, publish_plan_create
+    from channels.tests.listing_fixtures import seeded_account
+    from localization.pricing import market_prices_recompute
+
+    account = seeded_account(shop_a, variants=12, channel="tiktok_shop", api_base_url=base)
+    with shop_context(shop_a):
+        # Images TikTok can download (the seeded ones are elsewhere on the internet).
+        ProductMedia.objects.update(url=f"{live_server.url}/sandbox/tiktok/_images/800x1000.png")
+        plan = publish_plan_create(account=account)
+        publish_plan_apply(plan=plan)
+        for batch in plan.batches.order_by("number"):
+            publish_batch_run(batch_id=batch.pk)
+        listings = list(ChannelListing.objects.filter(account=account))
+        problems = [(x.item_id, x.errors) for x in listings if x.status != "published"]
+        assert not problems, problems
+        products = {x.channel_item_id for x in listings}
+        assert len(products) == Product.objects.filter(variants__isnull=False).distinct().count()
+        assert len({x.channel_sku_id for x in listings}) == len(listings) and all(x.channel_sku_id for x in listings)
+    rows = SandboxItem.objects.filter(account__key=KEY)
+    assert {r.product_id for r in rows} == products and rows.count() == len(listings)
+    # A price change of one variant goes out as a price update of its SKU, nothing else.
+    with shop_context(shop_a):
+        listing = listings[0]
+        variant = ProductVariant.objects.get(pk=listing.variant_id)
+        variant.price = variant.price + type(variant.price)(1, variant.price.currency)
+        variant.save()
+        market_prices_recompute(shop_id=shop_a.pk)
+        plan = publish_plan_create(account=account)
+        assert (plan.creates, plan.updates, plan.deletes) == (0, 1, 0)
+        publish_plan_apply(plan=plan)
+        for batch in plan.batches.order_by("number"):
+            publish_batch_run(batch_id=batch.pk)
+        listing.refresh_from_db()
+        assert listing.status == "published"
+    row = SandboxItem.objects.get(account__key=KEY, sku_id=listing.channel_sku_id)
+    assert row.updates == 2 and row.data["skus"][0]["price"]["amount"] != "0"
