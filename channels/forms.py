@@ -10,7 +10,9 @@ from channels.account_methods import (
     PUBLISH_METHOD_HELP,
     CheckoutMethod,
     PublishMethod,
+    checkout_method_error,
     checkout_methods,
+    publish_method_error,
     publish_methods,
 )
 from channels.credentials import CREDENTIALS, DEFAULT_API_BASE_URL
@@ -76,6 +78,16 @@ class ChannelAccountForm(forms.Form):
             if value or not self.editing:
                 values[spec.key] = value
         return values
+
+    def clean(self):
+        cleaned = super().clean()
+        # A channel with one publish method (or no checkout choice) shows no field for it; a
+        # value sent anyway must still be one the channel allows.
+        for name, error_of in (("publish_method", publish_method_error), ("checkout_method", checkout_method_error)):
+            value = self.data.get(name) if name not in self.fields else None
+            if value and (message := error_of(self.channel, value)):
+                self.add_error(None, message)
+        return cleaned
 
     def methods(self) -> dict[str, str]:
         """publish_method and checkout_method as chosen, for the fields the channel offers."""

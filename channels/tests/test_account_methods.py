@@ -98,10 +98,16 @@ def test_ui_pinterest_through_the_api_says_why_it_has_no_feed(alice_client, shop
 
 
 def test_ui_feed_only_and_api_only_channels_get_their_one_method(alice_client, shop_a):
-    snapchat = connect(alice_client, "snapchat", publish_method="api")  # not offered: ignored
-    assert snapchat.status_code == 302
-    tiktok = connect(alice_client, "tiktok_shop", publish_method="feed")
-    assert tiktok.status_code == 302
+    refused = connect(alice_client, "snapchat", publish_method="api")
+    assert refused.status_code == 400
+    assert "Snapchat fetches our feed" in refused.content.decode()
+    refused = connect(alice_client, "tiktok_shop", publish_method="feed")
+    assert refused.status_code == 400
+    assert "TikTok Shop takes listings through its API only" in refused.content.decode()
+    refused = connect(alice_client, "pinterest", checkout_method="checkout_url")
+    assert refused.status_code == 400 and "offers no choice of checkout" in refused.content.decode()
+    assert connect(alice_client, "snapchat").status_code == 302
+    assert connect(alice_client, "tiktok_shop", publish_method="api").status_code == 302
     with shop_context(shop_a):
         methods = dict(ChannelAccount.objects.values_list("channel", "publish_method"))
     assert methods == {"snapchat": "feed", "tiktok_shop": "api"}
