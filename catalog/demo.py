@@ -9,4 +9,4 @@ def seed_demo_catalog(sender, *, shop, owner, fresh, base_url, **kwargs):
 
     if Product.objects.exists():
         return  # seed_demo is idempotent: keep whatever the demo merchant has changed
-    seed_catalog(shop=shop, variants=180, seed=7)
+    seed_catalog(shop=shop, variants=180, seed=7, image_base_url=base_url)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from djmoney.money import Money
 
+from catalog.demo_images import demo_image_url
 from catalog.models import (
     Category,
     Location,
@@ -137,9 +138,15 @@ def _ean13(number: int) -> str:
 
 
 @transaction.atomic
-def seed_catalog(*, shop: Shop, variants: int, seed: int | None = None, progress=None) -> dict:
-    """Create about ``variants`` variants (exactly that many) in the current shop context."""
+def seed_catalog(
+    *, shop: Shop, variants: int, seed: int | None = None, progress=None, image_base_url: str = ""
+) -> dict:
+    """Create about ``variants`` variants (exactly that many) in the current shop context.
+
+    Pictures are made here, one per colour, and served from this deployment's media URL
+    (under `image_base_url`, default SITE_URL)."""
     rng = random.Random(seed)
+    image_urls: dict[str, str] = {}
     categories = _ensure_categories()
     locations = _ensure_locations(shop)
     currency = shop.default_currency
@@ -207,13 +214,14 @@ def seed_catalog(*, shop: Shop, variants: int, seed: int | None = None, progress
                         updated_at=now,
                     )
                 )
-            slug = product.handle
             for i, color in enumerate(colors):
+                if color not in image_urls:
+                    image_urls[color] = demo_image_url(color, image_base_url)
                 media.append(
                     ProductMedia(
                         shop=shop,
                         product=product,
-                        url=f"https://picsum.photos/seed/{slug}-{i}/800/1000",
+                        url=image_urls[color],
                         alt_text=f"{product.title} in {color}",
                         position=i,
                     )

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from shopadmin import i18n, views
@@ -43,6 +44,11 @@ urlpatterns = [
     path("webhooks/", include("channels.webhook_urls")),
     path("feeds/", include("channels.feed_urls")),
 ]
+
+if settings.SERVE_MEDIA:
+    urlpatterns.append(
+        re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )
 
 if settings.DEBUG or getattr(settings, "SANDBOX_ENABLED", False):
     urlpatterns.append(path("sandbox/", include("channels.sandbox.urls")))

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import httpx
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from catalog.demo_images import png
 from channels.sandbox import meta, tiktok_shop
 from channels.sandbox.common import json_body
 from channels.sandbox.models import SandboxAccount, SandboxItem, SandboxOrder
@@ -138,3 +139,11 @@ def control_place_order(request, channel: str, key: str):
     return JsonResponse(
         {"order_id": order.order_id, "status": order.status, "total": order.total, "webhook": delivery}, status=201
     )
+
+
+@require_http_methods(["GET"])
+def picture(request, width: str, height: str):
+    """Not a channel: a plain PNG of the asked size, an image of ours for tests to publish
+    (channels that download images, as TikTok Shop does, fetch it from here)."""
+    w, h = min(int(width), 5000), min(int(height), 5000)
+    return HttpResponse(png(w, h, (128, 128, 128)), content_type="image/png")

@@ -20,11 +20,10 @@ import secrets
 import struct
 import time
 import uuid
-import zlib
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings as django_settings
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.urls import re_path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -442,24 +441,6 @@ def images_upload(request, account, body):
     uri = _issue_uri(account, data)
     url = f"https://p16-oec-va.ibyteimg.com/{uri}~tplv-origin-{fmt.lower()}.{fmt.lower()}"
     return _ok({"uri": uri, "url": url, "width": width, "height": height, "use_case": use_case})
-
-
-def png(width: int, height: int) -> bytes:
-    """A plain grey PNG (for the demo and tests: an image of ours to upload)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
-
-
-def demo_image(request, width: str, height: str):
-    """Not TikTok: a product image of ours for the demo and tests to publish
-    (`<host>/sandbox/tiktok/_images/600x600.png`)."""
-    w, h = min(int(width), 5000), min(int(height), 5000)
-    return HttpResponse(png(w, h), content_type="image/png")
 
 
 # --- Products ---------------------------------------------------------------------------------------
@@ -1196,5 +1177,4 @@ urlpatterns = [
     re_path(rf"^return_refund/{V}/returns/search$", returns_search),
     re_path(rf"^fulfillment/{V}/orders/(?P<order_id>\d+)/packages$", ship_packages),
     re_path(rf"^return_refund/{V}/cancellations$", cancellations),
-    re_path(r"^_images/(?P<width>\d+)x(?P<height>\d+)\.png$", demo_image),
 ]

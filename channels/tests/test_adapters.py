@@ -252,7 +252,7 @@ def test_meta_orders_fetch_and_acknowledge(meta, live_server):
 @pytestmark_live
 def test_tiktok_products_and_orders(tiktok, live_server):
     # TikTok hosts the images (uploaded from the image link) and needs a package weight.
-    shipped = {"image_link": f"{live_server.url}/sandbox/tiktok/_images/600x600.png", "weight_grams": 300}
+    shipped = {"image_link": f"{live_server.url}/sandbox/_images/600x600.png", "weight_grams": 300}
     results = tiktok.publish_batch([item(1, **shipped), item(2, title="", **shipped)])
     assert results[0].ok and results[0].channel_item_id and results[0].channel_sku_id
     assert not results[1].ok

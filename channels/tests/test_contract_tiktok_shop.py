@@ -13,6 +13,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from catalog.demo_images import png as coloured_png
 from channels.adapters.base import AdapterError, ChannelItem, ShipmentLine
 from channels.adapters.tiktok_shop import (
     TikTokShopAdapter,
@@ -23,7 +24,7 @@ from channels.adapters.tiktok_shop import (
 )
 from channels.models import ChannelAccount, ChannelReference, WebhookEvent
 from channels.sandbox.models import SandboxAccount, SandboxItem, SandboxOrder
-from channels.sandbox.tiktok_shop import png, record_return
+from channels.sandbox.tiktok_shop import record_return
 from channels.tests.factories import TIKTOK_CREDENTIALS, make_account
 from shopadmin.audit import AuditLogEntry
 from shopadmin.tenancy import shop_context
@@ -58,6 +59,10 @@ def base(live_server):
     )
     assert response.status_code == 200, response.text
     return f"{live_server.url}/sandbox/tiktok"
+
+
+def png(width: int, height: int) -> bytes:
+    return coloured_png(width, height, (128, 128, 128))
 
 
 def call(base, method, path, *, query=None, body=None, files=None, data=None, **overrides):
@@ -416,7 +421,7 @@ def variant(live_server, size, **overrides):
         "title": "Washed linen shirt",
         "description": "A shirt of washed linen.",
         "link": "https://alice.example.com/p/shirt",
-        "image_link": f"{live_server.url}/sandbox/tiktok/_images/600x600.png",
+        "image_link": f"{live_server.url}/sandbox/_images/600x600.png",
         "price": Decimal("49.9"),
         "currency": "USD",
         "brand": "Alice",
@@ -742,7 +747,7 @@ def test_plan_and_apply_publish_each_product_once_with_its_skus(live_server, bas
     account = seeded_account(shop_a, variants=12, channel="tiktok_shop", api_base_url=base)
     with shop_context(shop_a):
         # Images TikTok can download (the seeded ones are elsewhere on the internet).
-        ProductMedia.objects.update(url=f"{live_server.url}/sandbox/tiktok/_images/800x1000.png")
+        ProductMedia.objects.update(url=f"{live_server.url}/sandbox/_images/800x1000.png")
         plan = publish_plan_create(account=account)
         publish_plan_apply(plan=plan)
         for batch in plan.batches.order_by("number"):
