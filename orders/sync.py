@@ -44,7 +44,10 @@ def _pages(adapter: ChannelAdapter, account: ChannelAccount, since: int | None) 
 
 
 def channel_orders(account: ChannelAccount, *, since: int | None = None, adapter=None) -> Iterator[dict]:
-    """Every order the channel lists for the account, updated at or after `since` (Unix seconds)."""
+    """Every order the channel lists for the account, updated at or after `since` (Unix seconds);
+    none for an account whose buyers check out on the shop's own checkout URL."""
+    if not sells_through_order_api(account):
+        return
     own = adapter is None
     adapter = adapter or adapter_for(account)
     try:
