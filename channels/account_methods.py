@@ -32,12 +32,6 @@ CHECKOUT_METHOD_HELP = gettext_lazy(
     "the channel's order API), or on your shop's checkout page, where the channel sends them."
 )
 
-# Until adapters declare `checkout_methods` (their base class names none yet), the channels
-# whose buyers can pay either on the channel or at the shop's checkout URL.
-_CHECKOUT_METHODS_UNDECLARED = {
-    Channel.META: (CheckoutMethod.ON_CHANNEL, CheckoutMethod.CHECKOUT_URL),
-}
-
 
 def publish_methods(channel: str) -> tuple[str, ...]:
     """The publish methods a channel allows, the default first."""
@@ -55,8 +49,7 @@ def checkout_methods(channel: str) -> tuple[str, ...]:
     adapter = adapter_class(channel)
     if not adapter.has_order_api:
         return ()
-    declared = getattr(adapter, "checkout_methods", None)
-    methods = tuple(declared) if declared is not None else _CHECKOUT_METHODS_UNDECLARED.get(channel, ())
+    methods = adapter.checkout_methods
     return methods if len(methods) > 1 else ()
 
 

@@ -448,6 +448,9 @@ class ChannelAdapter:
     deletes_by_channel_id: ClassVar[bool] = False
     # Orders come through the channel's order API (polling, single reads, fulfilment).
     has_order_api: ClassVar[bool] = False
+    # Where the channel's buyers can pay (ChannelAccount.CheckoutMethod values): on the channel
+    # ("on_channel", orders come through the order API) and/or at the shop's checkout URL.
+    checkout_methods: ClassVar[tuple[str, ...]] = ()
     # The channel pushes signed webhooks to us.
     has_webhooks: ClassVar[bool] = False
     required_fields: ClassVar[tuple[str, ...]] = ("id", "title", "description", "link", "image_link", "price")

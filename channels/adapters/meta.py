@@ -177,6 +177,8 @@ class MetaAdapter(ChannelAdapter):
         "language": ("id", "override", "title", "description"),
     }
     has_order_api = True
+    # Since 2025 Meta sends most shops' buyers to the shop's checkout URL.
+    checkout_methods = ("on_channel", "checkout_url")
     has_webhooks = True
     max_lengths = {"id": 100, "title": 200, "description": 9999}
     # The channel states in which an order may be acknowledged (the orders app waits for them).

@@ -207,6 +207,7 @@ class TikTokShopAdapter(ChannelAdapter):
     # The variants of one product (one item_group_id) are one TikTok product with a SKU each.
     groups_variants = True
     has_order_api = True
+    checkout_methods = ("on_channel",)
     has_webhooks = True
     max_lengths = {"id": 50, "title": 255, "description": 10000}
 
