@@ -25,6 +25,7 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from channels.adapters import adapter_class
 from shopadmin.tasks import tenant_task
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def _ensure_sandbox(account, base_url: str, faults: dict | None = None) -> None:
             "commerce_account_id": creds.get("commerce_account_id", ""),
             "shop_cipher": creds.get("shop_cipher", ""),
             "webhook_url": base_url + reverse("channels-webhook", args=[account.channel, account.webhook_key])
-            if account.channel in ("meta", "tiktok_shop")
+            if adapter_class(account.channel).has_webhooks
             else "",
             "faults": faults or {},
         },
@@ -107,6 +108,7 @@ def _history(shop, accounts: list, rng: random.Random) -> int:
     the same orders (ids, statuses, totals), so reconciliation finds nothing to report.
     """
     from catalog.models import ProductVariant
+    from channels.sandbox.control import ORDER_SIMULATORS
     from channels.sandbox.models import SandboxAccount, SandboxOrder
     from localization.models import Market
     from localization.money import quantize
@@ -149,7 +151,7 @@ def _history(shop, accounts: list, rng: random.Random) -> int:
             total = sum((price * qty for _v, qty, price in picked), Decimal(0))
             placed = when_day.replace(hour=rng.randint(8, 22), minute=rng.randint(0, 59))
             external_id = f"77{day:03d}{len(orders):05d}"
-            status = "COMPLETED" if account.channel == "meta" else "DELIVERED"
+            status = ORDER_SIMULATORS[account.channel].DELIVERED_ORDER_STATUS
             sandbox_orders.append(
                 SandboxOrder(
                     account=sandboxes[account.pk],

@@ -19,8 +19,8 @@ from channels.sandbox.models import SandboxAccount, SandboxItem, SandboxOrder
 
 # --- Control ---------------------------------------------------------------------------------------
 
-# The simulated channels; those with orders offer order_line_price, order_webhook and
-# NEW_ORDER_STATUS.
+# The simulated channels; those with orders offer order_line_price, order_webhook,
+# NEW_ORDER_STATUS and DELIVERED_ORDER_STATUS.
 SIMULATED_CHANNELS = ("meta", "tiktok_shop", "pinterest")
 ORDER_SIMULATORS = {"meta": meta, "tiktok_shop": tiktok_shop}
 

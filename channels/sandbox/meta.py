@@ -902,6 +902,7 @@ def meta_acknowledge_order(request, order_id: str):
 # --- Orders placed through the control endpoint ------------------------------------------------
 
 NEW_ORDER_STATUS = "CREATED"
+DELIVERED_ORDER_STATUS = "COMPLETED"  # seeded history: shipped and done
 
 
 def order_line_price(item: SandboxItem) -> tuple[str, str]:

@@ -1087,6 +1087,7 @@ def cancellations(request, account, body):
 # --- Orders placed through the control endpoint ------------------------------------------------
 
 NEW_ORDER_STATUS = "AWAITING_SHIPMENT"
+DELIVERED_ORDER_STATUS = "DELIVERED"  # seeded history: shipped and done
 
 
 def order_line_price(item: SandboxItem) -> tuple[str, str]:
