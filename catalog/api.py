@@ -50,6 +50,7 @@ from catalog.models import (
     StockMovement,
 )
 from catalog.services import money_out
+from shopadmin.api.filters import IsoDateTimeFilter
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
 
@@ -81,7 +82,7 @@ class OptionSerializer(serializers.ModelSerializer):
 
 class MediaSerializer(serializers.ModelSerializer):
     src = serializers.CharField(read_only=True)
-    variant = serializers.PrimaryKeyRelatedField(read_only=True)
+    variant = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="null: the whole product")
 
     class Meta:
         model = ProductMedia
@@ -94,7 +95,9 @@ class VariantSerializer(serializers.ModelSerializer):
     compare_at_price = MoneyAmountField(required=False, allow_null=True)
     cost = MoneyAmountField(required=False, allow_null=True)
     currency = serializers.SerializerMethodField()
-    available = serializers.IntegerField(read_only=True, help_text="On hand minus allocated, all locations.")
+    available = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="On hand minus allocated, all locations."
+    )
     option_values = serializers.DictField(child=serializers.CharField(), required=False)
 
     class Meta:
@@ -144,7 +147,7 @@ class VariantSerializer(serializers.ModelSerializer):
 
 class VariantSummarySerializer(serializers.ModelSerializer):
     price = MoneyAmountField(read_only=True)
-    compare_at_price = MoneyAmountField(read_only=True)
+    compare_at_price = MoneyAmountField(read_only=True, allow_null=True)
 
     class Meta:
         model = ProductVariant
@@ -206,7 +209,7 @@ class ProductSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.all()
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="null: no category"))
     def get_category_path(self, obj) -> str | None:
         return obj.category.full_path if obj.category_id else None
 
@@ -236,7 +239,7 @@ class ProductFilter(django_filters.FilterSet):
     handle = django_filters.CharFilter()
     tag = django_filters.CharFilter(method="filter_tag", label="tag")
     sku = django_filters.CharFilter(method="filter_sku", label="SKU of one of its variants")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     search = django_filters.CharFilter(
         method="filter_search",
         label="Exact SKU, GTIN or handle (listed first), else words of the title; tolerates typos on PostgreSQL",
@@ -362,7 +365,7 @@ class VariantFilter(django_filters.FilterSet):
     sku = django_filters.CharFilter()
     gtin = django_filters.CharFilter()
     status = django_filters.ChoiceFilter(field_name="product__status", choices=Product.Status.choices)
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = ProductVariant
@@ -536,7 +539,7 @@ class StockFilter(django_filters.FilterSet):
     sku = django_filters.CharFilter(field_name="variant__sku")
     variant = django_filters.NumberFilter(field_name="variant_id")
     location = django_filters.CharFilter(field_name="location__code")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = StockLevel
@@ -593,7 +596,7 @@ class MovementFilter(django_filters.FilterSet):
     location = django_filters.CharFilter(field_name="location__code")
     reason = django_filters.ChoiceFilter(choices=MovementReason.choices)
     reference = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    since = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = StockMovement

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import django_filters
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -11,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from localization import landed_cost, services
-from localization.models import ExchangeRate, Market, normalize_hs_code
+from localization.models import ExchangeRate, Market, RateSource, normalize_hs_code
 from localization.money import ROUNDING_PRESETS, currency_for_country
 from localization.rates import RateNotFound, stale_after
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -149,15 +150,23 @@ class ExchangeRateSerializer(serializers.ModelSerializer):
         return timezone.now() - obj.effective_at > stale_after()
 
 
+class UpperCharFilter(django_filters.CharFilter):
+    def filter(self, qs, value):
+        return super().filter(qs, value.upper() if value else value)
+
+
+class ExchangeRateFilter(django_filters.FilterSet):
+    base = UpperCharFilter(help_text="Filter by base currency")
+    quote = UpperCharFilter(help_text="Filter by quote currency")
+    source = django_filters.ChoiceFilter(choices=RateSource.choices)
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["base", "quote", "source"]
+
+
 @extend_schema_view(
-    list=extend_schema(
-        summary="Exchange rates: ECB reference rates and the shop's manual rates",
-        parameters=[
-            OpenApiParameter("base", str, description="Filter by base currency"),
-            OpenApiParameter("quote", str, description="Filter by quote currency"),
-            OpenApiParameter("source", str, enum=["ecb", "manual"]),
-        ],
-    ),
+    list=extend_schema(summary="Exchange rates: ECB reference rates and the shop's manual rates"),
     create=extend_schema(
         summary="Set a manual rate for the shop, effective now",
         parameters=[IDEMPOTENCY_PARAMETER],
@@ -171,14 +180,10 @@ class ExchangeRateViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewse
     scope = "localization"
     serializer_class = ExchangeRateSerializer
     pagination_class = CursorPagination
+    filterset_class = ExchangeRateFilter
 
     def get_queryset(self):
-        queryset = ExchangeRate.objects.all()
-        for name in ("base", "quote", "source"):
-            value = self.request.query_params.get(name)
-            if value:
-                queryset = queryset.filter(**{name: value.upper() if name != "source" else value})
-        return queryset
+        return ExchangeRate.objects.all()
 
     @idempotent
     def create(self, request, *args, **kwargs):

@@ -13,6 +13,9 @@ class ShopadminConfig(AppConfig):
         from shopadmin.db.rls import on_post_migrate
 
         fields.install()
+        from shopadmin import login_throttle
+
+        login_throttle.connect_signals()
 
         # After all migrations ran (this app's post_migrate comes once per migrate run).
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="shopadmin.rls")

@@ -5,6 +5,7 @@ development setup (SQLite, a file-based Celery broker); production sets DATABASE
 CELERY_BROKER_URL, SECRET_KEY and ALLOWED_HOSTS, and leaves DEBUG off.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "djmoney",
     "django_celery_beat",
+    "axes",
     "shopadmin",
     "catalog",
     "localization",
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     # Sets (and always resets) the tenant context: the shop of /app/<slug>/, or all
     # shops for staff in /admin/. The API sets it from the key during authentication.
     "shopadmin.middleware.TenantContextMiddleware",
+    # Sign-in throttling: answers a locked-out sign-in (shopadmin/login_throttle.py). Last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "shopadmin.urls"
@@ -131,6 +135,25 @@ DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "shopadmin.User"
+
+# Sign-in throttling (django-axes, shopadmin/login_throttle.py): LOGIN_FAILURE_LIMIT wrong
+# passwords for one account, or from one address, pause signing in for LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("LOGIN_THROTTLE_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account, per address
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field (it holds the email address)
+AXES_USERNAME_CALLABLE = "shopadmin.login_throttle.username"
+AXES_CLIENT_IP_CALLABLE = "shopadmin.login_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "shopadmin.login_throttle.lockout_response"
+AXES_VERBOSE = False
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use the peer address).
+LOGIN_TRUSTED_PROXIES = env.int("LOGIN_TRUSTED_PROXIES", default=0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -223,6 +246,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Every operation documents its problem+json error responses (shopadmin/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shopadmin.api.schema.add_error_responses",
+    ],
     # Several models name their choices "Status"; give each enum a stable, telling name.
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "shopadmin.models.Job.Status",

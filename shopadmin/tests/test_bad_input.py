@@ -160,3 +160,28 @@ def test_nul_in_a_ui_form_field_or_query_is_a_400_page(alice_client):
 def test_nul_on_the_login_page_is_a_400_not_a_crash(client):
     response = client.post("/accounts/login/", {"username": "a\x00@example.com", "password": "x"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "value", ["0423-09-09T18:15:02+19:48", "2026-01-01T00:00:00+23:59", "0001-01-01T00:00:00+01:00"]
+)
+def test_a_date_time_filter_postgresql_cannot_take_is_a_400_or_normalised(api_a, value):
+    for url in ("/api/v1/products/", "/api/v1/variants/", "/api/v1/stock/", "/api/v1/stock/movements/"):
+        name = "since" if "movements" in url else "updated_since"
+        response = api_a.get(url, {name: value})
+        assert response.status_code in (200, 400), (url, response.content[:300])
+        if response.status_code == 400:
+            assert_problem(response, 400, "validation_error")
+
+
+def test_unknown_filter_values_are_a_400(api_a):
+    for url in (
+        "/api/v1/products/?status=AAA",
+        "/api/v1/variants/?status=AAA",
+        "/api/v1/stock/movements/?reason=AAA",
+        "/api/v1/exchange-rates/?source=AAA",
+        "/api/v1/products/?category=abc",
+        "/api/v1/products/?updated_since=yesterday",
+    ):
+        body = assert_problem(api_a.get(url), 400, "validation_error")
+        assert body["errors"][0]["field"] == url.split("?")[1].split("=")[0]

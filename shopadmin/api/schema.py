@@ -1,0 +1,107 @@
+"""The OpenAPI document tells the truth about errors: every operation lists its problem+json answers.
+
+A drf-spectacular postprocessing hook adds, to each operation, the error responses that the
+API's shared machinery can give it (authentication, scopes, throttling, input checks), each
+as `application/problem+json` with the `Problem` schema. Responses an operation already
+declares are kept.
+"""
+
+from __future__ import annotations
+
+PROBLEM = "Problem"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "An error (RFC 9457). `code` is stable; `errors` lists field errors of a 400.",
+    "properties": {
+        "type": {"type": "string", "example": "urn:shopadmin:problem:validation_error"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {
+            "type": "string",
+            "enum": [
+                "validation_error",
+                "malformed_json",
+                "not_authenticated",
+                "authentication_failed",
+                "permission_denied",
+                "missing_scope",
+                "not_found",
+                "method_not_allowed",
+                "not_acceptable",
+                "unsupported_media_type",
+                "payload_too_large",
+                "throttled",
+                "conflict",
+                "idempotency_conflict",
+                "server_error",
+            ],
+        },
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string", "nullable": True},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+                "required": ["field", "code", "message"],
+            },
+        },
+    },
+    "required": ["type", "title", "status", "detail", "code"],
+}
+
+DESCRIPTIONS = {
+    "400": "Invalid input: a field, a query parameter, a cursor, malformed JSON or a NUL character.",
+    "401": "No API key, or an unknown or revoked one.",
+    "403": "The API key lacks the scope this operation needs.",
+    "404": "No such object in this shop.",
+    "406": "The Accept header asks for a format the API does not produce.",
+    "409": "The request conflicts with the current state, or reuses an Idempotency-Key with another body.",
+    "413": "The request body is larger than the server accepts.",
+    "415": "The body is not JSON.",
+    "429": "Too many requests for this API key; retry after `Retry-After` seconds.",
+}
+
+WRITE_METHODS = {"post", "put", "patch"}
+
+
+def _problem_response(status: str) -> dict:
+    return {
+        "description": DESCRIPTIONS[status],
+        "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM}"}}},
+    }
+
+
+def error_statuses(path: str, method: str, operation: dict) -> list[str]:
+    statuses = ["400", "401", "403", "406", "429"]
+    if "{" in path:
+        statuses.append("404")
+    if method in WRITE_METHODS or "requestBody" in operation:
+        statuses += ["413", "415"]
+    if method == "post":
+        statuses.append("409")
+    return statuses
+
+
+def add_error_responses(result, generator, request, public):
+    """POSTPROCESSING_HOOKS entry: document the problem+json responses of every operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})[PROBLEM] = PROBLEM_SCHEMA
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status in error_statuses(path, method, operation):
+                existing = responses.get(status)
+                if existing is None:
+                    responses[status] = _problem_response(status)
+                elif PROBLEM_CONTENT_TYPE not in existing.get("content", {PROBLEM_CONTENT_TYPE: None}):
+                    existing.setdefault("content", {})[PROBLEM_CONTENT_TYPE] = _problem_response(status)["content"][
+                        PROBLEM_CONTENT_TYPE
+                    ]
+    return result

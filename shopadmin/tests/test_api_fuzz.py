@@ -1,0 +1,148 @@
+"""Fuzzing the partner API from its own OpenAPI document (schemathesis), against a live server.
+
+Every operation of the live `/api/schema/` gets a bounded number of generated requests, valid
+and invalid, sent with a full-scope key of one shop. Each answer must:
+- not be a server error (5xx);
+- have a status code the document lists for that operation;
+- have the content type the document lists for that status;
+- match the schema the document gives for it.
+
+Phases: the operation's documented examples, schemathesis's coverage phase (boundary values
+of every parameter and field, valid and invalid) and FUZZ_EXAMPLES (default 15) random
+examples per operation; FUZZ_PHASES=examples,fuzzing leaves out the coverage phase. The run
+is seeded, so it is the same on every machine; test-artifacts/api-fuzz-summary.json has the
+numbers (operations, requests, seconds). Operations of apps under active change that still fail are listed in
+KNOWN_FAILURES with the reason; remove an entry once its operation passes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from shopadmin.api.throttling import ApiKeyRateThrottle
+from shopadmin.services import api_key_create
+from shopadmin.tenancy import shop_context
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.fuzz]
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+# "METHOD /path" → why it is known to fail today. Only operations of channels/ and orders/
+# (being reworked) belong here; everything else is fixed at the root.
+KNOWN_FAILURES: dict[str, str] = {}
+
+
+def seed_shop(shop):
+    """A little of everything, so list and detail answers carry real objects (ids 1, 2, …)."""
+    from catalog import services as catalog_services
+    from catalog.services import StockChange
+    from catalog.tests.factories import make_location, make_product
+    from localization.pricing import market_prices_recompute
+    from localization.services import exchange_rate_set_manual, market_create
+
+    category = catalog_services.category_create(name="Apparel")
+    product = make_product("Classic Tee", brand="Northwind", category=category)
+    make_product("Plain", skus=("PL-1",))  # no category, no compare-at price
+    variant = product.variants.first()
+    catalog_services.media_add(product=product, url="https://example.com/tee.jpg")
+    catalog_services.media_add(product=product, url="https://example.com/tee-s.jpg", variant=variant)
+    location = make_location()
+    catalog_services.stock_post_movements(
+        movements=[StockChange(variant_id=variant.pk, location_id=location.pk, quantity=5, reason="received")]
+    )
+    exchange_rate_set_manual(shop=shop, base="USD", quote="EUR", rate="0.9")
+    market_create(shop=shop, name="Europe", countries=["FR", "DE"], currency="EUR", languages=["fr"])
+    market_prices_recompute(shop_id=shop.pk)
+
+
+@pytest.fixture
+def fuzz_key(shop_a):
+    from conftest import ALL_SCOPES
+
+    with shop_context(shop_a):
+        seed_shop(shop_a)
+        _api_key, key = api_key_create(shop=shop_a, name="fuzz", scopes=ALL_SCOPES)
+    return key
+
+
+def served_document() -> dict:
+    """The document /api/schema/ serves, generated the same way (test_the_fuzzed_document_is_the_served_one)."""
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(document))
+
+
+DOCUMENT = served_document()
+PHASES = os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing").split(",")
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "seed": 20261201,
+        "phases": {name: {"enabled": name in PHASES} for name in ("examples", "coverage", "fuzzing", "stateful")},
+        "generation": {"max-examples": EXAMPLES, "mode": "all", "database": "none"},
+    }
+)
+schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
+CALLS: dict[str, int] = {}
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit(monkeypatch):
+    # The fuzzer is one busy client; the per-key rate limit is not what is tested here.
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "1000000/min"})
+
+
+def test_the_fuzzed_document_is_the_served_one(live_server):
+    served = requests.get(f"{live_server.url}/api/schema/?format=json", timeout=30)
+    assert served.status_code == 200
+    assert served.json() == DOCUMENT
+
+
+@schema.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_fuzz(case, live_server, fuzz_key):
+    name = f"{case.method.upper()} {case.path}"
+    CALLS[name] = CALLS.get(name, 0) + 1
+    if name in KNOWN_FAILURES:
+        pytest.xfail(KNOWN_FAILURES[name])
+    case.call_and_validate(
+        base_url=live_server.url,
+        headers={"Authorization": f"Bearer {fuzz_key}"},
+        checks=CHECKS,
+        timeout=30,
+    )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _summary(request):
+    started = time.monotonic()
+    yield
+    if CALLS:
+        summary = {
+            "operations": len(CALLS),
+            "requests": sum(CALLS.values()),
+            "seconds": round(time.monotonic() - started, 1),
+            "examples_per_operation": EXAMPLES,
+            "phases": PHASES,
+        }
+        out = Path(os.environ.get("SHOPADMIN_TEST_ARTIFACTS", "test-artifacts")) / "api-fuzz-summary.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({**summary, "per_operation": CALLS}, indent=2))
+        print(f"\nAPI fuzz: {summary}")
