@@ -140,7 +140,9 @@ class ListingSettings(TenantModel):
         ALL_ACTIVE = "all_active", _("All active products")
         SELECTED = "selected", _("Selected products and categories")
 
-    account = models.OneToOneField(ChannelAccount, on_delete=models.CASCADE, related_name="listing_settings")
+    # One per account, enforced by the (shop, account) constraint below: a one-to-one field
+    # would add a unique index without the shop, which tenant tables never have.
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="listing_settings")
     scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ALL_ACTIVE)
     storefront_url = models.URLField(
         max_length=300, blank=True, help_text=_("Product links are <storefront>/products/<handle>.")
