@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -147,7 +148,7 @@ EXAMPLE_REPLY = {
     "channel": "meta",
     "name": "Facebook & Instagram US",
     "credentials_masked": {"catalog_id": "••••2345", "access_token": "••••9xYz"},
-    "api_base_url": "https://graph.facebook.com/v21.0",
+    "api_base_url": f"https://graph.facebook.com/{settings.META_GRAPH_API_VERSION}",
     "markets": [{"market": "US", "country": "US", "language": "en", "currency": "USD"}],
     "is_active": True,
     "publish_method": "api",

@@ -6,102 +6,24 @@ The keys are a public contract: `POST /api/v1/channel-accounts/` takes exactly t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from channels.adapters import ADAPTERS
+from channels.adapters.base import CredentialSpec
 from channels.models import Channel
 
-
-@dataclass(frozen=True)
-class CredentialSpec:
-    key: str
-    # Lazy: shown in the connect form in the viewer's language.
-    label: str
-    help: str
-    secret: bool = True
-    pattern: str | None = None
-    pattern_hint: str = ""
-
-
 CREDENTIALS: dict[str, tuple[CredentialSpec, ...]] = {
-    Channel.META: (
-        CredentialSpec(
-            "catalog_id",
-            gettext_lazy("Catalog ID"),
-            gettext_lazy("Commerce Manager → Catalog → Settings."),
-            secret=False,
-            pattern=r"^\d{1,30}$",
-            pattern_hint=gettext_lazy("digits only"),
-        ),
-        CredentialSpec(
-            "commerce_account_id",
-            gettext_lazy("Commerce account ID"),
-            gettext_lazy("Commerce Manager → Settings → Business assets."),
-            secret=False,
-            pattern=r"^\d{1,30}$",
-            pattern_hint=gettext_lazy("digits only"),
-        ),
-        CredentialSpec(
-            "access_token", gettext_lazy("System user access token"), gettext_lazy("Business Settings → System users.")
-        ),
-        CredentialSpec(
-            "app_secret", gettext_lazy("App secret"), gettext_lazy("App dashboard → Settings → Basic; signs webhooks.")
-        ),
-        CredentialSpec(
-            "verify_token",
-            gettext_lazy("Webhook verify token"),
-            gettext_lazy("Any string you choose; enter the same in the app dashboard."),
-        ),
-    ),
-    Channel.TIKTOK_SHOP: (
-        CredentialSpec(
-            "app_key", gettext_lazy("App key"), gettext_lazy("Partner Center → App & Service."), secret=False
-        ),
-        CredentialSpec(
-            "app_secret",
-            gettext_lazy("App secret"),
-            gettext_lazy("Partner Center → App & Service; signs every request."),
-        ),
-        CredentialSpec("access_token", gettext_lazy("Access token"), gettext_lazy("From the shop authorisation.")),
-        CredentialSpec(
-            "shop_cipher",
-            gettext_lazy("Shop cipher"),
-            gettext_lazy("From GET /authorization/202309/shops."),
-            secret=False,
-        ),
-    ),
-    Channel.PINTEREST: (
-        CredentialSpec(
-            "access_token",
-            gettext_lazy("Access token"),
-            gettext_lazy("An OAuth token with catalogs:read and catalogs:write."),
-        ),
-        CredentialSpec(
-            "ad_account_id",
-            gettext_lazy("Ad account ID"),
-            gettext_lazy("Ads Manager → Overview."),
-            secret=False,
-            pattern=r"^\d{1,30}$",
-            pattern_hint=gettext_lazy("digits only"),
-        ),
-    ),
-    # Feed-only channels fetch our feed URL; they need nothing from us.
-    Channel.SNAPCHAT: (),
-    Channel.GOOGLE_MERCHANT: (),
+    channel: cls.credential_specs for channel, cls in ADAPTERS.items()
 }
 
-DEFAULT_API_BASE_URL: dict[str, str] = {
-    Channel.META: f"https://graph.facebook.com/{settings.META_GRAPH_API_VERSION}",
-    Channel.TIKTOK_SHOP: "https://open-api.tiktokglobalshop.com",
-    Channel.PINTEREST: "https://api.pinterest.com",
-    Channel.SNAPCHAT: "",
-    Channel.GOOGLE_MERCHANT: "",
-}
+
+def default_api_base_url(channel: str) -> str:
+    """The channel's own API (read when asked: the API version is a setting)."""
+    cls = ADAPTERS.get(channel)
+    return cls.default_base_url() if cls else ""
+
 
 # Channels that send us webhooks (and so have a webhook URL worth showing).
 WEBHOOK_CHANNELS = frozenset(channel for channel, cls in ADAPTERS.items() if cls.has_webhooks)

@@ -15,7 +15,7 @@ from channels.account_methods import (
     publish_method_error,
     publish_methods,
 )
-from channels.credentials import CREDENTIALS, DEFAULT_API_BASE_URL
+from channels.credentials import CREDENTIALS, default_api_base_url
 
 
 class ChannelAccountForm(forms.Form):
@@ -36,7 +36,7 @@ class ChannelAccountForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.channel = channel
         self.editing = editing
-        self.fields["api_base_url"].widget.attrs["placeholder"] = DEFAULT_API_BASE_URL.get(channel, "")
+        self.fields["api_base_url"].widget.attrs["placeholder"] = default_api_base_url(channel)
         # The choices the channel offers (none: the field is left out and the value is fixed).
         publish = publish_methods(channel)
         if len(publish) > 1:

@@ -12,7 +12,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from channels.credentials import CREDENTIALS, DEFAULT_API_BASE_URL, validate_credentials
+from channels.credentials import CREDENTIALS, default_api_base_url, validate_credentials
 from channels.crypto import SecretDict
 from channels.models import Channel, ChannelAccount, WebhookEvent, new_feed_token
 from shopadmin.audit import audit_record, diff, snapshot
@@ -74,7 +74,7 @@ def _normalise_markets(markets, *, shop: Shop) -> list[dict]:
 def _validate_api_base_url(channel: str, url: str) -> str:
     url = (url or "").strip().rstrip("/")
     if not url:
-        return DEFAULT_API_BASE_URL.get(channel, "")
+        return default_api_base_url(channel)
     # Credentials travel to this host: plain http only where the sandbox may run.
     if not url.startswith("https://") and not (
         url.startswith("http://") and (settings.DEBUG or settings.SANDBOX_ENABLED)

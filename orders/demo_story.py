@@ -56,12 +56,10 @@ HISTORY_COUNTRIES = [("US", 8), ("GB", 3), ("FR", 2), ("DE", 2), ("JP", 2), ("CA
 
 def sandbox_key(account) -> str:
     """What the simulated channel knows the account by (see channels/sandbox/models.py)."""
-    creds = account.credentials
-    return {
-        "meta": creds.get("catalog_id", ""),
-        "tiktok_shop": creds.get("app_key", ""),
-        "pinterest": creds.get("ad_account_id", ""),
-    }.get(account.channel, "")
+    from channels.sandbox.control import SIMULATORS
+
+    simulator = SIMULATORS.get(account.channel)
+    return account.credentials.get(simulator.ACCOUNT_KEY, "") if simulator else ""
 
 
 def _ensure_account(shop, *, channel: str, name: str, credentials: dict, api_base_url: str):

@@ -664,14 +664,13 @@ def _acknowledgeable(order: Order) -> bool:
     account's buyers check out on the channel, and the order is in a state the channel lets
     be acknowledged (Meta: CREATED; an FB_PROCESSING order waits)."""
     from channels.adapters import ADAPTERS
-    from channels.adapters.base import ChannelAdapter
 
     adapter_class = ADAPTERS.get(order.channel)
-    if adapter_class is None or adapter_class.acknowledge_order is ChannelAdapter.acknowledge_order:
-        return False  # the channel has no acknowledgement call
+    if adapter_class is None or not adapter_class.acknowledges_orders:
+        return False
     if order.account.checkout_method == ChannelAccount.CheckoutMethod.CHECKOUT_URL:
         return False
-    states = getattr(adapter_class, "acknowledgeable_states", None)
+    states = adapter_class.acknowledgeable_states
     return states is None or order.channel_status in states
 
 

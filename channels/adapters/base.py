@@ -135,6 +135,22 @@ MINOR_UNITS = {
 }  # fmt: skip
 
 
+# --- What connecting takes -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CredentialSpec:
+    """One credential a channel account needs (its key is a public API contract)."""
+
+    key: str
+    # Lazy: shown in the connect form in the viewer's language.
+    label: str
+    help: str
+    secret: bool = True
+    pattern: str | None = None
+    pattern_hint: str = ""
+
+
 # --- What adapters answer ----------------------------------------------------------------
 
 
@@ -417,6 +433,10 @@ class ChannelAdapter:
     """
 
     channel: ClassVar[str]
+    # What an account of the channel enters to connect (feed-only channels: nothing).
+    credential_specs: ClassVar[tuple[CredentialSpec, ...]] = ()
+    # The channel's API host; "" for a channel without an API.
+    api_host: ClassVar[str] = ""
     max_batch: ClassVar[int] = 1000
     # The channel has no publishing API: it fetches our feed.
     feed_only: ClassVar[bool] = False
@@ -451,10 +471,19 @@ class ChannelAdapter:
     # Where the channel's buyers can pay (ChannelAccount.CheckoutMethod values): on the channel
     # ("on_channel", orders come through the order API) and/or at the shop's checkout URL.
     checkout_methods: ClassVar[tuple[str, ...]] = ()
+    # The channel wants each order acknowledged (Meta), in one of these of its states only
+    # (None: any state).
+    acknowledges_orders: ClassVar[bool] = False
+    acknowledgeable_states: ClassVar[frozenset[str] | None] = None
     # The channel pushes signed webhooks to us.
     has_webhooks: ClassVar[bool] = False
     required_fields: ClassVar[tuple[str, ...]] = ("id", "title", "description", "link", "image_link", "price")
     max_lengths: ClassVar[dict[str, int]] = {"id": 100, "title": 150, "description": 5000}
+
+    @classmethod
+    def default_base_url(cls) -> str:
+        """Where the adapter talks when the account names no API base URL."""
+        return cls.api_host
 
     def __init__(
         self, *, base_url: str = "", credentials: dict | None = None, market: dict | None = None, **client_options

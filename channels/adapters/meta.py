@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 
 import httpx
+from django.utils.translation import gettext_lazy
 
 from channels.adapters.base import (
     AdapterError,
@@ -17,6 +18,7 @@ from channels.adapters.base import (
     ChannelItem,
     ChannelOrder,
     ChannelOrderLine,
+    CredentialSpec,
     InboundEvent,
     ItemError,
     ItemResult,
@@ -164,8 +166,50 @@ FEED_COLUMNS = (
 )  # fmt: skip
 
 
+def graph_api_version() -> str:
+    """The Graph API version in the default base URL: settings.META_GRAPH_API_VERSION."""
+    from django.conf import settings
+
+    return settings.META_GRAPH_API_VERSION
+
+
 class MetaAdapter(ChannelAdapter):
     channel = "meta"
+    credential_specs = (
+        CredentialSpec(
+            "catalog_id",
+            gettext_lazy("Catalog ID"),
+            gettext_lazy("Commerce Manager → Catalog → Settings."),
+            secret=False,
+            pattern=r"^\d{1,30}$",
+            pattern_hint=gettext_lazy("digits only"),
+        ),
+        CredentialSpec(
+            "commerce_account_id",
+            gettext_lazy("Commerce account ID"),
+            gettext_lazy("Commerce Manager → Settings → Business assets."),
+            secret=False,
+            pattern=r"^\d{1,30}$",
+            pattern_hint=gettext_lazy("digits only"),
+        ),
+        CredentialSpec(
+            "access_token", gettext_lazy("System user access token"), gettext_lazy("Business Settings → System users.")
+        ),
+        CredentialSpec(
+            "app_secret", gettext_lazy("App secret"), gettext_lazy("App dashboard → Settings → Basic; signs webhooks.")
+        ),
+        CredentialSpec(
+            "verify_token",
+            gettext_lazy("Webhook verify token"),
+            gettext_lazy("Any string you choose; enter the same in the app dashboard."),
+        ),
+    )
+    api_host = "https://graph.facebook.com"
+
+    @classmethod
+    def default_base_url(cls) -> str:
+        return f"{cls.api_host}/{graph_api_version()}"
+
     max_batch = ADVISED_BATCH
     sale_prices = "with_dates"
     feed_formats = ("csv", "xml")
@@ -182,7 +226,8 @@ class MetaAdapter(ChannelAdapter):
     has_webhooks = True
     max_lengths = {"id": 100, "title": 200, "description": 9999}
     # The channel states in which an order may be acknowledged (the orders app waits for them).
-    acknowledgeable_states = ACKNOWLEDGEABLE_STATES
+    acknowledges_orders = True
+    acknowledgeable_states = frozenset(ACKNOWLEDGEABLE_STATES)
 
     @property
     def catalog_id(self) -> str:

@@ -10,6 +10,7 @@ ItemProcessingRecords with errors[]/warnings[] of ItemValidationEvent {attribute
 from __future__ import annotations
 
 import httpx
+from django.utils.translation import gettext_lazy
 
 from channels.adapters.base import (
     AdapterError,
@@ -17,6 +18,7 @@ from channels.adapters.base import (
     BatchStatus,
     ChannelAdapter,
     ChannelItem,
+    CredentialSpec,
     ItemError,
     ItemResult,
     custom_label_fields,
@@ -55,6 +57,22 @@ CUSTOM_LABEL_MAX = 511
 
 class PinterestAdapter(ChannelAdapter):
     channel = "pinterest"
+    credential_specs = (
+        CredentialSpec(
+            "access_token",
+            gettext_lazy("Access token"),
+            gettext_lazy("An OAuth token with catalogs:read and catalogs:write."),
+        ),
+        CredentialSpec(
+            "ad_account_id",
+            gettext_lazy("Ad account ID"),
+            gettext_lazy("Ads Manager → Overview."),
+            secret=False,
+            pattern=r"^\d{1,30}$",
+            pattern_hint=gettext_lazy("digits only"),
+        ),
+    )
+    api_host = "https://api.pinterest.com"
     # CatalogsItems{Create,Update,Upsert}BatchRequest.items.maxItems.
     max_batch = 1000
     # "<= N characters" in UpdatableItemAttributes' descriptions.

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 import httpx
+from django.utils.translation import gettext_lazy
 
 from channels.adapters.base import (
     AdapterError,
@@ -24,6 +25,7 @@ from channels.adapters.base import (
     ChannelItem,
     ChannelOrder,
     ChannelOrderLine,
+    CredentialSpec,
     InboundEvent,
     ItemError,
     ItemResult,
@@ -201,6 +203,24 @@ class MemoryReferences:
 
 class TikTokShopAdapter(ChannelAdapter):
     channel = "tiktok_shop"
+    credential_specs = (
+        CredentialSpec(
+            "app_key", gettext_lazy("App key"), gettext_lazy("Partner Center → App & Service."), secret=False
+        ),
+        CredentialSpec(
+            "app_secret",
+            gettext_lazy("App secret"),
+            gettext_lazy("Partner Center → App & Service; signs every request."),
+        ),
+        CredentialSpec("access_token", gettext_lazy("Access token"), gettext_lazy("From the shop authorisation.")),
+        CredentialSpec(
+            "shop_cipher",
+            gettext_lazy("Shop cipher"),
+            gettext_lazy("From GET /authorization/202309/shops."),
+            secret=False,
+        ),
+    )
+    api_host = "https://open-api.tiktokglobalshop.com"
     # No batch endpoint: each product is its own call; this bounds one publish task.
     max_batch = 100
     deletes_by_channel_id = True

@@ -13,15 +13,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from catalog.demo_images import png
-from channels.sandbox import meta, tiktok_shop
+from channels.sandbox import meta, pinterest, tiktok_shop
 from channels.sandbox.common import json_body
 from channels.sandbox.models import SandboxAccount, SandboxItem, SandboxOrder
 
 # --- Control ---------------------------------------------------------------------------------------
 
-# The simulated channels; those with orders offer order_line_price, order_webhook,
-# NEW_ORDER_STATUS and DELIVERED_ORDER_STATUS.
-SIMULATED_CHANNELS = ("meta", "tiktok_shop", "pinterest")
+# The simulated channels, each known by one of its credentials (ACCOUNT_KEY); those with
+# orders offer order_line_price, order_webhook, NEW_ORDER_STATUS and DELIVERED_ORDER_STATUS.
+SIMULATORS = {"meta": meta, "tiktok_shop": tiktok_shop, "pinterest": pinterest}
+SIMULATED_CHANNELS = tuple(SIMULATORS)
 ORDER_SIMULATORS = {"meta": meta, "tiktok_shop": tiktok_shop}
 
 # `settings`: how the simulated account is set up on the channel's side, per channel (for

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import random
 import socket
 import time
-import uuid
 
 from django.db.models import F
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
@@ -73,38 +71,15 @@ def _dropped(request) -> HttpResponse:
 
 
 def throttled(account: SandboxAccount) -> HttpResponse:
+    """The channel's own answer to too many calls (each simulator's `throttled`)."""
+    from channels.sandbox.control import SIMULATORS
+
     faults = account.faults or {}
-    retry_after = str(int(faults.get("retry_after", 1)))
-    if account.channel == "meta":
-        usage = {
-            account.key: [
-                {
-                    "type": "catalog_management",
-                    "call_count": 100,
-                    "total_cputime": 100,
-                    "total_time": 100,
-                    "estimated_time_to_regain_access": int(faults.get("regain_minutes", 0)),
-                }
-            ]
-        }
-        body = {
-            "error": {
-                "message": "(#80014) There have been too many calls for this catalog.",
-                "type": "OAuthException",
-                "code": 80014,
-                "fbtrace_id": uuid.uuid4().hex[:16],
-            }
-        }
-        response = JsonResponse(body, status=400)
-        response["X-Business-Use-Case-Usage"] = json.dumps(usage)
-        return response
-    if account.channel == "tiktok_shop":
-        body = {"code": 36009003, "message": "Too many requests", "request_id": uuid.uuid4().hex, "data": None}
-    else:
-        body = {"code": 8, "message": "Too many requests. Retry later."}
-    response = JsonResponse(body, status=429)
-    response["Retry-After"] = retry_after
-    return response
+    return SIMULATORS[account.channel].throttled(
+        retry_after=int(faults.get("retry_after", 1)),
+        regain_minutes=int(faults.get("regain_minutes", 0)),
+        key=account.key,
+    )
 
 
 def inject(account: SandboxAccount, request) -> HttpResponse | None:

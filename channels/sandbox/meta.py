@@ -23,6 +23,9 @@ from channels.sandbox.faults import inject, rejected
 from channels.sandbox.models import SandboxAccount, SandboxBatch, SandboxItem, SandboxOrder
 from channels.sandbox.validation import PRICE, error
 
+# The credential the simulated account is known by (SandboxAccount.key).
+ACCOUNT_KEY = "catalog_id"
+
 META_MAX_REQUESTS = 5000
 META_MAX_LOCALIZED = 1000  # localized_items_batch, as the batch guide states
 # ProductItem.Availability and ProductItem.Condition (facebook-python-business-sdk, adobjects/productitem.py).
@@ -937,6 +940,32 @@ def _meta_edge_or(post_view, edge: str):
         return get_view(request, order_id) if request.method == "GET" else post_view(request, order_id)
 
     return view
+
+
+def throttled(*, retry_after: int, regain_minutes: int, key: str) -> JsonResponse:
+    """Meta's throttle: HTTP 400 with code 80014 and the wait in X-Business-Use-Case-Usage."""
+    usage = {
+        key: [
+            {
+                "type": "catalog_management",
+                "call_count": 100,
+                "total_cputime": 100,
+                "total_time": 100,
+                "estimated_time_to_regain_access": regain_minutes,
+            }
+        ]
+    }
+    body = {
+        "error": {
+            "message": "(#80014) There have been too many calls for this catalog.",
+            "type": "OAuthException",
+            "code": 80014,
+            "fbtrace_id": uuid.uuid4().hex[:16],
+        }
+    }
+    response = JsonResponse(body, status=400)
+    response["X-Business-Use-Case-Usage"] = json.dumps(usage)
+    return response
 
 
 # Base URL …/sandbox/meta stands for https://graph.facebook.com/<version>.

@@ -19,6 +19,9 @@ from channels.sandbox.common import bearer, json_body, token_ok
 from channels.sandbox.faults import inject, rejected
 from channels.sandbox.models import SandboxAccount, SandboxBatch, SandboxItem
 
+# The credential the simulated account is known by (SandboxAccount.key).
+ACCOUNT_KEY = "ad_account_id"
+
 # CatalogsItems{Create,Update,Upsert}BatchRequest.properties.items.maxItems (the DELETE
 # request states none; the strictest reading holds it to the same 1,000).
 PINTEREST_MAX_ITEMS = 1000
@@ -387,6 +390,13 @@ def pinterest_batch_status(request, batch_id: str):
             return JsonResponse(_batch_body(batch, "PROCESSING", []))
         _pinterest_apply(account, batch)
     return JsonResponse(_batch_body(batch, batch.status, batch.results.get("items", [])))
+
+
+def throttled(*, retry_after: int, regain_minutes: int, key: str) -> JsonResponse:
+    """Pinterest's throttle: HTTP 429 with code 8."""
+    response = JsonResponse({"code": 8, "message": "Too many requests. Retry later."}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 # Base URL …/sandbox/pinterest stands for https://api.pinterest.com.

@@ -36,6 +36,9 @@ from channels.sandbox.common import json_body, token_ok
 from channels.sandbox.faults import inject, rejected
 from channels.sandbox.models import SandboxAccount, SandboxItem, SandboxOrder
 
+# The credential the simulated account is known by (SandboxAccount.key).
+ACCOUNT_KEY = "app_key"
+
 TIKTOK_PREFIX = "/sandbox/tiktok"
 # Timestamps must lie within 5 minutes before to 30 seconds after the current time.
 TIMESTAMP_PAST = 300
@@ -1154,6 +1157,14 @@ def record_return(
     order.updated_at = timezone.now()
     order.save(update_fields=["details", "updated_at"])
     return entry
+
+
+def throttled(*, retry_after: int, regain_minutes: int, key: str) -> JsonResponse:
+    """TikTok Shop's throttle: HTTP 429 with its envelope, code 36009003."""
+    body = {"code": 36009003, "message": "Too many requests", "request_id": uuid.uuid4().hex, "data": None}
+    response = JsonResponse(body, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 # Base URL …/sandbox/tiktok stands for https://open-api.tiktokglobalshop.com; the version in
