@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "djmoney",
     "django_celery_beat",
     "axes",
+    "csp",
     "shopadmin",
     "catalog",
     "localization",
@@ -72,6 +73,8 @@ MIDDLEWARE = [
     # 400/413 here (problem+json under /api/), before any view or query sees them.
     "shopadmin.inputs.InputGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every page (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Sets (and always resets) the tenant context: the shop of /app/<slug>/, or all
     # shops for staff in /admin/. The API sets it from the key during authentication.
     "shopadmin.middleware.TenantContextMiddleware",
@@ -202,6 +205,31 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIN
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts and style sheets only from this site, no
+# inline scripts or event handlers (behaviour lives in shopadmin/static/shopadmin/app.js);
+# style attributes are allowed (progress bars, layout tweaks), <style> elements are not.
+# Product images may come from any https host. The Swagger UI at /api/docs/ runs an inline
+# script of drf-spectacular's and is left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+# CONTENT_SECURITY_POLICY_REPORT_ONLY=true: browsers report violations instead of blocking.
+if env.bool("CONTENT_SECURITY_POLICY_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None
 
 # --- Email -----------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
