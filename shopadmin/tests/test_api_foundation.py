@@ -196,3 +196,22 @@ def test_field_errors_are_listed_by_field(api_a):
     body = assert_problem(response, 400, "validation_error")
     fields = {error["field"] for error in body["errors"]}
     assert {"channel", "name"} <= fields
+
+
+def test_every_operation_documents_its_problem_responses(client):
+    document = client.get("/api/schema/?format=json").json()
+    assert "Problem" in document["components"]["schemas"]
+    operations = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            operations += 1
+            responses = operation["responses"]
+            expected = {"400", "401", "403", "429"} | ({"404"} if "{" in path else set())
+            if method in ("post", "put", "patch"):
+                expected |= {"413", "415"}
+            for status in expected:
+                content = responses.get(status, {}).get("content", {})
+                assert "application/problem+json" in content, f"{method.upper()} {path}: {status}"
+    assert operations > 50
