@@ -73,7 +73,8 @@ def staff(db):
 def shop_a(alice, bob):
     with acting_as(Actor(door=Door.CLI, label="fixture")):
         shop = shop_create(name="Alice Apparel", slug="alice", currency="USD", country="US", owner=alice)
-        shop.memberships.create(user=bob, role=Role.EDITOR)
+        with shop_context(shop):  # memberships are row-secured per shop
+            shop.memberships.create(user=bob, role=Role.EDITOR)
     return shop
 
 

@@ -32,7 +32,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--shop", required=True)
     args = parser.parse_args()
-    membership = Membership.objects.select_related("user").filter(shop__slug=args.shop).first()
+    from shopadmin.tenancy import all_shops_access
+
+    with all_shops_access():  # memberships are row-secured
+        membership = Membership.objects.select_related("user").filter(shop__slug=args.shop).first()
     client = Client()
     client.force_login(membership.user)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

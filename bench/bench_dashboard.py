@@ -174,7 +174,11 @@ def measure(shop, runs: int, period: str) -> dict:
     from shopadmin.models import Membership
 
     client = Client()
-    client.force_login(Membership.objects.filter(shop=shop).select_related("user").first().user)
+    from shopadmin.tenancy import shop_context
+
+    with shop_context(shop):  # memberships are row-secured
+        owner = Membership.objects.filter(shop=shop).select_related("user").first().user
+    client.force_login(owner)
     url = f"/app/{shop.slug}/?period={period}"
     response = client.get(url)  # warm up caches and the connection
     assert response.status_code == 200, response.status_code

@@ -23,6 +23,23 @@ class TenantContext:
 
 
 _current: ContextVar[TenantContext | None] = ContextVar("shopadmin_tenant", default=None)
+# The signed-in person of a merchant UI request: row-level security lets them read their own
+# memberships (of every shop), so the shop switcher and the membership check work before a
+# shop is entered.
+_user_id: ContextVar[int | None] = ContextVar("shopadmin_user_id", default=None)
+
+
+def current_user_id() -> int | None:
+    return _user_id.get()
+
+
+def set_user_id(user_id: int | None):
+    """Set the signed-in user's id and return a token for ``reset_user_id``."""
+    return _user_id.set(user_id)
+
+
+def reset_user_id(token) -> None:
+    _user_id.reset(token)
 
 
 def current_context() -> TenantContext | None:

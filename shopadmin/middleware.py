@@ -6,6 +6,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from shopadmin.audit import Actor, reset_actor, set_actor
+from shopadmin.context import reset_user_id, set_user_id
 from shopadmin.models import Door, Membership
 from shopadmin.tenancy import TenantContext, reset_context, set_context
 
@@ -21,12 +22,17 @@ class TenantContextMiddleware:
         # serves the next request never inherits this one's shop.
         tenant_token = set_context(None)
         actor_token = set_actor(Actor(door=Door.SYSTEM))
+        # Row-level security lets the signed-in person read their own memberships (and only
+        # those, until a shop is entered): the membership check below and the shop switcher.
+        user = getattr(request, "user", None)
+        user_token = set_user_id(user.pk if user is not None and user.is_authenticated else None)
         request.shop = None
         request.membership = None
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+            reset_user_id(user_token)
             reset_actor(actor_token)
             reset_context(tenant_token)
 

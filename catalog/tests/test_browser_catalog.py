@@ -130,7 +130,8 @@ def test_bob_edits_a_viewer_only_looks(page, live_server, bob, shop_a, tee):
     expect(page.get_by_role("heading", level=1)).to_contain_text("Classic Tee, heavy")
 
     viewer = make_user("vera@example.com")
-    shop_a.memberships.create(user=viewer, role=Role.VIEWER)
+    with shop_context(shop_a):  # memberships are row-secured per shop
+        shop_a.memberships.create(user=viewer, role=Role.VIEWER)
     page.context.clear_cookies()
     sign_in(page, live_server, viewer)
     for path in ("", f"products/{tee.pk}/", "categories/", "locations/"):

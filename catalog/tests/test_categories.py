@@ -121,7 +121,8 @@ def test_bob_edits_a_viewer_only_looks_charlie_gets_404(client, bob, charlie, sh
     assert client.post(*writes[1]).status_code == 302
 
     viewer = make_user("vera@example.com")
-    shop_a.memberships.create(user=viewer, role="viewer")
+    with shop_context(shop_a):  # memberships are row-secured per shop
+        shop_a.memberships.create(user=viewer, role="viewer")
     login(client, viewer)
     for url in pages:
         response = client.get(url)

@@ -89,7 +89,8 @@ def test_charlie_gets_404_everywhere_in_shop_a(charlie_client, catalog_a):
 
 def test_viewer_can_look_but_not_write(client, shop_a, catalog_a):
     viewer = make_user("vera@example.com")
-    shop_a.memberships.create(user=viewer, role="viewer")
+    with shop_context(shop_a):  # memberships are row-secured per shop
+        shop_a.memberships.create(user=viewer, role="viewer")
     login(client, viewer)
     for url in get_urls("alice", catalog_a):
         if "import" in url or "new" in url:

@@ -243,7 +243,8 @@ def test_ui_bob_editor_can_edit_and_rotate(bob_client, shop_a):
 
 
 def test_ui_viewer_cannot_write(client, bob, shop_a):
-    shop_a.memberships.filter(user=bob).update(role=Role.VIEWER)
+    with shop_context(shop_a):  # memberships are row-secured per shop
+        shop_a.memberships.filter(user=bob).update(role=Role.VIEWER)
     client.force_login(bob)
     account = make_account(shop_a)
     assert client.get("/app/alice/channels/").status_code == 200

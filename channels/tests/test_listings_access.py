@@ -92,7 +92,8 @@ def test_viewer_cannot_write(client, shop_a, account_a, plan_a):
     from shopadmin.roles import Role
 
     viewer = make_user("vera@example.com")
-    shop_a.memberships.create(user=viewer, role=Role.VIEWER)
+    with shop_context(shop_a):  # memberships are row-secured per shop
+        shop_a.memberships.create(user=viewer, role=Role.VIEWER)
     client.force_login(viewer)
     assert client.get(f"/app/alice/channels/{account_a.pk}/listings/").status_code == 200
     assert client.post(f"/app/alice/channels/{account_a.pk}/review/").status_code == 403

@@ -27,7 +27,8 @@ def test_every_shop_gets_a_home_market(shop_a, shop_b):
 @pytest.fixture
 def viewer_client(client, shop_a):
     user = make_user("vera@example.com")
-    shop_a.memberships.create(user=user, role=Role.VIEWER)
+    with shop_context(shop_a):  # memberships are row-secured per shop
+        shop_a.memberships.create(user=user, role=Role.VIEWER)
     return login(client, user)
 
 

@@ -129,7 +129,8 @@ def test_viewer_cannot_import(client, shop_a):
     from shopadmin.roles import Role
 
     user = make_user("vic@example.com")
-    shop_a.memberships.create(user=user, role=Role.VIEWER)
+    with shop_context(shop_a):  # memberships are row-secured per shop
+        shop_a.memberships.create(user=user, role=Role.VIEWER)
     login(client, user)
     url = reverse("localization:translations", args=[shop_a.slug])
     upload = SimpleUploadedFile("t.csv", b"kind,key,field,language,value\n")

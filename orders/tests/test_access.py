@@ -24,7 +24,8 @@ def order(shop_a, meta_account):
 @pytest.fixture
 def viewer_client(client, shop_a):
     viewer = User.objects.create_user(email="vera@example.com", password=PASSWORD)
-    Membership.objects.create(shop=shop_a, user=viewer, role=Role.VIEWER)
+    with shop_context(shop_a):  # memberships are row-secured per shop
+        Membership.objects.create(shop=shop_a, user=viewer, role=Role.VIEWER)
     client.force_login(viewer)
     return client
 

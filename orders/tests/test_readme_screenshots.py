@@ -65,7 +65,9 @@ def test_readme_tour(page, live_server, live_worker):
     wait_for(published, timeout=180, message="the demo never published")
     base = f"{live_server.url}/app/demo"
     page.set_viewport_size(SHOT)
-    sign_in(page, live_server, shop.memberships.get(role="owner").user, password=DEMO_PASSWORD)
+    with shop_context(shop):  # memberships are row-secured per shop
+        owner = shop.memberships.get(role="owner").user
+    sign_in(page, live_server, owner, password=DEMO_PASSWORD)
 
     page.goto(f"{base}/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connections
 
-from shopadmin.context import current_context
+from shopadmin.context import current_context, current_user_id
 
 POLICY_NAME = "tenant_isolation"
 # NULLIF: once set in a session, a custom setting reads '' (not NULL) after the transaction.
@@ -21,16 +21,28 @@ POLICY_EXPRESSION = (
     "shop_id = NULLIF(current_setting('app.shop_id', true), '')::bigint "
     "OR current_setting('app.all_shops', true) = 'on'"
 )
-_SET_SQL = "SELECT set_config('app.shop_id', %s, true), set_config('app.all_shops', %s, true)"
-_NO_TENANT = ("", "off")
+_SET_SQL = (
+    "SELECT set_config('app.shop_id', %s, true), set_config('app.all_shops', %s, true), "
+    "set_config('app.user_id', %s, true)"
+)
+_NO_TENANT = ("", "off", "")
 _APPLIED = "_shopadmin_rls_applied"
 
+# shopadmin_membership decides which shops a person may enter, so it is read before any shop
+# is selected: a session sees the current shop's memberships (or all, on the all-shops path)
+# and the signed-in user's own; it writes only those of the current shop.
+MEMBERSHIP_TABLE = "shopadmin_membership"
+MEMBERSHIP_POLICY_NAME = "membership_access"
+MEMBERSHIP_USING = f"({POLICY_EXPRESSION}) OR user_id = NULLIF(current_setting('app.user_id', true), '')::bigint"
 
-def _wanted_settings() -> tuple[str, str]:
+
+def _wanted_settings() -> tuple[str, str, str]:
     ctx = current_context()
+    user_id = current_user_id()
+    user = "" if user_id is None else str(user_id)
     if ctx is None:
-        return _NO_TENANT
-    return ("" if ctx.shop_id is None else str(ctx.shop_id), "on" if ctx.all_shops else "off")
+        return ("", "off", user)
+    return ("" if ctx.shop_id is None else str(ctx.shop_id), "on" if ctx.all_shops else "off", user)
 
 
 def apply_tenant_settings(execute, sql, params, many, context):
@@ -107,6 +119,28 @@ def install_row_level_security(using: str) -> list[str]:
             if not (enabled and forced and has_policy):
                 changed.append(table)
     return changed
+
+
+def install_membership_security(schema_editor) -> None:
+    """Forced row-level security on shopadmin_membership with its own policy (idempotent)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    table = schema_editor.quote_name(MEMBERSHIP_TABLE)
+    schema_editor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    schema_editor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    schema_editor.execute(f"DROP POLICY IF EXISTS {MEMBERSHIP_POLICY_NAME} ON {table}")
+    schema_editor.execute(
+        f"CREATE POLICY {MEMBERSHIP_POLICY_NAME} ON {table} USING ({MEMBERSHIP_USING}) WITH CHECK ({POLICY_EXPRESSION})"
+    )
+
+
+def uninstall_membership_security(schema_editor) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    table = schema_editor.quote_name(MEMBERSHIP_TABLE)
+    schema_editor.execute(f"DROP POLICY IF EXISTS {MEMBERSHIP_POLICY_NAME} ON {table}")
+    schema_editor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    schema_editor.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 
 
 def grant_app_role(using: str) -> None:

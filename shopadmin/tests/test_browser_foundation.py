@@ -87,7 +87,8 @@ def test_alice_invites_a_teammate_and_changes_bobs_role(page, live_server, alice
     bob_row.get_by_role("button", name="Change").click()
     expect(page.get_by_role("status")).to_contain_text("bob@example.com is now")
     expect(row_of(page, "bob@example.com").get_by_label("Role of bob@example.com")).to_have_value(Role.ADMIN)
-    assert Membership.objects.get(user=bob, shop=shop_a).role == Role.ADMIN
+    with shop_context(shop_a):  # memberships are row-secured per shop
+        assert Membership.objects.get(user=bob, shop=shop_a).role == Role.ADMIN
 
     assert_accessible(page)
     screenshot(page, "members")
@@ -250,7 +251,8 @@ def test_charlie_gets_404_for_every_page_of_alices_shop(page, live_server, charl
 
 
 def test_the_shop_switcher_moves_between_two_shops(page, live_server, alice, shop_a, shop_b, screenshot):
-    with acting_as(Actor(door=Door.CLI, label="fixture")):
+    # Memberships are row-secured per shop.
+    with acting_as(Actor(door=Door.CLI, label="fixture")), shop_context(shop_b):
         shop_b.memberships.create(user=alice, role=Role.VIEWER)
     sign_in(page, live_server, alice)
 

@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from shopadmin.models import Membership, Shop
+from shopadmin.tenancy import shop_context
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +12,8 @@ def test_create_shop_with_owner(capsys):
     call_command("create_shop", slug="zed", name="Zed", currency="jpy", country="jp", owner="zed@example.com")
     shop = Shop.objects.get(slug="zed")
     assert (shop.default_currency, shop.country) == ("JPY", "JP")
-    assert Membership.objects.get(shop=shop).role == "owner"
+    with shop_context(shop):  # memberships are row-secured per shop
+        assert Membership.objects.get(shop=shop).role == "owner"
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,20 @@ from django.urls import reverse
 
 from shopadmin.models import ApiKey, AuditLogEntry, Invitation, Membership, Shop
 from shopadmin.services import api_key_create, invitation_create
-from shopadmin.tenancy import shop_context
+from shopadmin.tenancy import all_shops_access, shop_context
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _read_memberships_on_the_platform_path():
+    """Memberships are row-secured: the test body reads and arranges them across shops.
+
+    Requests are unaffected: the middleware starts each one with no shop and restores this after.
+    """
+    with all_shops_access():
+        yield
+
 
 SHOP_A_PAGES = ["shop-home", "members", "shop-settings", "api-keys", "audit-log"]
 

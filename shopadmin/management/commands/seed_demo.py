@@ -47,8 +47,8 @@ class Command(BaseCommand):
                     timezone_name="America/New_York",
                     owner=owner,
                 )
-            Membership.objects.get_or_create(shop=shop, user=owner, defaults={"role": Role.OWNER})
             with shop_context(shop):
+                Membership.objects.get_or_create(shop=shop, user=owner, defaults={"role": Role.OWNER})
                 # Each app adds its part of the story (catalog, markets, channels, orders).
                 demo_seed.send(sender=Shop, shop=shop, owner=owner, fresh=fresh, base_url=options["base_url"])
         base = options["base_url"].rstrip("/")
