@@ -36,6 +36,7 @@ django.setup()
 from django.db import connections  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
+from channels.sandbox.control import control_headers  # noqa: E402
 from shopadmin.audit import Actor, acting_as  # noqa: E402
 from shopadmin.models import Door  # noqa: E402
 from shopadmin.services import shop_create  # noqa: E402
@@ -212,6 +213,7 @@ def bench_publish(count):
     credentials = META_CREDENTIALS
     httpx.post(
         f"{base}/sandbox/_control/meta/{credentials['catalog_id']}/",
+        headers=control_headers(),
         json={"access_token": credentials["access_token"], "secret": credentials["app_secret"]},
         timeout=30,
     ).raise_for_status()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from channels.credentials import CREDENTIALS, default_api_base_url, validate_credentials
 from channels.crypto import SecretDict
+from channels.endpoints import api_base_url_problem
 from channels.models import Channel, ChannelAccount, WebhookEvent, new_feed_token
 from shopadmin.audit import audit_record, diff, snapshot
 from shopadmin.models import Shop
@@ -75,11 +75,9 @@ def _validate_api_base_url(channel: str, url: str) -> str:
     url = (url or "").strip().rstrip("/")
     if not url:
         return default_api_base_url(channel)
-    # Credentials travel to this host: plain http only where the sandbox may run.
-    if not url.startswith("https://") and not (
-        url.startswith("http://") and (settings.DEBUG or settings.SANDBOX_ENABLED)
-    ):
-        raise ValidationError({"api_base_url": _("Use an https:// URL; credentials are sent to this host.")})
+    problem = api_base_url_problem(channel, url)
+    if problem:
+        raise ValidationError({"api_base_url": problem})
     return url
 
 

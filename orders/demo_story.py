@@ -331,6 +331,7 @@ def _sellable_item(account, rng: random.Random) -> str | None:
 def place_order(*, rng: random.Random | None = None) -> dict | None:
     """Have one simulated channel place an order; it announces it by signed webhook."""
     from channels.models import ChannelAccount
+    from channels.sandbox.control import control_headers
 
     rng = rng or random.Random()
     accounts = [
@@ -346,7 +347,8 @@ def place_order(*, rng: random.Random | None = None) -> dict | None:
         return None
     root = account.api_base_url.rstrip("/").rsplit("/", 1)[0]
     url = f"{root}/_control/{account.channel}/{sandbox_key(account)}/orders/"
-    response = httpx.post(url, json={"items": [{"item_id": item_id, "quantity": rng.choice([1, 1, 2])}]}, timeout=15)
+    body = {"items": [{"item_id": item_id, "quantity": rng.choice([1, 1, 2])}]}
+    response = httpx.post(url, json=body, headers=control_headers(), timeout=15)
     if response.status_code != 201:
         logger.warning("demo order on %s refused: %s %s", account.name, response.status_code, response.text[:200])
         return None

@@ -28,6 +28,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The channel simulators at /sandbox/ (channels/sandbox/): on for development, tests and the demo.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# With DEBUG off the sandbox's control endpoints (which show what a shop listed and redirect
+# its webhooks) answer only a signed-in staff member or a caller with this token.
+SANDBOX_CONTROL_TOKEN = env("SANDBOX_CONTROL_TOKEN", default="")
 # The channel API versions the adapters speak (paths and payloads follow them; the sandbox
 # serves the same versions).
 # The Graph API version of the current facebook-python-business-sdk (apiconfig.py).

@@ -50,7 +50,8 @@ if settings.SERVE_MEDIA:
         re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT})
     )
 
-if settings.DEBUG or getattr(settings, "SANDBOX_ENABLED", False):
+# The sandbox only where asked for (SANDBOX_ENABLED, which defaults to DEBUG).
+if settings.SANDBOX_ENABLED:
     urlpatterns.append(path("sandbox/", include("channels.sandbox.urls")))
 
 handler404 = "shopadmin.views.not_found"

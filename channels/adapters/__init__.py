@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from channels.adapters.base import ChannelAdapter
+from channels.adapters.base import AdapterError, ChannelAdapter
 from channels.adapters.google_merchant import GoogleMerchantAdapter
 from channels.adapters.meta import MetaAdapter
 from channels.adapters.pinterest import PinterestAdapter
@@ -24,5 +24,10 @@ def adapter_class(channel: str) -> type[ChannelAdapter]:
 
 def adapter_for(account, market: dict | None = None, **options) -> ChannelAdapter:
     """The account's adapter; `market` for channels whose calls name one (batch_per_market)."""
+    from channels.endpoints import api_base_url_problem
+
     cls = ADAPTERS[account.channel]
+    # Checked again at every use, not only when saved: the rules may have tightened since.
+    if account.api_base_url and (problem := api_base_url_problem(account.channel, account.api_base_url)):
+        raise AdapterError(problem)
     return cls(base_url=account.api_base_url, credentials=dict(account.credentials), market=market, **options)

@@ -19,6 +19,9 @@ from typing import Any, ClassVar
 
 import httpx
 
+from channels.adapters import net
+from channels.adapters.net import GuardedTransport
+
 logger = logging.getLogger(__name__)
 
 
@@ -320,6 +323,12 @@ class Verdict:
     wait: float | None = None
 
 
+ADDRESS_REFUSED = (
+    "The channel's API address resolves to a network address Shopadmin does not connect to; "
+    "leave the API base URL empty to use the channel itself."
+)
+
+
 class HttpClient:
     """httpx with timeouts and retries: exponential backoff with full jitter on 5xx, timeouts
     and dropped connections; 429 (or a channel's own throttle signal) waits as long as the
@@ -352,8 +361,8 @@ class HttpClient:
         self._client = httpx.Client(
             headers=headers or {},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            transport=transport,
-            follow_redirects=False,
+            transport=transport or GuardedTransport(allow_loopback=net.loopback_allowed()),
+            follow_redirects=False,  # a redirect could lead our credentials elsewhere
         )
 
     def close(self) -> None:
@@ -369,11 +378,15 @@ class HttpClient:
             try:
                 response = self._client.request(method, url, **kwargs)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if net.refused(exc):
+                    raise AdapterError(ADDRESS_REFUSED) from None
                 # Timeouts, refused or dropped connections: the request may or may not
                 # have landed; every call we retry is idempotent on the channel's side
                 # (upserts keyed by our item id, acknowledgements with an idempotency key).
-                last_error = type(exc).__name__
-                self.attempts_log.append(last_error)
+                # What went wrong stays in the log: the merchant's message says no more than
+                # "no answer", so it cannot tell an open port from a closed one.
+                last_error = "no answer"
+                self.attempts_log.append(type(exc).__name__)
                 self._pause(self.backoff(attempt), attempt)
                 continue
             verdict = self.classify(response)
@@ -391,7 +404,7 @@ class HttpClient:
                 continue
             last_error = f"HTTP {response.status_code}"
             self._pause(verdict.wait if verdict.wait is not None else self.backoff(attempt), attempt)
-        raise TransientError(f"{method} {path}: gave up after {self.max_attempts} attempts ({last_error})")
+        raise TransientError(f"{method} {path}: gave up after {self.max_attempts} attempts ({last_error}).")
 
     def _pause(self, seconds: float, attempt: int) -> None:
         if attempt + 1 < self.max_attempts:
@@ -413,6 +426,13 @@ def default_classify(response: httpx.Response) -> Verdict:
 def hmac_sha256_hex(secret: str | bytes, message: bytes) -> str:
     key = secret.encode() if isinstance(secret, str) else secret
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def secrets_equal(expected: str, given: str | None) -> bool:
+    """Exact (case-sensitive) and in constant time; an empty secret matches nothing."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def signatures_match(expected: str, given: str | None) -> bool:

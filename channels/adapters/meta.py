@@ -30,6 +30,7 @@ from channels.adapters.base import (
     format_price,
     hmac_sha256_hex,
     product_attributes,
+    secrets_equal,
     signatures_match,
 )
 from channels.adapters.meta_carriers import CARRIER_ALIASES, CARRIERS
@@ -584,7 +585,7 @@ class MetaAdapter(ChannelAdapter):
     def webhook_handshake(self, params) -> str | None:
         if params.get("hub.mode") != "subscribe":
             return None
-        if not signatures_match(self.credentials.get("verify_token", ""), params.get("hub.verify_token")):
+        if not secrets_equal(self.credentials.get("verify_token", ""), params.get("hub.verify_token")):
             return None
         return params.get("hub.challenge", "")
 

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 import httpx
 from django.utils.translation import gettext_lazy
 
+from channels.adapters import net
 from channels.adapters.base import (
     AdapterError,
     BatchStatus,
@@ -35,6 +36,7 @@ from channels.adapters.base import (
     hmac_sha256_hex,
     signatures_match,
 )
+from channels.adapters.net import GuardedTransport
 
 DEFAULT_VERSION = "202309"
 
@@ -420,13 +422,16 @@ class TikTokShopAdapter(ChannelAdapter):
     def _download(self, url: str) -> bytes:
         if self._image_fetcher is not None:
             return self._image_fetcher(url)
+        # Image links are the merchant's input: public addresses only, checked on every
+        # connection (redirects included, as image hosts redirect to their CDN).
+        transport = GuardedTransport(allow_loopback=net.loopback_allowed())
         try:
-            with httpx.Client(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=True) as client:
+            with httpx.Client(
+                timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=True, transport=transport
+            ) as client:
                 response = client.get(url)
         except httpx.HTTPError as exc:
-            raise ListingProblem(
-                f"The image {url} could not be downloaded ({type(exc).__name__}).", field="image_link"
-            ) from exc
+            raise ListingProblem(f"The image {url} could not be downloaded.", field="image_link") from exc
         if response.status_code != 200 or not response.content:
             raise ListingProblem(
                 f"The image {url} could not be downloaded (HTTP {response.status_code}).", field="image_link"

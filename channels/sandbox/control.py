@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import uuid
 from decimal import Decimal
+from functools import wraps
 
 import httpx
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -31,9 +34,43 @@ CONTROL_FIELDS = (
     "secret", "access_token", "commerce_account_id", "shop_cipher", "webhook_url", "faults", "settings",
 )  # fmt: skip
 JSON_FIELDS = ("faults", "settings")
+CONTROL_TOKEN_HEADER = "X-Sandbox-Control-Token"  # noqa: S105 (a header name)
+
+
+def control_headers() -> dict:
+    """The header a caller (the demo, the tests) shows the control endpoints."""
+    token = settings.SANDBOX_CONTROL_TOKEN
+    return {CONTROL_TOKEN_HEADER: token} if token else {}
+
+
+def control_allowed(request) -> bool:
+    """The control endpoints show what a shop listed and where its webhooks go, and change
+    them: a staff member signed in, or a caller with SANDBOX_CONTROL_TOKEN. On a developer's
+    machine (DEBUG) they are open."""
+    if settings.DEBUG:
+        return True
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    token = settings.SANDBOX_CONTROL_TOKEN
+    given = request.headers.get(CONTROL_TOKEN_HEADER, "")
+    return bool(token) and secrets.compare_digest(token.encode(), given.encode())
+
+
+def control_endpoint(view):
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not control_allowed(request):
+            return JsonResponse(
+                {"error": "the sandbox control endpoints need a staff sign-in or the control token"}, status=403
+            )
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 @csrf_exempt
+@control_endpoint
 @require_http_methods(["POST", "GET"])
 def control_account(request, channel: str, key: str):
     """POST sets up (or reconfigures) a simulated account; GET shows its state."""
@@ -91,6 +128,7 @@ def _details(request, item: SandboxItem) -> dict:
 
 
 @csrf_exempt
+@control_endpoint
 @require_http_methods(["POST"])
 @transaction.non_atomic_requests
 def control_place_order(request, channel: str, key: str):

@@ -12,6 +12,7 @@ from channels.adapters.base import AdapterError, ChannelItem, RateLimited, Trans
 from channels.adapters.meta import MetaAdapter
 from channels.adapters.pinterest import PinterestAdapter
 from channels.adapters.tiktok_shop import TikTokShopAdapter, sign
+from channels.sandbox.control import control_headers
 from channels.tests.factories import META_CREDENTIALS, PINTEREST_CREDENTIALS, TIKTOK_CREDENTIALS
 
 
@@ -81,13 +82,17 @@ class Sleeps(list):
 
 
 def sandbox(live_server, channel, key, **config):
-    response = httpx.post(f"{live_server.url}/sandbox/_control/{channel}/{key}/", json=config, timeout=10)
+    response = httpx.post(
+        f"{live_server.url}/sandbox/_control/{channel}/{key}/", headers=control_headers(), json=config, timeout=10
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def sandbox_state(live_server, channel, key):
-    return httpx.get(f"{live_server.url}/sandbox/_control/{channel}/{key}/", timeout=10).json()
+    return httpx.get(
+        f"{live_server.url}/sandbox/_control/{channel}/{key}/", headers=control_headers(), timeout=10
+    ).json()
 
 
 @pytest.fixture
@@ -232,6 +237,7 @@ def test_meta_orders_fetch_and_acknowledge(meta, live_server):
     meta.batch_status(handle)
     placed = httpx.post(
         f"{live_server.url}/sandbox/_control/meta/{META_CREDENTIALS['catalog_id']}/orders/",
+        headers=control_headers(),
         json={"items": [{"item_id": "SKU-1", "quantity": 2}]},
     ).json()
     page = meta.fetch_orders()
@@ -264,7 +270,8 @@ def test_tiktok_products_and_orders(tiktok, live_server):
     assert tiktok.update_price(product_id, sku_id, Decimal("39.5"), "USD") == {}
     assert tiktok.update_inventory(product_id, sku_id, 3) == {}
     placed = httpx.post(
-        f"{live_server.url}/sandbox/_control/tiktok_shop/{TIKTOK_CREDENTIALS['app_key']}/orders/"
+        f"{live_server.url}/sandbox/_control/tiktok_shop/{TIKTOK_CREDENTIALS['app_key']}/orders/",
+        headers=control_headers(),
     ).json()
     page = tiktok.fetch_orders(since=int(time.time()) - 60)
     assert [o["id"] for o in page.orders] == [placed["order_id"]]

@@ -18,6 +18,7 @@ from jsonschema import Draft7Validator
 
 from channels.adapters.base import AdapterError, ChannelItem
 from channels.adapters.pinterest import PinterestAdapter
+from channels.sandbox.control import control_headers
 from channels.tests.factories import PINTEREST_CREDENTIALS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,13 +78,20 @@ class Recording(httpx.HTTPTransport):
 
 
 def control(live_server, **config):
-    response = httpx.post(f"{live_server.url}/sandbox/_control/pinterest/{AD_ACCOUNT}/", json=config, timeout=10)
+    response = httpx.post(
+        f"{live_server.url}/sandbox/_control/pinterest/{AD_ACCOUNT}/",
+        headers=control_headers(),
+        json=config,
+        timeout=10,
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def state(live_server):
-    return httpx.get(f"{live_server.url}/sandbox/_control/pinterest/{AD_ACCOUNT}/?details=1", timeout=10).json()
+    return httpx.get(
+        f"{live_server.url}/sandbox/_control/pinterest/{AD_ACCOUNT}/?details=1", headers=control_headers(), timeout=10
+    ).json()
 
 
 @pytest.fixture

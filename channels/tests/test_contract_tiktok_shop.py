@@ -23,6 +23,7 @@ from channels.adapters.tiktok_shop import (
     webhook_signature,
 )
 from channels.models import ChannelAccount, ChannelReference, WebhookEvent
+from channels.sandbox.control import control_headers
 from channels.sandbox.models import SandboxAccount, SandboxItem, SandboxOrder
 from channels.sandbox.tiktok_shop import record_return
 from channels.tests.factories import TIKTOK_CREDENTIALS, make_account
@@ -54,6 +55,7 @@ class Sleeps(list):
 def base(live_server):
     response = httpx.post(
         f"{live_server.url}/sandbox/_control/tiktok_shop/{KEY}/",
+        headers=control_headers(),
         json={"secret": SECRET, "access_token": TOKEN, "shop_cipher": CIPHER},
         timeout=10,
     )
@@ -138,7 +140,10 @@ def create(base, **changes):
 
 def place_order(live_server, items):
     response = httpx.post(
-        f"{live_server.url}/sandbox/_control/tiktok_shop/{KEY}/orders/", json={"items": items}, timeout=10
+        f"{live_server.url}/sandbox/_control/tiktok_shop/{KEY}/orders/",
+        headers=control_headers(),
+        json={"items": items},
+        timeout=10,
     )
     assert response.status_code == 201, response.text
     return response.json()["order_id"]

@@ -25,6 +25,7 @@ from channels.feeds import feed_check
 from channels.listings import iter_items, listing_update, listings_sync
 from channels.models import ChannelListing
 from channels.publishing import publish_plan_apply, publish_plan_create
+from channels.sandbox.control import control_headers
 from channels.tests.listing_fixtures import price_markets, seeded_account
 from channels.tests.test_feeds import G, body_of
 from channels.tests.test_publish import meta_sandbox, pinterest_sandbox, run_all_batches
@@ -306,7 +307,9 @@ def test_pinterest_one_batch_per_country_and_language(live_server, shop_a):
 def sandbox_details(live_server, channel, key):
     import httpx
 
-    response = httpx.get(f"{live_server.url}/sandbox/_control/{channel}/{key}/?details=1", timeout=60)
+    response = httpx.get(
+        f"{live_server.url}/sandbox/_control/{channel}/{key}/?details=1", headers=control_headers(), timeout=60
+    )
     return response.json()["items"]
 
 

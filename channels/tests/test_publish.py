@@ -9,6 +9,7 @@ from catalog.services import variant_update
 from channels.listings import listing_update
 from channels.models import ChannelListing, PublishBatch, PublishPlan
 from channels.publishing import publish_batch_run, publish_plan_apply, publish_plan_create, publish_resume_stale
+from channels.sandbox.control import control_headers
 from channels.tests.factories import META_CREDENTIALS, PINTEREST_CREDENTIALS
 from channels.tests.listing_fixtures import seeded_account
 from shopadmin.tenancy import shop_context
@@ -16,13 +17,17 @@ from shopadmin.testing.worker import wait_for
 
 
 def sandbox(live_server, channel, key, **config):
-    response = httpx.post(f"{live_server.url}/sandbox/_control/{channel}/{key}/", json=config, timeout=10)
+    response = httpx.post(
+        f"{live_server.url}/sandbox/_control/{channel}/{key}/", headers=control_headers(), json=config, timeout=10
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def sandbox_items(live_server, channel, key):
-    return httpx.get(f"{live_server.url}/sandbox/_control/{channel}/{key}/", timeout=60).json()["items"]
+    return httpx.get(
+        f"{live_server.url}/sandbox/_control/{channel}/{key}/", headers=control_headers(), timeout=60
+    ).json()["items"]
 
 
 def meta_sandbox(live_server, **faults):

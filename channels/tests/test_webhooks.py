@@ -7,6 +7,7 @@ import pytest
 
 from channels.adapters.tiktok_shop import webhook_signature
 from channels.models import WebhookEvent
+from channels.sandbox.control import control_headers
 from channels.services import webhook_event_process
 from channels.tests.factories import META_CREDENTIALS, TIKTOK_CREDENTIALS, make_account
 from channels.webhooks import register_order_handler, unregister_order_handler
@@ -62,6 +63,15 @@ class TestMetaWebhook:
         assert ok.status_code == 200 and ok.content == b"42"
         bad = client.get(url, {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "42"})
         assert bad.status_code == 403
+
+    def test_handshake_compares_a_mixed_case_token_exactly(self, client, shop_a):
+        account = make_account(shop_a, credentials={**META_CREDENTIALS, "verify_token": "Mixed-Case-Token"})
+        url = f"/webhooks/meta/{account.webhook_key}/"
+        ok = client.get(url, {"hub.mode": "subscribe", "hub.verify_token": "Mixed-Case-Token", "hub.challenge": "7"})
+        assert ok.status_code == 200 and ok.content == b"7"
+        for wrong in ("mixed-case-token", "MIXED-CASE-TOKEN", " Mixed-Case-Token", ""):
+            response = client.get(url, {"hub.mode": "subscribe", "hub.verify_token": wrong, "hub.challenge": "7"})
+            assert response.status_code == 403, wrong
 
     def test_wrong_signature_writes_nothing(self, client, shop_a):
         account = make_account(shop_a)
@@ -210,6 +220,7 @@ def test_sandbox_order_announced_by_signed_webhook(live_server, shop_a):
     catalog = META_CREDENTIALS["catalog_id"]
     httpx.post(
         f"{live_server.url}/sandbox/_control/meta/{catalog}/",
+        headers=control_headers(),
         json={
             "secret": META_CREDENTIALS["app_secret"],
             "access_token": META_CREDENTIALS["access_token"],
@@ -222,7 +233,9 @@ def test_sandbox_order_announced_by_signed_webhook(live_server, shop_a):
 
     with adapter_for(account) as adapter:
         adapter.batch_status(adapter.publish_batch([item(1)]))
-    placed = httpx.post(f"{live_server.url}/sandbox/_control/meta/{catalog}/orders/", json={}, timeout=20).json()
+    placed = httpx.post(
+        f"{live_server.url}/sandbox/_control/meta/{catalog}/orders/", headers=control_headers(), json={}, timeout=20
+    ).json()
     assert placed["webhook"] == {"status": 200}
     with shop_context(shop_a):
         event = WebhookEvent.objects.get()

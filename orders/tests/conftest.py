@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from channels.adapters.base import ChannelOrder, ChannelOrderLine
+from channels.sandbox.control import control_headers
 from channels.tests.factories import META_CREDENTIALS, TIKTOK_CREDENTIALS, make_account
 from shopadmin.audit import Actor, acting_as
 from shopadmin.models import Door
@@ -88,14 +89,19 @@ def tiktok_account(shop_a):
 
 
 def sandbox_setup(live_server, channel, key, **config):
-    response = httpx.post(f"{live_server.url}/sandbox/_control/{channel}/{key}/", json=config, timeout=10)
+    response = httpx.post(
+        f"{live_server.url}/sandbox/_control/{channel}/{key}/", headers=control_headers(), json=config, timeout=10
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def sandbox_order(live_server, channel, key, items):
     response = httpx.post(
-        f"{live_server.url}/sandbox/_control/{channel}/{key}/orders/", json={"items": items}, timeout=30
+        f"{live_server.url}/sandbox/_control/{channel}/{key}/orders/",
+        headers=control_headers(),
+        json={"items": items},
+        timeout=30,
     )
     assert response.status_code == 201, response.text
     return response.json()

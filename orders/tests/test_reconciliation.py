@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from channels.models import ChannelListing
+from channels.sandbox.control import control_headers
 from channels.sandbox.models import SandboxOrder
 from channels.tests.factories import TIKTOK_CREDENTIALS, make_account
 from orders.models import IssueKind, Lifecycle, Order, ReconciliationIssue, ReconciliationRun
@@ -32,7 +33,9 @@ def test_each_planted_discrepancy_is_found_once_and_nothing_else(
     in_sync, _loc = stocked_variant(shop_a, sku="SYNC", on_hand=7, title="Synced")
     account = make_account(shop_a, "tiktok_shop", api_base_url=f"{live_server.url}/sandbox/tiktok")
     tiktok_sandbox(live_server, account)
-    httpx.post(f"{live_server.url}/sandbox/_control/tiktok_shop/{KEY}/", json={"webhook_url": ""})
+    httpx.post(
+        f"{live_server.url}/sandbox/_control/tiktok_shop/{KEY}/", headers=control_headers(), json={"webhook_url": ""}
+    )
     sandbox_list("tiktok_shop", KEY, ["TEE-M", "GHOST", "RARE"])
     in_step = place(live_server, "TEE-M")
     within_tolerance = place(live_server, "TEE-M")

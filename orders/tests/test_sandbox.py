@@ -10,6 +10,7 @@ import pytest
 from channels.adapters.meta import MetaAdapter
 from channels.adapters.tiktok_shop import webhook_signature
 from channels.models import WebhookEvent
+from channels.sandbox.control import control_headers
 from channels.sandbox.models import SandboxOrder
 from channels.services import webhook_event_process
 from channels.tests.factories import META_CREDENTIALS, TIKTOK_CREDENTIALS, make_account
@@ -132,7 +133,11 @@ def test_tiktok_polling_with_cursor_overlap_and_a_cancellation(live_server, shop
     variant, _loc = stocked_variant(shop_a, sku="TEE-M", on_hand=10)
     account = make_account(shop_a, "tiktok_shop", api_base_url=f"{live_server.url}/sandbox/tiktok")
     tiktok_sandbox(live_server, account)
-    httpx.post(f"{live_server.url}/sandbox/_control/tiktok_shop/{TIKTOK_KEY}/", json={"webhook_url": ""})
+    httpx.post(
+        f"{live_server.url}/sandbox/_control/tiktok_shop/{TIKTOK_KEY}/",
+        headers=control_headers(),
+        json={"webhook_url": ""},
+    )
     sandbox_list("tiktok_shop", TIKTOK_KEY, ["TEE-M"])
     ids = [
         sandbox_order(live_server, "tiktok_shop", TIKTOK_KEY, [{"item_id": "TEE-M", "quantity": 1}])["order_id"]
@@ -162,7 +167,9 @@ def test_meta_polling_sees_every_state(live_server, shop_a):
     stocked_variant(shop_a, sku="TEE-M", on_hand=10)
     account = make_account(shop_a, "meta", api_base_url=f"{live_server.url}/sandbox/meta")
     meta_sandbox(live_server, account)
-    httpx.post(f"{live_server.url}/sandbox/_control/meta/{META_KEY}/", json={"webhook_url": ""})
+    httpx.post(
+        f"{live_server.url}/sandbox/_control/meta/{META_KEY}/", headers=control_headers(), json={"webhook_url": ""}
+    )
     sandbox_list("meta", META_KEY, ["TEE-M"])
     placed = [sandbox_order(live_server, "meta", META_KEY, [{"item_id": "TEE-M"}])["order_id"] for _ in range(2)]
     SandboxOrder.objects.filter(order_id=placed[1]).update(status="COMPLETED")

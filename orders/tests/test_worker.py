@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from channels.models import WebhookEvent
+from channels.sandbox.control import control_headers
 from channels.tests.factories import TIKTOK_CREDENTIALS, make_account
 from orders.models import Order
 from orders.tests.conftest import level, sandbox_list, sandbox_order, stocked_variant, tiktok_sandbox
@@ -34,7 +35,9 @@ def test_worker_killed_mid_import_another_worker_finishes(live_server, shop_a, s
     first = start_worker("w1")
     # The worker's first call to the channel (the order detail) hangs: it dies inside the import.
     httpx.post(
-        f"{live_server.url}/sandbox/_control/tiktok_shop/{KEY}/", json={"faults": {"slow_next": 1, "slow_seconds": 8}}
+        f"{live_server.url}/sandbox/_control/tiktok_shop/{KEY}/",
+        headers=control_headers(),
+        json={"faults": {"slow_next": 1, "slow_seconds": 8}},
     )
     placed = sandbox_order(live_server, "tiktok_shop", KEY, [{"item_id": "TEE-M", "quantity": 2}])
     wait_for(
