@@ -49,7 +49,7 @@ def refused(exc: BaseException) -> bool:
 def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_loopback: bool = False) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    if ip.is_loopback:
+    if ip.is_loopback or ip.is_unspecified:  # 0.0.0.0 reaches this machine too
         return allow_loopback
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_unspecified)
 
