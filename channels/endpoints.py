@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from channels.adapters import adapter_class
+from channels.models import Channel
 
 
 def _is_local(host: str) -> bool:
@@ -33,7 +34,7 @@ def api_base_url_problem(channel: str, url: str) -> str:
     if parts.username or parts.password or parts.query or parts.fragment:
         return _("Give the address without user name, password, query or fragment.")
     if not adapter.api_host:
-        return _("%(channel)s fetches our feed; it has no API address.") % {"channel": channel}
+        return _("%(channel)s fetches our feed; it has no API address.") % {"channel": Channel(channel).label}
     official = urlsplit(adapter.api_host)
     if parts.scheme == "https" and host == official.hostname and port in (None, 443):
         return ""
