@@ -8,6 +8,7 @@ import re
 
 import defusedxml.ElementTree as ET  # the stdlib parser, hardened
 import pytest
+from django.conf import settings
 
 from catalog.models import ProductVariant
 from channels.adapters.meta import FEED_COLUMNS as META_COLUMNS
@@ -116,7 +117,7 @@ def test_pinterest_csv_and_tsv(client, shop_a, fmt, delimiter):
     assert len(rows) == 12
     for row in rows:
         assert row["availability"] in ("in stock", "out of stock", "preorder")
-        assert PRICE.match(row["price"]) and row["image_link"].startswith("https://")
+        assert PRICE.match(row["price"]) and row["image_link"].startswith(f"{settings.SITE_URL}/media/demo/")
 
 
 def test_snapchat_csv(client, shop_a):
