@@ -12,7 +12,8 @@ of every parameter and field, valid and invalid) and FUZZ_EXAMPLES (default 10) 
 examples per operation; FUZZ_PHASES=examples,fuzzing leaves out the coverage phase. The run
 is seeded, so it is the same on every machine; test-artifacts/api-fuzz-summary.json has the
 numbers (operations, requests, seconds). Operations of apps under active change that still fail are listed in
-KNOWN_FAILURES with the reason; remove an entry once its operation passes.
+KNOWN_FAILURES with the reason (a failure there is an expected failure); remove an entry once
+its operation passes.
 """
 
 from __future__ import annotations
@@ -45,7 +46,17 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 # "METHOD /path" → why it is known to fail today. Only operations of channels/ and orders/
 # (being reworked) belong here; everything else is fixed at the root.
-KNOWN_FAILURES: dict[str, str] = {}
+KNOWN_FAILURES: dict[str, str] = {
+    "GET /api/v1/orders/": (
+        "orders/api.py: OrderLine.variant is null for a SKU the catalog lacks but is not declared "
+        "nullable; Order.buyer_email is '' without an email but declared format email"
+    ),
+    "GET /api/v1/customers/": "orders/api.py: Customer.email is '' without an email but declared format email",
+    "GET /api/v1/reconciliation-issues/": (
+        "orders/api.py: ReconciliationIssue.run (and order) is null for an issue raised outside a run "
+        "but is not declared nullable"
+    ),
+}
 
 
 def seed_shop(shop):
@@ -69,6 +80,19 @@ def seed_shop(shop):
     exchange_rate_set_manual(shop=shop, base="USD", quote="EUR", rate="0.9")
     market_create(shop=shop, name="Europe", countries=["FR", "DE"], currency="EUR", languages=["fr"])
     market_prices_recompute(shop_id=shop.pk)
+    seed_channels_and_orders(shop)
+
+
+def seed_channels_and_orders(shop):
+    """A channel account and two orders: one with a buyer email and a known SKU, one without
+    an email and with a line whose SKU the catalog does not have."""
+    from channels.tests.factories import make_account
+    from orders.services import order_import
+    from orders.tests.conftest import channel_order
+
+    account = make_account(shop, "meta")
+    order_import(account=account, data=channel_order("1001", lines=(("TEE-S", 1, "19.99"),)))
+    order_import(account=account, data=channel_order("1002", email="", lines=(("GONE-1", 1, "5.00"),)))
 
 
 @pytest.fixture
@@ -120,14 +144,18 @@ def test_the_fuzzed_document_is_the_served_one(live_server):
 def test_api_fuzz(case, live_server, fuzz_key):
     name = f"{case.method.upper()} {case.path}"
     CALLS[name] = CALLS.get(name, 0) + 1
-    if name in KNOWN_FAILURES:
-        pytest.xfail(KNOWN_FAILURES[name])
-    case.call_and_validate(
-        base_url=live_server.url,
-        headers={"Authorization": f"Bearer {fuzz_key}"},
-        checks=CHECKS,
-        timeout=30,
-    )
+    try:
+        case.call_and_validate(
+            base_url=live_server.url,
+            headers={"Authorization": f"Bearer {fuzz_key}"},
+            checks=CHECKS,
+            timeout=30,
+        )
+    except (Exception, BaseExceptionGroup):
+        # A known failure of an operation being reworked: expected, with its reason.
+        if name in KNOWN_FAILURES:
+            pytest.xfail(KNOWN_FAILURES[name])
+        raise
 
 
 @pytest.fixture(scope="module", autouse=True)
