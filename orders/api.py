@@ -5,18 +5,21 @@ Reads need `orders:read`; fulfil, cancel, refund, runs, issue actions and erasur
 
 from __future__ import annotations
 
+import django_filters
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from channels.models import ChannelAccount
+from channels.models import Channel, ChannelAccount
 from orders import reconciliation, selectors, services
 from orders.models import (
     Customer,
     Fulfillment,
     IssueAction,
+    IssueKind,
     Lifecycle,
     Order,
     OrderEvent,
@@ -30,8 +33,30 @@ from shopadmin.api.pagination import CursorPagination
 TAGS = ["orders"]
 
 
+class BlankAsNullEmailField(serializers.EmailField):
+    """An email address, or null when none is known (stored blank): never an empty string."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+class BlankAsNullURLField(serializers.URLField):
+    """A URL, or null when there is none (stored blank): never an empty string."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class OrderLineSerializer(serializers.ModelSerializer):
-    variant = serializers.PrimaryKeyRelatedField(read_only=True)
+    variant = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="Null when the catalog has no variant with the line's SKU."
+    )
 
     class Meta:
         model = OrderLine
@@ -55,6 +80,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class FulfillmentSerializer(serializers.ModelSerializer):
+    tracking_url = BlankAsNullURLField(help_text="Null when no tracking URL was given.")
     lines = serializers.SerializerMethodField()
 
     class Meta:
@@ -85,8 +111,11 @@ class OrderEventSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     account = serializers.PrimaryKeyRelatedField(read_only=True)
-    market = serializers.PrimaryKeyRelatedField(read_only=True)
-    customer = serializers.PrimaryKeyRelatedField(read_only=True)
+    market = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    customer = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="Null when the order has no customer (or the customer was erased)."
+    )
+    buyer_email = BlankAsNullEmailField(help_text="Null when the channel gave no email address.")
     lines = OrderLineSerializer(many=True, read_only=True)
     fulfillments = FulfillmentSerializer(many=True, read_only=True)
     events = OrderEventSerializer(many=True, read_only=True)
@@ -153,15 +182,36 @@ class RefundSerializer(serializers.Serializer):
     restock = serializers.BooleanField(default=False)
 
 
-ORDER_FILTERS = [
-    OpenApiParameter("channel", str, description="meta, tiktok_shop, …"),
-    OpenApiParameter("status", str, enum=Lifecycle.values),
-    OpenApiParameter("market", int),
-    OpenApiParameter("account", int),
-    OpenApiParameter("placed_from", OpenApiTypes.DATE),
-    OpenApiParameter("placed_to", OpenApiTypes.DATE),
-    OpenApiParameter("q", str, description="External id, customer name or email, or SKU."),
-]
+class OrderFilter(django_filters.FilterSet):
+    """Unknown values (`?status=AAA`, `?channel=nope`, `?placed_from=yesterday`) are a 400, never ignored."""
+
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    status = django_filters.ChoiceFilter(choices=Lifecycle.choices)
+    market = django_filters.NumberFilter(field_name="market_id", label="Market id")
+    account = django_filters.NumberFilter(field_name="account_id", label="Channel account id")
+    placed_from = django_filters.DateFilter(
+        field_name="placed_at", lookup_expr="date__gte", label="Placed on or after this date (YYYY-MM-DD)"
+    )
+    placed_to = django_filters.DateFilter(
+        field_name="placed_at", lookup_expr="date__lte", label="Placed on or before this date (YYYY-MM-DD)"
+    )
+    q = django_filters.CharFilter(method="filter_q", label="External id, customer name or email, or SKU.")
+
+    class Meta:
+        model = Order
+        fields = ["channel", "status", "market", "account"]
+
+    def filter_q(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(external_id__iexact=value)
+            | Q(buyer_email__iexact=value)
+            | Q(buyer_name__icontains=value)
+            | Q(customer__name__icontains=value)
+            | Q(pk__in=Order.objects.filter(lines__sku__iexact=value).values("pk"))
+        )
 
 
 class PlacedCursor(CursorPagination):
@@ -169,25 +219,17 @@ class PlacedCursor(CursorPagination):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=TAGS, summary="List orders", parameters=ORDER_FILTERS),
+    list=extend_schema(tags=TAGS, summary="List orders"),
     retrieve=extend_schema(tags=TAGS, summary="An order with lines, fulfilments and timeline"),
 )
 class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     scope = "orders"
     serializer_class = OrderSerializer
     pagination_class = PlacedCursor
+    filterset_class = OrderFilter
 
     def get_queryset(self):
-        params = self.request.query_params
-        return selectors.order_list(
-            channel=params.get("channel", ""),
-            status=params.get("status", ""),
-            market=params.get("market"),
-            account=params.get("account"),
-            placed_from=params.get("placed_from"),
-            placed_to=params.get("placed_to"),
-            q=params.get("q", ""),
-        ).prefetch_related("lines", "fulfillments__lines", "events")
+        return selectors.order_list().prefetch_related("lines", "fulfillments__lines", "events")
 
     def _fresh(self, order) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
@@ -294,7 +336,10 @@ class ReconciliationRunSerializer(serializers.ModelSerializer):
     create=extend_schema(
         tags=TAGS,
         summary="Reconcile a channel account now",
+        description="The run happens in the background: the answer is 202 with the run, `status: running`; "
+        "follow it at `/api/v1/reconciliation-runs/{id}/`.",
         parameters=[IDEMPOTENCY_PARAMETER],
+        responses={202: ReconciliationRunSerializer},
         examples=[OpenApiExample("Run", value={"account": 3}, request_only=True)],
     ),
 )
@@ -316,8 +361,12 @@ class ReconciliationRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
 
 class ReconciliationIssueSerializer(serializers.ModelSerializer):
     account = serializers.PrimaryKeyRelatedField(read_only=True)
-    order = serializers.PrimaryKeyRelatedField(read_only=True)
-    run = serializers.PrimaryKeyRelatedField(read_only=True)
+    order = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="Null when the issue concerns no order of ours (or it was deleted)."
+    )
+    run = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="Null for an issue raised outside a reconciliation run."
+    )
 
     class Meta:
         model = ReconciliationIssue
@@ -347,33 +396,28 @@ class IssueActSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
+class ReconciliationIssueFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ReconciliationIssue.Status.choices)
+    kind = django_filters.ChoiceFilter(choices=IssueKind.choices)
+    account = django_filters.NumberFilter(field_name="account_id", label="Channel account id")
+
+    class Meta:
+        model = ReconciliationIssue
+        fields = ["status", "kind", "account"]
+
+
 @extend_schema_view(
-    list=extend_schema(
-        tags=TAGS,
-        summary="Reconciliation issues",
-        parameters=[
-            OpenApiParameter("status", str, enum=ReconciliationIssue.Status.values),
-            OpenApiParameter("kind", str),
-            OpenApiParameter("account", int),
-        ],
-    ),
+    list=extend_schema(tags=TAGS, summary="Reconciliation issues"),
     retrieve=extend_schema(tags=TAGS, summary="One issue, both values side by side"),
 )
 class ReconciliationIssueViewSet(viewsets.ReadOnlyModelViewSet):
     scope = "orders"
     serializer_class = ReconciliationIssueSerializer
     pagination_class = CursorPagination
+    filterset_class = ReconciliationIssueFilter
 
     def get_queryset(self):
-        issues = ReconciliationIssue.objects.all()
-        params = self.request.query_params
-        if params.get("status"):
-            issues = issues.filter(status=params["status"])
-        if params.get("kind"):
-            issues = issues.filter(kind=params["kind"])
-        if params.get("account", "").isdigit():
-            issues = issues.filter(account_id=int(params["account"]))
-        return issues
+        return ReconciliationIssue.objects.all()
 
     @extend_schema(
         tags=TAGS,
@@ -399,14 +443,24 @@ class ReconciliationIssueViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
+    email = BlankAsNullEmailField(help_text="Null when no email address is known (or the customer was erased).")
+
     class Meta:
         model = Customer
         fields = ["id", "name", "email", "phone", "marketing_consent", "created_at", "updated_at", "erased_at"]
         read_only_fields = fields
 
 
+class CustomerFilter(django_filters.FilterSet):
+    email = django_filters.CharFilter(lookup_expr="iexact", label="Email address (case-insensitive)")
+
+    class Meta:
+        model = Customer
+        fields = ["email"]
+
+
 @extend_schema_view(
-    list=extend_schema(tags=TAGS, summary="Customers", parameters=[OpenApiParameter("email", str)]),
+    list=extend_schema(tags=TAGS, summary="Customers"),
     retrieve=extend_schema(tags=TAGS, summary="A customer"),
 )
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
@@ -414,12 +468,10 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     required_scopes = None  # set per action below
     serializer_class = CustomerSerializer
     pagination_class = CursorPagination
+    filterset_class = CustomerFilter
 
     def get_queryset(self):
-        customers = Customer.objects.all()
-        if self.request.query_params.get("email"):
-            customers = customers.filter(email__iexact=self.request.query_params["email"])
-        return customers
+        return Customer.objects.all()
 
     @extend_schema(
         tags=TAGS, summary="Everything held about the customer (data access request)", responses=OpenApiTypes.OBJECT

@@ -1022,17 +1022,30 @@ def order_refund(
             }
         )
     by_id = {line.pk: line for line in order.lines.all()}
+    # Every named line must be on this order and refundable: checked before anything is written.
+    errors = []
+    picks = []
+    asked: dict[int, int] = {}
+    for line_id, quantity in lines:
+        line = by_id.get(int(line_id))
+        quantity = int(quantity)
+        if line is None:
+            errors.append(_("Line %(id)s is not part of this order.") % {"id": line_id})
+            continue
+        if quantity <= 0:
+            continue
+        asked[line.pk] = asked.get(line.pk, 0) + quantity
+        if asked[line.pk] > line.quantity - line.quantity_refunded:
+            errors.append(_("%(sku)s: refunding more than was ordered.") % {"sku": line.sku})
+            continue
+        picks.append((line, quantity))
+    if errors:
+        raise ValidationError({"lines": errors})
     refund = Refund.objects.create(
         order=order, amount=amount, currency=order.currency, reason=(reason or "")[:300], restock=restock, source=source
     )
     movements = []
-    for line_id, quantity in lines:
-        line = by_id.get(int(line_id))
-        quantity = int(quantity)
-        if line is None or quantity <= 0:
-            continue
-        if quantity > line.quantity - line.quantity_refunded:
-            raise ValidationError({"lines": [_("%(sku)s: refunding more than was ordered.") % {"sku": line.sku}]})
+    for line, quantity in picks:
         RefundLine.objects.create(refund=refund, line=line, quantity=quantity)
         if restock and line.variant_id:
             # Unshipped units are released; shipped ones come back on hand where they left.
