@@ -7,8 +7,10 @@ The named users: alice owns shop A, bob edits shop A, charlie owns shop B.
 """
 
 import pytest
+from django.conf import settings
 from django.db import connections
 from django.test.utils import setup_databases, teardown_databases
+from django.utils import translation
 
 from shopadmin.audit import Actor, acting_as
 from shopadmin.models import Door, User
@@ -19,6 +21,14 @@ from shopadmin.tenancy import shop_context
 pytest_plugins = ["shopadmin.testing.worker", "shopadmin.testing.browser"]
 
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in French (the test client runs
+    in the test's thread) must not leave French active for the next test."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(scope="session")
