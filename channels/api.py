@@ -26,7 +26,7 @@ class FeedSerializer(serializers.Serializer):
     market = serializers.CharField()
     language = serializers.CharField()
     format = serializers.CharField()
-    url = serializers.URLField()
+    url = serializers.URLField(help_text="The absolute URL the channel fetches (always set, never empty).")
 
 
 class ChannelAccountSerializer(serializers.ModelSerializer):
@@ -47,7 +47,7 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
     )
     webhook_url = serializers.SerializerMethodField()
     feeds = serializers.SerializerMethodField(
-        help_text="The feed URLs the channel fetches, per market and format. None for an account that "
+        help_text="The feed URLs the channel fetches, per market and format. Empty for an account that "
         "publishes through an API that a feed would contradict (Pinterest with `publish_method: api`)."
     )
     publish_method = serializers.ChoiceField(
@@ -107,7 +107,14 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(FeedSerializer(many=True))
     def get_feeds(self, account) -> list[dict]:
-        return account_feeds(account)
+        feeds = account_feeds(account)
+        request = self.context.get("request")
+        if request is not None:
+            # Without a configured SITE_URL the feed path is made absolute from the request's host.
+            for feed in feeds:
+                if feed["url"].startswith("/"):
+                    feed["url"] = request.build_absolute_uri(feed["url"])
+        return feeds
 
     def validate(self, attrs):
         """publish_method and checkout_method must be ones the account's channel offers."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import django_filters
+from django import forms
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,34 +35,32 @@ class ListingSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-@extend_schema_view(
-    get=extend_schema(
-        tags=["channels"],
-        summary="List listings",
-        parameters=[
-            OpenApiParameter("account", int, description="Only this channel account's listings"),
-            OpenApiParameter("status", str, enum=ListingStatus.values, description="Only listings in this status"),
-        ],
-    )
-)
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number (`?account=1.5` is a 400, not account 1)."""
+
+    field_class = forms.IntegerField
+
+
+class ListingFilter(django_filters.FilterSet):
+    """Unknown values (`?status=AAA`, `?account=x`) are a 400, never ignored."""
+
+    account = IdFilter(field_name="account_id", label="Only this channel account's listings")
+    status = django_filters.ChoiceFilter(choices=ListingStatus.choices, label="Only listings in this status")
+
+    class Meta:
+        model = ChannelListing
+        fields = ["account", "status"]
+
+
+@extend_schema_view(get=extend_schema(tags=["channels"], summary="List listings"))
 class ListingList(generics.ListAPIView):
     scope = "channels"
     serializer_class = ListingSerializer
     pagination_class = CursorPagination
+    filterset_class = ListingFilter
 
     def get_queryset(self):
-        queryset = ChannelListing.objects.all()
-        account = self.request.query_params.get("account")
-        if account:
-            if not account.isdigit():
-                raise serializers.ValidationError({"account": "Give a channel account id."})
-            queryset = queryset.filter(account_id=int(account))
-        wanted = self.request.query_params.get("status")
-        if wanted:
-            if wanted not in ListingStatus.values:
-                raise serializers.ValidationError({"status": f"One of: {', '.join(ListingStatus.values)}."})
-            queryset = queryset.filter(status=wanted)
-        return queryset
+        return ChannelListing.objects.all()
 
 
 @extend_schema_view(
@@ -161,7 +161,14 @@ class PublishPlanDetail(generics.RetrieveAPIView):
         return PublishPlan.objects.select_related("job")
 
 
-@extend_schema(tags=["channels"], summary="Apply a reviewed plan", request=None, responses=PublishPlanSerializer)
+@extend_schema(
+    tags=["channels"],
+    summary="Apply a reviewed plan",
+    description="The changes are sent to the channel in the background: the answer is 202 with the plan "
+    "and its `job`; follow it at `/api/v1/publish-plans/{id}/`.",
+    request=None,
+    responses={202: PublishPlanSerializer},
+)
 class PublishPlanApply(APIView):
     scope = "channels"
     required_scopes = {"POST": "channels:write"}

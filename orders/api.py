@@ -6,6 +6,7 @@ Reads need `orders:read`; fulfil, cancel, refund, runs, issue actions and erasur
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
@@ -182,13 +183,19 @@ class RefundSerializer(serializers.Serializer):
     restock = serializers.BooleanField(default=False)
 
 
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number (`?account=1.5` is a 400, not account 1)."""
+
+    field_class = forms.IntegerField
+
+
 class OrderFilter(django_filters.FilterSet):
     """Unknown values (`?status=AAA`, `?channel=nope`, `?placed_from=yesterday`) are a 400, never ignored."""
 
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     status = django_filters.ChoiceFilter(choices=Lifecycle.choices)
-    market = django_filters.NumberFilter(field_name="market_id", label="Market id")
-    account = django_filters.NumberFilter(field_name="account_id", label="Channel account id")
+    market = IdFilter(field_name="market_id", label="Market id")
+    account = IdFilter(field_name="account_id", label="Channel account id")
     placed_from = django_filters.DateFilter(
         field_name="placed_at", lookup_expr="date__gte", label="Placed on or after this date (YYYY-MM-DD)"
     )
@@ -399,7 +406,7 @@ class IssueActSerializer(serializers.Serializer):
 class ReconciliationIssueFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ReconciliationIssue.Status.choices)
     kind = django_filters.ChoiceFilter(choices=IssueKind.choices)
-    account = django_filters.NumberFilter(field_name="account_id", label="Channel account id")
+    account = IdFilter(field_name="account_id", label="Channel account id")
 
     class Meta:
         model = ReconciliationIssue

@@ -128,6 +128,19 @@ def test_api_create_contract(api_a, shop_a):
         assert secret not in body
 
 
+@pytest.mark.parametrize("site_url", ["https://shop.example.com", ""])
+def test_api_feed_urls_are_absolute(api_a, settings, site_url):
+    """The document says `format: uri`: a feed URL is absolute even without a SITE_URL."""
+    from urllib.parse import urlsplit
+
+    settings.SITE_URL = site_url
+    created = _create(api_a).json()
+    listed = api_a.get("/api/v1/channel-accounts/").json()["results"][0]
+    for feed in [*created["feeds"], *listed["feeds"]]:
+        parts = urlsplit(feed["url"])
+        assert parts.scheme in {"http", "https"} and parts.netloc and parts.path.startswith("/feeds/"), feed
+
+
 def test_api_validation_errors_are_problems(api_a):
     response = _create(api_a, credentials={"catalog_id": "x"})
     assert response.status_code == 400

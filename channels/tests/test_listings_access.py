@@ -132,3 +132,35 @@ def test_api_scopes(shop_a, account_a):
     assert reader.post("/api/v1/publish-plans/", {"account": account_a.pk}, format="json").status_code == 403
     other = api_client_for(shop_a, scopes=["catalog:read"], name="other")
     assert other.get("/api/v1/listings/").status_code == 403
+
+
+def test_api_publish_plan_apply_is_documented_as_202(api_a, shop_a, account_a, plan_a):
+    from django.test import Client
+
+    paths = Client().get("/api/schema/?format=json").json()["paths"]
+    responses = paths["/api/v1/publish-plans/{id}/apply/"]["post"]["responses"]
+    assert "202" in responses and "200" not in responses
+    assert responses["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/PublishPlan")
+    applied = api_a.post(f"/api/v1/publish-plans/{plan_a.pk}/apply/")
+    assert applied.status_code == 202 and applied.json()["id"] == plan_a.pk
+
+
+@pytest.mark.parametrize(
+    "query, field", [("status=nonsense", "status"), ("account=x", "account"), ("account=1.5", "account")]
+)
+def test_api_listing_filters_refuse_unknown_values(api_a, account_a, query, field):
+    response = api_a.get(f"/api/v1/listings/?{query}")
+    assert response.status_code == 400 and response["Content-Type"].startswith("application/problem+json")
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_api_listing_filters_are_documented_and_stay_in_the_shop(api_a, api_b, account_a, plan_a):
+    from django.test import Client
+
+    parameters = {
+        p["name"]: p
+        for p in Client().get("/api/schema/?format=json").json()["paths"]["/api/v1/listings/"]["get"]["parameters"]
+    }
+    assert "draft" in parameters["status"]["schema"]["enum"] and "account" in parameters
+    assert len(api_a.get(f"/api/v1/listings/?account={account_a.pk}").json()["results"]) == 6
+    assert api_b.get(f"/api/v1/listings/?account={account_a.pk}").json()["results"] == []

@@ -89,6 +89,8 @@ def test_a_reconciliation_run_is_documented_as_202(api_a, orders_a, django_captu
         ("/api/v1/orders/?placed_from=yesterday", "placed_from"),
         ("/api/v1/orders/?placed_to=2026-13-45", "placed_to"),
         ("/api/v1/orders/?account=x", "account"),
+        ("/api/v1/orders/?market=1.5", "market"),
+        ("/api/v1/reconciliation-issues/?account=1e3", "account"),
         ("/api/v1/reconciliation-issues/?status=AAA", "status"),
         ("/api/v1/reconciliation-issues/?kind=AAA", "kind"),
     ],
