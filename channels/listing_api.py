@@ -44,7 +44,7 @@ class IdFilter(django_filters.NumberFilter):
 class ListingFilter(django_filters.FilterSet):
     """Unknown values (`?status=AAA`, `?account=x`) are a 400, never ignored."""
 
-    account = IdFilter(field_name="account_id", label="Only this channel account's listings")
+    account = IdFilter(field_name="account", help_text="Only this channel account's listings")
     status = django_filters.ChoiceFilter(choices=ListingStatus.choices, label="Only listings in this status")
 
     class Meta:

@@ -194,8 +194,8 @@ class OrderFilter(django_filters.FilterSet):
 
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     status = django_filters.ChoiceFilter(choices=Lifecycle.choices)
-    market = IdFilter(field_name="market_id", label="Market id")
-    account = IdFilter(field_name="account_id", label="Channel account id")
+    market = IdFilter(field_name="market", help_text="Market id")
+    account = IdFilter(field_name="account", help_text="Channel account id")
     placed_from = django_filters.DateFilter(
         field_name="placed_at", lookup_expr="date__gte", label="Placed on or after this date (YYYY-MM-DD)"
     )
@@ -406,7 +406,7 @@ class IssueActSerializer(serializers.Serializer):
 class ReconciliationIssueFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ReconciliationIssue.Status.choices)
     kind = django_filters.ChoiceFilter(choices=IssueKind.choices)
-    account = IdFilter(field_name="account_id", label="Channel account id")
+    account = IdFilter(field_name="account", help_text="Channel account id")
 
     class Meta:
         model = ReconciliationIssue

@@ -164,3 +164,4 @@ def test_api_listing_filters_are_documented_and_stay_in_the_shop(api_a, api_b, a
     assert "draft" in parameters["status"]["schema"]["enum"] and "account" in parameters
     assert len(api_a.get(f"/api/v1/listings/?account={account_a.pk}").json()["results"]) == 6
     assert api_b.get(f"/api/v1/listings/?account={account_a.pk}").json()["results"] == []
+    assert api_a.get(f"/api/v1/listings/?account={2**70}").json()["results"] == []

@@ -108,6 +108,9 @@ def test_filters_still_filter_and_are_documented(api_a, api_b, orders_a):
     assert [o["external_id"] for o in found.json()["results"]] == ["A-1"]
     assert [o["external_id"] for o in api_a.get("/api/v1/orders/?q=GONE-1").json()["results"]] == ["A-2"]
     assert len(api_a.get("/api/v1/reconciliation-issues/?status=open&kind=status_drift").json()["results"]) == 1
+    huge = 2**70  # beyond 64 bits: no such account, not a server error
+    assert api_a.get(f"/api/v1/orders/?account={huge}&market={huge}").json()["results"] == []
+    assert api_a.get(f"/api/v1/reconciliation-issues/?account={huge}").json()["results"] == []
     # Shop B's key, filtering on shop A's account: nothing of A.
     assert api_b.get(f"/api/v1/orders/?account={known.account_id}").json()["results"] == []
     assert api_b.get(f"/api/v1/reconciliation-issues/?account={known.account_id}").json()["results"] == []
