@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -13,6 +12,7 @@ from rest_framework.views import APIView
 from channels.listings import listing_update
 from channels.models import ChannelAccount, ChannelListing, ListingStatus, PublishPlan, PublishPlanItem
 from channels.publishing import publish_plan_apply, publish_plan_create
+from shopadmin.api.filters import IdFilter
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
 
@@ -33,12 +33,6 @@ class ListingSerializer(serializers.ModelSerializer):
             "id", "item_id", "status", "channel_item_id", "accepted_hash", "published_at", "errors", "warnings",
             "updated_at",
         ]  # fmt: skip
-
-
-class IdFilter(django_filters.NumberFilter):
-    """An object id: a whole number (`?account=1.5` is a 400, not account 1)."""
-
-    field_class = forms.IntegerField
 
 
 class ListingFilter(django_filters.FilterSet):

@@ -6,7 +6,6 @@ Reads need `orders:read`; fulfil, cancel, refund, runs, issue actions and erasur
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
@@ -28,6 +27,7 @@ from orders.models import (
     ReconciliationIssue,
     ReconciliationRun,
 )
+from shopadmin.api.filters import IdFilter
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
 
@@ -181,12 +181,6 @@ class RefundSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     lines = PickSerializer(many=True, required=False)
     restock = serializers.BooleanField(default=False)
-
-
-class IdFilter(django_filters.NumberFilter):
-    """An object id: a whole number (`?account=1.5` is a 400, not account 1)."""
-
-    field_class = forms.IntegerField
 
 
 class OrderFilter(django_filters.FilterSet):

@@ -32,3 +32,9 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     """`?since=2026-01-01T00:00:00+01:00` — ISO 8601, compared in UTC."""
 
     field_class = UtcIsoDateTimeField
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number (`?account=1.5` is a 400, not account 1)."""
+
+    field_class = forms.IntegerField
