@@ -5,6 +5,7 @@ receives an order by signed webhook, ships it, reconciles, and charlie can open 
 import re
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from catalog.tests.factories import make_location
@@ -29,7 +30,16 @@ def section(page, name):
 
 def reload_until(page, locator, timeout_s=60):
     """For pages that do not follow background work by themselves (prices, the order list)."""
-    wait_for(lambda: page.reload() and locator.count() > 0, timeout=timeout_s, interval=1, message=str(locator))
+
+    def reloaded_and_found() -> bool:
+        try:
+            page.reload()
+        except PlaywrightError:
+            # The page navigated by itself meanwhile (a finished job's progress bar reloads it).
+            page.wait_for_load_state()
+        return locator.count() > 0
+
+    wait_for(reloaded_and_found, timeout=timeout_s, interval=1, message=str(locator))
 
 
 def test_alice_runs_her_shop_end_to_end_and_charlie_sees_none_of_it(
