@@ -5,8 +5,7 @@ category mapping.
 
 Reads fetch what is missing (or older than its kind's age) from the channel; `refresh`
 re-reads on demand (the `channels.references_refresh` task). Adapters use it through
-`attach(adapter, account)` or, without that, `references_for_adapter(adapter)` finds the
-account in the current shop by the adapter's base URL and credentials.
+the cache adapter_for hands them (`uses_references`), or `attach(adapter, account)`.
 """
 
 from __future__ import annotations
@@ -68,16 +67,6 @@ def attach(adapter, account: ChannelAccount):
     if hasattr(adapter, "references"):
         adapter.references = AccountReferences(account)
     return adapter
-
-
-def references_for_adapter(adapter) -> AccountReferences:
-    """The cache of the account (in the current shop) the adapter talks for."""
-    credentials = adapter.credentials
-    for account in ChannelAccount.objects.filter(channel=adapter.channel, api_base_url=adapter.base_url):
-        stored = account.credentials
-        if all(stored.get(k) == credentials.get(k) for k in ("app_key", "shop_cipher")):
-            return AccountReferences(account)
-    raise LookupError("no account with these credentials in the current shop")
 
 
 def read(account: ChannelAccount, kind: str):

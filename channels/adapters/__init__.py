@@ -30,4 +30,8 @@ def adapter_for(account, market: dict | None = None, **options) -> ChannelAdapte
     # Checked again at every use, not only when saved: the rules may have tightened since.
     if account.api_base_url and (problem := api_base_url_problem(account.channel, account.api_base_url)):
         raise AdapterError(problem)
+    if cls.uses_references:
+        from channels.references import AccountReferences
+
+        options.setdefault("references", AccountReferences(account))
     return cls(base_url=account.api_base_url, credentials=dict(account.credentials), market=market, **options)

@@ -475,6 +475,9 @@ class ChannelAdapter:
     # The override feeds served beside the main feed when an account sells in several
     # markets: kind -> columns (see override_key and override_row).
     override_feeds: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # The adapter reads the channel's lookup data through a cache (`references=`), which
+    # adapter_for gives it per account (channels.references).
+    uses_references: ClassVar[bool] = False
     # The variants of one product are one product on the channel (TikTok Shop): they are
     # published in the same batch.
     groups_variants: ClassVar[bool] = False

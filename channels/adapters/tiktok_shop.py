@@ -228,6 +228,7 @@ class TikTokShopAdapter(ChannelAdapter):
     deletes_by_channel_id = True
     # The variants of one product (one item_group_id) are one TikTok product with a SKU each.
     groups_variants = True
+    uses_references = True
     has_order_api = True
     checkout_methods = ("on_channel",)
     has_webhooks = True
@@ -247,12 +248,9 @@ class TikTokShopAdapter(ChannelAdapter):
     @property
     def references(self):
         if self._references is None:
-            try:
-                from channels.references import references_for_adapter
-
-                self._references = references_for_adapter(self)
-            except Exception:  # no database or no account behind this adapter
-                self._references = MemoryReferences()
+            # Not built by adapter_for (which hands it the account's cache): keep what is
+            # learnt for this adapter's lifetime only.
+            self._references = MemoryReferences()
         return self._references
 
     @references.setter
