@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from channels.feeds import CONTENT_TYPES, feed_fingerprint, feed_stream, resolve_feed
 from channels.models import ChannelAccount
+from channels.services import feed_fetch_record
 from shopadmin.tenancy import all_shops_access, shop_context
 
 
@@ -60,6 +61,8 @@ def feed(request, token: str, name: str):
         if spec is None:
             raise Http404("No such feed.")
         etag_value, last_modified = feed_fingerprint(account, spec)
+        # The account page shows when each feed was last fetched, and by whom.
+        feed_fetch_record(account=account, feed=name, user_agent=request.headers.get("User-Agent", ""))
     gzip = "gzip" in request.headers.get("Accept-Encoding", "")
     etag = f'"{etag_value}{"-gz" if gzip else ""}"'
     headers = {

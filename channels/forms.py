@@ -32,11 +32,17 @@ class ChannelAccountForm(forms.Form):
         help_text=_("Market codes separated by commas, e.g. US, CA. Empty: the shop's home market."),
     )
 
-    def __init__(self, *args, channel: str, editing: bool = False, **kwargs):
+    def __init__(self, *args, channel: str, editing: bool = False, credential_keys=None, **kwargs):
+        """`credential_keys`: the credentials the form asks for (None: all the channel's; an
+        authorisation on the channel's page asks for none, nor for the API address)."""
         super().__init__(*args, **kwargs)
         self.channel = channel
         self.editing = editing
-        self.fields["api_base_url"].widget.attrs["placeholder"] = default_api_base_url(channel)
+        self.specs = [spec for spec in CREDENTIALS[channel] if credential_keys is None or spec.key in credential_keys]
+        if credential_keys is not None and not credential_keys and not editing:
+            del self.fields["api_base_url"]
+        else:
+            self.fields["api_base_url"].widget.attrs["placeholder"] = default_api_base_url(channel)
         # The choices the channel offers (none: the field is left out and the value is fixed).
         publish = publish_methods(channel)
         if len(publish) > 1:
@@ -58,7 +64,7 @@ class ChannelAccountForm(forms.Form):
                 widget=forms.RadioSelect,
                 help_text=CHECKOUT_METHOD_HELP,
             )
-        for spec in CREDENTIALS[channel]:
+        for spec in self.specs:
             help_text = spec.help
             if editing:
                 help_text = f"{help_text} " + str(_("Leave empty to keep the stored value."))
@@ -68,14 +74,19 @@ class ChannelAccountForm(forms.Form):
                 else forms.TextInput(attrs={"autocomplete": "off"})
             )
             self.fields[f"cred_{spec.key}"] = forms.CharField(
-                label=spec.label, required=not editing, help_text=help_text, widget=widget, max_length=2000
+                label=spec.label,
+                required=spec.required and not editing,
+                help_text=help_text,
+                widget=widget,
+                max_length=2000,
             )
 
     def credentials(self) -> dict[str, str]:
+        """What was entered; an optional credential left empty is left out."""
         values = {}
-        for spec in CREDENTIALS[self.channel]:
+        for spec in self.specs:
             value = (self.cleaned_data.get(f"cred_{spec.key}") or "").strip()
-            if value or not self.editing:
+            if value or (spec.required and not self.editing):
                 values[spec.key] = value
         return values
 

@@ -66,6 +66,13 @@ class ChannelAccount(TenantModel):
         max_length=15, choices=ConnectionStatus.choices, default=ConnectionStatus.CONNECTED
     )
     connection_message = models.TextField(blank=True)
+    # The token lifecycle (None: the channel gave no expiry, e.g. a Meta system user token).
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    refresh_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Account health: the last call the channel answered, and the last one it refused.
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -78,6 +85,69 @@ class ChannelAccount(TenantModel):
 
     def __str__(self):
         return f"{self.name} ({self.get_channel_display()})"
+
+
+class ChannelConnection(TenantModel):
+    """One attempt to connect (or reconnect) an account: an authorisation on the channel's
+    page, or pasted credentials being checked. The account exists only once it succeeded."""
+
+    class Method(models.TextChoices):
+        AUTHORIZE = "authorize", _("Authorised on the channel")
+        PASTED = "pasted", _("Pasted credentials")
+
+    class Status(models.TextChoices):
+        STARTED = "started", _("Waiting for the channel's approval")
+        CHECKING = "checking", _("Checking with the channel")
+        CHOOSE = "choose", _("Choose what to connect")
+        CONNECTED = "connected", _("Connected")
+        FAILED = "failed", _("Failed")
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.STARTED)
+    user = models.ForeignKey("shopadmin.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The account being reconnected, or the one this attempt created.
+    account = models.ForeignKey(
+        ChannelAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="connections"
+    )
+    # What the merchant asked for: the new account's name, markets and methods.
+    request = models.JSONField(default=dict, blank=True)
+    # The single-use part of the signed `state`; cleared when the callback arrives.
+    nonce = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # The code, the tokens and the pasted credentials, encrypted like an account's.
+    secrets = EncryptedJSONField(blank=True, default=dict, editable=False)
+    # What the merchant may pick (shops, ad accounts, catalogs): [{"id", "label", "detail"}].
+    choices = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.channel} connection {self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.CONNECTED, self.Status.FAILED)
+
+
+class FeedFetch(TenantModel):
+    """When a channel last fetched one of an account's feeds, and as whom (its user agent)."""
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="feed_fetches")
+    feed = models.CharField(max_length=80)  # the feed's name as its URL spells it: "feed.xml", "overrides/FR.csv"
+    fetched_at = models.DateTimeField(default=now)
+    user_agent = models.CharField(max_length=300, blank=True)
+    fetches = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["account", "feed"]
+        constraints = [models.UniqueConstraint(fields=["shop", "account", "feed"], name="feedfetch_unique_feed")]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.feed}"
 
 
 class ChannelReference(TenantModel):

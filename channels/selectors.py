@@ -81,3 +81,32 @@ def account_find_by_webhook_key(*, channel: str, key: str) -> ChannelAccount | N
             .filter(channel=channel, webhook_key=key, is_active=True, shop__is_active=True)
             .first()
         )
+
+
+def account_health(account: ChannelAccount) -> dict:
+    """What the account page says of the connection: its state in words, when the access token
+    expires, the last call the channel answered and the last it refused."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    expires_in_days = None
+    if account.token_expires_at is not None:
+        expires_in_days = max(0, (account.token_expires_at - now).days)
+    if account.connection_status == ChannelAccount.ConnectionStatus.NEEDS_RECONNECT:
+        state = "needs_reconnect"
+    elif account.token_expires_at is not None and account.token_expires_at <= now:
+        state = "expired"
+    elif expires_in_days is not None and expires_in_days < 7 and not account.credentials.get("refresh_token"):
+        state = "expiring"  # the channel gives no refresh: the merchant reconnects before then
+    else:
+        state = "connected"
+    return {
+        "state": state,
+        "token_expires_at": account.token_expires_at,
+        "expires_in_days": expires_in_days,
+        "refreshes": bool(account.credentials.get("refresh_token")),
+        "last_success_at": account.last_success_at,
+        "last_error": account.last_error,
+        "last_error_at": account.last_error_at,
+        "message": account.connection_message,
+    }

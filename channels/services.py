@@ -7,14 +7,14 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels.credentials import CREDENTIALS, default_api_base_url, validate_credentials
 from channels.crypto import SecretDict
 from channels.endpoints import api_base_url_problem
-from channels.models import Channel, ChannelAccount, WebhookEvent, new_feed_token
+from channels.models import Channel, ChannelAccount, FeedFetch, WebhookEvent, new_feed_token
 from shopadmin.audit import audit_record, diff, snapshot
 from shopadmin.models import Shop
 from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
@@ -201,6 +201,27 @@ def channel_account_reencrypt(*, account: ChannelAccount) -> None:
 
 def credential_fields(channel: str):
     return CREDENTIALS.get(channel, ())
+
+
+def feed_fetch_record(*, account: ChannelAccount, feed: str, user_agent: str) -> None:
+    """A channel fetched one of the account's feeds: remember when, and as whom."""
+    when, user_agent = timezone.now(), (user_agent or "")[:300]
+    if FeedFetch.objects.filter(account=account, feed=feed).update(
+        fetched_at=when, user_agent=user_agent, fetches=F("fetches") + 1
+    ):
+        return
+    try:
+        with transaction.atomic():
+            FeedFetch.objects.create(
+                shop_id=account.shop_id,
+                account=account,
+                feed=feed[:80],
+                fetched_at=when,
+                user_agent=user_agent,
+                fetches=1,
+            )
+    except IntegrityError:
+        pass  # a concurrent first fetch recorded it
 
 
 # --- Webhook events -----------------------------------------------------------------------

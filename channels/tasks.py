@@ -49,3 +49,37 @@ def references_refresh_task(shop_id: int, account_id: int) -> dict:
 
     account = ChannelAccount.objects.filter(pk=account_id).first()
     return refresh(account) if account is not None else {}
+
+
+# --- Connecting and tokens ---------------------------------------------------------------------------
+
+
+# Not atomic: the exchange and the reads call the channel; the writes are their own transaction.
+@tenant_task(name="channels.connection_complete", atomic=False)
+def connection_complete_task(shop_id: int, connection_id: int) -> str:
+    """Exchange an authorisation code, or check pasted credentials, and connect the account."""
+    from channels.connections import connection_complete
+    from channels.models import ChannelConnection
+
+    connection = ChannelConnection.objects.filter(pk=connection_id).first()
+    return connection_complete(connection=connection).status if connection is not None else "gone"
+
+
+@tenant_task(name="channels.token_refresh", atomic=False)
+def token_refresh_task(shop_id: int, account_id: int) -> str:
+    from channels.connections import token_refresh
+    from channels.models import ChannelAccount
+
+    account = ChannelAccount.objects.filter(pk=account_id).first()
+    return token_refresh(account=account) if account is not None else "gone"
+
+
+@shared_task(name="channels.tokens_refresh_due", base=PlatformTask)
+def tokens_refresh_due_task() -> int:
+    """Every 15 minutes: a refresh task for each account whose access token expires soon."""
+    from channels.connections import accounts_due_for_refresh
+
+    due = list(accounts_due_for_refresh())
+    for shop_id, account_id in due:
+        token_refresh_task.delay(shop_id, account_id)
+    return len(due)

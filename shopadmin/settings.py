@@ -36,6 +36,28 @@ SANDBOX_CONTROL_TOKEN = env("SANDBOX_CONTROL_TOKEN", default="")
 # The Graph API version of the current facebook-python-business-sdk (apiconfig.py).
 META_GRAPH_API_VERSION = env("META_GRAPH_API_VERSION", default="v25.0")
 TIKTOK_SHOP_API_VERSION = env("TIKTOK_SHOP_API_VERSION", default="202309")
+# Where "Connect" sends merchants and where new accounts' API calls go: the channels' own
+# hosts, or this deployment's sandbox (the demo and the tests; needs SANDBOX_ENABLED).
+CHANNEL_CONNECT_SANDBOX = env.bool("CHANNEL_CONNECT_SANDBOX", default=False)
+# The deployment's own app on each channel. Merchants never type these: they authorise this
+# app on the channel's page. With CHANNEL_CONNECT_SANDBOX the sandbox's app is the default.
+_SANDBOX_APP = CHANNEL_CONNECT_SANDBOX
+META_APP_ID = env("META_APP_ID", default="100000000000001" if _SANDBOX_APP else "")
+META_APP_SECRET = env("META_APP_SECRET", default="sandbox-meta-app-secret" if _SANDBOX_APP else "")
+# Facebook Login for Business: the configuration (permissions, token type) made in the app dashboard.
+META_LOGIN_CONFIG_ID = env("META_LOGIN_CONFIG_ID", default="200000000000002" if _SANDBOX_APP else "")
+TIKTOK_SHOP_APP_KEY = env("TIKTOK_SHOP_APP_KEY", default="sandboxapp" if _SANDBOX_APP else "")
+TIKTOK_SHOP_APP_SECRET = env("TIKTOK_SHOP_APP_SECRET", default="sandbox-tiktok-app-secret" if _SANDBOX_APP else "")
+TIKTOK_SHOP_SERVICE_ID = env("TIKTOK_SHOP_SERVICE_ID", default="7000000000000000001" if _SANDBOX_APP else "")
+PINTEREST_APP_ID = env("PINTEREST_APP_ID", default="1500001" if _SANDBOX_APP else "")
+PINTEREST_APP_SECRET = env("PINTEREST_APP_SECRET", default="sandbox-pinterest-app-secret" if _SANDBOX_APP else "")
+# Tokens are refreshed this long before they expire (the beat task runs every 15 minutes).
+CHANNEL_TOKEN_REFRESH_AHEAD_HOURS = env.int("CHANNEL_TOKEN_REFRESH_AHEAD_HOURS", default=24)
+# How long an authorisation started with "Connect" may take before its state expires.
+CHANNEL_CONNECT_MAX_AGE_MINUTES = env.int("CHANNEL_CONNECT_MAX_AGE_MINUTES", default=30)
+# An API request that brings pasted credentials waits this long for the worker's check
+# before answering 202 with the attempt to poll.
+CHANNEL_CHECK_WAIT_SECONDS = env.float("CHANNEL_CHECK_WAIT_SECONDS", default=15.0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -15,6 +15,7 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SANDBOX_ENABLED", "true")
 os.environ.setdefault("SANDBOX_CONTROL_TOKEN", "test-sandbox-control-token")
+os.environ.setdefault("CHANNEL_CONNECT_SANDBOX", "true")
 os.environ.setdefault("SERVE_MEDIA", "true")  # a live server serves the seeded pictures channels fetch
 os.environ.setdefault("ALLOWED_HOSTS", "*")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "q6Qy0Z1dXbPQ3a7Tn7y0d4mB8yJ2e2wW0m0Zc3kY9vQ=")

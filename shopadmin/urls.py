@@ -42,6 +42,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("webhooks/", include("channels.webhook_urls")),
+    path("channels/connect/", include("channels.connect_urls")),
     path("feeds/", include("channels.feed_urls")),
 ]
 

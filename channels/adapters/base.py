@@ -152,6 +152,9 @@ class CredentialSpec:
     secret: bool = True
     pattern: str | None = None
     pattern_hint: str = ""
+    # Left out: the adapter uses the deployment's own value (platform_credentials), or the
+    # account works without it (a refresh token).
+    required: bool = True
 
 
 # --- What adapters answer ----------------------------------------------------------------
@@ -341,6 +344,7 @@ class HttpClient:
         base_url: str,
         *,
         headers: dict | None = None,
+        params: dict | None = None,
         timeout: float = 15.0,
         max_attempts: int = 5,
         backoff_base: float = 0.5,
@@ -360,6 +364,8 @@ class HttpClient:
         self.attempts_log: list[str] = []  # what happened on each attempt (tests, job logs)
         self._client = httpx.Client(
             headers=headers or {},
+            # Query parameters every call carries (Meta's appsecret_proof).
+            params=params or {},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             transport=transport or GuardedTransport(allow_loopback=net.loopback_allowed()),
             follow_redirects=False,  # a redirect could lead our credentials elsewhere
@@ -455,6 +461,9 @@ class ChannelAdapter:
     channel: ClassVar[str]
     # What an account of the channel enters to connect (feed-only channels: nothing).
     credential_specs: ClassVar[tuple[CredentialSpec, ...]] = ()
+    # Credentials of the deployment's own app on the channel (credential key -> setting),
+    # used when the account brings none of its own (a partner may bring its own app).
+    platform_credentials: ClassVar[dict[str, str]] = {}
     # The channel's API host; "" for a channel without an API.
     api_host: ClassVar[str] = ""
     max_batch: ClassVar[int] = 1000
@@ -508,11 +517,17 @@ class ChannelAdapter:
         """Where the adapter talks when the account names no API base URL."""
         return cls.api_host
 
+    @classmethod
+    def platform_defaults(cls) -> dict[str, str]:
+        from django.conf import settings
+
+        return {key: value for key, name in cls.platform_credentials.items() if (value := getattr(settings, name, ""))}
+
     def __init__(
         self, *, base_url: str = "", credentials: dict | None = None, market: dict | None = None, **client_options
     ):
         self.base_url = (base_url or "").rstrip("/")
-        self.credentials = credentials or {}
+        self.credentials = {**self.platform_defaults(), **{k: v for k, v in (credentials or {}).items() if v}}
         # The market ({"country", "language", "currency"}) calls are made for, where the
         # channel's calls name one (batch_per_market).
         self.market = market or {}

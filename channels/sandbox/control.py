@@ -31,7 +31,7 @@ ORDER_SIMULATORS = {"meta": meta, "tiktok_shop": tiktok_shop}
 # `settings`: how the simulated account is set up on the channel's side, per channel (for
 # example {"feed_data_source": true}: a Pinterest catalog fed by a feed, which refuses API writes).
 CONTROL_FIELDS = (
-    "secret", "access_token", "commerce_account_id", "shop_cipher", "webhook_url", "faults", "settings",
+    "secret", "access_token", "commerce_account_id", "shop_cipher", "webhook_url", "faults", "settings", "seller",
 )  # fmt: skip
 JSON_FIELDS = ("faults", "settings")
 CONTROL_TOKEN_HEADER = "X-Sandbox-Control-Token"  # noqa: S105 (a header name)
@@ -103,6 +103,7 @@ def control_account(request, channel: str, key: str):
             "faults": account.faults,
             "settings": account.settings,
             "webhook_url": account.webhook_url,
+            "seller": account.seller,
             "request_count": account.request_count,
             "items": {
                 i.item_id: {

@@ -21,6 +21,9 @@ class SandboxAccount(models.Model):
     # example a Pinterest catalog fed by a feed data source, TikTok Shop warehouses).
     settings = models.JSONField(default=dict, blank=True)
     request_count = models.PositiveIntegerField(default=0)
+    # The seller (a person signed in on the channel) the account belongs to: an authorisation
+    # grants access to all of a seller's accounts (TikTok shops, Pinterest ad accounts, Meta catalogs).
+    seller = models.CharField(max_length=100, blank=True, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["channel", "key"], name="sandbox_account_unique")]
@@ -82,3 +85,26 @@ class SandboxOrder(models.Model):
 
     def __str__(self):
         return self.order_id
+
+
+class SandboxGrant(models.Model):
+    """One authorisation a seller gave an app on the consent page: the code, then the tokens
+    it was exchanged for. Tokens of a revoked or expired grant are refused."""
+
+    channel = models.CharField(max_length=20)
+    client_id = models.CharField(max_length=100)  # the app (TikTok app key, Pinterest/Meta app id)
+    seller = models.CharField(max_length=100)
+    scope = models.CharField(max_length=500, blank=True)
+    redirect_uri = models.CharField(max_length=500, blank=True)
+    code = models.CharField(max_length=100, unique=True)
+    code_expires_at = models.DateTimeField()
+    code_used_at = models.DateTimeField(null=True, blank=True)
+    access_token = models.CharField(max_length=200, blank=True, db_index=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_token = models.CharField(max_length=200, blank=True, db_index=True)
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self):
+        return f"{self.channel}:{self.seller}"

@@ -7,7 +7,8 @@ deploy, run this command, then remove the old key.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from channels.models import ChannelAccount
+from channels.crypto import SecretDict
+from channels.models import ChannelAccount, ChannelConnection
 from channels.services import channel_account_reencrypt
 from shopadmin.audit import Actor, acting_as
 from shopadmin.models import Door
@@ -27,4 +28,19 @@ class Command(BaseCommand):
                     for account in accounts:
                         channel_account_reencrypt(account=account)
                         count += 1
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted the credentials of {count} channel accounts."))
+            # Connections under way hold a code or tokens until the account is written.
+            pending = 0
+            for connection in (
+                ChannelConnection.all_shops.exclude(
+                    status__in=[ChannelConnection.Status.CONNECTED, ChannelConnection.Status.FAILED]
+                )
+                .only("pk", "secrets")
+                .iterator()
+            ):
+                ChannelConnection.all_shops.filter(pk=connection.pk).update(secrets=SecretDict(connection.secrets))
+                pending += 1
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Re-encrypted the credentials of {count} channel accounts and {pending} connections under way."
+            )
+        )
