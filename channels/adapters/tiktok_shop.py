@@ -19,6 +19,7 @@ import httpx
 from django.utils.translation import gettext_lazy
 
 from channels.adapters import net
+from channels.adapters.auth import AuthorizationRefused
 from channels.adapters.base import (
     AdapterError,
     BatchStatus,
@@ -92,8 +93,15 @@ ORDER_EVENT_TYPES = {
 }
 RECONNECT_EVENT_TYPES = {WEBHOOK_SELLER_DEAUTHORIZATION, WEBHOOK_UPCOMING_AUTHORIZATION_EXPIRATION}
 EXCLUDED_FROM_SIGN = {"sign", "access_token"}
-# Calls that must not carry shop_cipher (TikTok answers 36009004 "Unexpected identifier").
-SHOP_CIPHER_REFUSED = re.compile(r"^/product/\d{6}/(images/upload|files/upload)$")
+# Calls that must not carry shop_cipher (TikTok answers 36009004 "Unexpected identifier"):
+# image and file uploads, and the authorisation and seller calls, which name no shop.
+SHOP_CIPHER_REFUSED = re.compile(r"^/(product/\d{6}/(images/upload|files/upload)|(authorization|seller)/\d{6}/.+)$")
+# Envelope codes saying the access token no longer works for the shop (invalid, expired,
+# revoked, the seller deauthorised the app, a scope missing): only reconnecting helps.
+TOKEN_EXPIRED = 105002
+SCOPE_MISSING = 105005
+TOKEN_OR_SHOP_MISMATCH = 101000
+COMMON_INVALID = 36009004
 
 # Identifier code types by number of digits (UPC 12, EAN 8/13/14, GTIN 14; 14 digits are sent
 # as GTIN).
@@ -140,6 +148,18 @@ def sign(*, secret: str, path: str, params: dict, body: bytes = b"", multipart: 
     if body and not multipart:
         message += body.decode()
     return hmac_sha256_hex(secret, f"{secret}{message}{secret}".encode())
+
+
+def token_refused(body: dict) -> bool:
+    """The envelope says the access token is invalid, expired or revoked for this shop (the
+    common errors' authentication and authorisation codes), not that the request was wrong."""
+    code = body.get("code")
+    message = str(body.get("message") or "").lower()
+    # 101000 also names category_asset_cipher, which the adapter never sends.
+    if code in (TOKEN_EXPIRED, SCOPE_MISSING, TOKEN_OR_SHOP_MISMATCH):
+        return True
+    # 36009004 also names the timestamp, the app key, a missing signature, an unexpected identifier.
+    return code == COMMON_INVALID and ("access-token" in message or "access_token" in message)
 
 
 def webhook_signature(*, app_key: str, app_secret: str, raw_body: bytes) -> str:
@@ -207,12 +227,19 @@ class TikTokShopAdapter(ChannelAdapter):
     channel = "tiktok_shop"
     credential_specs = (
         CredentialSpec(
-            "app_key", gettext_lazy("App key"), gettext_lazy("Partner Center → App & Service."), secret=False
+            "app_key",
+            gettext_lazy("App key"),
+            gettext_lazy("Partner Center → App & Service. Leave empty to use this deployment's app."),
+            secret=False,
+            required=False,
         ),
         CredentialSpec(
             "app_secret",
             gettext_lazy("App secret"),
-            gettext_lazy("Partner Center → App & Service; signs every request."),
+            gettext_lazy(
+                "Partner Center → App & Service; signs every request. Leave empty to use this deployment's app."
+            ),
+            required=False,
         ),
         CredentialSpec("access_token", gettext_lazy("Access token"), gettext_lazy("From the shop authorisation.")),
         CredentialSpec(
@@ -221,7 +248,14 @@ class TikTokShopAdapter(ChannelAdapter):
             gettext_lazy("From GET /authorization/202309/shops."),
             secret=False,
         ),
+        CredentialSpec(
+            "refresh_token",
+            gettext_lazy("Refresh token"),
+            gettext_lazy("From the shop authorisation; renews the access token before it expires."),
+            required=False,
+        ),
     )
+    platform_credentials = {"app_key": "TIKTOK_SHOP_APP_KEY", "app_secret": "TIKTOK_SHOP_APP_SECRET"}
     api_host = "https://open-api.tiktokglobalshop.com"
     # No batch endpoint: each product is its own call; this bounds one publish task.
     max_batch = 100
@@ -300,6 +334,14 @@ class TikTokShopAdapter(ChannelAdapter):
             raise AdapterError(
                 f"TikTok Shop answered {response.status_code} without JSON.", status=response.status_code
             ) from exc
+        if token_refused(body):
+            message = str(body.get("message") or "").strip().rstrip(".")
+            raise AuthorizationRefused(
+                f"TikTok Shop refused the access token: {message}. Reconnect the account.",
+                status=response.status_code,
+                code=str(body.get("code")),
+                body=body,
+            )
         if body.get("code") != 0:
             raise AdapterError(
                 f"TikTok Shop refused the request: {body.get('message', '')} "
@@ -309,6 +351,13 @@ class TikTokShopAdapter(ChannelAdapter):
                 body=body,
             )
         return body.get("data") or {}
+
+    # --- Authorisation -------------------------------------------------------------------
+
+    def authorized_shops(self) -> list[dict]:
+        """Get Authorized Shops: the shops the access token is authorised for, each with its
+        `id`, `name`, `region`, `seller_type`, `cipher` and `code` (no shop_cipher is sent)."""
+        return self.call("GET", self.path("authorization", "shops")).get("shops") or []
 
     # --- Reference data -------------------------------------------------------------------
 
@@ -372,7 +421,7 @@ class TikTokShopAdapter(ChannelAdapter):
             try:
                 return self.recommend_category(item.title)
             except AdapterError as exc:
-                if exc.body is None:
+                if exc.body is None or isinstance(exc, AuthorizationRefused):
                     raise
                 return ""  # TikTok has no category for it (remembered until a refresh)
 
@@ -600,8 +649,10 @@ class TikTokShopAdapter(ChannelAdapter):
                     self.image_uri(group[0].image_link, again=True)
                     results += self._publish_group(group)
             except AdapterError as exc:
-                if exc.body is None:
-                    raise  # not the channel's verdict on these items: transient or transport
+                if exc.body is None or isinstance(exc, AuthorizationRefused):
+                    # Not the channel's verdict on these items: transient, transport, or a
+                    # token refused for the whole account (the batch fails as a whole).
+                    raise
                 error = ItemError(str(exc), code=exc.code, field=getattr(exc, "field", ""))
                 results += [ItemResult(item_id=i.id, ok=False, errors=[error]) for i in group]
         return results
@@ -767,7 +818,7 @@ class TikTokShopAdapter(ChannelAdapter):
             try:
                 self._delete_from_product(product_id, doomed)
             except AdapterError as exc:
-                if exc.body is None:
+                if exc.body is None or isinstance(exc, AuthorizationRefused):
                     raise
                 if exc.code in PRODUCT_GONE_CODES:  # already gone from TikTok: removed
                     results += [ItemResult(item_id=i.id, ok=True, channel_item_id=product_id) for i in doomed]
@@ -1039,16 +1090,16 @@ class TikTokShopAdapter(ChannelAdapter):
         if number == WEBHOOK_SELLER_DEAUTHORIZATION:
             event.needs_reconnect = True
             event.account_message = (
-                "The shop withdrew this app's access on TikTok Shop. Authorise it again and enter the new "
-                "access token to resume publishing and orders."
+                "The shop withdrew this app's access on TikTok Shop. Authorise it again (reconnect the "
+                "account) to resume publishing and orders."
             )
         elif number == WEBHOOK_UPCOMING_AUTHORIZATION_EXPIRATION:
             expires = _from_unix(data.get("expiration_time"))
             when = f" on {expires:%Y-%m-%d}" if expires else ""
             event.needs_reconnect = True
             event.account_message = (
-                f"TikTok Shop's authorisation of this account expires{when}. Authorise it again and enter the "
-                "new access token before then."
+                f"TikTok Shop's authorisation of this account expires{when}. Authorise it again (reconnect "
+                "the account) before then."
             )
         return event
 

@@ -11,6 +11,7 @@ reading is applied and the code says so.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -21,20 +22,24 @@ import struct
 import time
 import uuid
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
+import httpx
 from django.conf import settings as django_settings
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import re_path
 from django.utils import timezone
+from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from channels.adapters.tiktok_shop import CANCEL_REASONS, SHOP_CIPHER_REFUSED
 from channels.adapters.tiktok_shop import sign as tiktok_sign
 from channels.adapters.tiktok_shop import webhook_signature as tiktok_webhook_signature
-from channels.sandbox.common import json_body, token_ok
+from channels.sandbox import grants
+from channels.sandbox.common import json_body
 from channels.sandbox.faults import inject, rejected
-from channels.sandbox.models import SandboxAccount, SandboxItem, SandboxOrder
+from channels.sandbox.models import SandboxAccount, SandboxGrant, SandboxItem, SandboxOrder
 
 # The credential the simulated account is known by (SandboxAccount.key).
 ACCOUNT_KEY = "app_key"
@@ -49,6 +54,7 @@ SIGN_INVALID = 106001
 CREDENTIALS_INVALID = 36009004
 SHOP_CIPHER_MISSING = 106013
 TOKEN_EXPIRED = 105002
+TOKEN_OR_SHOP_MISMATCH = 101000
 INVALID_PATH = 36009009
 WRONG_CONTENT_TYPE = 36009023
 FILE_TOO_LARGE = 36009021
@@ -215,64 +221,149 @@ def _path_version_ok(request) -> bool:
     return bool(match) and match.group(1) == str(django_settings.TIKTOK_SHOP_API_VERSION)
 
 
-def _tiktok_account(request):
-    """Check the call as TikTok does (path version, app key, timestamp, sign, access token,
-    shop cipher); returns (account, error_response)."""
+def _caller(request):
+    """Check the call as TikTok does (path version, app key, timestamp, sign, access token);
+    returns (account, grant, error_response).
+
+    Two kinds of caller: an app registered per account (SandboxAccount keyed by its app key,
+    with its own secret and token), or the deployment's platform app (grants.app_secret), whose
+    access token must come from a live grant of a seller."""
     if not _path_version_ok(request):
-        return None, _tiktok(INVALID_PATH, "Invalid path. The specified path does not match any available endpoint.")
+        return (
+            None,
+            None,
+            _tiktok(INVALID_PATH, "Invalid path. The specified path does not match any available endpoint."),
+        )
     params = {k: v for k, v in request.GET.items()}
-    account = (
-        SandboxAccount.objects.select_for_update().filter(channel="tiktok_shop", key=params.get("app_key", "")).first()
-    )
-    if account is None:
-        return None, _tiktok(CREDENTIALS_INVALID, "Invalid credentials. Invalid `app_key` query parameter.")
+    app_key = params.get("app_key", "")
+    account = SandboxAccount.objects.select_for_update().filter(channel="tiktok_shop", key=app_key).first()
+    secret = account.secret if account is not None else grants.app_secret("tiktok_shop", app_key)
+    if not secret:
+        return None, None, _tiktok(CREDENTIALS_INVALID, "Invalid credentials. Invalid `app_key` query parameter.")
     timestamp = params.get("timestamp", "")
     if not timestamp.isdigit():
-        return None, _tiktok(
-            CREDENTIALS_INVALID,
-            "Invalid timestamp. The value of the `timestamp` query parameter must not be lesser than 0.",
+        return (
+            None,
+            None,
+            _tiktok(
+                CREDENTIALS_INVALID,
+                "Invalid timestamp. The value of the `timestamp` query parameter must not be lesser than 0.",
+            ),
         )
     now = time.time()
     if int(timestamp) < now - TIMESTAMP_PAST:
-        return None, _tiktok(
-            CREDENTIALS_INVALID,
-            "Invalid timestamp. The value of the `timestamp` query parameter must not be earlier than 5 minutes "
-            "before the current time.",
+        return (
+            None,
+            None,
+            _tiktok(
+                CREDENTIALS_INVALID,
+                "Invalid timestamp. The value of the `timestamp` query parameter must not be earlier than 5 minutes "
+                "before the current time.",
+            ),
         )
     if int(timestamp) > now + TIMESTAMP_FUTURE:
-        return None, _tiktok(
-            CREDENTIALS_INVALID,
-            "Invalid timestamp. The value of the `timestamp` query parameter must not exceed the current time by "
-            "more than 30 seconds.",
+        return (
+            None,
+            None,
+            _tiktok(
+                CREDENTIALS_INVALID,
+                "Invalid timestamp. The value of the `timestamp` query parameter must not exceed the current time by "
+                "more than 30 seconds.",
+            ),
         )
     if not params.get("sign"):
-        return None, _tiktok(
-            CREDENTIALS_INVALID, "Missing credentials. The request does not include a required signature in the query."
+        return (
+            None,
+            None,
+            _tiktok(
+                CREDENTIALS_INVALID,
+                "Missing credentials. The request does not include a required signature in the query.",
+            ),
         )
     path = request.path.removeprefix(TIKTOK_PREFIX)
     multipart = request.content_type == "multipart/form-data"
     expected = tiktok_sign(
-        secret=account.secret, path=path, params=params, body=b"" if multipart else request.body, multipart=multipart
+        secret=secret, path=path, params=params, body=b"" if multipart else request.body, multipart=multipart
     )
     if not secrets.compare_digest(expected.encode(), params.get("sign", "").encode()):
-        return None, _tiktok(SIGN_INVALID, "Invalid credentials. The `sign` query parameter is invalid.")
-    if not token_ok(account, request.headers.get("x-tts-access-token", "")):
-        return None, _tiktok(
-            CREDENTIALS_INVALID, "Invalid credentials. The `x-tts-access-token` header is invalid.", status=401
+        return None, None, _tiktok(SIGN_INVALID, "Invalid credentials. The `sign` query parameter is invalid.")
+    token = request.headers.get("x-tts-access-token", "")
+    grant = None
+    if account is not None:
+        state = grants.token_state(account, token)
+    else:
+        grant = SandboxGrant.objects.filter(channel="tiktok_shop", client_id=app_key, access_token=token).first()
+        state = _grant_state(grant) if token else "invalid"
+    if state == "expired":
+        return (
+            None,
+            None,
+            _tiktok(
+                TOKEN_EXPIRED,
+                "Expired credentials. The `access_token` or `x-tts-access-token` header has expired.",
+                status=401,
+            ),
         )
-    if SHOP_CIPHER_REFUSED.match(path):
-        if "shop_cipher" in params:
-            return None, _tiktok(
+    if state != "ok":
+        return (
+            None,
+            None,
+            _tiktok(
+                CREDENTIALS_INVALID, "Invalid credentials. The `x-tts-access-token` header is invalid.", status=401
+            ),
+        )
+    if SHOP_CIPHER_REFUSED.match(path) and "shop_cipher" in params:
+        return (
+            None,
+            None,
+            _tiktok(
                 CREDENTIALS_INVALID,
                 "Unexpected identifier. The `shop_cipher` query parameter is not required for this request.",
+            ),
+        )
+    return account, grant, None
+
+
+def _grant_state(grant) -> str:
+    if grant is None or grant.revoked_at is not None:
+        return "invalid"
+    if grant.access_expires_at is not None and grant.access_expires_at <= timezone.now():
+        return "expired"
+    return "ok"
+
+
+def _tiktok_account(request):
+    """The shop a checked call is for (its shop_cipher); returns (account, error_response)."""
+    account, grant, error = _caller(request)
+    if error is not None:
+        return None, error
+    path = request.path.removeprefix(TIKTOK_PREFIX)
+    cipher = request.GET.get("shop_cipher", "")
+    if grant is not None:
+        if SHOP_CIPHER_REFUSED.match(path):
+            # A call that names no shop: the grant's seller's first shop stands for it.
+            account = grants.seller_accounts("tiktok_shop", grant.seller).first()
+        elif not cipher:
+            return None, _missing_cipher()
+        else:
+            account = (
+                grants.seller_accounts("tiktok_shop", grant.seller)
+                .select_for_update()
+                .filter(shop_cipher=cipher)
+                .first()
             )
-    elif account.shop_cipher:
-        if not params.get("shop_cipher"):
+        if account is None:
+            # The token is not associated with that shop (common errors, 101000).
             return None, _tiktok(
-                SHOP_CIPHER_MISSING,
-                "Missing identifier. The `shop_cipher` query parameter is required to identify the target shop.",
+                TOKEN_OR_SHOP_MISMATCH,
+                "Invalid query or header. The `category_asset_cipher` query parameter or `x-tts-access-token` "
+                "header is invalid.",
+                status=401,
             )
-        if params["shop_cipher"] != account.shop_cipher:
+    elif not SHOP_CIPHER_REFUSED.match(path) and account.shop_cipher:
+        if not cipher:
+            return None, _missing_cipher()
+        if cipher != account.shop_cipher:
             return None, _tiktok(
                 CREDENTIALS_INVALID, "Invalid identifier. The `shop_cipher` query parameter is invalid."
             )
@@ -280,6 +371,13 @@ def _tiktok_account(request):
     if fault is not None:
         return None, fault
     return account, None
+
+
+def _missing_cipher():
+    return _tiktok(
+        SHOP_CIPHER_MISSING,
+        "Missing identifier. The `shop_cipher` query parameter is required to identify the target shop.",
+    )
 
 
 def _guarded(methods):
@@ -1100,11 +1198,19 @@ def order_line_price(item: SandboxItem) -> tuple[str, str]:
     return price.get("amount", "0"), price.get("currency", "USD")
 
 
+def app_of(account: SandboxAccount) -> tuple[str, str]:
+    """(app key, app secret) of the app the account's calls and webhooks belong to: its own
+    (an account keyed by its app key), or the platform app a seller authorised."""
+    if account.secret:
+        return account.key, account.secret
+    app_key = django_settings.TIKTOK_SHOP_APP_KEY
+    return app_key, grants.app_secret("tiktok_shop", app_key)
+
+
 def signed_notification(account: SandboxAccount, body: dict) -> tuple[bytes, dict]:
     raw = json.dumps(body).encode()
-    return raw, {
-        "Authorization": tiktok_webhook_signature(app_key=account.key, app_secret=account.secret, raw_body=raw)
-    }
+    app_key, app_secret = app_of(account)
+    return raw, {"Authorization": tiktok_webhook_signature(app_key=app_key, app_secret=app_secret, raw_body=raw)}
 
 
 def order_webhook(account: SandboxAccount, order: SandboxOrder) -> tuple[bytes, dict]:
@@ -1167,10 +1273,261 @@ def throttled(*, retry_after: int, regain_minutes: int, key: str) -> JsonRespons
     return response
 
 
+# --- Authorisation ---------------------------------------------------------------------------------
+
+# The authorisation page and the token endpoints live on their own hosts at TikTok
+# (services.tiktokshop.com, auth.tiktok-shops.com); here under the same sandbox prefix.
+AUTHORIZE_PATH = "open/authorize"
+# "The auth_code expires in 30 minutes and can only be used once."
+AUTH_CODE_TTL = dt.timedelta(minutes=30)
+# "default expiration time set to seven days".
+ACCESS_TOKEN_TTL = dt.timedelta(days=7)
+# The authorisation duration the seller picks; the sources give no value (one year here).
+REFRESH_TOKEN_TTL = dt.timedelta(days=365)
+# Token endpoint refusals: no source documents their codes; 36004004 "invalid auth code" is
+# what integrations report from auth.tiktok-shops.com, used for every refused code or token.
+AUTH_CODE_INVALID = 36004004
+SELLER_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+SHOP_REGIONS = ("US", "GB", "SG")
+CONSENT_SCOPES = [
+    "Manage your products and inventory",
+    "Read and manage your orders, packages and cancellations",
+    "Read your returns and refunds",
+    "Read your shop's information",
+]
+
+
+def _number(text: str) -> str:
+    return str(int(hashlib.sha256(text.encode()).hexdigest()[:15], 16))
+
+
+def shop_entry(account: SandboxAccount) -> dict:
+    """One shop as Get Authorized Shops lists it."""
+    conf = account.settings or {}
+    return {
+        "id": str(conf.get("shop_id") or _number(f"shop:{account.key}")),
+        "name": str(conf.get("shop_name") or f"Sandbox shop {account.key[:12]}"),
+        "region": shop_settings(account)["region"],
+        "seller_type": "LOCAL",
+        "cipher": account.shop_cipher,
+        "code": str(conf.get("shop_code") or f"SBX{_number(account.key)[:9]}"),
+    }
+
+
+def seller_shops(seller: str, count: int) -> list[SandboxAccount]:
+    """The seller's first `count` shops, made on first sight (each its own cipher, name, region)."""
+    shops = []
+    for number in range(1, count + 1):
+        cipher = "GCP_" + hashlib.sha256(f"tiktok-shop:{seller}:{number}".encode()).hexdigest()[:32]
+        account, _ = SandboxAccount.objects.get_or_create(
+            channel="tiktok_shop",
+            key=cipher,
+            defaults={
+                "seller": seller,
+                "shop_cipher": cipher,
+                "secret": "",
+                "settings": {
+                    "shop_id": _number(f"shop:{seller}:{number}"),
+                    "shop_name": f"{seller} shop {number}",
+                    "shop_code": f"SBX{_number(cipher)[:9]}",
+                    "region": SHOP_REGIONS[(number - 1) % len(SHOP_REGIONS)],
+                },
+            },
+        )
+        shops.append(account)
+    return shops
+
+
+def _consent_error(message: str):
+    return HttpResponse(
+        f"<!doctype html><title>TikTok Shop (sandbox)</title><h1>Authorisation link error</h1><p>{escape(message)}</p>",
+        status=400,
+    )
+
+
+def _callback(**params) -> HttpResponseRedirect:
+    from channels.adapters.tiktok_shop_auth import TikTokShopAuth
+
+    return HttpResponseRedirect(f"{TikTokShopAuth.redirect_uri()}?{urlencode(params)}")
+
+
+@csrf_exempt  # the seller's own browser posts the form TikTok's page shows
+@require_http_methods(["GET", "POST"])
+def authorize(request):
+    """TikTok's authorisation page: `service_id` names the app, `state` comes back as given.
+    Allowing sends the browser to the app's redirect URL with `code` and `state`; denying
+    with `code=null&error=auth_denied`."""
+    source = request.POST if request.method == "POST" else request.GET
+    service_id = source.get("service_id", "")
+    state = source.get("state", "")
+    known = django_settings.TIKTOK_SHOP_SERVICE_ID
+    if not known or not secrets.compare_digest(known.encode(), service_id.encode()):
+        return _consent_error("This authorisation link names no app registered on TikTok Shop (unknown service_id).")
+    shops = source.get("shops", "1")
+    extra = [{"name": "shops", "label": "Shops of this seller", "options": ["1", "2", "3"], "value": shops}]
+
+    def page(status=200):
+        response = grants.consent_page(
+            request,
+            channel_label="TikTok Shop",
+            app_label="Shopadmin",
+            scopes=CONSENT_SCOPES,
+            hidden={"service_id": service_id, "state": state},
+            extra=extra,
+        )
+        response.status_code = status
+        return response
+
+    if request.method == "GET":
+        return page()
+    decision = request.POST.get("decision", "")
+    if decision == "deny":
+        return _callback(code="null", error="auth_denied", state=state)
+    seller = request.POST.get("seller", "").strip()
+    if decision != "allow" or not SELLER_PATTERN.match(seller) or shops not in ("1", "2", "3"):
+        return page(status=400)
+    seller_shops(seller, int(shops))
+    grant = grants.issue_code(
+        channel="tiktok_shop",
+        client_id=django_settings.TIKTOK_SHOP_APP_KEY,
+        seller=seller,
+        redirect_uri=_callback().url,
+    )
+    grant.code_expires_at = grant.created_at + AUTH_CODE_TTL
+    grant.save(update_fields=["code_expires_at"])
+    return _callback(code=grant.code, state=state)
+
+
+def _token_answer(grant: SandboxGrant):
+    shops = list(grants.seller_accounts("tiktok_shop", grant.seller))
+    return _ok(
+        {
+            "access_token": grant.access_token,
+            "access_token_expire_in": int(grant.access_expires_at.timestamp()),
+            "refresh_token": grant.refresh_token,
+            "refresh_token_expire_in": int(grant.refresh_expires_at.timestamp()),
+            "open_id": _number(f"open:{grant.seller}"),
+            "seller_name": grant.seller,
+            "seller_base_region": shop_settings(shops[0])["region"] if shops else "US",
+            "user_type": 0,
+            "granted_scopes": ["seller.product.basic", "seller.order.info", "seller.fulfillment.basic"],
+        }
+    )
+
+
+def _token_app(request, grant_type: str):
+    """The app key and secret of a token call; (app_key, error_response)."""
+    app_key = request.GET.get("app_key", "")
+    secret = grants.app_secret("tiktok_shop", app_key)
+    if not secret:
+        return app_key, _tiktok(CREDENTIALS_INVALID, "Invalid credentials. Invalid `app_key` query parameter.")
+    # Not documented: a wrong app_secret is refused like a wrong app_key (strictest reading).
+    if not secrets.compare_digest(secret.encode(), request.GET.get("app_secret", "").encode()):
+        return app_key, _tiktok(CREDENTIALS_INVALID, "Invalid credentials. Invalid `app_secret` query parameter.")
+    if request.GET.get("grant_type") != grant_type:
+        return app_key, _tiktok(CREDENTIALS_INVALID, f"Invalid grant_type. Only `{grant_type}` is accepted as a value.")
+    return app_key, None
+
+
+@csrf_exempt
+@require_http_methods(["GET"])
+def token_get(request):
+    """Get Access Token: `app_key`, `app_secret`, `auth_code`, `grant_type=authorized_code`."""
+    app_key, error = _token_app(request, "authorized_code")
+    if error is not None:
+        return error
+    grant, _why = grants.redeem_code(channel="tiktok_shop", client_id=app_key, code=request.GET.get("auth_code", ""))
+    if grant is None:
+        # A replayed code also revokes what it gave (grants.redeem_code).
+        return _tiktok(AUTH_CODE_INVALID, "invalid auth code")
+    grants.issue_tokens(grant, access_ttl=ACCESS_TOKEN_TTL, refresh_ttl=REFRESH_TOKEN_TTL)
+    return _token_answer(grant)
+
+
+@csrf_exempt
+@require_http_methods(["GET"])
+def token_refresh(request):
+    """Get Refresh Token: `app_key`, `app_secret`, `refresh_token`, `grant_type=refresh_token`.
+    The old tokens stop working; the refresh token keeps the authorisation's expiry
+    ("equivalent to the authorization duration")."""
+    app_key, error = _token_app(request, "refresh_token")
+    if error is not None:
+        return error
+    grant, why = grants.grant_by_refresh_token(
+        channel="tiktok_shop", client_id=app_key, refresh_token=request.GET.get("refresh_token", "")
+    )
+    if grant is None:
+        return _tiktok(AUTH_CODE_INVALID, "refresh token expired" if why == "expired" else "invalid refresh token")
+    ends = grant.refresh_expires_at
+    grants.issue_tokens(grant, access_ttl=ACCESS_TOKEN_TTL, refresh_ttl=REFRESH_TOKEN_TTL)
+    grant.refresh_expires_at = ends
+    grant.save(update_fields=["refresh_expires_at"])
+    return _token_answer(grant)
+
+
+@csrf_exempt
+@require_http_methods(["GET"])
+def authorized_shops(request, version=None):
+    """Get Authorized Shops: the shops the token's seller authorised (a per-account app: its shop)."""
+    account, grant, error = _caller(request)
+    if error is not None:
+        return error
+    shops = list(grants.seller_accounts("tiktok_shop", grant.seller)) if grant is not None else [account]
+    if shops:
+        fault = inject(shops[0], request)
+        if fault is not None:
+            return fault
+    return _ok({"shops": [shop_entry(a) for a in shops]})
+
+
+def _notify_seller(account: SandboxAccount, action: str) -> None:
+    """TikTok's seller webhooks to each of the seller's shops: 6 (seller deauthorization) after
+    a revoke, 7 (upcoming authorization expiration) for "warn_expiry"."""
+    latest = SandboxGrant.objects.filter(channel="tiktok_shop", seller=account.seller).order_by("-created_at").first()
+    expires = latest.refresh_expires_at if latest is not None and latest.refresh_expires_at else timezone.now()
+    days = max(0, (expires - timezone.now()).days)
+    for shop in grants.seller_accounts("tiktok_shop", account.seller):
+        if not shop.webhook_url:
+            continue
+        shop_id = shop_entry(shop)["id"]
+        if action == "revoke":
+            kind, data = 6, {"message": f"Shop_id {shop_id} is deauthorized from your APP by merchant."}
+        else:
+            kind, data = (
+                7,
+                {
+                    "message": f"Authorization of shop_id {shop_id} is expiring in {days} days. "
+                    "Please direct the merchant to re-authorize.",
+                    "expiration_time": str(int(expires.timestamp())),
+                },
+            )
+        raw, headers = signed_notification(
+            shop,
+            {
+                "type": kind,
+                "tts_notification_id": _number(uuid.uuid4().hex),
+                "shop_id": shop_id,
+                "timestamp": int(time.time()),
+                "data": data,
+            },
+        )
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.post(
+                shop.webhook_url, content=raw, headers={"Content-Type": "application/json", **headers}, timeout=10
+            )
+
+
+grants.GRANT_NOTIFIERS["tiktok_shop"] = _notify_seller
+
+
 # Base URL …/sandbox/tiktok stands for https://open-api.tiktokglobalshop.com; the version in
 # each path must be settings.TIKTOK_SHOP_API_VERSION.
 V = r"(?P<version>\d{6})"
 urlpatterns = [
+    re_path(rf"^{AUTHORIZE_PATH}$", authorize),
+    re_path(r"^api/v2/token/get$", token_get),
+    re_path(r"^api/v2/token/refresh$", token_refresh),
+    re_path(rf"^authorization/{V}/shops$", authorized_shops),
     re_path(rf"^product/{V}/categories$", categories),
     re_path(rf"^product/{V}/categories/recommend$", categories_recommend),
     re_path(rf"^product/{V}/brands$", brands),
