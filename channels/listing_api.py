@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels.listings import listing_update
 from channels.models import ChannelAccount, ChannelListing, ListingStatus, PublishPlan, PublishPlanItem
-from channels.publishing import publish_plan_apply, publish_plan_create
+from channels.publishing import plan_outcome, publish_plan_apply, publish_plan_create
 from shopadmin.api.filters import IdFilter
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
@@ -85,6 +85,25 @@ class PlanItemSerializer(serializers.ModelSerializer):
         fields = ["listing", "item_id", "action", "changes", "payload", "outcome"]
 
 
+class RejectionReasonSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    count = serializers.IntegerField(help_text="Items rejected for this reason")
+    examples = serializers.SerializerMethodField(help_text="A few of those items' ids")
+
+    def get_examples(self, reason) -> list[str]:
+        return [item_id for _listing_id, item_id in reason["examples"]]
+
+
+class PlanOutcomeSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    not_sent = serializers.IntegerField(help_text="Items never sent: the channel refused the plan as a whole")
+    message = serializers.CharField(help_text="Why the plan was not applied (status `failed`); empty otherwise")
+    reasons = RejectionReasonSerializer(many=True, help_text="The rejections grouped by reason, most frequent first")
+
+
 class PublishPlanSerializer(serializers.ModelSerializer):
     account = serializers.PrimaryKeyRelatedField(queryset=ChannelAccount.objects.all())
     apply = serializers.BooleanField(write_only=True, required=False, default=False)
@@ -108,10 +127,17 @@ class PublishPlanSerializer(serializers.ModelSerializer):
 
 
 class PlanDetailSerializer(PublishPlanSerializer):
+    outcome = serializers.SerializerMethodField()
     items = serializers.SerializerMethodField()
 
     class Meta(PublishPlanSerializer.Meta):
-        fields = [*PublishPlanSerializer.Meta.fields, "items"]
+        fields = [*PublishPlanSerializer.Meta.fields, "outcome", "items"]
+
+    @extend_schema_field(PlanOutcomeSerializer(allow_null=True))
+    def get_outcome(self, plan) -> dict | None:
+        """What applying did; null until the plan finished."""
+        outcome = plan_outcome(plan)
+        return PlanOutcomeSerializer(outcome).data if outcome["finished"] else None
 
     def get_items(self, plan) -> list[dict]:
         # The first 1,000 changes; the counts above say how many there are in all.

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import Category, Product
 from channels.feeds import account_feed_specs, feed_check
+from channels.health import account_usable
 from channels.listings import (
     listing_rule_add,
     listing_rule_remove,
@@ -22,7 +23,7 @@ from channels.listings import (
     listings_sync,
 )
 from channels.models import ChannelAccount, ChannelListing, ListingRule, ListingSettings, ListingStatus, PublishPlan
-from channels.publishing import publish_plan_apply, publish_plan_create
+from channels.publishing import plan_outcome, publish_plan_apply, publish_plan_create, reconnect_message
 from shopadmin.decorators import shop_view
 from shopadmin.roles import Perm
 
@@ -180,6 +181,7 @@ def plan_detail(request, plan_id: int):
     if action in ("create", "update", "delete"):
         items = items.filter(action=action)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
+    usable = account_usable(plan.account)
     return render(
         request,
         "channels/plan_detail.html",
@@ -189,6 +191,11 @@ def plan_detail(request, plan_id: int):
             "action": action,
             "can_write": request.membership.has_perm(Perm.CHANNELS_WRITE),
             "job": plan.job,
+            # The job's own words say "Succeeded" over rejections: once it finished, the
+            # plan's outcome is told here instead.
+            "outcome": plan_outcome(plan),
+            "usable": usable,
+            "reconnect_message": "" if usable else reconnect_message(plan.account),
         },
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,11 +22,13 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from channels import health
 from channels.adapters import adapter_class
+from channels.adapters.auth import AuthorizationRefused
 from channels.adapters.base import AdapterError, BatchStatus, ItemResult, RateLimited, TransientError
 from channels.listings import (
     LISTING_FIELDS,
@@ -57,6 +60,11 @@ from shopadmin.models import Job
 from shopadmin.services import job_create, job_finish, job_progress
 
 logger = logging.getLogger(__name__)
+
+# A plan the channel refused as a whole (its account's credentials), and the outcome of the
+# items it never sent.
+PLAN_FAILED = "failed"
+NOT_SENT = "not_sent"
 
 # Operational knobs, read from the environment so workers and tests can tune them.
 LEASE_SECONDS = float(os.environ.get("CHANNELS_PUBLISH_LEASE_SECONDS", "120"))
@@ -235,6 +243,8 @@ def publish_plan_apply(*, plan: PublishPlan, created_by=None) -> PublishPlan:
             {"plan": _("This plan is %(status)s; compute a new one.") % {"status": plan.get_status_display()}}
         )
     account = plan.account
+    if not health.account_usable(account):
+        raise ValidationError({"plan": reconnect_message(account)})
     adapter = adapter_for_account(account)
     total = plan.items.count()
     job = job_create(kind="publish", label=_("Publish to %(name)s") % {"name": account.name}, total=total,
@@ -300,19 +310,88 @@ def _apply_feed_only(plan: PublishPlan) -> None:
     _plan_finish(plan)
 
 
+def outcome_counts(plan: PublishPlan) -> dict[str, int]:
+    """How many of the plan's items the channel accepted, rejected, or never saw."""
+    counts = {"accepted": 0, "rejected": 0, NOT_SENT: 0, "waiting": 0}
+    for outcome, n in plan.items.values_list("outcome").annotate(n=Count("id")).order_by():
+        counts[outcome or "waiting"] = counts.get(outcome or "waiting", 0) + n
+    return counts
+
+
 def _plan_finish(plan: PublishPlan) -> None:
-    rejected = plan.items.filter(outcome="rejected").exists()
-    plan.status = PublishPlan.Status.PARTIAL if rejected else PublishPlan.Status.APPLIED
+    counts = outcome_counts(plan)
+    plan.status = PublishPlan.Status.PARTIAL if counts["rejected"] else PublishPlan.Status.APPLIED
     plan.finished_at = timezone.now()
     plan.save(update_fields=["status", "finished_at"])
     if plan.job_id:
         job = Job.objects.get(pk=plan.job_id)
-        counts = {
-            "accepted": plan.items.filter(outcome="accepted").count(),
-            "rejected": plan.items.filter(outcome="rejected").count(),
-            "plan": plan.pk,
+        job_finish(job=job, result=_job_result(plan, counts))
+
+
+def _job_result(plan: PublishPlan, counts: dict[str, int]) -> dict:
+    return {
+        "accepted": counts["accepted"],
+        "rejected": counts["rejected"],
+        NOT_SENT: counts[NOT_SENT],
+        "plan": plan.pk,
+        "outcome": plan.status,
+    }
+
+
+def reconnect_message(account: ChannelAccount) -> str:
+    """Why nothing is sent to an account that needs reconnecting, in words."""
+    reason = (account.connection_message or "").strip()
+    if reason:
+        return _("%(account)s needs reconnecting (%(reason)s): nothing is sent to %(channel)s until it is.") % {
+            "account": account.name,
+            "reason": reason.rstrip("."),
+            "channel": account.get_channel_display(),
         }
-        job_finish(job=job, result=counts)
+    return _("%(account)s needs reconnecting: nothing is sent to %(channel)s until it is.") % {
+        "account": account.name,
+        "channel": account.get_channel_display(),
+    }
+
+
+def refusal_message(account: ChannelAccount, exc: AdapterError) -> str | None:
+    """The one message for a channel that refused the account's credentials, or None when
+    `exc` is about something else. Adapters word AuthorizationRefused for the merchant; a bare
+    401 from an adapter that does not raise it yet gets the same words."""
+    if isinstance(exc, AuthorizationRefused):
+        return str(exc)
+    if isinstance(exc, AdapterError) and not isinstance(exc, (TransientError, RateLimited)) and exc.status == 401:
+        return _("%(channel)s refused the access token: reconnect the account.") % {
+            "channel": account.get_channel_display()
+        }
+    return None
+
+
+def _plan_fail(plan_id: int, account: ChannelAccount, message: str) -> None:
+    """The channel refused the account itself: the plan stops as a whole. Items already
+    answered keep their outcome; the rest are not sent (not rejected one by one), their
+    listings back to what the channel holds; the job fails with the one message."""
+    now = timezone.now()
+    with transaction.atomic():
+        plan = PublishPlan.objects.select_for_update().get(pk=plan_id)
+        if plan.status == PLAN_FAILED:
+            return
+        PublishBatch.objects.filter(plan=plan).exclude(status=PublishBatch.Status.DONE).update(
+            status=PublishBatch.Status.DONE, finished_at=now, lease_until=None, error=message[:2000]
+        )
+        waiting = plan.items.filter(outcome="")
+        listing_ids = list(waiting.values_list("listing_id", flat=True))
+        waiting.update(outcome=NOT_SENT)
+        pending = ChannelListing.objects.filter(pk__in=listing_ids, status=ListingStatus.PENDING)
+        pending.exclude(accepted_hash="").update(status=ListingStatus.PUBLISHED, updated_at=now)
+        pending.filter(accepted_hash="").update(status=ListingStatus.DRAFT, updated_at=now)
+        plan.status, plan.finished_at = PLAN_FAILED, now
+        plan.save(update_fields=["status", "finished_at"])
+        if plan.job_id:
+            job_finish(job=Job.objects.get(pk=plan.job_id), result=_job_result(plan, outcome_counts(plan)),
+                       error=message)  # fmt: skip
+        audit_record(action="publish_plan.fail", instance=plan, changes={"error": message})
+    if health.account_usable(account):
+        health.account_refused(account, message)
 
 
 # --- One batch (the task body) ------------------------------------------------------------------------
@@ -353,7 +432,11 @@ def publish_batch_run(*, batch_id: int) -> str:
     batch = _claim(batch_id)
     if batch is None:
         return "done"
-    account = batch.plan.account
+    account = ChannelAccount.objects.get(pk=batch.plan.account_id)
+    if batch.plan.status == PLAN_FAILED or not health.account_usable(account):
+        # Another batch found the account refused, or it needs reconnecting: send nothing.
+        _plan_fail(batch.plan_id, account, account.connection_message or reconnect_message(account))
+        return "refused"
     items = list(batch.items.select_related("listing").order_by("id"))
     adapters: dict[str, object] = {}
     try:
@@ -363,9 +446,17 @@ def publish_batch_run(*, batch_id: int) -> str:
         wait = exc.wait if isinstance(exc, RateLimited) else min(300, 5 * 2 ** min(batch.attempts, 6))
         raise Retry(wait + random.uniform(0, 1), str(exc)) from exc
     except AdapterError as exc:
+        refused = refusal_message(account, exc)
+        if refused:
+            _plan_fail(batch.plan_id, account, refused)
+            return "refused"
         # The channel refused the whole call (not transient): every item gets the reason.
+        health.account_call_failed(account, str(exc))
         error = {"field": "", "code": exc.code or "refused", "message": str(exc)}
         results = {i.item["id"]: ItemResult(item_id=i.item["id"], ok=False, errors=[_Err(**error)]) for i in items}
+    else:
+        if results is not None:
+            health.account_call_succeeded(account)
     finally:
         for adapter in adapters.values():
             adapter.close()
@@ -373,13 +464,26 @@ def publish_batch_run(*, batch_id: int) -> str:
         _release(batch, "")
         raise Retry(1, "the channel is still processing the batch")
     with transaction.atomic():
+        # The plan first, then the batch: the order _plan_fail takes them in.
+        plan = PublishPlan.objects.select_for_update().get(pk=batch.plan_id)
         locked = PublishBatch.objects.select_for_update().get(pk=batch.pk)
+        if plan.status == PLAN_FAILED:
+            # Refused meanwhile by another batch; this one was answered, so its verdicts stand.
+            mine = PublishPlanItem.objects.filter(pk__in=[i.pk for i in items], outcome=NOT_SENT)
+            unrecorded = set(mine.values_list("pk", flat=True))
+            sent = [i for i in items if i.pk in unrecorded]
+            if sent:
+                _record_outcomes(sent, results)
+                if plan.job_id:
+                    job = Job.objects.get(pk=plan.job_id)
+                    job.result = _job_result(plan, outcome_counts(plan))
+                    job.save(update_fields=["result"])
+            return "recorded"
         if locked.status == PublishBatch.Status.DONE:
             return "done"
         _record_outcomes(items, results)
         locked.status, locked.finished_at, locked.lease_until = PublishBatch.Status.DONE, timezone.now(), None
         locked.save(update_fields=["status", "finished_at", "lease_until"])
-        plan = PublishPlan.objects.select_for_update().get(pk=batch.plan_id)
         done = plan.batches.filter(status=PublishBatch.Status.DONE).aggregate(n=Sum("size"))["n"] or 0
         if plan.job_id:
             job_progress(job=Job.objects.get(pk=plan.job_id), done=done)
@@ -627,8 +731,8 @@ def replan_request(*, shop_id: int, account_ids: list[int] | None = None) -> int
 
 def replan_run(*, account_id: int, token: str) -> PublishPlan | None:
     account = ChannelAccount.objects.filter(pk=account_id, is_active=True).first()
-    if account is None:
-        return None
+    if account is None or not health.account_usable(account):
+        return None  # gone, or waiting to be reconnected: the attention list says so once
     settings_ = listing_settings_for(account)
     if settings_.replan_requested_at is None or settings_.replan_requested_at.isoformat() != token:
         return None  # a newer request is waiting out its own debounce
@@ -636,3 +740,56 @@ def replan_run(*, account_id: int, token: str) -> PublishPlan | None:
     if settings_.auto_apply and (plan.creates or plan.updates or plan.deletes):
         publish_plan_apply(plan=plan)
     return plan
+
+
+# --- What a plan did, told truthfully -------------------------------------------------------------------
+
+# The channel's per-call noise in a reason (TikTok's request id, Meta's trace id): two items
+# refused for the same reason read the same.
+_CALL_IDS = re.compile(r",?\s*\b(?:request(?:_id)?|fbtrace_id|trace)[ :=]+(?=[\w.-]*\d)[\w.-]{6,}", re.IGNORECASE)
+REASON_EXAMPLES = 3
+
+
+def _reason_text(message: str) -> str:
+    return _CALL_IDS.sub("", message or "").replace("()", "").strip()
+
+
+def rejection_reasons(plan: PublishPlan, *, limit: int = 20) -> list[dict]:
+    """The plan's rejections grouped by reason, most frequent first: {field, code, message,
+    count, examples: [(listing id, item id)]}. A listing that repeats a reason counts once."""
+    groups: dict[tuple, dict] = {}
+    rows = plan.items.filter(outcome="rejected").order_by("id").values_list("listing_id", "listing__item_id",
+                                                                             "listing__errors")  # fmt: skip
+    for listing_id, item_id, errors in rows.iterator(chunk_size=2000):
+        seen = set()
+        for error in errors if isinstance(errors, list) else []:
+            error = error if isinstance(error, dict) else {"message": str(error)}
+            key = (error.get("field") or "", str(error.get("code") or ""), _reason_text(str(error.get("message", ""))))
+            if key in seen:
+                continue
+            seen.add(key)
+            group = groups.setdefault(
+                key, {"field": key[0], "code": key[1], "message": key[2], "count": 0, "examples": []}
+            )
+            group["count"] += 1
+            if len(group["examples"]) < REASON_EXAMPLES:
+                group["examples"].append((listing_id, item_id))
+    return sorted(groups.values(), key=lambda g: (-g["count"], g["message"]))[:limit]
+
+
+def plan_outcome(plan: PublishPlan) -> dict:
+    """What applying the plan did: counts by outcome, the one message when the channel refused
+    the plan as a whole, and the rejections grouped by reason."""
+    counts = outcome_counts(plan) if plan.status != PublishPlan.Status.DRAFT else {}
+    message = ""
+    if plan.status == PLAN_FAILED and plan.job_id:
+        message = Job.objects.filter(pk=plan.job_id).values_list("error", flat=True).first() or ""
+    return {
+        "status": plan.status,
+        "finished": plan.status in (PublishPlan.Status.APPLIED, PublishPlan.Status.PARTIAL, PLAN_FAILED),
+        "accepted": counts.get("accepted", 0),
+        "rejected": counts.get("rejected", 0),
+        "not_sent": counts.get(NOT_SENT, 0),
+        "message": message,
+        "reasons": rejection_reasons(plan) if counts.get("rejected") else [],
+    }
