@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels import services
-from channels.account_methods import (
-    channel_account_credentials_renewed,
-    channel_account_set_methods,
-    checkout_method_error,
-    publish_method_error,
-)
-from channels.models import Channel, ChannelAccount
+from channels import connections, services
+from channels.account_methods import channel_account_set_methods, checkout_method_error, publish_method_error
+from channels.adapters.auth import auth_class
+from channels.models import Channel, ChannelAccount, ChannelConnection
 from channels.selectors import account_feeds, account_markets, webhook_url
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
@@ -37,9 +34,12 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
         child=serializers.CharField(allow_blank=True, trim_whitespace=True),
         required=False,
         write_only=True,
-        help_text="Meta: catalog_id, commerce_account_id, access_token, app_secret, verify_token; "
-        "TikTok Shop: app_key, app_secret, access_token, shop_cipher; Pinterest: access_token, "
-        "ad_account_id; Snapchat and Google Merchant: none. On PATCH, keys left out keep their value.",
+        help_text="Credentials a partner brings instead of authorising (`…/channel-connections/`): Meta: "
+        "catalog_id, access_token (a system user token), commerce_account_id; TikTok Shop: access_token, "
+        "shop_cipher (refresh_token optional); Pinterest: access_token, ad_account_id (refresh_token optional). "
+        "A partner with its own app adds app_key/app_secret (TikTok) or app_secret (Meta). The channel checks "
+        "them with one harmless read before anything is saved: the answer is 202 with the check to poll. "
+        "Snapchat and Google Merchant: none. On PATCH, keys left out keep their value.",
     )
     credentials_masked = serializers.SerializerMethodField()
     markets = serializers.JSONField(
@@ -69,12 +69,25 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
     connection_status = serializers.ChoiceField(
         choices=ChannelAccount.ConnectionStatus.choices,
         read_only=True,
-        help_text="`needs_reconnect` when the channel withdrew our authorisation; `connection_message` says why. "
-        "Sending new `credentials` marks the account connected again.",
+        help_text="`needs_reconnect` when the channel withdrew our authorisation or refused the token; "
+        "`connection_message` says why, and the account's publishing, order imports and reconciliation stop. "
+        "New `credentials` the channel accepts (or `…/authorize/`) mark the account connected again.",
     )
     connection_message = serializers.CharField(
         read_only=True, help_text="Why the account needs reconnecting, as the channel said it; empty otherwise."
     )
+    token_expires_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the access token expires (null: the channel gave no expiry). Tokens with a refresh "
+        "token are renewed automatically before then; others need `…/authorize/` again.",
+    )
+    refresh_token_expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_success_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="The last call the channel answered."
+    )
+    last_error = serializers.CharField(read_only=True, help_text="The channel's last refusal, in words.")
+    last_error_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = ChannelAccount
@@ -91,6 +104,11 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
             "checkout_method",
             "connection_status",
             "connection_message",
+            "token_expires_at",
+            "refresh_token_expires_at",
+            "last_success_at",
+            "last_error",
+            "last_error_at",
             "webhook_url",
             "feeds",
             "created_at",
@@ -145,8 +163,6 @@ EXAMPLE_CREATE = {
         "catalog_id": "123456789012345",
         "commerce_account_id": "987654321098765",
         "access_token": "EAAB…",
-        "app_secret": "…",
-        "verify_token": "choose-any-string",
     },
     "markets": ["US"],
 }
@@ -162,6 +178,11 @@ EXAMPLE_REPLY = {
     "checkout_method": "on_channel",
     "connection_status": "connected",
     "connection_message": "",
+    "token_expires_at": None,
+    "refresh_token_expires_at": None,
+    "last_success_at": "2026-12-06T09:30:00Z",
+    "last_error": "",
+    "last_error_at": None,
     "webhook_url": "https://shopadmin.example.com/webhooks/meta/Xq3…/",
     "feeds": [
         {
@@ -174,12 +195,73 @@ EXAMPLE_REPLY = {
 }
 
 
+class ChannelConnectionSerializer(serializers.ModelSerializer):
+    """A connection attempt: an authorisation on the channel's page, or pasted credentials
+    being checked. Poll it until `status` is `connected` (then `account` is set) or `failed`."""
+
+    account = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    choices = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        read_only=True,
+        help_text="With `status: choose`: the shops (TikTok), ad accounts (Pinterest) or catalogs (Meta) the "
+        "authorisation gives access to, as {id, label, detail}; POST one `id` to `…/choose/`.",
+    )
+    message = serializers.CharField(read_only=True, help_text="Why it failed, as the channel said it.")
+
+    class Meta:
+        model = ChannelConnection
+        fields = ["id", "channel", "method", "status", "message", "account", "choices", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ConnectionStartSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=[(c, label) for c, label in Channel.choices if auth_class(c)])
+    name = serializers.CharField(max_length=120)
+    markets = serializers.JSONField(required=False)
+    publish_method = serializers.ChoiceField(choices=ChannelAccount.PublishMethod.choices, required=False)
+    checkout_method = serializers.ChoiceField(choices=ChannelAccount.CheckoutMethod.choices, required=False)
+
+
+class AuthorizationSerializer(serializers.Serializer):
+    authorization_url = serializers.URLField(
+        help_text="Send the merchant's browser here: the channel's consent page. The channel sends them back to "
+        "Shopadmin's callback, where they must be signed in as the user who created the API key; then poll "
+        "the connection."
+    )
+    connection = ChannelConnectionSerializer()
+
+
+class ChoiceSerializer(serializers.Serializer):
+    choice = serializers.CharField(max_length=200, help_text="The `id` of one of the connection's `choices`.")
+
+
+def _key_user(request):
+    """The person an authorisation through the API is bound to: the API key's creator."""
+    user = getattr(getattr(request, "auth", None), "created_by", None)
+    if user is None:
+        raise serializers.ValidationError(
+            {"non_field_errors": ["This API key has no user to bind an authorisation to; create a key as a member."]}
+        )
+    return user
+
+
+def _accepted(connection: ChannelConnection, request) -> Response:
+    data = ChannelConnectionSerializer(connection, context={"request": request}).data
+    location = reverse("api-channel-connection", args=[connection.pk])
+    return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
+
 @extend_schema_view(
     get=extend_schema(tags=["channels"], summary="List channel accounts"),
     post=extend_schema(
         tags=["channels"],
-        summary="Connect a channel account",
+        summary="Connect a channel account with credentials you bring",
+        description="Snapchat and Google Merchant (feed only) are created at once: 201. For Meta, TikTok Shop and "
+        "Pinterest the channel first checks the credentials with one harmless read, in the background: 202 with "
+        "the connection to poll (`Location`); nothing is saved if the channel refuses them. To let the merchant "
+        "approve on the channel's own page instead, use `POST /channel-connections/`.",
         parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: ChannelAccountSerializer, 202: ChannelConnectionSerializer},
         examples=[
             OpenApiExample("Meta", value=EXAMPLE_CREATE, request_only=True),
             OpenApiExample("Reply", value=EXAMPLE_REPLY, response_only=True, status_codes=["201"]),
@@ -199,6 +281,20 @@ class ChannelAccountListCreate(generics.ListCreateAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        methods = {"publish_method": data.get("publish_method"), "checkout_method": data.get("checkout_method")}
+        if auth_class(data["channel"]) is not None:
+            # Credentials the channel must accept first: the check runs in a task.
+            connection = connections.connection_start_pasted(
+                shop=request.shop,
+                user=getattr(request.auth, "created_by", None),
+                channel=data["channel"],
+                credentials=data.get("credentials") or {},
+                name=data["name"],
+                markets=data.get("markets") or [],
+                methods=methods,
+                api_base_url=data.get("api_base_url", ""),
+            )
+            return _accepted(connection, request)
         account = services.channel_account_create(
             shop=request.shop,
             channel=data["channel"],
@@ -207,15 +303,19 @@ class ChannelAccountListCreate(generics.ListCreateAPIView):
             api_base_url=data.get("api_base_url", ""),
             markets=data.get("markets") or [],
         )
-        account = channel_account_set_methods(
-            account=account, publish_method=data.get("publish_method"), checkout_method=data.get("checkout_method")
-        )
+        account = channel_account_set_methods(account=account, **methods)
         return Response(self.get_serializer(account).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
     get=extend_schema(tags=["channels"], summary="A channel account"),
-    patch=extend_schema(tags=["channels"], summary="Change a channel account (credentials merge key by key)"),
+    patch=extend_schema(
+        tags=["channels"],
+        summary="Change a channel account (credentials merge key by key)",
+        description="New `credentials` are checked by the channel before they replace the stored ones: the answer "
+        "is then 202 with the connection to poll; the other fields change at once.",
+        responses={200: ChannelAccountSerializer, 202: ChannelConnectionSerializer},
+    ),
     delete=extend_schema(tags=["channels"], summary="Disconnect a channel account"),
 )
 class ChannelAccountDetail(generics.RetrieveUpdateDestroyAPIView):
@@ -235,10 +335,11 @@ class ChannelAccountDetail(generics.RetrieveUpdateDestroyAPIView):
             raise serializers.ValidationError(
                 {"channel": "The channel of an account cannot change; connect a new account."}
             )
+        checked = bool(data.get("credentials")) and auth_class(account.channel) is not None
         account = services.channel_account_update(
             account=account,
             name=data.get("name"),
-            credentials=data.get("credentials"),
+            credentials=None if checked else data.get("credentials"),
             api_base_url=data.get("api_base_url"),
             markets=data.get("markets"),
             is_active=data.get("is_active"),
@@ -246,8 +347,16 @@ class ChannelAccountDetail(generics.RetrieveUpdateDestroyAPIView):
         account = channel_account_set_methods(
             account=account, publish_method=data.get("publish_method"), checkout_method=data.get("checkout_method")
         )
-        if data.get("credentials"):
-            account = channel_account_credentials_renewed(account=account)
+        if checked:
+            # New credentials replace the old only once the channel accepts them.
+            connection = connections.connection_start_pasted(
+                shop=request.shop,
+                user=getattr(request.auth, "created_by", None),
+                channel=account.channel,
+                credentials=data["credentials"],
+                account=account,
+            )
+            return _accepted(connection, request)
         return Response(self.get_serializer(account).data)
 
     def perform_destroy(self, instance):
@@ -268,3 +377,90 @@ class ChannelAccountRotateFeedToken(APIView):
         account = get_object_or_404(ChannelAccount.objects.select_related("shop"), pk=pk)
         account = services.channel_account_rotate_feed_token(account=account)
         return Response(ChannelAccountSerializer(account, context={"request": request}).data)
+
+
+@extend_schema(
+    tags=["channels"],
+    summary="Reconnect: the channel's authorisation page for this account",
+    request=None,
+    responses=AuthorizationSerializer,
+)
+class ChannelAccountAuthorize(APIView):
+    scope = "channels"
+    required_scopes = {"POST": "channels:write"}
+
+    def post(self, request, pk: int):
+        account = get_object_or_404(ChannelAccount, pk=pk)
+        if auth_class(account.channel) is None:
+            raise serializers.ValidationError(
+                {"channel": ["This channel fetches our feed; it has nothing to authorise."]}
+            )
+        connection, url = connections.connection_start_authorize(
+            shop=request.shop, user=_key_user(request), channel=account.channel, account=account
+        )
+        connection_data = ChannelConnectionSerializer(connection).data
+        return Response({"authorization_url": url, "connection": connection_data})
+
+
+@extend_schema_view(
+    post=extend_schema(
+        tags=["channels"],
+        summary="Connect a channel account through the channel's authorisation page",
+        request=ConnectionStartSerializer,
+        responses={201: AuthorizationSerializer},
+    ),
+)
+class ChannelConnectionCreate(APIView):
+    scope = "channels"
+    required_scopes = {"POST": "channels:write"}
+
+    def post(self, request):
+        serializer = ConnectionStartSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        methods = {"publish_method": data.get("publish_method"), "checkout_method": data.get("checkout_method")}
+        errors = {}
+        for name, error_of in (("publish_method", publish_method_error), ("checkout_method", checkout_method_error)):
+            if methods[name] and (message := error_of(data["channel"], methods[name])):
+                errors[name] = [message]
+        if errors:
+            raise serializers.ValidationError(errors)
+        connection, url = connections.connection_start_authorize(
+            shop=request.shop,
+            user=_key_user(request),
+            channel=data["channel"],
+            name=data["name"],
+            markets=data.get("markets") or [],
+            methods=methods,
+        )
+        connection_data = ChannelConnectionSerializer(connection).data
+        return Response({"authorization_url": url, "connection": connection_data}, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["channels"], summary="A connection attempt")
+class ChannelConnectionDetail(generics.RetrieveAPIView):
+    scope = "channels"
+    serializer_class = ChannelConnectionSerializer
+
+    def get_queryset(self):
+        return ChannelConnection.objects.all()
+
+
+@extend_schema(
+    tags=["channels"],
+    summary="Choose the shop, ad account or catalog to connect",
+    request=ChoiceSerializer,
+    responses=ChannelConnectionSerializer,
+)
+class ChannelConnectionChoose(APIView):
+    scope = "channels"
+    required_scopes = {"POST": "channels:write"}
+
+    def post(self, request, pk: int):
+        connection = get_object_or_404(ChannelConnection, pk=pk)
+        serializer = ChoiceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        connection = connections.connection_choose(
+            connection=connection, choice_id=serializer.validated_data["choice"], user=_key_user(request)
+        )
+        return Response(ChannelConnectionSerializer(connection).data)

@@ -140,17 +140,8 @@ def connection_start_pasted(
 ) -> ChannelConnection:
     """Pasted credentials: checked for shape now, then by the channel in a task (one harmless
     read). The account is created (or, for `account`, updated) only if the channel accepts."""
-    cls = _auth(channel)
-    partial = account is not None
-    cleaned = validate_credentials(channel, credentials, partial=partial)
-    unknown = sorted(set(cleaned) - set(cls.pasted_keys) - set(ADAPTERS[channel].platform_credentials))
-    if unknown:
-        raise ValidationError(
-            {
-                f"credentials.{key}": [_("This credential comes from the authorisation; it cannot be pasted.")]
-                for key in unknown
-            }
-        )
+    _auth(channel)
+    cleaned = validate_credentials(channel, credentials, partial=account is not None)
     request = _clean_request(
         shop=shop, channel=channel, name=name, markets=markets, methods=methods or {}, account=account
     )
@@ -320,7 +311,9 @@ def _matching_choice(account: ChannelAccount, choices) -> str | None:
 @transaction.atomic
 def connection_choose(*, connection: ChannelConnection, choice_id: str, user) -> ChannelConnection:
     """The merchant's pick among several shops / ad accounts / catalogs."""
-    connection = ChannelConnection.objects.select_for_update().select_related("account").get(pk=connection.pk)
+    connection = (
+        ChannelConnection.objects.select_for_update(of=("self",)).select_related("account").get(pk=connection.pk)
+    )
     if connection.status != Status.CHOOSE:
         raise ValidationError(_("This connection is not waiting for a choice any more."))
     if connection.user_id not in (None, user.pk):

@@ -54,8 +54,8 @@ def validate_credentials(channel: str, credentials: dict, *, partial: bool = Fal
         ]
     cleaned: dict[str, str] = {}
     for key, spec in specs.items():
-        if key not in credentials:
-            if not partial:
+        if key not in credentials or (not spec.required and credentials[key] in ("", None)):
+            if not partial and spec.required:
                 errors[f"credentials.{key}"] = [_("%(label)s is required.") % {"label": spec.label}]
             continue
         value = credentials[key]
