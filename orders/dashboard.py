@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from channels.health import account_usable
 from channels.models import Channel, ChannelAccount, ChannelListing, ListingStatus, PublishBatch, PublishPlan
 from localization.models import Market
 from orders.models import (
@@ -592,7 +593,24 @@ def attention_items(*, shop: Shop) -> list[AttentionItem]:
     """Everything that needs a person, each with a link to where it is fixed."""
     slug = shop.slug
     items: list[AttentionItem] = []
-    accounts = {a.pk: a for a in ChannelAccount.objects.filter(is_active=True)}
+    all_accounts = {a.pk: a for a in ChannelAccount.objects.filter(is_active=True)}
+    # An account that needs reconnecting is said once, first; its other channel failures
+    # (order sync, publishing, pushes) all follow from it and are left out.
+    stopped = {pk: a for pk, a in all_accounts.items() if not account_usable(a)}
+    for account in sorted(stopped.values(), key=lambda a: (a.name, a.pk)):
+        items.append(
+            AttentionItem(
+                "needs_reconnect",
+                _("%(account)s needs reconnecting") % {"account": account.name},
+                1,
+                account.connection_message
+                or _("The channel no longer accepts this account's authorisation: publishing and orders stop."),
+                reverse("channels:account-detail", args=[slug, account.pk]),
+                _("Reconnect"),
+                "bad",
+            )
+        )
+    accounts = {pk: a for pk, a in all_accounts.items() if pk not in stopped}
 
     def listing_url(account_id, query):
         return reverse("channels:listing-list", args=[slug, account_id]) + query
@@ -605,8 +623,8 @@ def attention_items(*, shop: Shop) -> list[AttentionItem]:
         .order_by("account_id", "status")
     )
     for r in rows:
-        account = accounts.get(r["account_id"])
-        if account is None:
+        account = all_accounts.get(r["account_id"])
+        if account is None or (r["status"] == ListingStatus.REJECTED and account.pk in stopped):
             continue
         if r["status"] == ListingStatus.REJECTED:
             items.append(
@@ -643,7 +661,7 @@ def attention_items(*, shop: Shop) -> list[AttentionItem]:
         .order_by("kind", "account_id")
     )
     for r in issue_rows:
-        account = accounts.get(r["account_id"])
+        account = all_accounts.get(r["account_id"])
         name = account.name if account else "—"
         oversell = r["kind"] == IssueKind.OVERSELL
         items.append(
@@ -660,8 +678,8 @@ def attention_items(*, shop: Shop) -> list[AttentionItem]:
                 "bad" if oversell else "warn",
             )
         )
-    items += _push_items(slug)
-    items += _publish_items(slug, accounts)
+    items += _push_items(slug, stopped)
+    items += _publish_items(slug, accounts, stopped)
     for cursor in OrderSyncCursor.objects.exclude(last_error="").only("account_id", "last_error"):
         account = accounts.get(cursor.account_id)
         if account is not None:
@@ -726,8 +744,9 @@ def _rate_items(shop: Shop) -> list[AttentionItem]:
     return items
 
 
-def _push_items(slug: str) -> list[AttentionItem]:
-    """Fulfilments and cancellations the channel has not been told about."""
+def _push_items(slug: str, stopped: dict) -> list[AttentionItem]:
+    """Fulfilments and cancellations the channel has not been told about (not those of an
+    account that needs reconnecting: its own item says why)."""
     items = []
     for model, kind, title, detail in (
         (Fulfillment, "failed_pushes", _("Shipments not sent to the channel"), _("The buyer has no tracking yet.")),
@@ -738,7 +757,7 @@ def _push_items(slug: str) -> list[AttentionItem]:
             _("The channel still expects these orders to ship."),
         ),
     ):
-        qs = model.objects.filter(push_state=PushState.FAILED)
+        qs = model.objects.filter(push_state=PushState.FAILED).exclude(order__account_id__in=list(stopped))
         rows = list(qs.values("order_id", "order__external_id").order_by("-created_at")[:5])
         if not rows:
             continue
@@ -758,11 +777,15 @@ def _push_items(slug: str) -> list[AttentionItem]:
     return items
 
 
-def _publish_items(slug: str, accounts: dict) -> list[AttentionItem]:
-    """Publishing that failed outright, or keeps being retried."""
+def _publish_items(slug: str, accounts: dict, stopped: dict) -> list[AttentionItem]:
+    """Publishing that failed outright, or keeps being retried (not to an account that needs
+    reconnecting: its own item says why)."""
     items = []
     failed = (
-        PublishPlan.objects.filter(job__status=Job.Status.FAILED).values("id", "account_id").order_by("-created_at")[:5]
+        PublishPlan.objects.filter(job__status=Job.Status.FAILED)
+        .exclude(account_id__in=list(stopped))
+        .values("id", "account_id")
+        .order_by("-created_at")[:5]
     )
     for r in failed:
         account = accounts.get(r["account_id"])
@@ -780,6 +803,7 @@ def _publish_items(slug: str, accounts: dict) -> list[AttentionItem]:
     retrying = (
         PublishBatch.objects.exclude(status=PublishBatch.Status.DONE)
         .exclude(error="")
+        .exclude(plan__account_id__in=list(stopped))
         .values("plan_id", "plan__account_id")
         .annotate(n=Count("id"), error=Max("error"))
         .order_by("plan_id")

@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from channels import health
 from channels.adapters import adapter_for
-from channels.adapters.base import ChannelOrder
+from channels.adapters.base import AdapterError, ChannelOrder
 from channels.models import ChannelAccount
 from orders.models import (
     CLOSED,
@@ -28,7 +29,7 @@ from orders.models import (
     Severity,
 )
 from orders.services import amount_tolerance, issue_raise, order_import
-from orders.sync import ORDER_CHANNELS, channel_orders
+from orders.sync import ORDER_CHANNELS, channel_orders, channel_refused
 from shopadmin.audit import audit_record
 from shopadmin.services import job_finish, job_progress
 
@@ -46,12 +47,20 @@ def reconciliation_start(*, account: ChannelAccount, trigger: str = "manual", cr
         raise ValidationError(
             {"account": _("%(ch)s has no order API to reconcile against.") % {"ch": account.get_channel_display()}}
         )
+    _require_usable(account)
     job = job_create(kind="reconciliation", label=_("Reconcile %(a)s") % {"a": account.name}, created_by=created_by)
     run = ReconciliationRun.objects.create(account=account, trigger=trigger, job=job)
     audit_record(action="reconciliation.start", instance=run, changes={"account": [None, account.pk]})
     shop_id, run_id = run.shop_id, run.pk
     transaction.on_commit(lambda: reconciliation_run_task.delay(shop_id, run_id))
     return run
+
+
+def _require_usable(account: ChannelAccount) -> None:
+    if not health.account_usable(account):
+        from channels.publishing import reconnect_message
+
+        raise ValidationError({"account": reconnect_message(account)})
 
 
 def _status_finding(order: Order, theirs: ChannelOrder) -> tuple[str, str] | None:
@@ -84,13 +93,24 @@ def reconciliation_run(*, run: ReconciliationRun, window: dt.timedelta = DEFAULT
         if issue.status == ReconciliationIssue.Status.OPEN or kwargs.get("resolved_note"):
             counts[kind] = counts.get(kind, 0) + 1
 
+    if not health.account_usable(account):
+        # Queued before the account needed reconnecting: the channel is not called, nothing is found.
+        from channels.publishing import reconnect_message
+
+        return _run_stopped(run, reconnect_message(account))
     try:
         ReconciliationRun.objects.filter(pk=run.pk).update(window_start=start, window_end=now)
         theirs: dict[str, ChannelOrder] = {}
-        with adapter_for(account) as adapter:
-            for raw in channel_orders(account, since=int(start.timestamp()), adapter=adapter):
-                data = adapter.normalize_order(raw)
-                theirs[data.external_id] = data
+        try:
+            with adapter_for(account) as adapter:
+                for raw in channel_orders(account, since=int(start.timestamp()), adapter=adapter):
+                    data = adapter.normalize_order(raw)
+                    theirs[data.external_id] = data
+        except AdapterError as exc:
+            if channel_refused(account, exc):
+                return _run_stopped(run, str(exc))
+            raise
+        health.account_call_succeeded(account)
         ours = {
             o.external_id: o
             for o in Order.objects.filter(account=account, placed_at__gte=start).only(
@@ -282,6 +302,18 @@ def reconciliation_run(*, run: ReconciliationRun, window: dt.timedelta = DEFAULT
     return run
 
 
+def _run_stopped(run: ReconciliationRun, message: str) -> ReconciliationRun:
+    """End a run that could not ask the channel (its account needs reconnecting): failed, with
+    the one reason, and no findings (the orders are not at fault)."""
+    run.status = ReconciliationRun.Status.FAILED
+    run.error = message[:1000]
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+    if run.job is not None:
+        job_finish(job=run.job, error=run.error)
+    return run
+
+
 def issue_act(*, issue: ReconciliationIssue, action: str, note: str = "") -> ReconciliationIssue:
     """The one-click actions: import or refresh the order from the channel, re-push, resolve."""
     from orders.models import Cancellation, Fulfillment, IssueAction, PushState
@@ -293,6 +325,7 @@ def issue_act(*, issue: ReconciliationIssue, action: str, note: str = "") -> Rec
     account = issue.account
     if action == IssueAction.RESOLVE:
         return issue_resolve(issue=issue, note=note)
+    _require_usable(account)
     if action in (IssueAction.IMPORT, IssueAction.REFRESH):
         external_id = issue.order.external_id if issue.order_id else issue.key.split(":")[0]
         raw = channel_order_fetch(account, external_id)

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from django.db import transaction
 from django.utils import timezone
 
+from channels import health
 from channels.adapters import ADAPTERS, adapter_for
-from channels.adapters.base import ChannelAdapter
+from channels.adapters.base import AdapterError, ChannelAdapter, RateLimited, TransientError
 from channels.models import ChannelAccount
 from orders.models import OrderSyncCursor
 from orders.services import acknowledgements_owed, order_import
@@ -95,6 +96,25 @@ class OrderNotFoundOnChannel(LookupError):
     pass
 
 
+class AccountNeedsReconnect(RuntimeError):
+    """The account cannot call its channel until the merchant reconnects it."""
+
+
+def channel_refused(account: ChannelAccount, exc: Exception) -> bool:
+    """Tell the account's health what a failed channel call means: True when the channel
+    refused the account's credentials (now marked as needing reconnecting)."""
+    from channels.publishing import refusal_message
+
+    if not isinstance(exc, AdapterError) or isinstance(exc, (TransientError, RateLimited)):
+        return False
+    message = refusal_message(account, exc)
+    if message:
+        health.account_refused(account, message)
+        return True
+    health.account_call_failed(account, str(exc))
+    return False
+
+
 def handle_order_event(event, parsed) -> None:
     """The order handler registered with channels.webhooks (runs in the event's task and shop).
 
@@ -102,14 +122,22 @@ def handle_order_event(event, parsed) -> None:
     is not found yet the event stays failed and retryable; the orders imported before it are
     found unchanged on the retry."""
     account = event.account
+    if not health.account_usable(account):
+        # Failed, so retryable once the account is reconnected; the channel is not called.
+        raise AccountNeedsReconnect(f"{account.name} needs reconnecting before its orders can be read.")
     order_ids = list(parsed.order_ids or ([parsed.order_id] if parsed.order_id else []))
     with adapter_for(account) as adapter:
         for order_id in order_ids:
-            raw = channel_order_fetch(account, order_id, hint=_event_time(parsed), adapter=adapter)
+            try:
+                raw = channel_order_fetch(account, order_id, hint=_event_time(parsed), adapter=adapter)
+            except AdapterError as exc:
+                channel_refused(account, exc)
+                raise
             if raw is None:
                 # Leave the event failed (and so retryable) rather than drop an order we were told about.
                 raise OrderNotFoundOnChannel(f"{account.channel} does not list order {order_id} (yet).")
             order_import(account=account, data=adapter.normalize_order(raw), via="webhook")
+    health.account_call_succeeded(account)
 
 
 def sells_through_order_api(account: ChannelAccount) -> bool:
@@ -121,8 +149,8 @@ def sells_through_order_api(account: ChannelAccount) -> bool:
 def orders_poll(*, account: ChannelAccount) -> dict:
     """Import what changed on the channel since the stored cursor; move the cursor forward; then
     ask again for the acknowledgements still owed (a refused or lost one is never dropped)."""
-    if not sells_through_order_api(account):
-        return {}
+    if not sells_through_order_api(account) or not health.account_usable(account):
+        return {}  # nothing to poll, or waiting to be reconnected (the attention list says so once)
     cursor, _created = OrderSyncCursor.objects.get_or_create(account=account)
     since = None
     if cursor.updated_since:
@@ -141,11 +169,16 @@ def orders_poll(*, account: ChannelAccount) -> dict:
                     newest = max(newest, int(data.updated_at.timestamp()))
         except Exception as exc:
             # Keep what was imported; the cursor stays where the last complete poll left it.
+            refused = channel_refused(account, exc)
             with transaction.atomic():
                 OrderSyncCursor.objects.filter(pk=cursor.pk).update(
-                    last_error=f"{type(exc).__name__}: {exc}"[:500], last_polled_at=timezone.now()
+                    last_error=(str(exc) if refused else f"{type(exc).__name__}: {exc}")[:500],
+                    last_polled_at=timezone.now(),
                 )
+            if refused:
+                return outcomes  # the account now waits to be reconnected; retrying cannot help
             raise
+    health.account_call_succeeded(account)
     with transaction.atomic():
         OrderSyncCursor.objects.filter(pk=cursor.pk).update(
             updated_since=newest or None,

@@ -80,11 +80,12 @@ def reconciliation_run_task(shop_id: int, run_id: int) -> dict:
 
 @tenant_task(name="orders.reconcile_account", atomic=False)
 def reconcile_account_task(shop_id: int, account_id: int) -> None:
+    from channels.health import account_usable
     from channels.models import ChannelAccount
     from orders.reconciliation import reconciliation_start
 
     account = ChannelAccount.objects.filter(pk=account_id, is_active=True).first()
-    if account is not None:
+    if account is not None and account_usable(account):
         reconciliation_start(account=account, trigger="schedule")
 
 
@@ -112,6 +113,8 @@ def _order_accounts():
     return (
         ChannelAccount.all_shops.filter(is_active=True, shop__is_active=True, channel__in=ORDER_CHANNELS)
         .exclude(checkout_method=ChannelAccount.CheckoutMethod.CHECKOUT_URL)
+        # Waiting to be reconnected: its work stops until then (the attention list says so).
+        .exclude(connection_status=ChannelAccount.ConnectionStatus.NEEDS_RECONNECT)
         .order_by("shop_id", "pk")
         .values_list("shop_id", "pk")
     )
