@@ -10,6 +10,7 @@ from decimal import Decimal
 import httpx
 from django.utils.translation import gettext_lazy
 
+from channels.adapters.auth import AuthorizationRefused
 from channels.adapters.base import (
     AdapterError,
     Availability,
@@ -19,6 +20,7 @@ from channels.adapters.base import (
     ChannelOrder,
     ChannelOrderLine,
     CredentialSpec,
+    HttpClient,
     InboundEvent,
     ItemError,
     ItemResult,
@@ -96,6 +98,36 @@ ADVISED_BATCH = 3000
 LOCALIZED_BATCH = 1000
 # The stock field of a catalog item (SDK ProductItem.Field; Commerce Platform "Quantity to Sell").
 QUANTITY_FIELD = "quantity_to_sell_on_facebook"
+
+
+# Graph API codes meaning the token itself is refused (Handling Errors guide): 102 API session,
+# 190 access token expired or invalid (subcodes 458 app removed, 460 password changed, 463
+# expired, 467 invalid …), 10 and 200-299 permission not granted or removed. Only the
+# merchant can fix these, by connecting again.
+TOKEN_CODES = frozenset({10, 102, 190, *range(200, 300)})
+
+
+def appsecret_proof(app_secret: str, access_token: str) -> str:
+    """HMAC-SHA256 of the access token keyed with the app secret, hex (facebook-python-business-sdk
+    session.py), sent with every Graph call so a stolen token is useless without the secret."""
+    return hmac_sha256_hex(app_secret, access_token.encode())
+
+
+def token_refusal(response: httpx.Response) -> str | None:
+    """Meta's message when `response` refuses the access token (or its appsecret_proof), else None."""
+    if response.status_code < 400:
+        return None
+    try:
+        error = response.json().get("error") or {}
+        code = int(error.get("code"))
+    except (ValueError, TypeError, AttributeError):
+        return None
+    message = str(error.get("message") or "")
+    # A missing or wrong appsecret_proof is code 100 with no subcode (GraphMethodException):
+    # every call of the account fails until its app secret is put right.
+    if code in TOKEN_CODES or (code == 100 and "appsecret_proof" in message):
+        return message or f"error {code}"
+    return None
 
 
 def carrier_code(text: str) -> str | None:
@@ -197,14 +229,21 @@ class MetaAdapter(ChannelAdapter):
             "access_token", gettext_lazy("System user access token"), gettext_lazy("Business Settings → System users.")
         ),
         CredentialSpec(
-            "app_secret", gettext_lazy("App secret"), gettext_lazy("App dashboard → Settings → Basic; signs webhooks.")
+            "app_secret",
+            gettext_lazy("App secret"),
+            gettext_lazy("Only for your own Meta app: App dashboard → Settings → Basic. Signs webhooks and API calls."),
+            required=False,
         ),
         CredentialSpec(
             "verify_token",
             gettext_lazy("Webhook verify token"),
             gettext_lazy("Any string you choose; enter the same in the app dashboard."),
+            required=False,
         ),
     )
+    # The deployment's Meta app signs every call (appsecret_proof) and its webhooks, unless the
+    # account brings its own app's secret.
+    platform_credentials = {"app_secret": "META_APP_SECRET"}
     api_host = "https://graph.facebook.com"
 
     @classmethod
@@ -236,6 +275,19 @@ class MetaAdapter(ChannelAdapter):
 
     def auth_headers(self) -> dict:
         return {"Authorization": f"Bearer {self.credentials.get('access_token', '')}"}
+
+    @property
+    def client(self) -> HttpClient:
+        if self._client is None:
+            proof = appsecret_proof(self.credentials.get("app_secret", ""), self.credentials.get("access_token", ""))
+            self._client = HttpClient(
+                self.base_url,
+                headers=self.auth_headers(),
+                params={"appsecret_proof": proof},
+                classify=self.classify,
+                **self.client_options,
+            )
+        return self._client
 
     def classify(self, response: httpx.Response) -> Verdict:
         wait = business_usage_wait(response)
@@ -370,6 +422,16 @@ class MetaAdapter(ChannelAdapter):
             raise AdapterError(
                 f"Meta answered {response.status_code} without JSON.", status=response.status_code
             ) from exc
+        refused = token_refusal(response)
+        if refused is not None:
+            # The whole account is refused, not this one request: publishing, polling and
+            # reconciliation stop for it (the account needs reconnecting).
+            raise AuthorizationRefused(
+                f"Meta refused the access token: {refused.rstrip('.')}. Reconnect the account.",
+                status=response.status_code,
+                code=str((body.get("error") or {}).get("code", "")),
+                body=body,
+            )
         if response.status_code >= 400 or "error" in body:
             error = body.get("error", {}) if isinstance(body, dict) else {}
             raise AdapterError(

@@ -6,21 +6,26 @@ import datetime as dt
 import hashlib
 import json
 import re
+import secrets
 import time
 import uuid
 from decimal import Decimal
+from urllib.parse import urlencode
 
-from django.http import JsonResponse
-from django.urls import path
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from channels.adapters.base import hmac_sha256_hex
 from channels.adapters.meta_carriers import CARRIERS
-from channels.sandbox.common import bearer, json_body, token_ok
+from channels.sandbox import grants
+from channels.sandbox.common import bearer, json_body
 from channels.sandbox.faults import inject, rejected
-from channels.sandbox.models import SandboxAccount, SandboxBatch, SandboxItem, SandboxOrder
+from channels.sandbox.models import SandboxAccount, SandboxBatch, SandboxGrant, SandboxItem, SandboxOrder
 from channels.sandbox.validation import PRICE, error
 
 # The credential the simulated account is known by (SandboxAccount.key).
@@ -124,19 +129,85 @@ def meta_override(localization: dict, data: dict) -> list[dict]:
     return errors
 
 
-def _meta_error(message: str, code: int, status: int = 400, subcode: int | None = None):
-    error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": uuid.uuid4().hex[:16]}
+def _meta_error(message: str, code: int, status: int = 400, subcode: int | None = None, kind: str = "OAuthException"):
+    error = {"message": message, "type": kind, "code": code, "fbtrace_id": uuid.uuid4().hex[:16]}
     if subcode:
         error["error_subcode"] = subcode
     return JsonResponse({"error": error}, status=status)
 
 
+NOT_FOUND = "Unsupported request: object does not exist or missing permissions."
+
+
+def _invalid_token():
+    return _meta_error("Invalid OAuth access token.", 190, status=401)
+
+
+def _graph_time(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%A, %d-%b-%y %H:%M:%S UTC")
+
+
+def _expired_token(expired_at: dt.datetime):
+    """Graph's answer to an expired token: 400, OAuthException code 190, subcode 463."""
+    return _meta_error(
+        f"Error validating access token: Session has expired on {_graph_time(expired_at)}. "
+        f"The current time is {_graph_time(timezone.now())}.",
+        190,
+        subcode=463,
+    )
+
+
+def _proof_refusal(request, token: str, app_secret: str):
+    """Every call must carry appsecret_proof = HMAC-SHA256(app secret, token), hex: the app is
+    set to "Require App Secret" (the strictest reading). Graph answers both refusals with
+    GraphMethodException code 100 and no subcode."""
+    given = request.GET.get("appsecret_proof", "")
+    if not given:
+        return _meta_error(
+            "API calls from the server require an appsecret_proof argument", 100, kind="GraphMethodException"
+        )
+    expected = hmac_sha256_hex(app_secret, token.encode())
+    if not app_secret or not secrets.compare_digest(expected.encode(), given.strip().lower().encode()):
+        return _meta_error("Invalid appsecret_proof provided in the API argument", 100, kind="GraphMethodException")
+    return None
+
+
+def _token_grant(token: str) -> SandboxGrant | None:
+    return SandboxGrant.objects.filter(channel="meta", access_token=token).first() if token else None
+
+
+def _grant_refusal(grant: SandboxGrant):
+    """The answer to a revoked or expired grant's token; None while it works."""
+    if grant.revoked_at is not None:
+        return _invalid_token()
+    if grant.access_expires_at is not None and grant.access_expires_at <= timezone.now():
+        return _expired_token(grant.access_expires_at)
+    return None
+
+
 def _meta_account(request, **lookup):
+    """(account, None) for a call on one catalog or commerce account, or (None, Graph's refusal):
+    the object, then the token (the account's own or a grant of its seller), then its proof,
+    signed with the account's own app secret for its own token, the platform app's for a grant."""
     account = SandboxAccount.objects.select_for_update().filter(channel="meta", **lookup).first()
     if account is None:
-        return None, _meta_error("Unsupported request: object does not exist or missing permissions.", 100, subcode=33)
-    if not token_ok(account, bearer(request)):
-        return None, _meta_error("Invalid OAuth access token.", 190, status=401)
+        return None, _meta_error(NOT_FOUND, 100, subcode=33)
+    token = bearer(request)
+    state = grants.token_state(account, token)
+    if state != "ok":
+        grant = _token_grant(token)
+        if grant is not None:
+            refusal = _grant_refusal(grant)
+            # A working token of another seller: the object is not one it may see.
+            return None, refusal or _meta_error(NOT_FOUND, 100, subcode=33)
+        if token and SandboxAccount.objects.filter(channel="meta", access_token=token).exists():
+            return None, _meta_error(NOT_FOUND, 100, subcode=33)
+        return None, _invalid_token()
+    own = bool(account.access_token) and secrets.compare_digest(account.access_token.encode(), token.encode())
+    secret = (account.secret or settings.META_APP_SECRET) if own else settings.META_APP_SECRET
+    refusal = _proof_refusal(request, token, secret)
+    if refusal is not None:
+        return None, refusal
     return account, inject(account, request)
 
 
@@ -968,8 +1039,352 @@ def throttled(*, retry_after: int, regain_minutes: int, key: str) -> JsonRespons
     return response
 
 
-# Base URL …/sandbox/meta stands for https://graph.facebook.com/<version>.
+# --- Facebook Login for Business and the catalogs a token can use ------------------------------
+
+# What the sandbox app's login configuration (META_LOGIN_CONFIG_ID) asks for, shown on the
+# consent page (permissions Facebook Login for Business offers).
+META_LOGIN_PERMISSIONS = (
+    "business_management",
+    "catalog_management",
+    "commerce_account_read_orders",
+    "commerce_account_manage_orders",
+)
+# A user access token from the login is short-lived ("expiring in hours"); the long-lived one
+# from fb_exchange_token "generally lasts about 60 days" (Long-Lived Access Tokens guide).
+SHORT_LIVED = dt.timedelta(hours=1)
+LONG_LIVED = dt.timedelta(days=60)
+SELLER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def registered_redirect_uri() -> str:
+    """The one Valid OAuth Redirect URI of the deployment's app: Facebook accepts only an exact match."""
+    return settings.SITE_URL + reverse("channel-connect-callback", args=["meta"])
+
+
+def _digits(*parts) -> str:
+    """A stable 15-digit Graph id for a sandbox object."""
+    digest = int(hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest(), 16) % 10**14
+    return f"8{digest:014d}"
+
+
+def _business(account: SandboxAccount) -> dict:
+    """The business (portfolio) owning the catalog: set through the control endpoint's settings,
+    or one per seller."""
+    conf = account.settings or {}
+    owner = account.seller or account.key
+    return {
+        "id": str(conf.get("business_id") or _digits("business", owner)),
+        "name": conf.get("business_name") or f"{owner} business",
+    }
+
+
+def _catalog(account: SandboxAccount) -> dict:
+    conf = account.settings or {}
+    node = {
+        "id": account.key,
+        "name": conf.get("catalog_name") or f"Catalog {account.key}",
+        "business": _business(account),
+        "product_count": account.items.filter(active=True).count(),
+        "vertical": "commerce",
+    }
+    if account.commerce_account_id:
+        node["commerce_merchant_settings"] = {"id": account.commerce_account_id}
+    return node
+
+
+# Node types the login flow reads: their fields and the ones Graph returns when none are named.
+META_AUTH_NODES = {
+    "Business": (("id", "name"), ("id", "name")),
+    "ProductCatalog": (
+        ("id", "name", "business", "commerce_merchant_settings", "product_count", "vertical"),
+        ("id", "name"),
+    ),
+}
+
+
+def _select(node: str, full: dict, spec: str) -> dict:
+    """`fields` of a Business or ProductCatalog; `x{id}` keeps the named fields of an object field."""
+    known, defaults = META_AUTH_NODES[node]
+    out = {}
+    for part in _top_level_fields(spec) if spec.strip() else list(defaults):
+        name, brace, rest = part.strip().partition("{")
+        name = name.strip()
+        if not name:
+            continue
+        if name not in known:
+            raise GraphError(f"(#100) Tried accessing nonexisting field ({name}) on node type ({node})")
+        value = full.get(name)
+        if value is None:
+            continue
+        if brace and isinstance(value, dict):
+            wanted = {f.strip() for f in rest.rstrip("}").split(",") if f.strip()}
+            value = {k: v for k, v in value.items() if k in wanted} or {"id": value.get("id")}
+        out[name] = value
+    out.setdefault("id", full["id"])
+    return out
+
+
+def _paged(request, nodes: list[dict]) -> JsonResponse:
+    """Graph's edge page: `data` and `paging` (cursors; `next` while more remain)."""
+    offset = int(request.GET["after"]) if request.GET.get("after", "").isdigit() else 0
+    limit = max(1, min(int(request.GET.get("limit", 25) or 25) if request.GET.get("limit", "").isdigit() else 25, 100))
+    body = {
+        "data": nodes[offset : offset + limit],
+        "paging": {"cursors": {"before": str(offset), "after": str(offset + limit)}},
+    }
+    if len(nodes) > offset + limit:
+        body["paging"]["next"] = request.build_absolute_uri(f"?after={offset + limit}&limit={limit}")
+    return JsonResponse(body)
+
+
+def _viewer(request) -> tuple[list[SandboxAccount], JsonResponse | None]:
+    """The catalogs the call's token can use: a grant's seller's, or (a token set through the
+    control endpoint) the accounts holding that token; or Graph's refusal of the token or proof."""
+    token = bearer(request)
+    grant = _token_grant(token)
+    if grant is not None:
+        refusal = _grant_refusal(grant)
+        if refusal is not None:
+            return [], refusal
+        accounts, secret = list(grants.seller_accounts("meta", grant.seller)), settings.META_APP_SECRET
+    else:
+        accounts = (
+            list(SandboxAccount.objects.filter(channel="meta", access_token=token).order_by("id")) if token else []
+        )
+        if not accounts:
+            return [], _invalid_token()
+        secret = accounts[0].secret or settings.META_APP_SECRET
+    refusal = _proof_refusal(request, token, secret)
+    return (accounts, None) if refusal is None else ([], refusal)
+
+
+@require_http_methods(["GET"])
+def meta_me_businesses(request):
+    """`GET /me/businesses`: the businesses of the catalogs the token can use."""
+    accounts, refusal = _viewer(request)
+    if refusal is not None:
+        return refusal
+    businesses = {}
+    for account in accounts:
+        business = _business(account)
+        businesses.setdefault(business["id"], business)
+    try:
+        nodes = [_select("Business", b, request.GET.get("fields", "")) for b in businesses.values()]
+    except GraphError as exc:
+        return exc.response()
+    return _paged(request, nodes)
+
+
+def _business_catalogs(owned: bool):
+    @require_http_methods(["GET"])
+    def view(request, business_id: str):
+        """`GET /{business_id}/owned_product_catalogs` (or `client_product_catalogs`: catalogs
+        of client businesses the business manages, sandbox accounts with settings
+        {"client_of": business_id})."""
+        accounts, refusal = _viewer(request)
+        if refusal is not None:
+            return refusal
+        if owned:
+            mine = [a for a in accounts if _business(a)["id"] == business_id]
+        else:
+            mine = [a for a in accounts if str((a.settings or {}).get("client_of") or "") == business_id]
+        if not mine and business_id not in {_business(a)["id"] for a in accounts}:
+            return _meta_error(NOT_FOUND, 100, subcode=33)
+        try:
+            nodes = [_select("ProductCatalog", _catalog(a), request.GET.get("fields", "")) for a in mine]
+        except GraphError as exc:
+            return exc.response()
+        return _paged(request, nodes)
+
+    return view
+
+
+def meta_catalog(request, catalog_id: str):
+    """`GET /{catalog_id}?fields=…`: the catalog, for a token that may use it."""
+    account, fault = _meta_account(request, key=catalog_id)
+    if account is None or fault is not None:
+        return fault
+    try:
+        return JsonResponse(_select("ProductCatalog", _catalog(account), request.GET.get("fields", "")))
+    except GraphError as exc:
+        return exc.response()
+
+
+def _back(redirect_uri: str, **params) -> HttpResponseRedirect:
+    query = urlencode({k: v for k, v in params.items() if v})
+    return HttpResponseRedirect(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{query}")
+
+
+def _dialog_failure(title: str, message: str) -> HttpResponse:
+    """Facebook shows a refused login dialog as its own error page; nothing goes back to the app."""
+    return HttpResponse(f"{title}: {message}", status=400, content_type="text/plain; charset=utf-8")
+
+
+def _ensure_catalogs(seller: str, count: int) -> None:
+    """The seller has at least `count` catalogs, each with its commerce account (made on first consent)."""
+    have = grants.seller_accounts("meta", seller).count()
+    for index in range(have, count):
+        SandboxAccount.objects.get_or_create(
+            channel="meta",
+            key=_digits("catalog", seller, index),
+            defaults={
+                "seller": seller,
+                "commerce_account_id": _digits("commerce", seller, index),
+                "secret": settings.META_APP_SECRET,
+                "settings": {"catalog_name": f"{seller} catalog {index + 1}"},
+            },
+        )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def meta_login_dialog(request):
+    """https://www.facebook.com/<version>/dialog/oauth: client_id, redirect_uri, state,
+    config_id (Facebook Login for Business), response_type=code. The seller approves (a code
+    goes back to redirect_uri) or declines (error, error_reason, error_description)."""
+    params = request.POST if request.method == "POST" else request.GET
+    client_id = params.get("client_id", "")
+    if not grants.app_secret("meta", client_id):
+        return _dialog_failure("Invalid App ID", f"{client_id or '(none)'} is not the ID of an app on Facebook.")
+    redirect_uri = params.get("redirect_uri", "")
+    if redirect_uri != registered_redirect_uri():
+        return _dialog_failure(
+            "URL Blocked",
+            "This redirect failed because the redirect URI is not whitelisted in the app's Client OAuth "
+            "Settings. The URI must exactly equal one of the Valid OAuth Redirect URIs.",
+        )
+    config_id = params.get("config_id", "")
+    if not config_id or not secrets.compare_digest(config_id.encode(), settings.META_LOGIN_CONFIG_ID.encode()):
+        return _dialog_failure(
+            "Invalid configuration", f"{config_id or '(none)'} is not a login configuration of this app."
+        )
+    if params.get("response_type", "code") != "code":
+        return _dialog_failure(
+            "Invalid response type", "Facebook Login for Business with a configuration sends a code."
+        )
+    state = params.get("state", "")
+    decision = request.POST.get("decision") if request.method == "POST" else None
+    if decision not in ("allow", "deny"):
+        return grants.consent_page(
+            request,
+            channel_label="Facebook",
+            app_label=f"App {client_id}",
+            scopes=list(META_LOGIN_PERMISSIONS),
+            hidden={k: params.get(k, "") for k in ("client_id", "redirect_uri", "state", "config_id", "response_type")},
+            extra=[{"name": "catalogs", "label": "Catalogs", "options": ["1", "2", "3"], "value": "1"}],
+        )
+    if decision == "deny":
+        return _back(
+            redirect_uri,
+            error="access_denied",
+            error_code="200",
+            error_description="Permissions error",
+            error_reason="user_denied",
+            state=state,
+        )
+    seller = request.POST.get("seller", "").strip()
+    count = request.POST.get("catalogs", "1")
+    if not SELLER_NAME.match(seller) or count not in ("1", "2", "3"):
+        return HttpResponse("Sign in with a seller name (letters, digits, . _ -) and pick 1 to 3 catalogs.", status=400)
+    _ensure_catalogs(seller, int(count))
+    grant = grants.issue_code(
+        channel="meta", client_id=client_id, seller=seller, scope=config_id, redirect_uri=redirect_uri
+    )
+    return _back(redirect_uri, code=grant.code, state=state)
+
+
+def _token_answer(grant: SandboxGrant) -> JsonResponse:
+    body = {"access_token": grant.access_token, "token_type": "bearer"}
+    if grant.access_expires_at is not None:
+        body["expires_in"] = max(0, int((grant.access_expires_at - timezone.now()).total_seconds()))
+    return JsonResponse(body)
+
+
+def _system_user_login(seller: str) -> bool:
+    """The login configuration issues business integration system user tokens (no expiry):
+    a knob on any of the seller's accounts, settings {"login_token": "system_user"}."""
+    return any(
+        (conf or {}).get("login_token") == "system_user"
+        for conf in grants.seller_accounts("meta", seller).values_list("settings", flat=True)
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def meta_access_token(request):
+    """`GET /oauth/access_token`: a login code (client_id, redirect_uri, client_secret, code),
+    or grant_type=fb_exchange_token (client_id, client_secret, fb_exchange_token) for a
+    long-lived token. The code works once and only with the dialog's exact redirect_uri."""
+    params = request.POST if request.method == "POST" else request.GET
+    client_id = params.get("client_id", "")
+    app_secret = grants.app_secret("meta", client_id)
+    if not app_secret:
+        return _meta_error("Error validating application. Invalid application ID.", 101)
+    given_secret = params.get("client_secret", "")
+    if not given_secret or not secrets.compare_digest(given_secret.encode(), app_secret.encode()):
+        return _meta_error("Error validating client secret.", 1)
+    with transaction.atomic():
+        if params.get("grant_type") == "fb_exchange_token":
+            token = params.get("fb_exchange_token", "")
+            grant = _token_grant(token)
+            if grant is None or grant.client_id != client_id:
+                return _invalid_token()
+            refusal = _grant_refusal(grant)
+            if refusal is not None:
+                return refusal
+            if request.GET.get("appsecret_proof"):
+                refusal = _proof_refusal(request, token, app_secret)
+                if refusal is not None:
+                    return refusal
+            if grant.access_expires_at is None:
+                return _token_answer(grant)  # a system user token does not expire: nothing to extend
+            return _token_answer(grants.issue_tokens(grant, access_ttl=LONG_LIVED, refresh_ttl=None, refresh=False))
+        code = params.get("code", "")
+        if not code:
+            return _meta_error("Missing authorization code", 1)
+        pending = SandboxGrant.objects.filter(channel="meta", client_id=client_id, code=code).first()
+        if (
+            pending is not None
+            and pending.code_used_at is None
+            and pending.redirect_uri != params.get("redirect_uri", "")
+        ):
+            return _meta_error(
+                "Error validating verification code. Please make sure your redirect_uri is identical to the one "
+                "you used in the OAuth dialog request",
+                100,
+                subcode=36008,
+            )
+        grant, why = grants.redeem_code(channel="meta", client_id=client_id, code=code)
+        if grant is None:
+            if why == "used":
+                return _meta_error("This authorization code has been used.", 100, subcode=36009)
+            if why == "expired":
+                return _meta_error("This authorization code has expired.", 100, subcode=36007)
+            return _meta_error("Invalid verification code format.", 100)
+        if _system_user_login(grant.seller):
+            grant = grants.issue_tokens(grant, access_ttl=None, refresh_ttl=None, refresh=False)
+        else:
+            grant = grants.issue_tokens(grant, access_ttl=SHORT_LIVED, refresh_ttl=None, refresh=False)
+    return _token_answer(grant)
+
+
+@require_http_methods(["GET"])
+def meta_node(request, node_id: str):
+    """`GET /{id}`: an order (Order API) or a catalog, whichever the id names."""
+    is_order = SandboxOrder.objects.filter(order_id=node_id, account__channel="meta").exists()
+    if not is_order and SandboxAccount.objects.filter(channel="meta", key=node_id).exists():
+        return meta_catalog(request, node_id)
+    return meta_order(request, node_id)
+
+
+# Base URL …/sandbox/meta stands for https://graph.facebook.com/<version>; its login dialog
+# (https://www.facebook.com/<version>/dialog/oauth) lives under the same prefix.
 urlpatterns = [
+    path("dialog/oauth", meta_login_dialog),
+    path("oauth/access_token", meta_access_token),
+    path("me/businesses", meta_me_businesses),
+    path("<str:business_id>/owned_product_catalogs", _business_catalogs(owned=True)),
+    path("<str:business_id>/client_product_catalogs", _business_catalogs(owned=False)),
     path("<str:catalog_id>/items_batch", meta_items_batch),
     path("<str:catalog_id>/localized_items_batch", meta_localized_items_batch),
     path("<str:catalog_id>/check_batch_request_status", meta_check_batch_status),
@@ -979,5 +1394,5 @@ urlpatterns = [
     path("<str:order_id>/cancellations", _meta_edge_or(meta_cancellations, "cancellations")),
     path("<str:order_id>/refunds", _meta_edge_or(meta_refunds, "refunds")),
     path("<str:order_id>/items", _meta_edge("items")),
-    path("<str:order_id>", meta_order),
+    path("<str:node_id>", meta_node),
 ]

@@ -24,6 +24,7 @@ from channels.adapters.meta import (
     ORDER_FIELDS,
     QUANTITY_FIELD,
     MetaAdapter,
+    appsecret_proof,
     cancel_reason_code,
     carrier_code,
 )
@@ -57,9 +58,14 @@ def setup_sandbox(live_server, **extra):
 
 
 def graph(live_server, method: str, path: str, **kwargs) -> httpx.Response:
-    """A Graph API call to the sandbox, authorised as the adapter does it."""
-    headers = {"Authorization": f"Bearer {META_CREDENTIALS['access_token']}"}
-    return httpx.request(method, f"{live_server.url}/sandbox/meta{path}", headers=headers, timeout=10, **kwargs)
+    """A Graph API call to the sandbox, authorised as the adapter does it: the token and its
+    appsecret_proof (the sandbox app requires one on every call)."""
+    token = META_CREDENTIALS["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    params = {**kwargs.pop("params", {}), "appsecret_proof": appsecret_proof(META_CREDENTIALS["app_secret"], token)}
+    return httpx.request(
+        method, f"{live_server.url}/sandbox/meta{path}", headers=headers, params=params, timeout=10, **kwargs
+    )
 
 
 def graph_error(response: httpx.Response, code: int = 100) -> dict:
