@@ -61,7 +61,7 @@ def test_credentials_validated_per_channel(in_shop_a):
         make_account(in_shop_a, "meta", credentials={"catalog_id": "abc", "access_token": "x", "bogus": "y"})
     errors = exc.value.message_dict
     assert "digits only" in errors["credentials.catalog_id"][0]
-    assert "credentials.app_secret" in errors
+    assert "credentials.app_secret" not in errors  # the deployment's app secret stands in
     assert "expected: catalog_id" in errors["credentials.bogus"][0]
     with pytest.raises(ValidationError) as exc:
         make_account(in_shop_a, "snapchat", credentials={"token": "x"})
@@ -103,17 +103,36 @@ def test_plain_http_refused_without_sandbox(in_shop_a, settings):
 # --- API --------------------------------------------------------------------------------
 
 
-def _create(api, **overrides):
+def _post(api, **overrides):
     body = {"channel": "meta", "name": "FB US", "credentials": META_CREDENTIALS, "markets": ["US", "CA"]}
     body.update(overrides)
     return api.post("/api/v1/channel-accounts/", body, format="json")
 
 
-def test_api_create_contract(api_a, shop_a):
-    response = _create(api_a)
-    assert response.status_code == 201, response.content
+def _create(api, shop, **overrides):
+    """An account as the API shows it once the channel accepted its credentials (the check
+    itself is in test_connect_flows.py)."""
+    account = make_account(shop, "meta", name=overrides.get("name", "FB US"), markets=["US", "CA"])
+    return api.get(f"/api/v1/channel-accounts/{account.pk}/")
+
+
+def test_api_create_checks_credentials_with_the_channel_first(api_a, shop_a):
+    response = _post(api_a)
+    assert response.status_code == 202, response.content
     data = response.json()
-    assert set(data) >= {"id", "webhook_url", "feeds"}
+    assert data["status"] == "checking" and data["method"] == "pasted" and data["account"] is None
+    body = response.content.decode()
+    for secret in SECRET_VALUES:
+        assert secret not in body
+    with shop_context(shop_a):
+        assert not ChannelAccount.objects.exists()
+
+
+def test_api_account_contract(api_a, shop_a):
+    response = _create(api_a, shop_a)
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert set(data) >= {"id", "webhook_url", "feeds", "token_expires_at", "last_success_at", "last_error"}
     assert data["webhook_url"].startswith("http") and "/webhooks/meta/" in data["webhook_url"]
     assert {(f["market"], f["format"]) for f in data["feeds"]} == {
         ("US", "csv"),
@@ -129,12 +148,12 @@ def test_api_create_contract(api_a, shop_a):
 
 
 @pytest.mark.parametrize("site_url", ["https://shop.example.com", ""])
-def test_api_feed_urls_are_absolute(api_a, settings, site_url):
+def test_api_feed_urls_are_absolute(api_a, shop_a, settings, site_url):
     """The document says `format: uri`: a feed URL is absolute even without a SITE_URL."""
     from urllib.parse import urlsplit
 
     settings.SITE_URL = site_url
-    created = _create(api_a).json()
+    created = _create(api_a, shop_a).json()
     listed = api_a.get("/api/v1/channel-accounts/").json()["results"][0]
     for feed in [*created["feeds"], *listed["feeds"]]:
         parts = urlsplit(feed["url"])
@@ -142,40 +161,45 @@ def test_api_feed_urls_are_absolute(api_a, settings, site_url):
 
 
 def test_api_validation_errors_are_problems(api_a):
-    response = _create(api_a, credentials={"catalog_id": "x"})
+    response = _post(api_a, credentials={"catalog_id": "x"})
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/problem+json")
     fields = {e["field"] for e in response.json()["errors"]}
     assert "credentials.catalog_id" in fields and "credentials.access_token" in fields
 
 
-def test_api_list_get_patch_delete_never_show_secrets(api_a):
-    account_id = _create(api_a).json()["id"]
+def test_api_list_get_patch_delete_never_show_secrets(api_a, shop_a):
+    account_id = _create(api_a, shop_a).json()["id"]
     for response in (
         api_a.get("/api/v1/channel-accounts/"),
         api_a.get(f"/api/v1/channel-accounts/{account_id}/"),
-        api_a.patch(
-            f"/api/v1/channel-accounts/{account_id}/",
-            {"name": "FB US+", "credentials": {"access_token": "EAAB-rotated-token-99999999"}},
-            format="json",
-        ),
+        api_a.patch(f"/api/v1/channel-accounts/{account_id}/", {"name": "FB US+"}, format="json"),
     ):
         assert response.status_code == 200, response.content
         body = response.content.decode()
-        for secret in [*SECRET_VALUES, "EAAB-rotated-token-99999999"]:
+        for secret in SECRET_VALUES:
             assert secret not in body
+    rotated = api_a.patch(
+        f"/api/v1/channel-accounts/{account_id}/",
+        {"credentials": {"access_token": "EAAB-rotated-token-99999999"}},
+        format="json",
+    )
+    assert rotated.status_code == 202  # the channel checks the new token before it replaces the old
+    assert "EAAB-rotated-token-99999999" not in rotated.content.decode()
+    with shop_context(shop_a):
+        assert ChannelAccount.objects.get(pk=account_id).credentials == META_CREDENTIALS
     assert api_a.get(f"/api/v1/channel-accounts/{account_id}/").json()["name"] == "FB US+"
     assert api_a.delete(f"/api/v1/channel-accounts/{account_id}/").status_code == 204
 
 
-def test_api_rotate_feed_token(api_a):
-    created = _create(api_a).json()
+def test_api_rotate_feed_token(api_a, shop_a):
+    created = _create(api_a, shop_a).json()
     rotated = api_a.post(f"/api/v1/channel-accounts/{created['id']}/rotate-feed-token/").json()
     assert rotated["feeds"][0]["url"] != created["feeds"][0]["url"]
 
 
-def test_api_charlie_cannot_see_or_touch_alices_account(api_a, api_b):
-    account_id = _create(api_a).json()["id"]
+def test_api_charlie_cannot_see_or_touch_alices_account(api_a, api_b, shop_a):
+    account_id = _create(api_a, shop_a).json()["id"]
     assert api_b.get(f"/api/v1/channel-accounts/{account_id}/").status_code == 404
     assert api_b.patch(f"/api/v1/channel-accounts/{account_id}/", {"name": "x"}, format="json").status_code == 404
     assert api_b.delete(f"/api/v1/channel-accounts/{account_id}/").status_code == 404
@@ -185,7 +209,7 @@ def test_api_charlie_cannot_see_or_touch_alices_account(api_a, api_b):
 
 def test_api_key_without_channels_write_refused(shop_a):
     reader = api_client_for(shop_a, scopes=["channels:read"], name="reader")
-    response = _create(reader)
+    response = _post(reader)
     assert response.status_code == 403
     assert response.json()["code"] == "missing_scope"
     assert reader.get("/api/v1/channel-accounts/").status_code == 200
@@ -213,17 +237,24 @@ def test_api_idempotent_create(api_a):
 # --- Merchant UI ------------------------------------------------------------------------
 
 
-def test_ui_alice_connects_and_sees_account(alice_client, shop_a):
+def test_ui_alice_pastes_credentials_and_nothing_is_saved_before_the_check(alice_client, shop_a):
     response = alice_client.post(
         "/app/alice/channels/connect/meta/",
-        {
-            "name": "FB",
-            "markets": "US",
-            **{f"cred_{k}": v for k, v in META_CREDENTIALS.items()},
-        },
+        {"how": "paste", "name": "FB", "markets": "US", **{f"cred_{k}": v for k, v in META_CREDENTIALS.items()}},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    page = alice_client.get(response["Location"])
+    assert "/channels/connections/" in response["Location"]
+    page = alice_client.get(response["Location"]).content.decode()
+    assert "Checking with" in page or "checking with" in page
+    for secret in SECRET_VALUES[:3]:
+        assert secret not in page
+    with shop_context(shop_a):
+        assert not ChannelAccount.objects.exists()
+
+
+def test_ui_alice_sees_her_account(alice_client, shop_a):
+    account = make_account(shop_a, "meta", name="FB", markets=["US"])
+    page = alice_client.get(f"/app/alice/channels/{account.pk}/")
     body = page.content.decode()
     assert page.status_code == 200
     assert "/webhooks/meta/" in body
@@ -235,7 +266,7 @@ def test_ui_alice_connects_and_sees_account(alice_client, shop_a):
 
 def test_ui_connect_shows_field_errors(alice_client):
     fields = {f"cred_{k}": v for k, v in META_CREDENTIALS.items()} | {"cred_catalog_id": "abc"}
-    response = alice_client.post("/app/alice/channels/connect/meta/", {"name": "FB", **fields})
+    response = alice_client.post("/app/alice/channels/connect/meta/", {"how": "paste", "name": "FB", **fields})
     assert response.status_code == 400
     assert "digits only" in response.content.decode()
 
