@@ -81,6 +81,18 @@ class ChannelAccountForm(forms.Form):
                 max_length=2000,
             )
 
+    @property
+    def account_fields(self):
+        return [field for field in self if not field.name.startswith("cred_")]
+
+    @property
+    def credential_fields(self):
+        return [field for field in self if field.name.startswith("cred_")]
+
+    @property
+    def credential_errors(self) -> bool:
+        return any(field.errors for field in self.credential_fields)
+
     def credentials(self) -> dict[str, str]:
         """What was entered; an optional credential left empty is left out."""
         values = {}

@@ -179,8 +179,11 @@ def account_detail(request, account_id: int):
         "form": form,
         "health": account_health(account),
         "can_reconnect": cls is not None and can_write,
+        # An optional credential left empty is the deployment's own (its app key and secret).
         "masked": [
-            (spec.label, account.credentials.masked().get(spec.key, "")) for spec in CREDENTIALS[account.channel]
+            (spec.label, account.credentials.masked().get(spec.key, ""))
+            for spec in CREDENTIALS[account.channel]
+            if spec.required or account.credentials.get(spec.key)
         ],
         "webhook_url": webhook_url(account),
         "feeds": feeds,
