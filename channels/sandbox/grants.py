@@ -117,7 +117,7 @@ def grant_by_refresh_token(*, channel: str, client_id: str, refresh_token: str) 
 
 
 def token_state(account: SandboxAccount, token: str) -> str:
-    """"ok", "expired" or "invalid" for an access token presented for `account`: the account's
+    """The state ("ok", "expired" or "invalid") of an access token presented for `account`: the account's
     own token (set through the control endpoint), or one a grant of its seller issued."""
     if not token:
         return "invalid"
