@@ -1,7 +1,12 @@
 """TikTok Shop's Open API (the version in settings.TIKTOK_SHOP_API_VERSION, 202309),
 simulated strictly: signed requests, reference data (categories, brands, warehouses,
 shipping providers), image upload, products with SKUs, orders with one line item per unit,
-returns, packages and cancellations.
+returns, packages and cancellations; and the authorisation: the consent page, the token
+endpoints, Get Authorized Shops and the seller webhooks (6 deauthorisation, 7 expiry).
+
+Two kinds of simulated shop: one keyed by its own app key (secret and token set through the
+control endpoint), and the shops of a seller who authorised the deployment's app (keyed by
+their cipher; calls are signed with the platform app and carry a token of the seller's grant).
 
 It answers in TikTok's envelope (`code`, `message`, `request_id`, `data`) with TikTok's error
 codes and refuses what TikTok refuses; docs/channels.md ("TikTok Shop (Open API 202309)")
