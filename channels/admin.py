@@ -2,8 +2,10 @@ from django.contrib import admin
 
 from channels.models import (
     ChannelAccount,
+    ChannelConnection,
     ChannelListing,
     ChannelReference,
+    FeedFetch,
     ListingRule,
     ListingSettings,
     PublishBatch,
@@ -20,7 +22,10 @@ class ChannelAccountAdmin(TenantAdmin):
     list_filter = ["channel", "publish_method", "connection_status", "is_active"]
     search_fields = ["name"]
     # Credentials are never shown to staff either: only which keys are set, masked.
-    readonly_fields = ["credentials_masked", "webhook_key", "feed_token_rotated_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "credentials_masked", "token_expires_at", "refresh_token_expires_at", "last_success_at", "last_error",
+        "last_error_at", "webhook_key", "feed_token_rotated_at", "created_at", "updated_at",
+    ]  # fmt: skip
     fields = [
         "shop", "channel", "name", "api_base_url", "markets", "publish_method", "checkout_method",
         "connection_status", "connection_message", "is_active", *readonly_fields,
@@ -29,6 +34,35 @@ class ChannelAccountAdmin(TenantAdmin):
     @admin.display(description="Credentials")
     def credentials_masked(self, obj):
         return ", ".join(f"{k}: {v}" for k, v in obj.credentials.masked().items()) or "—"
+
+
+@admin.register(ChannelConnection)
+class ChannelConnectionAdmin(TenantAdmin):
+    """Connection attempts, for support: where one stands and why it failed. Read-only; the
+    codes and tokens they hold are never shown."""
+
+    list_display = ["id", "channel", "method", "status", "account", "user", "created_at"]
+    list_filter = ["channel", "method", "status"]
+    readonly_fields = ["channel", "method", "status", "account", "user", "request", "choices", "message", "created_at"]
+    exclude = ["secrets", "nonce"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FeedFetch)
+class FeedFetchAdmin(TenantAdmin):
+    list_display = ["account", "feed", "fetched_at", "fetches", "user_agent"]
+    readonly_fields = ["account", "feed", "fetched_at", "fetches", "user_agent"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ChannelReference)
