@@ -48,6 +48,8 @@ META_APP_SECRET = env("META_APP_SECRET", default="sandbox-meta-app-secret" if _S
 META_LOGIN_CONFIG_ID = env("META_LOGIN_CONFIG_ID", default="200000000000002" if _SANDBOX_APP else "")
 TIKTOK_SHOP_APP_KEY = env("TIKTOK_SHOP_APP_KEY", default="sandboxapp" if _SANDBOX_APP else "")
 TIKTOK_SHOP_APP_SECRET = env("TIKTOK_SHOP_APP_SECRET", default="sandbox-tiktok-app-secret" if _SANDBOX_APP else "")
+# TikTok's authorisation page: services.tiktokshop.com (global) or services.tiktokshops.us (US apps).
+TIKTOK_SHOP_AUTHORIZE_HOST = env("TIKTOK_SHOP_AUTHORIZE_HOST", default="https://services.tiktokshop.com")
 TIKTOK_SHOP_SERVICE_ID = env("TIKTOK_SHOP_SERVICE_ID", default="7000000000000000001" if _SANDBOX_APP else "")
 PINTEREST_APP_ID = env("PINTEREST_APP_ID", default="1500001" if _SANDBOX_APP else "")
 PINTEREST_APP_SECRET = env("PINTEREST_APP_SECRET", default="sandbox-pinterest-app-secret" if _SANDBOX_APP else "")
@@ -356,5 +358,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs each request's URL at INFO, and some channels' token calls carry secrets in
+    # the query (TikTok Shop's /api/v2/token/get): never logged.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
