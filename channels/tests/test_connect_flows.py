@@ -6,6 +6,7 @@ and a refresh the channel refuses stops the account's work with one attention it
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from html import unescape
@@ -72,7 +73,8 @@ def connect(client, shop, channel: str, *, name: str, seller: str, count: int = 
     return complete(shop, connection_id)
 
 
-def test_tiktok_shop_seller_with_two_shops_picks_one(site, alice, shop_a):
+def test_tiktok_shop_seller_with_two_shops_picks_one(site, alice, shop_a, settings, caplog):
+    caplog.set_level(logging.DEBUG)
     client = merchant(alice)
     connection = connect(client, shop_a, "tiktok_shop", name="TikTok US", seller="tt-two-shops", count=2)
     assert connection.status == "choose", connection.message
@@ -89,6 +91,9 @@ def test_tiktok_shop_seller_with_two_shops_picks_one(site, alice, shop_a):
     assert account.connection_status == "connected" and account.last_success_at is not None
     page = client.get(f"/app/alice/channels/{account.pk}/").content.decode()
     assert 'id="token-expiry"' in page and "renewed automatically" in page
+    # TikTok's token calls carry the app secret and the tokens in the query: never logged.
+    for secret in (settings.TIKTOK_SHOP_APP_SECRET, account.credentials["refresh_token"]):
+        assert secret not in caplog.text
 
 
 def test_pinterest_seller_with_one_ad_account_is_connected_at_once(site, alice, shop_a):
