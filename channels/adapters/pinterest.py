@@ -12,6 +12,7 @@ from __future__ import annotations
 import httpx
 from django.utils.translation import gettext_lazy
 
+from channels.adapters.auth import AuthorizationRefused
 from channels.adapters.base import (
     AdapterError,
     Availability,
@@ -53,6 +54,9 @@ LANGUAGES = frozenset({
 })  # fmt: skip
 # UpdatableItemAttributes: custom_label_0…4 maxLength 511.
 CUSTOM_LABEL_MAX = 511
+# The Error code of a token without the scopes an operation needs (the example of
+# POST /ad_accounts/{ad_account_id}/msot/events: "Your token does not have sufficient permissions …").
+MISSING_SCOPE = 3
 
 
 class PinterestAdapter(ChannelAdapter):
@@ -70,6 +74,12 @@ class PinterestAdapter(ChannelAdapter):
             secret=False,
             pattern=r"^\d{1,30}$",
             pattern_hint=gettext_lazy("digits only"),
+        ),
+        CredentialSpec(
+            "refresh_token",
+            gettext_lazy("Refresh token"),
+            gettext_lazy("Optional: lets the access token be renewed before it expires."),
+            required=False,
         ),
     )
     api_host = "https://api.pinterest.com"
@@ -133,6 +143,14 @@ class PinterestAdapter(ChannelAdapter):
             ) from exc
         if response.status_code >= 400:
             message = body.get("message", response.status_code)
+            if response.status_code == 401 or (response.status_code == 403 and body.get("code") == MISSING_SCOPE):
+                # The token, not an item: only reconnecting helps, so the batch fails as a whole.
+                raise AuthorizationRefused(
+                    f"Pinterest refused the access token: {str(message).strip().rstrip('.')}. Reconnect the account.",
+                    status=response.status_code,
+                    code=str(body.get("code", "")),
+                    body=body,
+                )
             if response.status_code == 403 and response.request.method == "POST":
                 # Pinterest restricts API writes to catalogs without a feed data source.
                 message = (

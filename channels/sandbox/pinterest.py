@@ -6,15 +6,22 @@ api-description, v5/openapi.json); docs/channels.md lists each fact with its JSO
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import secrets
 import uuid
+from datetime import timedelta
+from urllib.parse import urlencode
 
-from django.http import JsonResponse
-from django.urls import path
+from django.conf import settings
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from channels.sandbox import grants
 from channels.sandbox.common import bearer, json_body, token_ok
 from channels.sandbox.faults import inject, rejected
 from channels.sandbox.models import SandboxAccount, SandboxBatch, SandboxItem
@@ -214,15 +221,32 @@ def _invalid(body, reason: str):
     return _pinterest_error(1, f"Invalid request: {body!r} ({reason})", 400)
 
 
-def _pinterest_account(request):
+def _auth_failed():
+    # The documented 401 of the catalogs endpoints (UnauthenticatedAccess).
+    return _pinterest_error(2, "Authentication failed.", 401)
+
+
+def _missing_scope():
+    # The Error example of a token without the operation's scopes (POST /ad_accounts/{id}/msot/events).
+    return _pinterest_error(3, MISSING_SCOPE_MESSAGE, 403)
+
+
+def _pinterest_account(request, *, scopes: tuple[str, ...]):
+    """The ad account the call names, if the bearer token may use it with `scopes`."""
     account = (
         SandboxAccount.objects.select_for_update()
         .filter(channel="pinterest", key=request.GET.get("ad_account_id", ""))
         .first()
     )
-    if account is None or not token_ok(account, bearer(request)):
-        # The documented 401 of both endpoints.
-        return None, _pinterest_error(2, "Authentication failed.", 401)
+    token = bearer(request)
+    if account is None or grants.token_state(account, token) != "ok":
+        # Unknown, expired and revoked tokens alike.
+        return None, _auth_failed()
+    if not token_ok(account, token):
+        # A token from the consent page carries the scopes the seller approved.
+        grant = grants.grant_for_token("pinterest", token)
+        if grant is None or not set(scopes) <= _scopes(grant.scope):
+            return None, _missing_scope()
     return account, inject(account, request)
 
 
@@ -281,7 +305,8 @@ def _request_problem(body) -> str:
 @csrf_exempt
 @require_http_methods(["POST"])
 def pinterest_items_batch(request):
-    account, fault = _pinterest_account(request)
+    # Security of POST /catalogs/items/batch: catalogs:read and catalogs:write.
+    account, fault = _pinterest_account(request, scopes=("catalogs:read", "catalogs:write"))
     if account is None or fault is not None:
         return fault
     body = json_body(request)
@@ -376,7 +401,7 @@ def _pinterest_apply(account, batch) -> None:
 
 @require_http_methods(["GET"])
 def pinterest_batch_status(request, batch_id: str):
-    account, fault = _pinterest_account(request)
+    account, fault = _pinterest_account(request, scopes=("catalogs:read",))
     if account is None or fault is not None:
         return fault
     batch = SandboxBatch.objects.select_for_update().filter(account=account, handle=batch_id).first()
@@ -392,6 +417,283 @@ def pinterest_batch_status(request, batch_id: str):
     return JsonResponse(_batch_body(batch, batch.status, batch.results.get("items", [])))
 
 
+# --- Authorisation: the /oauth/ consent page, POST /v5/oauth/token, the ad accounts ---------------
+
+# components.securitySchemes.pinterest_oauth2.flows.authorizationCode.scopes.
+PINTEREST_SCOPES = frozenset(
+    {
+        "ads:read", "ads:write", "billing:read", "billing:write", "biz_access:read", "biz_access:write",
+        "boards:read", "boards:read_secret", "boards:write", "boards:write_secret", "catalogs:read",
+        "catalogs:write", "msot:write", "pins:read", "pins:read_secret", "pins:write", "pins:write_secret",
+        "user_accounts:read", "user_accounts:write",
+    }
+)  # fmt: skip
+# Access tokens last 30 days (pinterest/pinterest-python-sdk README: "valid for thirty days");
+# continuous refresh tokens 60 days, renewed by every refresh (POST /oauth/token description).
+ACCESS_TTL = timedelta(days=30)
+REFRESH_TTL = timedelta(days=60)
+MISSING_SCOPE_MESSAGE = (
+    "Your token does not have sufficient permissions to perform this operation. "
+    "Please ensure your token is authorized with the correct set of scopes."
+)
+SELLER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+AD_ACCOUNT_ID = re.compile(r"^\d{1,18}$")  # AdAccountKey: pattern ^\d+$, maxLength 18
+PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 25, 250  # Pinterest.Lib.BookmarkParams.page_size
+
+
+def registered_redirect_uri() -> str:
+    """The one redirect URI the deployment's app registered with Pinterest: our callback."""
+    return settings.SITE_URL + reverse("channel-connect-callback", args=["pinterest"])
+
+
+def _scopes(text: str) -> set[str]:
+    return {scope for scope in (text or "").split(",") if scope}
+
+
+def _oauth_failure(code: int, message: str, data: str, status: int) -> JsonResponse:
+    # What Pinterest's /oauth/ page shows when it cannot send the browser back to the app.
+    return JsonResponse(
+        {"status": "failure", "code": code, "message": message, "data": data, "endpoint_name": "oauth_connect"},
+        status=status,
+    )
+
+
+def _back(redirect_uri: str, **params) -> HttpResponseRedirect:
+    query = urlencode({k: v for k, v in params.items() if v})
+    return HttpResponseRedirect(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{query}")
+
+
+def _ad_account_key(seller: str, index: int) -> str:
+    digest = int(hashlib.sha256(seller.encode()).hexdigest(), 16) % 10**12
+    return f"5497{digest:012d}{index}"
+
+
+def _ensure_ad_accounts(seller: str, count: int) -> None:
+    """The seller has at least `count` ad accounts (created on first consent)."""
+    have = grants.seller_accounts("pinterest", seller).count()
+    for index in range(have, count):
+        SandboxAccount.objects.get_or_create(
+            channel="pinterest",
+            key=_ad_account_key(seller, index),
+            defaults={
+                "seller": seller,
+                "settings": {"ad_account": {"name": f"{seller} ads {index + 1}", "country": "US", "currency": "USD"}},
+            },
+        )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def pinterest_oauth(request):
+    """https://www.pinterest.com/oauth/: client_id, redirect_uri, response_type=code, scope
+    (comma-separated), state. The seller approves (a code goes back to redirect_uri) or declines."""
+    params = request.POST if request.method == "POST" else request.GET
+    client_id = params.get("client_id", "")
+    if not grants.app_secret("pinterest", client_id):
+        return _oauth_failure(283, "The authorization grant is invalid", "Invalid Application ID", 400)
+    redirect_uri = params.get("redirect_uri", "")
+    if redirect_uri != registered_redirect_uri():
+        return _oauth_failure(
+            7,
+            "You are not permitted to access that resource.",
+            f"The provided redirect_uri {redirect_uri} does not match any of the registered redirect URIs.",
+            403,
+        )
+    state = params.get("state", "")
+    # The redirect URI is the app's own: later refusals go back to it (RFC 6749 §4.1.2.1).
+    if params.get("response_type") != "code":
+        return _back(
+            redirect_uri,
+            error="unsupported_response_type",
+            error_description="response_type must be code.",
+            state=state,
+        )
+    scopes = sorted(_scopes(params.get("scope", "")))
+    unknown = [scope for scope in scopes if scope not in PINTEREST_SCOPES]
+    if not scopes or unknown:
+        return _back(
+            redirect_uri,
+            error="invalid_scope",
+            error_description=f"Unknown scope: {', '.join(unknown)}." if unknown else "No scope was requested.",
+            state=state,
+        )
+    decision = request.POST.get("decision") if request.method == "POST" else None
+    if decision not in ("allow", "deny"):
+        return grants.consent_page(
+            request,
+            channel_label="Pinterest",
+            app_label=f"App {client_id}",
+            scopes=scopes,
+            hidden={k: params.get(k, "") for k in ("client_id", "redirect_uri", "response_type", "scope", "state")},
+            extra=[{"name": "ad_accounts", "label": "Ad accounts", "options": ["1", "2", "3"], "value": "1"}],
+        )
+    if decision == "deny":
+        return _back(
+            redirect_uri, error="access_denied", error_description="The user denied your app access.", state=state
+        )
+    seller = request.POST.get("seller", "").strip()
+    count = request.POST.get("ad_accounts", "1")
+    if not SELLER_NAME.match(seller) or count not in ("1", "2", "3"):
+        return HttpResponseBadRequest(
+            "Sign in with a seller name (letters, digits, . _ -) and pick 1 to 3 ad accounts."
+        )
+    _ensure_ad_accounts(seller, int(count))
+    grant = grants.issue_code(
+        channel="pinterest", client_id=client_id, seller=seller, scope=",".join(scopes), redirect_uri=redirect_uri
+    )
+    return _back(redirect_uri, code=grant.code, state=state)
+
+
+def _basic_client(request) -> str:
+    """The app id of a request with the right HTTP Basic credentials, or ""."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return ""
+    try:
+        decoded = base64.b64decode(header.removeprefix("Basic ").strip(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    client_id, _, secret = decoded.partition(":")
+    expected = grants.app_secret("pinterest", client_id)
+    if not expected or not secrets.compare_digest(expected.encode(), secret.encode()):
+        return ""
+    return client_id
+
+
+def _invalid_grant() -> JsonResponse:
+    # A code or refresh token that is unknown, used, expired, revoked or for another redirect
+    # URI (Pinterest's answer to a bad refresh token, pinterest/pinterest-python-sdk#114).
+    return _pinterest_error(283, "The authorization grant is invalid", 401)
+
+
+def _token_body(grant, response_type: str) -> dict:
+    """OauthAccessTokenResponseCode / OauthAccessTokenResponseRefresh."""
+    now = timezone.now()
+    return {
+        "access_token": grant.access_token,
+        "token_type": "bearer",
+        "expires_in": max(0, round((grant.access_expires_at - now).total_seconds())),
+        "scope": grant.scope,
+        "response_type": response_type,
+        "refresh_token": grant.refresh_token,
+        "refresh_token_expires_in": max(0, round((grant.refresh_expires_at - now).total_seconds())),
+        "refresh_token_expires_at": int(grant.refresh_expires_at.timestamp()),
+    }
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def pinterest_oauth_token(request):
+    """POST /v5/oauth/token: Basic auth (app id:secret), form body (OauthAccessTokenRequest)."""
+    client_id = _basic_client(request)
+    if not client_id:
+        # The documented 401 of the Basic-authenticated oauth operations.
+        return _auth_failed()
+    form = request.POST
+    grant_type = form.get("grant_type", "")
+    if grant_type == "authorization_code":
+        code, redirect_uri = form.get("code", ""), form.get("redirect_uri", "")
+        if not code or not redirect_uri:
+            return _pinterest_error(1, "Invalid parameters.", 400)  # both required
+        grant, _why = grants.redeem_code(channel="pinterest", client_id=client_id, code=code)
+        if grant is None or grant.redirect_uri != redirect_uri:
+            return _invalid_grant()
+        grants.issue_tokens(grant, access_ttl=ACCESS_TTL, refresh_ttl=REFRESH_TTL)
+        return JsonResponse(_token_body(grant, "authorization_code"))
+    if grant_type == "refresh_token":
+        refresh_token = form.get("refresh_token", "")
+        if not refresh_token:
+            return _pinterest_error(1, "Invalid parameters.", 400)
+        grant, _why = grants.grant_by_refresh_token(
+            channel="pinterest", client_id=client_id, refresh_token=refresh_token
+        )
+        if grant is None:
+            return _invalid_grant()
+        if form.get("scope"):
+            # A refresh may narrow the scopes, never widen them.
+            narrowed = _scopes(form["scope"])
+            if not narrowed <= _scopes(grant.scope):
+                return _invalid_grant()
+            grant.scope = ",".join(sorted(narrowed))
+        # Continuous refresh: a new refresh token (and 60 more days) with every refresh.
+        grants.issue_tokens(grant, access_ttl=ACCESS_TTL, refresh_ttl=REFRESH_TTL)
+        return JsonResponse(_token_body(grant, "refresh_token"))
+    # client_credentials (a token for the app itself, no seller) is not simulated.
+    return _pinterest_error(1, "Invalid parameters.", 400)
+
+
+def _visible_accounts(request):
+    """(the ad accounts the bearer token can see, None) or (None, Pinterest's refusal)."""
+    token = bearer(request)
+    grant = grants.grant_for_token("pinterest", token)
+    if grant is not None:
+        # Security of GET /ad_accounts and GET /ad_accounts/{ad_account_id}: ads:read.
+        if "ads:read" not in _scopes(grant.scope):
+            return None, _missing_scope()
+        return grants.seller_accounts("pinterest", grant.seller), None
+    if token:
+        # A token set through the control endpoint: the account(s) it was set on.
+        owned = SandboxAccount.objects.filter(channel="pinterest", access_token=token).order_by("id")
+        if owned.exists():
+            return owned, None
+    return None, _auth_failed()
+
+
+def _ad_account_body(account: SandboxAccount) -> dict:
+    """AdAccount."""
+    details = (account.settings or {}).get("ad_account") or {}
+    return {
+        "id": account.key,
+        "name": details.get("name") or f"Ad account {account.key}",
+        "country": details.get("country") or "US",
+        "currency": details.get("currency") or "USD",
+        "owner": {"username": account.seller or "sandbox-seller"},
+        "permissions": ["OWNER"],
+    }
+
+
+@require_http_methods(["GET"])
+def pinterest_ad_accounts(request):
+    """GET /v5/ad_accounts: {items: [AdAccount], bookmark}, page_size 1 to 250 (default 25)."""
+    accounts, refusal = _visible_accounts(request)
+    if refusal is not None:
+        return refusal
+    raw_size = request.GET.get("page_size", str(PAGE_SIZE_DEFAULT))
+    if not raw_size.isdigit():
+        return _pinterest_error(1, f"Parameter 'page_size' was not numeric (was {raw_size})", 400)
+    page_size = int(raw_size)
+    if not 1 <= page_size <= PAGE_SIZE_MAX:
+        return _pinterest_error(1, f"Parameter 'page_size' must be between 1 and {PAGE_SIZE_MAX}", 400)
+    offset = 0
+    if request.GET.get("bookmark"):
+        try:
+            offset = int(base64.urlsafe_b64decode(request.GET["bookmark"].encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            return _pinterest_error(1, "Invalid request parameter.", 400)
+    listed = list(accounts[offset : offset + page_size + 1])
+    more = len(listed) > page_size
+    bookmark = base64.urlsafe_b64encode(str(offset + page_size).encode()).decode() if more else None
+    return JsonResponse({"items": [_ad_account_body(a) for a in listed[:page_size]], "bookmark": bookmark})
+
+
+@require_http_methods(["GET"])
+def pinterest_ad_account(request, ad_account_id: str):
+    """GET /v5/ad_accounts/{ad_account_id}: the AdAccount, if the token can see it."""
+    if not AD_ACCOUNT_ID.match(ad_account_id):
+        return _pinterest_error(1, f"'ad_account_id' value '{ad_account_id}' must match the pattern: ^\\d+$", 400)
+    accounts, refusal = _visible_accounts(request)
+    if refusal is not None:
+        return refusal
+    account = SandboxAccount.objects.filter(channel="pinterest", key=ad_account_id).first()
+    if account is None:
+        # Pinterest.Lib.Error's example.
+        return _pinterest_error(2, "AdAccount not found.", 404)
+    if not accounts.filter(pk=account.pk).exists():
+        # The refusal the ad account endpoints document for a resource the user may not use.
+        return _pinterest_error(29, "You are not permitted to access that resource.", 403)
+    return JsonResponse(_ad_account_body(account))
+
+
 def throttled(*, retry_after: int, regain_minutes: int, key: str) -> JsonResponse:
     """Pinterest's throttle: HTTP 429 with code 8."""
     response = JsonResponse({"code": 8, "message": "Too many requests. Retry later."}, status=429)
@@ -401,6 +703,10 @@ def throttled(*, retry_after: int, regain_minutes: int, key: str) -> JsonRespons
 
 # Base URL …/sandbox/pinterest stands for https://api.pinterest.com.
 urlpatterns = [
+    path("oauth/", pinterest_oauth),  # https://www.pinterest.com/oauth/
+    path("v5/oauth/token", pinterest_oauth_token),
+    path("v5/ad_accounts", pinterest_ad_accounts),
+    path("v5/ad_accounts/<str:ad_account_id>", pinterest_ad_account),
     path("v5/catalogs/items/batch", pinterest_items_batch),
     path("v5/catalogs/items/batch/<str:batch_id>", pinterest_batch_status),
 ]
