@@ -57,9 +57,6 @@ PINTEREST_APP_SECRET = env("PINTEREST_APP_SECRET", default="sandbox-pinterest-ap
 CHANNEL_TOKEN_REFRESH_AHEAD_HOURS = env.int("CHANNEL_TOKEN_REFRESH_AHEAD_HOURS", default=24)
 # How long an authorisation started with "Connect" may take before its state expires.
 CHANNEL_CONNECT_MAX_AGE_MINUTES = env.int("CHANNEL_CONNECT_MAX_AGE_MINUTES", default=30)
-# An API request that brings pasted credentials waits this long for the worker's check
-# before answering 202 with the attempt to poll.
-CHANNEL_CHECK_WAIT_SECONDS = env.float("CHANNEL_CHECK_WAIT_SECONDS", default=15.0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
