@@ -183,7 +183,7 @@ class MetaAuth(ChannelAuth):
         try:
             catalog = self._answer(
                 client.request("GET", f"/{catalog_id}", params={"fields": CATALOG_FIELDS}),
-                "Meta refused the access token for this catalog",
+                f"Meta refused reading catalog {catalog_id} with this access token",
             )
         finally:
             client.close()
