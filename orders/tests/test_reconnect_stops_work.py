@@ -149,3 +149,24 @@ def test_shop_b_never_sees_shop_a_account(live_server, shop_a, shop_b, alice, ch
     assert charlie_client.get(f"/app/{shop_a.slug}/attention/").status_code == 404
     body_a = alice_client.get(f"/app/{shop_a.slug}/attention/").content.decode()
     assert "Alice on Meta needs reconnecting" in body_a and "Charlie" not in body_a
+
+
+def test_an_order_webhook_waits_for_the_reconnection_without_calling_the_channel(live_server, shop_a):
+    from channels.models import WebhookEvent
+    from channels.services import webhook_event_process
+
+    stocked_variant(shop_a, sku="TEE-M", on_hand=10)
+    account = make_account(shop_a, "meta", name="Alice on Meta", api_base_url=f"{live_server.url}/sandbox/meta")
+    meta_sandbox(live_server, account)
+    sandbox_list("meta", META_KEY, ["TEE-M"])
+    placed = sandbox_order(live_server, "meta", META_KEY, [{"item_id": "TEE-M"}])
+    assert placed["webhook"] == {"status": 200}
+    with shop_context(shop_a):
+        account_refused(account, REFUSED)
+    before = calls(live_server)
+    with shop_context(shop_a):
+        event = webhook_event_process(event=WebhookEvent.objects.get())
+        assert event.status == "failed" and "needs reconnecting" in event.error
+        assert event.processed_at is None  # retried once the account is connected again
+        assert not Order.objects.exists()
+    assert calls(live_server) == before
