@@ -357,3 +357,29 @@ def test_feed_fetches_are_recorded_per_feed_and_shown(alice, shop_a, client):
         other = make_account(shop_a, "snapchat", name="Snap", credentials={})
     page = client_for(alice).get(f"/app/alice/channels/{other.pk}/").content.decode()
     assert "Not fetched yet" in page
+
+
+def test_rotate_secrets_reencrypts_codes_and_tokens_of_connections_under_way(alice, shop_a, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+    from django.db import connection as db
+
+    client = client_for(alice)
+    _, state = start(client)
+    callback(client, state, code="code-to-keep")
+    (pending,) = connections(shop_a)
+
+    def raw():
+        with shop_context(shop_a), db.cursor() as cursor:
+            cursor.execute("SELECT secrets FROM channels_channelconnection WHERE id = %s", [pending.pk])
+            return cursor.fetchone()[0]
+
+    before = raw()
+    assert "code-to-keep" not in before  # encrypted at rest
+    old_key = settings.FIELD_ENCRYPTION_KEYS[0]
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
+    call_command("rotate_secrets", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert raw() != before and Fernet(new_key.encode()).decrypt(raw().encode())
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    assert connections(shop_a)[0].secrets["code"] == "code-to-keep"
