@@ -111,6 +111,11 @@ def connection_start_authorize(
     request = _clean_request(
         shop=shop, channel=channel, name=name, markets=markets, methods=methods or {}, account=account
     )
+    auth = auth_for(channel)
+    # Where the flow runs (the channel's hosts, or this deployment's sandbox), decided here so
+    # the worker that finishes it calls the same place.
+    request["auth_base"] = auth.api_base_url
+    request["redirect_uri"] = auth.redirect_uri()
     connection = ChannelConnection.objects.create(
         shop=shop,
         channel=channel,
@@ -123,7 +128,7 @@ def connection_start_authorize(
     state = signing.dumps(
         {"c": connection.pk, "s": shop.pk, "u": user.pk, "n": connection.nonce}, salt=STATE_SALT, compress=True
     )
-    return connection, auth_for(channel).authorize_url(state=state)
+    return connection, auth.authorize_url(state=state)
 
 
 def connection_start_pasted(
@@ -229,6 +234,8 @@ def _auth_base(connection: ChannelConnection) -> str:
     """Where the flow's calls go: a pasted sandbox API URL, the account's own, or the default."""
     if connection.account is not None:
         return account_auth_base(connection.account)
+    if connection.method == ChannelConnection.Method.AUTHORIZE:
+        return connection.request.get("auth_base") or ""
     url = connection.request.get("api_base_url") or ""
     return "" if url in ("", ADAPTERS[connection.channel].default_base_url()) else url
 
@@ -254,7 +261,11 @@ def connection_complete(*, connection: ChannelConnection) -> ChannelConnection:
     if connection.status != Status.CHECKING:
         return connection
     label = Channel(connection.channel).label
-    auth = auth_for(connection.channel, api_base_url=_auth_base(connection))
+    auth = auth_for(
+        connection.channel,
+        api_base_url=_auth_base(connection),
+        redirect_uri=(connection.request or {}).get("redirect_uri", ""),
+    )
     try:
         if connection.method == ChannelConnection.Method.AUTHORIZE:
             grant = auth.exchange_code(connection.secrets.get("code", ""))
@@ -343,10 +354,7 @@ def _finish(connection: ChannelConnection, *, choice_id: str | None) -> ChannelC
     try:
         with transaction.atomic():
             if connection.account is None:
-                api_base_url = request.get("api_base_url", "")
-                if not api_base_url and connection.method == ChannelConnection.Method.AUTHORIZE:
-                    cls = auth_class(connection.channel)
-                    api_base_url = cls.sandbox_base() if cls.uses_sandbox() else ""
+                api_base_url = request.get("api_base_url") or request.get("auth_base") or ""
                 name = request.get("name", "")
                 if _name_taken(connection.channel, name):
                     raise ValidationError(

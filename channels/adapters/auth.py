@@ -64,9 +64,13 @@ class ChannelAuth:
     # Access tokens can be renewed without the merchant (a refresh token, or an exchange).
     refreshes: ClassVar[bool] = True
 
-    def __init__(self, *, api_base_url: str = "", **client_options):
+    def __init__(self, *, api_base_url: str = "", redirect_uri: str = "", **client_options):
         # Tests and the demo pass the sandbox's host; by default the channel's own hosts.
         self.api_base_url = (api_base_url or "").rstrip("/")
+        if redirect_uri:
+            # The callback the flow started with (the code exchange must name the same one),
+            # whichever process finishes it.
+            self.redirect_uri = lambda: redirect_uri
         self.client_options = client_options
 
     # --- Where things are -------------------------------------------------------------------
@@ -151,10 +155,10 @@ def auth_class(channel: str) -> type[ChannelAuth] | None:
     return AUTH_CLASSES.get(channel)
 
 
-def auth_for(channel: str, *, api_base_url: str = "", **client_options) -> ChannelAuth:
+def auth_for(channel: str, *, api_base_url: str = "", redirect_uri: str = "", **client_options) -> ChannelAuth:
     cls = auth_class(channel)
     if cls is None:
         raise AdapterError(f"{channel} has no authorisation flow")
     if not api_base_url and cls.uses_sandbox():
         api_base_url = cls.sandbox_base()
-    return cls(api_base_url=api_base_url, **client_options)
+    return cls(api_base_url=api_base_url, redirect_uri=redirect_uri, **client_options)

@@ -10,10 +10,9 @@ from playwright.sync_api import expect
 
 from catalog.tests.factories import make_location
 from channels.models import ChannelAccount, ChannelListing
-from channels.tests.factories import META_CREDENTIALS
 from orders.models import Order
 from orders.services import order_import
-from orders.tests.conftest import channel_order, meta_sandbox, sandbox_order
+from orders.tests.conftest import channel_order, sandbox_order, sandbox_setup
 from shopadmin.tenancy import shop_context
 from shopadmin.testing.browser import sign_in
 from shopadmin.testing.worker import wait_for
@@ -43,8 +42,9 @@ def reload_until(page, locator, timeout_s=60):
 
 
 def test_alice_runs_her_shop_end_to_end_and_charlie_sees_none_of_it(
-    page, live_server, live_worker, alice, charlie, shop_a, shop_b, screenshot
+    page, live_server, live_worker, alice, charlie, shop_a, shop_b, screenshot, settings
 ):
+    settings.SITE_URL = live_server.url  # the callback registered with the channel's app
     base = f"{live_server.url}/app/alice"
     with shop_context(shop_a):
         make_location()
@@ -122,22 +122,22 @@ def test_alice_runs_her_shop_end_to_end_and_charlie_sees_none_of_it(
     expect(page).to_have_url(re.compile(r"/prices/\?job=\d+$"))
     reload_until(page, page.get_by_role("row").filter(has_text="LIN-S").filter(has_text="$10.00"))
 
-    # A sandbox Meta account, through the connect form.
+    # A Meta account: alice approves Shopadmin on Meta's (the sandbox's) login page.
     page.goto(f"{base}/channels/")
     page.get_by_role("link", name="Facebook & Instagram (Meta)").click()
-    page.get_by_label("Name").fill("Meta shop")
-    page.get_by_label("API base URL").fill(f"{live_server.url}/sandbox/meta")
-    page.get_by_label("Catalog ID").fill(META_CREDENTIALS["catalog_id"])
-    page.get_by_label("Commerce account ID").fill(META_CREDENTIALS["commerce_account_id"])
-    page.get_by_label("System user access token").fill(META_CREDENTIALS["access_token"])
-    page.get_by_label("App secret").fill(META_CREDENTIALS["app_secret"])
-    page.get_by_label("Webhook verify token").fill(META_CREDENTIALS["verify_token"])
-    page.get_by_role("button", name="Connect").click()
-    expect(page.get_by_text("Meta shop is connected.")).to_be_visible()
+    page.locator("#connect-authorize").get_by_label("Name").fill("Meta shop")
+    page.get_by_role("button", name="Continue to Facebook & Instagram (Meta)").click()
+    page.get_by_label("Signed in as (seller)").fill("alice-meta")
+    page.get_by_role("button", name="Allow").click()
+    expect(page.get_by_text("Meta shop is connected.")).to_be_visible(timeout=WORKER_MS)
     account_url = page.url
     with shop_context(shop_a):
         account = ChannelAccount.objects.get(name="Meta shop")
-    meta_sandbox(live_server, account)
+    catalog_id = account.credentials["catalog_id"]
+    # Where the sandbox announces orders: the account's webhook URL, as alice would enter it at Meta.
+    sandbox_setup(
+        live_server, "meta", catalog_id, webhook_url=f"{live_server.url}/webhooks/meta/{account.webhook_key}/"
+    )
     screenshot(page, "channel-account")
 
     # Review the plan, apply it, and watch it finish: the page follows the job by itself.
@@ -163,7 +163,7 @@ def test_alice_runs_her_shop_end_to_end_and_charlie_sees_none_of_it(
         assert ChannelListing.objects.filter(account=account, status="published").count() == 2
 
     # The sandbox places an order and announces it by signed webhook; the worker imports it.
-    placed = sandbox_order(live_server, "meta", META_CREDENTIALS["catalog_id"], [{"item_id": "LIN-M", "quantity": 2}])
+    placed = sandbox_order(live_server, "meta", catalog_id, [{"item_id": "LIN-M", "quantity": 2}])
     wait_for(lambda: _order(shop_a, placed["order_id"]), timeout=60, interval=0.5, message="the order never arrived")
     page.goto(f"{base}/orders/")
     page.get_by_role("link", name=re.compile(placed["order_id"])).first.click()
