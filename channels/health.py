@@ -7,7 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from channels.adapters.auth import AuthorizationRefused
+from channels.adapters.base import AdapterError, RateLimited, TransientError
 from channels.models import ChannelAccount
 
 # A success is written at most this often per account (publishing calls by the hundred).
@@ -43,3 +46,31 @@ def account_refused(account: ChannelAccount, message: str) -> ChannelAccount:
 
     account_call_failed(account, message)
     return channel_account_mark_needs_reconnect(account=account, message=message)
+
+
+def reconnect_message(account: ChannelAccount) -> str:
+    """Why nothing is sent to an account that needs reconnecting, in words."""
+    reason = (account.connection_message or "").strip()
+    if reason:
+        return _("%(account)s needs reconnecting (%(reason)s): nothing is sent to %(channel)s until it is.") % {
+            "account": account.name,
+            "reason": reason.rstrip("."),
+            "channel": account.get_channel_display(),
+        }
+    return _("%(account)s needs reconnecting: nothing is sent to %(channel)s until it is.") % {
+        "account": account.name,
+        "channel": account.get_channel_display(),
+    }
+
+
+def refusal_message(account: ChannelAccount, exc: AdapterError) -> str | None:
+    """The one message for a channel that refused the account's credentials, or None when
+    `exc` is about something else. Adapters word AuthorizationRefused for the merchant; a bare
+    401 from an adapter that does not raise it yet gets the same words."""
+    if isinstance(exc, AuthorizationRefused):
+        return str(exc)
+    if isinstance(exc, AdapterError) and not isinstance(exc, (TransientError, RateLimited)) and exc.status == 401:
+        return _("%(channel)s refused the access token: reconnect the account.") % {
+            "channel": account.get_channel_display()
+        }
+    return None

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import Category, Product
 from channels.feeds import account_feed_specs, feed_check
-from channels.health import account_usable
+from channels.health import account_usable, reconnect_message
 from channels.listings import (
     listing_rule_add,
     listing_rule_remove,
@@ -23,7 +23,7 @@ from channels.listings import (
     listings_sync,
 )
 from channels.models import ChannelAccount, ChannelListing, ListingRule, ListingSettings, ListingStatus, PublishPlan
-from channels.publishing import plan_outcome, publish_plan_apply, publish_plan_create, reconnect_message
+from channels.publishing import plan_outcome, publish_plan_apply, publish_plan_create
 from shopadmin.decorators import shop_view
 from shopadmin.roles import Perm
 

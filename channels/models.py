@@ -333,6 +333,8 @@ class PublishPlan(TenantModel):
         APPLYING = "applying", _("Applying")
         APPLIED = "applied", _("Applied")
         PARTIAL = "partial", _("Applied with rejections")
+        # The channel refused the account itself (its token): nothing more was sent.
+        FAILED = "failed", _("Not applied")
         SUPERSEDED = "superseded", _("Superseded")
 
     account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="publish_plans")

@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 
 from channels import health
 from channels.adapters import adapter_class
-from channels.adapters.auth import AuthorizationRefused
 from channels.adapters.base import AdapterError, BatchStatus, ItemResult, RateLimited, TransientError
 from channels.listings import (
     LISTING_FIELDS,
@@ -63,7 +62,7 @@ logger = logging.getLogger(__name__)
 
 # A plan the channel refused as a whole (its account's credentials), and the outcome of the
 # items it never sent.
-PLAN_FAILED = "failed"
+PLAN_FAILED = PublishPlan.Status.FAILED
 NOT_SENT = "not_sent"
 
 # Operational knobs, read from the environment so workers and tests can tune them.
@@ -244,7 +243,7 @@ def publish_plan_apply(*, plan: PublishPlan, created_by=None) -> PublishPlan:
         )
     account = plan.account
     if not health.account_usable(account):
-        raise ValidationError({"plan": reconnect_message(account)})
+        raise ValidationError({"plan": health.reconnect_message(account)})
     adapter = adapter_for_account(account)
     total = plan.items.count()
     job = job_create(kind="publish", label=_("Publish to %(name)s") % {"name": account.name}, total=total,
@@ -338,34 +337,6 @@ def _job_result(plan: PublishPlan, counts: dict[str, int]) -> dict:
     }
 
 
-def reconnect_message(account: ChannelAccount) -> str:
-    """Why nothing is sent to an account that needs reconnecting, in words."""
-    reason = (account.connection_message or "").strip()
-    if reason:
-        return _("%(account)s needs reconnecting (%(reason)s): nothing is sent to %(channel)s until it is.") % {
-            "account": account.name,
-            "reason": reason.rstrip("."),
-            "channel": account.get_channel_display(),
-        }
-    return _("%(account)s needs reconnecting: nothing is sent to %(channel)s until it is.") % {
-        "account": account.name,
-        "channel": account.get_channel_display(),
-    }
-
-
-def refusal_message(account: ChannelAccount, exc: AdapterError) -> str | None:
-    """The one message for a channel that refused the account's credentials, or None when
-    `exc` is about something else. Adapters word AuthorizationRefused for the merchant; a bare
-    401 from an adapter that does not raise it yet gets the same words."""
-    if isinstance(exc, AuthorizationRefused):
-        return str(exc)
-    if isinstance(exc, AdapterError) and not isinstance(exc, (TransientError, RateLimited)) and exc.status == 401:
-        return _("%(channel)s refused the access token: reconnect the account.") % {
-            "channel": account.get_channel_display()
-        }
-    return None
-
-
 def _plan_fail(plan_id: int, account: ChannelAccount, message: str) -> None:
     """The channel refused the account itself: the plan stops as a whole. Items already
     answered keep their outcome; the rest are not sent (not rejected one by one), their
@@ -435,7 +406,7 @@ def publish_batch_run(*, batch_id: int) -> str:
     account = ChannelAccount.objects.get(pk=batch.plan.account_id)
     if batch.plan.status == PLAN_FAILED or not health.account_usable(account):
         # Another batch found the account refused, or it needs reconnecting: send nothing.
-        _plan_fail(batch.plan_id, account, account.connection_message or reconnect_message(account))
+        _plan_fail(batch.plan_id, account, account.connection_message or health.reconnect_message(account))
         return "refused"
     items = list(batch.items.select_related("listing").order_by("id"))
     adapters: dict[str, object] = {}
@@ -446,7 +417,7 @@ def publish_batch_run(*, batch_id: int) -> str:
         wait = exc.wait if isinstance(exc, RateLimited) else min(300, 5 * 2 ** min(batch.attempts, 6))
         raise Retry(wait + random.uniform(0, 1), str(exc)) from exc
     except AdapterError as exc:
-        refused = refusal_message(account, exc)
+        refused = health.refusal_message(account, exc)
         if refused:
             _plan_fail(batch.plan_id, account, refused)
             return "refused"

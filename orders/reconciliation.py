@@ -58,7 +58,7 @@ def reconciliation_start(*, account: ChannelAccount, trigger: str = "manual", cr
 
 def _require_usable(account: ChannelAccount) -> None:
     if not health.account_usable(account):
-        from channels.publishing import reconnect_message
+        from channels.health import reconnect_message
 
         raise ValidationError({"account": reconnect_message(account)})
 
@@ -95,7 +95,7 @@ def reconciliation_run(*, run: ReconciliationRun, window: dt.timedelta = DEFAULT
 
     if not health.account_usable(account):
         # Queued before the account needed reconnecting: the channel is not called, nothing is found.
-        from channels.publishing import reconnect_message
+        from channels.health import reconnect_message
 
         return _run_stopped(run, reconnect_message(account))
     try:

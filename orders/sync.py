@@ -103,7 +103,7 @@ class AccountNeedsReconnect(RuntimeError):
 def channel_refused(account: ChannelAccount, exc: Exception) -> bool:
     """Tell the account's health what a failed channel call means: True when the channel
     refused the account's credentials (now marked as needing reconnecting)."""
-    from channels.publishing import refusal_message
+    from channels.health import refusal_message
 
     if not isinstance(exc, AdapterError) or isinstance(exc, (TransientError, RateLimited)):
         return False

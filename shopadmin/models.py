@@ -302,6 +302,19 @@ class Job(TenantModel):
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
+    @property
+    def status_label(self) -> str:
+        """The status in words, honest about a finished job whose items were partly refused
+        (a publish with rejections is not "Succeeded")."""
+        result = self.result if isinstance(self.result, dict) else {}
+        rejected = result.get("rejected") or 0
+        if self.status == self.Status.SUCCEEDED and isinstance(rejected, int) and rejected > 0:
+            return _("Finished: %(accepted)s accepted, %(rejected)s rejected") % {
+                "accepted": result.get("accepted") or 0,
+                "rejected": rejected,
+            }
+        return str(self.get_status_display())
+
 
 class IdempotencyRecord(TenantModel):
     """The first response to a POST sent with an `Idempotency-Key`, replayed on retries."""

@@ -267,6 +267,7 @@ def job_status(request, job_id):
             "id": job.pk,
             "kind": job.kind,
             "status": job.status,
+            "label": job.status_label,
             "done": job.done,
             "total": job.total,
             "percent": job.percent,

@@ -81,3 +81,16 @@ def test_a_task_of_another_shop_cannot_fail_a_job_it_does_not_own(shop_a, shop_b
     job = _job(shop_a)
     exploding_job_task.apply(args=[shop_b.pk, job.pk])
     assert _reload(shop_a, job).status == Job.Status.QUEUED
+
+
+def test_a_job_that_finished_with_rejections_never_says_succeeded(alice_client, shop_a):
+    with shop_context(shop_a):
+        job = job_create(kind="publish", label="Publish to TikTok US", total=156)
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.SUCCEEDED, done=156, result={"accepted": 120, "rejected": 36}
+        )
+    status = alice_client.get(f"/app/alice/jobs/{job.pk}/").json()
+    assert status["label"] == "Finished: 120 accepted, 36 rejected"
+    home = alice_client.get("/app/alice/").content.decode()
+    assert "Finished: 120 accepted, 36 rejected" in home
+    assert "Succeeded (156/156)" not in home

@@ -9,7 +9,8 @@
         const label = el.querySelector("[data-job-label]");
         if (bar) bar.style.width = job.percent + "%";
         el.querySelector(".progress")?.setAttribute("aria-valuenow", job.percent);
-        if (label) label.textContent = job.status + (job.total ? ` (${job.done}/${job.total})` : "");
+        const counted = job.total && !(job.result && job.result.rejected);
+        if (label) label.textContent = (job.label || job.status) + (counted ? ` (${job.done}/${job.total})` : "");
         if (job.finished) {
           el.dataset.jobStatus = job.status;
           el.dispatchEvent(new CustomEvent("job:finished", { bubbles: true, detail: job }));
