@@ -25,7 +25,7 @@ from channels.adapters.auth import AuthorizationRefused, ChannelAuth, TokenGrant
 from channels.adapters.base import AdapterError, TransientError
 from channels.credentials import validate_credentials
 from channels.crypto import SecretDict
-from channels.health import account_refused
+from channels.health import account_reconnected, account_refused
 from channels.models import Channel, ChannelAccount, ChannelConnection
 from channels.services import (
     _normalise_markets,
@@ -373,7 +373,10 @@ def _finish(connection: ChannelConnection, *, choice_id: str | None) -> ChannelC
                 if methods:
                     channel_account_set_methods(account=account, **methods)
             else:
+                was_refused = connection.account.connection_status == ChannelAccount.ConnectionStatus.NEEDS_RECONNECT
                 account = channel_account_update(account=connection.account, credentials=credentials)
+                if was_refused:
+                    account_reconnected(account)
             account = account_tokens_store(
                 account=account,
                 access_expires_at=_parse_when(stored.get("access_expires_at")),

@@ -4,6 +4,7 @@ before calling a channel and report back here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.utils import timezone
@@ -12,6 +13,35 @@ from django.utils.translation import gettext as _
 from channels.adapters.auth import AuthorizationRefused
 from channels.adapters.base import AdapterError, RateLimited, TransientError
 from channels.models import ChannelAccount
+
+# Reactions to an account that is connected again after it needed reconnecting: `fn(account)`,
+# called after the commit, in the shop's context. The orders app registers one that sends the
+# fulfilments and cancellations that waited (channels sits below orders and never imports it).
+_reconnected_handlers: list[Callable] = []
+
+
+def on_account_reconnected(handler: Callable) -> None:
+    if handler not in _reconnected_handlers:
+        _reconnected_handlers.append(handler)
+
+
+def reconnected_handlers() -> tuple[Callable, ...]:
+    return tuple(_reconnected_handlers)
+
+
+def account_reconnected(account: ChannelAccount) -> None:
+    """The account works again: after the commit, hand it to every registered reaction."""
+    from django.db import transaction
+
+    from shopadmin.tenancy import shop_context
+
+    def react():
+        with shop_context(account.shop_id):
+            for handler in _reconnected_handlers:
+                handler(account)
+
+    transaction.on_commit(react)
+
 
 # A success is written at most this often per account (publishing calls by the hundred).
 SUCCESS_WRITE_INTERVAL = timedelta(minutes=1)

@@ -7,6 +7,7 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from channels.health import on_account_reconnected
         from channels.webhooks import register_order_handler
         from orders.demo import seed_demo_orders
         from orders.experience import connect as connect_experience
@@ -14,6 +15,7 @@ class OrdersConfig(AppConfig):
         from shopadmin.signals import demo_seed, shop_updated
 
         register_order_handler(handle_order_event)
+        on_account_reconnected(_resume_pushes)
         demo_seed.connect(seed_demo_orders, dispatch_uid="orders.demo_seed")
         connect_experience()  # the dashboard on the shop home, the demo's flow of orders
         shop_updated.connect(_rebuild_rollup_on_time_zone_change, dispatch_uid="orders.rollup_time_zone")
@@ -25,3 +27,9 @@ def _rebuild_rollup_on_time_zone_change(sender, shop, changes, **kwargs):
         from orders.tasks import sales_rollup_rebuild_task
 
         sales_rollup_rebuild_task.delay(shop.pk)
+
+
+def _resume_pushes(account):
+    from orders.services import pushes_resume
+
+    pushes_resume(account)

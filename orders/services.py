@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Location, MovementReason, ProductVariant, StockLevel
 from catalog.services import StockChange, stock_post_movements, stock_release
 from channels.adapters.base import ChannelOrder, ShipmentLine
+from channels.health import account_refused, account_usable, refusal_message
 from channels.models import ChannelAccount
 from localization.models import Market
 from localization.money import minor_unit, quantize
@@ -1099,6 +1100,25 @@ def _supports(adapter, name: str) -> bool:
     return getattr(type(adapter), name) is not getattr(ChannelAdapter, name)
 
 
+def pushes_resume(account: ChannelAccount) -> int:
+    """The account works again (reconnected): send what waited for it, fulfilments and
+    cancellations not yet sent; acknowledgements follow with the next poll."""
+    from orders.tasks import cancellation_push_task, fulfillment_push_task
+
+    count = 0
+    for pk in Fulfillment.objects.filter(order__account=account, push_state=PushState.PENDING).values_list(
+        "pk", flat=True
+    ):
+        fulfillment_push_task.delay(account.shop_id, pk)
+        count += 1
+    for pk in Cancellation.objects.filter(order__account=account, push_state=PushState.PENDING).values_list(
+        "pk", flat=True
+    ):
+        cancellation_push_task.delay(account.shop_id, pk)
+        count += 1
+    return count
+
+
 def order_acknowledge(*, order: Order) -> bool:
     """Tell the channel we have the order (Meta); channels without the call need nothing."""
     from channels.adapters.base import AdapterError, RateLimited, TransientError
@@ -1106,8 +1126,10 @@ def order_acknowledge(*, order: Order) -> bool:
     order = Order.objects.select_related("account").get(pk=order.pk)
     if order.acknowledged_at is not None:
         return True
-    if not _acknowledgeable(order):
-        return False  # not (yet) in a state the channel takes an acknowledgement in: asked again later
+    if not _acknowledgeable(order) or not account_usable(order.account):
+        # Not (yet) in a state the channel takes an acknowledgement in, or the account needs
+        # reconnecting: asked again by the next poll.
+        return False
     adapter = _adapter(order.account)
     if not _supports(adapter, "acknowledge_order"):
         return False
@@ -1119,6 +1141,9 @@ def order_acknowledge(*, order: Order) -> bool:
     except (TransientError, RateLimited):
         raise  # the task retries with backoff
     except AdapterError as exc:
+        if refused := refusal_message(order.account, exc):
+            account_refused(order.account, refused)  # asked again once the account is reconnected
+            return False
         with transaction.atomic():
             Order.objects.filter(pk=order.pk).update(acknowledge_error=str(exc)[:500])
             issue_raise(
@@ -1151,6 +1176,8 @@ def fulfillment_push(*, fulfillment: Fulfillment, final_attempt: bool = True) ->
     if fulfillment.push_state in (PushState.PUSHED, PushState.NOT_NEEDED, PushState.NOT_SUPPORTED):
         return fulfillment.push_state
     order = fulfillment.order
+    if not account_usable(order.account):
+        return fulfillment.push_state  # waits; sent when the account is reconnected
     picks = [
         ShipmentLine(channel_item_id=fl.line.channel_item_id or fl.line.sku, quantity=fl.quantity)
         for fl in fulfillment.lines.select_related("line")
@@ -1177,6 +1204,9 @@ def fulfillment_push(*, fulfillment: Fulfillment, final_attempt: bool = True) ->
             raise
         state, error = PushState.FAILED, str(exc)
     except AdapterError as exc:
+        if refused := refusal_message(order.account, exc):
+            account_refused(order.account, refused)
+            return fulfillment.push_state  # waits; sent when the account is reconnected
         state, error = PushState.FAILED, str(exc)
     with transaction.atomic():
         Fulfillment.objects.filter(pk=fulfillment.pk).update(
@@ -1210,6 +1240,8 @@ def cancellation_push(*, cancellation: Cancellation) -> str:
     if cancellation.push_state != PushState.PENDING and cancellation.push_state != PushState.FAILED:
         return cancellation.push_state
     order = cancellation.order
+    if not account_usable(order.account):
+        return cancellation.push_state  # waits; sent when the account is reconnected
     error = ""
     try:
         with _adapter(order.account) as adapter:
@@ -1222,6 +1254,9 @@ def cancellation_push(*, cancellation: Cancellation) -> str:
     except NotSupported:
         state = PushState.NOT_SUPPORTED
     except AdapterError as exc:
+        if refused := refusal_message(order.account, exc):
+            account_refused(order.account, refused)
+            return cancellation.push_state  # waits; sent when the account is reconnected
         state, error = PushState.FAILED, str(exc)
     with transaction.atomic():
         Cancellation.objects.filter(pk=cancellation.pk).update(push_state=state, push_error=error[:500])

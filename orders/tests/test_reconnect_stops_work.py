@@ -170,3 +170,44 @@ def test_an_order_webhook_waits_for_the_reconnection_without_calling_the_channel
         assert event.processed_at is None  # retried once the account is connected again
         assert not Order.objects.exists()
     assert calls(live_server) == before
+
+
+def test_fulfilments_wait_for_the_reconnection_and_go_out_after_it(live_server, shop_a):
+    from channels.health import reconnected_handlers
+    from orders.apps import _resume_pushes
+    from orders.services import fulfillment_push, order_fulfill, pushes_resume
+
+    # The reaction is connected: reconnecting an account sends what waited for it.
+    assert _resume_pushes in reconnected_handlers()
+    account = meta_account_with_orders(live_server, shop_a)
+    with shop_context(shop_a), acting_as(Actor(door=Door.CLI, label="test")):
+        orders_poll(account=account)
+        order = Order.objects.filter(account=account).order_by("pk").first()
+        fulfillment = order_fulfill(order=order, carrier="UPS", tracking_number="1Z9")
+        account = account_refused(account, REFUSED)
+    before = calls(live_server)
+    with shop_context(shop_a):
+        assert fulfillment_push(fulfillment=fulfillment) == PushState.PENDING
+        fulfillment.refresh_from_db()
+        assert fulfillment.push_attempts == 0 and not ReconciliationIssue.objects.filter(kind="push_failed").exists()
+    assert calls(live_server) == before
+    with shop_context(shop_a):
+        ChannelAccount.objects.filter(pk=account.pk).update(connection_status="connected", connection_message="")
+        account.refresh_from_db()
+        assert pushes_resume(account) == 1  # handed to the push task, which sends it as usual
+
+
+def test_a_token_refused_during_a_push_marks_the_account_and_the_push_waits(live_server, shop_a):
+    from orders.services import fulfillment_push, order_fulfill
+
+    account = meta_account_with_orders(live_server, shop_a)
+    with shop_context(shop_a), acting_as(Actor(door=Door.CLI, label="test")):
+        orders_poll(account=account)
+        order = Order.objects.filter(account=account).order_by("pk").first()
+        fulfillment = order_fulfill(order=order, carrier="UPS", tracking_number="1Z8")
+    control(live_server, access_token="EAAB-rotated-elsewhere")  # the token we hold is no longer good
+    with shop_context(shop_a):
+        assert fulfillment_push(fulfillment=fulfillment) == PushState.PENDING
+        account.refresh_from_db()
+        assert account.connection_status == "needs_reconnect"
+        assert not ReconciliationIssue.objects.filter(kind="push_failed").exists()
