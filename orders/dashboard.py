@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy
 
 from channels.health import account_usable
 from channels.models import Channel, ChannelAccount, ChannelListing, ListingStatus, PublishBatch, PublishPlan
+from channels.selectors import account_health
 from localization.models import Market
 from orders.models import (
     Cancellation,
@@ -611,6 +612,30 @@ def attention_items(*, shop: Shop) -> list[AttentionItem]:
             )
         )
     accounts = {pk: a for pk, a in all_accounts.items() if pk not in stopped}
+    # A token that will expire and cannot be renewed without the merchant (Meta user tokens):
+    # said while there is time to reconnect.
+    for account in sorted(accounts.values(), key=lambda a: (a.name, a.pk)):
+        health = account_health(account)
+        if health["state"] in ("expiring", "expired"):
+            items.append(
+                AttentionItem(
+                    "token_expiring",
+                    (
+                        _("%(account)s: its access token has expired")
+                        if health["state"] == "expired"
+                        else _("%(account)s: its access token expires in %(days)s days")
+                    )
+                    % {"account": account.name, "days": health["expires_in_days"]},
+                    1,
+                    _(
+                        "The channel gives no way to renew it without you: reconnect before then, "
+                        "or publishing and orders stop."
+                    ),
+                    reverse("channels:account-detail", args=[slug, account.pk]),
+                    _("Reconnect"),
+                    "bad" if health["state"] == "expired" else "warn",
+                )
+            )
 
     def listing_url(account_id, query):
         return reverse("channels:listing-list", args=[slug, account_id]) + query
