@@ -28,10 +28,10 @@ from channels.crypto import SecretDict
 from channels.health import account_reconnected, account_refused
 from channels.models import Channel, ChannelAccount, ChannelConnection
 from channels.services import (
-    _normalise_markets,
-    _validate_api_base_url,
     channel_account_create,
     channel_account_update,
+    clean_api_base_url,
+    normalise_markets,
 )
 from shopadmin.audit import audit_record
 from shopadmin.models import Membership, Shop
@@ -80,7 +80,7 @@ def _clean_request(*, shop: Shop, channel: str, name: str, markets, methods: dic
             _("A %(channel)s account with this name exists already.") % {"channel": Channel(channel).label}
         ]
     try:
-        cleaned_markets = _normalise_markets(list(markets or []), shop=shop)
+        cleaned_markets = normalise_markets(list(markets or []), shop=shop)
     except ValidationError as exc:
         errors.update(exc.message_dict)
         cleaned_markets = []
@@ -151,7 +151,7 @@ def connection_start_pasted(
         shop=shop, channel=channel, name=name, markets=markets, methods=methods or {}, account=account
     )
     if account is None:
-        request["api_base_url"] = _validate_api_base_url(channel, api_base_url)
+        request["api_base_url"] = clean_api_base_url(channel, api_base_url)
     connection = ChannelConnection.objects.create(
         shop=shop,
         channel=channel,
@@ -192,7 +192,7 @@ def connection_accept_callback(*, user, channel: str, params) -> ChannelConnecti
     if not user.is_authenticated or user.pk != user_id:
         raise ConnectRefused(_("This authorisation was started by someone else. Start your own from the channel page."))
     membership = Membership.objects.filter(shop_id=shop_id, user=user).select_related("shop").first()
-    if membership is None or not membership.has_perm(Perm.CHANNELS_WRITE):
+    if membership is None or not membership.shop.is_active or not membership.has_perm(Perm.CHANNELS_WRITE):
         raise ConnectRefused(_("Your role in this shop does not allow connecting channel accounts."))
     with shop_context(membership.shop), transaction.atomic():
         connection = ChannelConnection.objects.select_for_update().filter(pk=connection_id, channel=channel).first()

@@ -23,7 +23,7 @@ AUDITED_FIELDS = ("name", "api_base_url", "markets", "is_active")
 MARKET_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
-def _normalise_markets(markets, *, shop: Shop) -> list[dict]:
+def normalise_markets(markets, *, shop: Shop) -> list[dict]:
     """Accept market codes ("FR") or objects ({"market": "FR", "language": "fr", ...}).
 
     Until the localization app owns markets, a code that is a country fills country from
@@ -71,7 +71,7 @@ def _normalise_markets(markets, *, shop: Shop) -> list[dict]:
     return cleaned
 
 
-def _validate_api_base_url(channel: str, url: str) -> str:
+def clean_api_base_url(channel: str, url: str) -> str:
     url = (url or "").strip().rstrip("/")
     if not url:
         return default_api_base_url(channel)
@@ -104,8 +104,8 @@ def channel_account_create(
         channel=channel,
         name=(name or "").strip(),
         credentials=SecretDict(validate_credentials(channel, credentials or {})),
-        api_base_url=_validate_api_base_url(channel, api_base_url),
-        markets=_normalise_markets(list(markets) if markets is not None else [], shop=shop),
+        api_base_url=clean_api_base_url(channel, api_base_url),
+        markets=normalise_markets(list(markets) if markets is not None else [], shop=shop),
     )
     account.full_clean()
     if ChannelAccount.objects.filter(channel=channel, name=account.name).exists():
@@ -142,9 +142,9 @@ def channel_account_update(
         cleaned = validate_credentials(account.channel, credentials, partial=True)
         account.credentials = SecretDict({**account.credentials, **cleaned})
     if api_base_url is not None:
-        account.api_base_url = _validate_api_base_url(account.channel, api_base_url)
+        account.api_base_url = clean_api_base_url(account.channel, api_base_url)
     if markets is not None:
-        account.markets = _normalise_markets(list(markets), shop=account.shop)
+        account.markets = normalise_markets(list(markets), shop=account.shop)
     if is_active is not None:
         account.is_active = is_active
     account.full_clean()
