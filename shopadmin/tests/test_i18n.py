@@ -71,7 +71,11 @@ def visible_template_text(source: str):
         yield piece.strip()
 
 
-@pytest.mark.parametrize("path", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
+# The sandbox's pages stand in for the channels' own (their consent pages), in the channels' words.
+OUR_TEMPLATES = sorted(p for p in TEMPLATES.rglob("*.html") if p.relative_to(TEMPLATES).parts[0] != "sandbox")
+
+
+@pytest.mark.parametrize("path", OUR_TEMPLATES, ids=lambda p: str(p.relative_to(TEMPLATES)))
 def test_every_template_marks_its_text_for_translation(path):
     bare = [t for t in visible_template_text(path.read_text()) if re.search(r"[A-Za-z]{2,}", t)]
     assert [t for t in bare if t not in NOT_LANGUAGE] == []
