@@ -214,8 +214,12 @@ class ChannelConnectionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# The channels a merchant authorises on the channel's own page (the others fetch a feed).
+AUTHORIZABLE_CHANNELS = [(c, label) for c, label in Channel.choices if auth_class(c)]
+
+
 class ConnectionStartSerializer(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=[(c, label) for c, label in Channel.choices if auth_class(c)])
+    channel = serializers.ChoiceField(choices=AUTHORIZABLE_CHANNELS)
     name = serializers.CharField(max_length=120)
     markets = serializers.JSONField(required=False)
     publish_method = serializers.ChoiceField(choices=ChannelAccount.PublishMethod.choices, required=False)

@@ -315,6 +315,9 @@ SPECTACULAR_SETTINGS = {
         "ReconciliationRunStatusEnum": "orders.models.ReconciliationRun.Status",
         "ReconciliationIssueStatusEnum": "orders.models.ReconciliationIssue.Status",
         "ReconciliationIssueActionEnum": "orders.models.IssueAction",
+        "ChannelEnum": "channels.models.Channel",
+        "AuthorizableChannelEnum": "channels.api.AUTHORIZABLE_CHANNELS",
+        "ChannelConnectionStatusEnum": "channels.models.ChannelConnection.Status",
     },
 }
 
