@@ -7,16 +7,19 @@ account, kind and key, refreshed by later runs); the run keeps the counts by kin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels import health
 from channels.adapters import adapter_for
 from channels.adapters.base import AdapterError, ChannelOrder
-from channels.models import ChannelAccount
+from channels.models import ChannelAccount, ChannelListing, ListingStatus
 from orders.models import (
     CLOSED,
     IssueAction,
@@ -63,8 +66,95 @@ def _require_usable(account: ChannelAccount) -> None:
         raise ValidationError({"account": reconnect_message(account)})
 
 
-def _status_finding(order: Order, theirs: ChannelOrder) -> tuple[str, str] | None:
-    """(ours, theirs) when the lifecycles disagree in a way that needs someone's attention."""
+# --- What one run records --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One discrepancy a check found: what `issue_raise` records (with its defaults)."""
+
+    kind: str
+    key: str
+    severity: str = Severity.WARNING
+    ours: str = ""
+    theirs: str = ""
+    detail: str = ""
+    suggested_action: str = IssueAction.RESOLVE
+    order: Order | None = None
+    resolved_note: str = ""
+
+
+@dataclass
+class _Recorder:
+    """Records a run's findings as issues and counts them by kind."""
+
+    run: ReconciliationRun
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __call__(self, *findings: Finding) -> None:
+        """Record findings in one transaction (the findings about one order go together)."""
+        if not findings:
+            return
+        with transaction.atomic():
+            for finding in findings:
+                issue, _created = issue_raise(
+                    account=self.run.account,
+                    run=self.run,
+                    kind=finding.kind,
+                    key=finding.key,
+                    severity=finding.severity,
+                    ours=finding.ours,
+                    theirs=finding.theirs,
+                    detail=finding.detail,
+                    suggested_action=finding.suggested_action,
+                    order=finding.order,
+                    resolved_note=finding.resolved_note,
+                )
+                # Open findings count, and so do those the run settled itself (imports); one the
+                # merchant already resolved with a note stays resolved and is not counted again.
+                if issue.status == ReconciliationIssue.Status.OPEN or finding.resolved_note:
+                    self.counts[finding.kind] = self.counts.get(finding.kind, 0) + 1
+
+
+class _RunStopped(Exception):
+    """The channel refused the account's credentials: the run ends with this message."""
+
+
+# --- The checks: each compares what it is given and returns its findings ---------------------
+
+
+def missing_order(account: ChannelAccount, theirs: ChannelOrder) -> Finding:
+    """An order the channel has and we never received: imported now (a settled warning), or an
+    error saying why the import failed."""
+    their_side = f"{theirs.channel_status} {theirs.total} {theirs.currency}"
+    try:
+        order, _outcome = order_import(account=account, data=theirs, via="reconciliation")
+    except ValidationError as exc:
+        return Finding(
+            IssueKind.MISSING_ORDER,
+            key=theirs.external_id,
+            severity=Severity.ERROR,
+            ours=_("not here"),
+            theirs=their_side,
+            detail=_("Import failed: %(e)s") % {"e": "; ".join(exc.messages)},
+            suggested_action=IssueAction.IMPORT,
+        )
+    return Finding(
+        IssueKind.MISSING_ORDER,
+        key=theirs.external_id,
+        severity=Severity.WARNING,
+        ours=_("not here"),
+        theirs=their_side,
+        detail=_("The channel has order %(o)s that never reached us; it has been imported.")
+        % {"o": theirs.external_id},
+        suggested_action=IssueAction.IMPORT,
+        order=order,
+        resolved_note=_("Imported by reconciliation."),
+    )
+
+
+def status_drift(order: Order, theirs: ChannelOrder) -> Finding | None:
+    """The lifecycles disagree in a way that needs someone's attention."""
     ours = order.status
     if ours == theirs.lifecycle:
         return None
@@ -77,229 +167,291 @@ def _status_finding(order: Order, theirs: ChannelOrder) -> tuple[str, str] | Non
     # Awaiting fulfilment here and still being processed there is the same state.
     if {ours, theirs.lifecycle} == {Lifecycle.PENDING, Lifecycle.AWAITING_FULFILLMENT} and ours not in CLOSED:
         return None
-    return ours, f"{theirs.channel_status} ({theirs.lifecycle})"
+    their_side = f"{theirs.channel_status} ({theirs.lifecycle})"
+    # The side that changed last is the one to believe: refresh from a newer channel, else push ours.
+    newer_there = (
+        theirs.updated_at is not None
+        and order.channel_updated_at is not None
+        and theirs.updated_at > order.channel_updated_at
+    )
+    return Finding(
+        IssueKind.STATUS_DRIFT,
+        key=order.external_id,
+        ours=ours,
+        theirs=their_side,
+        detail=_("Order %(o)s is %(ours)s here and %(theirs)s on the channel.")
+        % {"o": order.external_id, "ours": ours, "theirs": their_side},
+        suggested_action=IssueAction.REFRESH if newer_there else IssueAction.REPUSH,
+        order=order,
+    )
+
+
+def amount_mismatch(order: Order, theirs: ChannelOrder) -> Finding | None:
+    """Another currency, or totals further apart than rounding (one minor unit)."""
+    if theirs.currency.upper() == order.currency and abs(theirs.total - order.total) <= amount_tolerance(
+        order.currency
+    ):
+        return None
+    return Finding(
+        IssueKind.AMOUNT_MISMATCH,
+        key=order.external_id,
+        severity=Severity.ERROR,
+        ours=f"{order.total} {order.currency}",
+        theirs=f"{theirs.total} {theirs.currency}",
+        detail=_("The totals of order %(o)s differ by more than one minor unit.") % {"o": order.external_id},
+        suggested_action=IssueAction.REFRESH,
+        order=order,
+    )
+
+
+def unknown_to_channel(ours: dict[str, Order], theirs: dict[str, ChannelOrder]) -> list[Finding]:
+    """Orders of the window we hold and the channel does not list."""
+    return [
+        Finding(
+            IssueKind.UNKNOWN_TO_CHANNEL,
+            key=external_id,
+            severity=Severity.ERROR,
+            ours=f"{order.status} {order.total} {order.currency}",
+            theirs=_("not on the channel"),
+            detail=_("We hold order %(o)s but the channel does not list it.") % {"o": external_id},
+            suggested_action=IssueAction.RESOLVE,
+            order=order,
+        )
+        for external_id, order in ours.items()
+        if external_id not in theirs
+    ]
+
+
+def _line_key(line: OrderLine) -> str:
+    return f"{line.order.external_id}:{line.channel_item_id or line.sku}"
+
+
+def unknown_items(lines: Iterable[OrderLine]) -> list[Finding]:
+    """Order lines matched to no variant of ours."""
+    return [
+        Finding(
+            IssueKind.UNKNOWN_ITEM,
+            key=_line_key(line),
+            severity=Severity.ERROR,
+            ours=_("no variant with SKU %(sku)s") % {"sku": line.sku or "—"},
+            theirs=line.channel_item_id or line.sku,
+            detail=_("Order %(o)s has an item we cannot match.") % {"o": line.order.external_id},
+            order=line.order,
+        )
+        for line in lines
+        if line.variant_id is None
+    ]
+
+
+def oversold_lines(lines: Iterable[OrderLine]) -> list[Finding]:
+    """Lines of orders still open that were sold beyond our stock."""
+    return [
+        Finding(
+            IssueKind.OVERSELL,
+            key=_line_key(line),
+            severity=Severity.ERROR,
+            ours=_("%(n)d available") % {"n": line.quantity_allocated},
+            theirs=_("%(n)d ordered") % {"n": line.open_quantity},
+            detail=_("Order %(o)s is short of %(n)d x %(sku)s.")
+            % {"o": line.order.external_id, "n": line.quantity_short, "sku": line.sku},
+            order=line.order,
+        )
+        for line in lines
+        if line.quantity_short > 0 and line.order.status not in CLOSED
+    ]
+
+
+def listings_rejected(listings: Iterable[ChannelListing]) -> list[Finding]:
+    """Listings the channel rejected or lost: the merchant re-publishes from the channels app."""
+    return [
+        Finding(
+            IssueKind.LISTING_DRIFT,
+            key=f"listing:{listing.item_id}",
+            ours=_("listed"),
+            theirs=listing.get_status_display(),
+            detail="; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in listing.errors)[
+                :1000
+            ],
+            suggested_action=IssueAction.RESOLVE,
+        )
+        for listing in listings
+        if listing.status in (ListingStatus.REJECTED, ListingStatus.ERROR)
+    ]
+
+
+def listing_quantity_drift(
+    listings: Iterable[ChannelListing],
+    available: dict[int, int],
+    stated_quantity: Callable[[dict], int | None],
+) -> list[Finding]:
+    """Published listings whose quantity on sale (what the channel last accepted, read by
+    `stated_quantity`) is not our available stock (`available` by variant id)."""
+    findings = []
+    for listing in listings:
+        if listing.status != ListingStatus.PUBLISHED or listing.variant_id is None:
+            continue
+        stated = stated_quantity(listing.accepted_payload or {})
+        ours = max(0, int(available.get(listing.variant_id) or 0))
+        if stated is None or stated == ours:
+            continue
+        findings.append(
+            Finding(
+                IssueKind.LISTING_DRIFT,
+                key=f"quantity:{listing.item_id}",
+                ours=_("%(n)d available") % {"n": ours},
+                theirs=_("%(n)d on sale") % {"n": stated},
+                detail=_("The channel sells %(item)s from a quantity that is no longer ours; publish again.")
+                % {"item": listing.item_id},
+                suggested_action=IssueAction.RESOLVE,
+            )
+        )
+    return findings
+
+
+# --- What the checks compare -------------------------------------------------------------------
+
+
+def _channel_orders_since(account: ChannelAccount, start: dt.datetime) -> dict[str, ChannelOrder]:
+    """The channel's orders of the window by external id; _RunStopped if it refuses the account."""
+    theirs: dict[str, ChannelOrder] = {}
+    try:
+        with adapter_for(account) as adapter:
+            for raw in channel_orders(account, since=int(start.timestamp()), adapter=adapter):
+                data = adapter.normalize_order(raw)
+                theirs[data.external_id] = data
+    except AdapterError as exc:
+        if channel_refused(account, exc):
+            raise _RunStopped(str(exc)) from exc
+        raise
+    health.account_call_succeeded(account)
+    return theirs
+
+
+def _our_orders_since(account: ChannelAccount, start: dt.datetime) -> dict[str, Order]:
+    return {
+        o.external_id: o
+        for o in Order.objects.filter(account=account, placed_at__gte=start).only(
+            "id", "external_id", "status", "channel_status", "total", "currency", "channel_updated_at", "placed_at"
+        )
+    }
+
+
+def _lines_to_check(account: ChannelAccount, start: dt.datetime) -> list[OrderLine]:
+    """The window's lines that may be unmatched or oversold (each check picks its own)."""
+    return list(
+        OrderLine.objects.filter(order__account=account, order__placed_at__gte=start)
+        .filter(Q(variant__isnull=True) | Q(quantity_short__gt=0))
+        .select_related("order")
+    )
+
+
+def _available_by_variant(variant_ids: set[int]) -> dict[int, int]:
+    from catalog.models import StockLevel
+
+    return dict(
+        StockLevel.objects.filter(variant_id__in=variant_ids)
+        .values("variant_id")
+        .annotate(n=Sum(F("on_hand") - F("allocated")))
+        .values_list("variant_id", "n")
+    )
+
+
+# --- The run -----------------------------------------------------------------------------------
+
+
+def _compare_orders(
+    run: ReconciliationRun, record: _Recorder, theirs: dict[str, ChannelOrder], ours: dict[str, Order]
+) -> int:
+    """The order checks, one order at a time with the job's progress; returns the orders checked."""
+    account, job = run.account, run.job
+    # Orders the channel lists as updated in the window but placed before it are held, not missing.
+    known = set(ours) | set(
+        Order.objects.filter(account=account, external_id__in=[e for e in theirs if e not in ours]).values_list(
+            "external_id", flat=True
+        )
+    )
+    total = len(set(theirs) | set(ours))
+    if job is not None:
+        job_progress(job=job, done=0, total=total)
+    for done, (external_id, data) in enumerate(theirs.items(), start=1):
+        if job is not None and done % PROGRESS_EVERY == 0:
+            job_progress(job=job, done=done)
+        if external_id not in known:
+            record(missing_order(account, data))  # the import is its own transaction
+            continue
+        order = ours.get(external_id)
+        if order is None:
+            continue  # placed before the window; the channel only lists it as updated
+        record(*(f for f in (status_drift(order, data), amount_mismatch(order, data)) if f))
+    for finding in unknown_to_channel(ours, theirs):
+        record(finding)
+    return total
+
+
+def _compare_listings(account: ChannelAccount, record: _Recorder) -> None:
+    listings = list(
+        ChannelListing.objects.filter(
+            account=account, status__in=[ListingStatus.REJECTED, ListingStatus.ERROR, ListingStatus.PUBLISHED]
+        )
+    )
+    for finding in listings_rejected(listings):
+        record(finding)
+    available = _available_by_variant({lst.variant_id for lst in listings if lst.status == ListingStatus.PUBLISHED})
+    with adapter_for(account) as adapter:
+        for finding in listing_quantity_drift(listings, available, adapter.payload_quantity):
+            record(finding)
 
 
 def reconciliation_run(*, run: ReconciliationRun, window: dt.timedelta = DEFAULT_WINDOW) -> ReconciliationRun:
-    """Compare, record findings, finish the run. Each import is its own transaction."""
+    """Compare, record findings, finish the run. Each import is its own transaction.
+
+    An account that needs reconnecting stops the run (failed, with the reason, no findings);
+    anything unexpected fails it with the error, keeping the counts so far, and is raised.
+    """
     account = run.account
-    now = timezone.now()
-    start = now - window
-    job = run.job
-    counts: dict[str, int] = {}
-
-    def found(kind: str, **kwargs) -> None:
-        issue, _created = issue_raise(account=account, kind=kind, run=run, **kwargs)
-        if issue.status == ReconciliationIssue.Status.OPEN or kwargs.get("resolved_note"):
-            counts[kind] = counts.get(kind, 0) + 1
-
     if not health.account_usable(account):
         # Queued before the account needed reconnecting: the channel is not called, nothing is found.
         from channels.health import reconnect_message
 
         return _run_stopped(run, reconnect_message(account))
+    record = _Recorder(run)
     try:
-        ReconciliationRun.objects.filter(pk=run.pk).update(window_start=start, window_end=now)
-        theirs: dict[str, ChannelOrder] = {}
-        try:
-            with adapter_for(account) as adapter:
-                for raw in channel_orders(account, since=int(start.timestamp()), adapter=adapter):
-                    data = adapter.normalize_order(raw)
-                    theirs[data.external_id] = data
-        except AdapterError as exc:
-            if channel_refused(account, exc):
-                return _run_stopped(run, str(exc))
-            raise
-        health.account_call_succeeded(account)
-        ours = {
-            o.external_id: o
-            for o in Order.objects.filter(account=account, placed_at__gte=start).only(
-                "id", "external_id", "status", "channel_status", "total", "currency", "channel_updated_at", "placed_at"
-            )
-        }
-        known = set(ours) | set(
-            Order.objects.filter(account=account, external_id__in=[e for e in theirs if e not in ours]).values_list(
-                "external_id", flat=True
-            )
-        )
-        total = len(set(theirs) | set(ours))
-        if job is not None:
-            job_progress(job=job, done=0, total=total)
-        done = 0
-        for external_id, data in theirs.items():
-            done += 1
-            if job is not None and done % PROGRESS_EVERY == 0:
-                job_progress(job=job, done=done)
-            order = ours.get(external_id)
-            if external_id not in known:
-                try:
-                    order, _outcome = order_import(account=account, data=data, via="reconciliation")
-                except ValidationError as exc:
-                    with transaction.atomic():
-                        found(
-                            IssueKind.MISSING_ORDER,
-                            key=external_id,
-                            severity=Severity.ERROR,
-                            ours=_("not here"),
-                            theirs=f"{data.channel_status} {data.total} {data.currency}",
-                            detail=_("Import failed: %(e)s") % {"e": "; ".join(exc.messages)},
-                            suggested_action=IssueAction.IMPORT,
-                        )
-                    continue
-                with transaction.atomic():
-                    found(
-                        IssueKind.MISSING_ORDER,
-                        key=external_id,
-                        severity=Severity.WARNING,
-                        ours=_("not here"),
-                        theirs=f"{data.channel_status} {data.total} {data.currency}",
-                        detail=_("The channel has order %(o)s that never reached us; it has been imported.")
-                        % {"o": external_id},
-                        suggested_action=IssueAction.IMPORT,
-                        order=order,
-                        resolved_note=_("Imported by reconciliation."),
-                    )
-                continue
-            if order is None:
-                continue  # placed before the window; the channel only lists it as updated
-            with transaction.atomic():
-                finding = _status_finding(order, data)
-                if finding:
-                    newer_there = (
-                        data.updated_at is not None
-                        and order.channel_updated_at is not None
-                        and data.updated_at > order.channel_updated_at
-                    )
-                    found(
-                        IssueKind.STATUS_DRIFT,
-                        key=external_id,
-                        ours=finding[0],
-                        theirs=finding[1],
-                        detail=_("Order %(o)s is %(ours)s here and %(theirs)s on the channel.")
-                        % {"o": external_id, "ours": finding[0], "theirs": finding[1]},
-                        suggested_action=IssueAction.REFRESH if newer_there else IssueAction.REPUSH,
-                        order=order,
-                    )
-                if data.currency.upper() != order.currency or abs(data.total - order.total) > amount_tolerance(
-                    order.currency
-                ):
-                    found(
-                        IssueKind.AMOUNT_MISMATCH,
-                        key=external_id,
-                        severity=Severity.ERROR,
-                        ours=f"{order.total} {order.currency}",
-                        theirs=f"{data.total} {data.currency}",
-                        detail=_("The totals of order %(o)s differ by more than one minor unit.") % {"o": external_id},
-                        suggested_action=IssueAction.REFRESH,
-                        order=order,
-                    )
-        for external_id, order in ours.items():
-            if external_id in theirs:
-                continue
-            done += 1
-            with transaction.atomic():
-                found(
-                    IssueKind.UNKNOWN_TO_CHANNEL,
-                    key=external_id,
-                    severity=Severity.ERROR,
-                    ours=f"{order.status} {order.total} {order.currency}",
-                    theirs=_("not on the channel"),
-                    detail=_("We hold order %(o)s but the channel does not list it.") % {"o": external_id},
-                    suggested_action=IssueAction.RESOLVE,
-                    order=order,
-                )
-        # Lines we could not match, and oversold lines of orders still open, in the window.
-        window_lines = OrderLine.objects.filter(order__account=account, order__placed_at__gte=start).select_related(
-            "order"
-        )
-        for line in window_lines.filter(variant__isnull=True):
-            with transaction.atomic():
-                found(
-                    IssueKind.UNKNOWN_ITEM,
-                    key=f"{line.order.external_id}:{line.channel_item_id or line.sku}",
-                    severity=Severity.ERROR,
-                    ours=_("no variant with SKU %(sku)s") % {"sku": line.sku or "—"},
-                    theirs=line.channel_item_id or line.sku,
-                    detail=_("Order %(o)s has an item we cannot match.") % {"o": line.order.external_id},
-                    order=line.order,
-                )
-        for line in window_lines.filter(quantity_short__gt=0).exclude(order__status__in=list(CLOSED)):
-            with transaction.atomic():
-                found(
-                    IssueKind.OVERSELL,
-                    key=f"{line.order.external_id}:{line.channel_item_id or line.sku}",
-                    severity=Severity.ERROR,
-                    ours=_("%(n)d available") % {"n": line.quantity_allocated},
-                    theirs=_("%(n)d ordered") % {"n": line.open_quantity},
-                    detail=_("Order %(o)s is short of %(n)d x %(sku)s.")
-                    % {"o": line.order.external_id, "n": line.quantity_short, "sku": line.sku},
-                    order=line.order,
-                )
-        # Listings the channel rejected or lost: the merchant re-publishes from the channels app.
-        from channels.models import ChannelListing, ListingStatus
-
-        drifted = ChannelListing.objects.filter(
-            account=account, status__in=[ListingStatus.REJECTED, ListingStatus.ERROR]
-        )
-        for listing in drifted:
-            with transaction.atomic():
-                found(
-                    IssueKind.LISTING_DRIFT,
-                    key=f"listing:{listing.item_id}",
-                    ours=_("listed"),
-                    theirs=listing.get_status_display(),
-                    detail="; ".join(
-                        str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in listing.errors
-                    )[:1000],
-                    suggested_action=IssueAction.RESOLVE,
-                )
-        # Quantities the channel sells from (what it last accepted) against our available stock.
-        from django.db.models import F, Sum
-
-        from catalog.models import StockLevel
-
-        published = list(
-            ChannelListing.objects.filter(account=account, status=ListingStatus.PUBLISHED, variant__isnull=False)
-        )
-        available = dict(
-            StockLevel.objects.filter(variant_id__in={lst.variant_id for lst in published})
-            .values("variant_id")
-            .annotate(n=Sum(F("on_hand") - F("allocated")))
-            .values_list("variant_id", "n")
-        )
-        with adapter_for(account) as adapter:
-            for listing in published:
-                stated = adapter.payload_quantity(listing.accepted_payload or {})
-                ours = max(0, int(available.get(listing.variant_id) or 0))
-                if stated is None or stated == ours:
-                    continue
-                with transaction.atomic():
-                    found(
-                        IssueKind.LISTING_DRIFT,
-                        key=f"quantity:{listing.item_id}",
-                        ours=_("%(n)d available") % {"n": ours},
-                        theirs=_("%(n)d on sale") % {"n": stated},
-                        detail=_("The channel sells %(item)s from a quantity that is no longer ours; publish again.")
-                        % {"item": listing.item_id},
-                        suggested_action=IssueAction.RESOLVE,
-                    )
-        run.status = ReconciliationRun.Status.SUCCEEDED
-        run.orders_checked = total
-        run.counts = counts
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "orders_checked", "counts", "finished_at"])
-        if job is not None:
-            job_finish(job=job, result={"counts": counts, "orders_checked": total})
+        end = timezone.now()
+        start = end - window
+        ReconciliationRun.objects.filter(pk=run.pk).update(window_start=start, window_end=end)
+        theirs = _channel_orders_since(account, start)
+        orders_checked = _compare_orders(run, record, theirs, _our_orders_since(account, start))
+        lines = _lines_to_check(account, start)
+        for finding in (*unknown_items(lines), *oversold_lines(lines)):
+            record(finding)
+        _compare_listings(account, record)
+        _run_succeeded(run, orders_checked, record.counts)
+    except _RunStopped as stop:
+        return _run_stopped(run, str(stop))
     except Exception as exc:
-        run.status = ReconciliationRun.Status.FAILED
-        run.error = f"{type(exc).__name__}: {exc}"[:1000]
-        run.counts = counts
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "counts", "finished_at"])
-        if job is not None:
-            job_finish(job=job, error=run.error)
+        _run_failed(run, exc, record.counts)
         raise
     return run
+
+
+def _run_succeeded(run: ReconciliationRun, orders_checked: int, counts: dict[str, int]) -> None:
+    run.status = ReconciliationRun.Status.SUCCEEDED
+    run.orders_checked = orders_checked
+    run.counts = counts
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "orders_checked", "counts", "finished_at"])
+    if run.job is not None:
+        job_finish(job=run.job, result={"counts": counts, "orders_checked": orders_checked})
+
+
+def _run_failed(run: ReconciliationRun, exc: Exception, counts: dict[str, int]) -> None:
+    run.status = ReconciliationRun.Status.FAILED
+    run.error = f"{type(exc).__name__}: {exc}"[:1000]
+    run.counts = counts
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "counts", "finished_at"])
+    if run.job is not None:
+        job_finish(job=run.job, error=run.error)
 
 
 def _run_stopped(run: ReconciliationRun, message: str) -> ReconciliationRun:
