@@ -167,6 +167,7 @@ class Order(TenantModel):
     raw = models.JSONField(default=dict, blank=True, help_text=_("The channel's last payload of this order."))
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledge_error = models.CharField(max_length=500, blank=True)
+    acknowledge_attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -317,7 +318,9 @@ class Cancellation(TenantModel):
     reason = models.CharField(max_length=300, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MERCHANT)
     push_state = models.CharField(max_length=14, choices=PushState.choices, default=PushState.PENDING)
+    push_attempts = models.PositiveIntegerField(default=0)
     push_error = models.CharField(max_length=500, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
     def __str__(self):

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Subquery
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -1119,10 +1119,108 @@ def pushes_resume(account: ChannelAccount) -> int:
     return count
 
 
-def order_acknowledge(*, order: Order) -> bool:
-    """Tell the channel we have the order (Meta); channels without the call need nothing."""
-    from channels.adapters.base import AdapterError, RateLimited, TransientError
+# Every write back to the channel (acknowledgement, fulfilment, cancellation) goes the same way:
+# the attempt is counted; a token the channel refuses leaves it waiting for the reconnect; a
+# transient error or rate limit goes up for the task to retry (orders.tasks.PushTask) until the
+# final attempt, which is recorded as failed with a re-push issue like any refusal; and an
+# attempt that gets through later resolves that issue.
+PUSH_RETRYABLE_STATES = (PushState.PENDING, PushState.FAILED)
 
+
+def _push_send(account: ChannelAccount, adapter, send, *, final_attempt: bool, note_retry) -> tuple[str, str] | None:
+    """Make one call back to the channel: (push state, error), or None when the channel refused
+    the account's token (the write waits for the reconnect). A transient error or rate limit is
+    noted with `note_retry(error)` and raised for the task to retry, unless this is the last try."""
+    from channels.adapters.base import AdapterError, NotSupported, RateLimited, TransientError
+
+    try:
+        with adapter:
+            send(adapter)
+    except NotSupported:
+        return PushState.NOT_SUPPORTED, ""
+    except (TransientError, RateLimited) as exc:
+        if not final_attempt:
+            note_retry(str(exc)[:500])
+            raise
+        return PushState.FAILED, str(exc)
+    except AdapterError as exc:
+        if refused := refusal_message(account, exc):
+            account_refused(account, refused)
+            return None
+        return PushState.FAILED, str(exc)
+    return PushState.PUSHED, ""
+
+
+def _push_settle(*, order: Order, key: str, state: str, error: str, ours: str, detail: str, resolved_note: str) -> None:
+    """The re-push issue of one write: raised (or refreshed) when it failed, resolved once it got through."""
+    if state == PushState.PUSHED:
+        ReconciliationIssue.objects.filter(
+            kind=IssueKind.PUSH_FAILED, key=key, account=order.account, status=ReconciliationIssue.Status.OPEN
+        ).update(status=ReconciliationIssue.Status.RESOLVED, resolved_at=timezone.now(), resolution_note=resolved_note)
+    elif state == PushState.FAILED:
+        issue_raise(
+            account=order.account,
+            kind=IssueKind.PUSH_FAILED,
+            key=key,
+            severity=Severity.ERROR,
+            ours=ours,
+            theirs=error[:500],
+            detail=detail,
+            suggested_action=IssueAction.REPUSH,
+            order=order,
+        )
+
+
+def _push_row(
+    row: Fulfillment | Cancellation,
+    send,
+    *,
+    final_attempt: bool,
+    key: str,
+    sent: str,
+    not_sent: str,
+    ours: str,
+    detail: str,
+) -> str:
+    """Send a fulfilment or cancellation (`send(adapter)`) and record the outcome on it, on the
+    order's timeline and as its re-push issue. `not_sent` takes the error as %(e)s."""
+    model = type(row)
+    order = row.order
+    if not account_usable(order.account):
+        return row.push_state  # waits; sent when the account is reconnected
+    model.objects.filter(pk=row.pk).update(push_attempts=F("push_attempts") + 1)
+    outcome = _push_send(
+        order.account,
+        _adapter(order.account),
+        send,
+        final_attempt=final_attempt,
+        note_retry=lambda error: model.objects.filter(pk=row.pk).update(push_error=error),
+    )
+    if outcome is None:
+        return row.push_state  # waits; sent when the account is reconnected
+    state, error = outcome
+    with transaction.atomic():
+        model.objects.filter(pk=row.pk).update(
+            push_state=state, push_error=error[:500], pushed_at=timezone.now() if state == PushState.PUSHED else None
+        )
+        if state == PushState.PUSHED:
+            order_event(order, OrderEvent.Kind.PUSHED, sent)
+        elif state == PushState.FAILED:
+            order_event(order, OrderEvent.Kind.PUSH_FAILED, not_sent % {"e": error[:300]})
+        _push_settle(
+            order=order,
+            key=key,
+            state=state,
+            error=error,
+            ours=ours,
+            detail=detail,
+            resolved_note="Sent on a later attempt.",
+        )
+    return state
+
+
+def order_acknowledge(*, order: Order, final_attempt: bool = True) -> bool:
+    """Tell the channel we have the order (Meta); channels without the call need nothing."""
     order = Order.objects.select_related("account").get(pk=order.pk)
     if order.acknowledged_at is not None:
         return True
@@ -1133,149 +1231,87 @@ def order_acknowledge(*, order: Order) -> bool:
     adapter = _adapter(order.account)
     if not _supports(adapter, "acknowledge_order"):
         return False
-    try:
-        with adapter:
-            adapter.acknowledge_order(
-                order.external_id, merchant_order_reference=f"SA-{order.pk}", idempotency_key=_ack_key(order)
-            )
-    except (TransientError, RateLimited):
-        raise  # the task retries with backoff
-    except AdapterError as exc:
-        if refused := refusal_message(order.account, exc):
-            account_refused(order.account, refused)  # asked again once the account is reconnected
-            return False
-        with transaction.atomic():
-            Order.objects.filter(pk=order.pk).update(acknowledge_error=str(exc)[:500])
-            issue_raise(
-                account=order.account,
-                kind=IssueKind.PUSH_FAILED,
-                key=f"ack:{order.external_id}",
-                severity=Severity.ERROR,
-                ours=_("acknowledgement"),
-                theirs=str(exc)[:500],
-                detail=_("The channel refused the acknowledgement of order %(o)s.") % {"o": order.external_id},
-                suggested_action=IssueAction.REPUSH,
-                order=order,
-            )
-        return False
+    Order.objects.filter(pk=order.pk).update(acknowledge_attempts=F("acknowledge_attempts") + 1)
+    outcome = _push_send(
+        order.account,
+        adapter,
+        lambda adapter: adapter.acknowledge_order(
+            order.external_id, merchant_order_reference=f"SA-{order.pk}", idempotency_key=_ack_key(order)
+        ),
+        final_attempt=final_attempt,
+        note_retry=lambda error: Order.objects.filter(pk=order.pk).update(acknowledge_error=error),
+    )
+    if outcome is None:
+        return False  # asked again once the account is reconnected
+    state, error = outcome
     with transaction.atomic():
-        Order.objects.filter(pk=order.pk).update(acknowledged_at=timezone.now(), acknowledge_error="")
-        ReconciliationIssue.objects.filter(
-            kind=IssueKind.PUSH_FAILED, key=f"ack:{order.external_id}", account=order.account, status="open"
-        ).update(status="resolved", resolved_at=timezone.now(), resolution_note="Acknowledged on a later attempt.")
-        order_event(order, OrderEvent.Kind.ACKNOWLEDGED, _("Acknowledged to %(ch)s") % {"ch": order.account.name})
-    return True
+        if state == PushState.PUSHED:
+            Order.objects.filter(pk=order.pk).update(acknowledged_at=timezone.now(), acknowledge_error="")
+            order_event(order, OrderEvent.Kind.ACKNOWLEDGED, _("Acknowledged to %(ch)s") % {"ch": order.account.name})
+        elif state == PushState.FAILED:
+            Order.objects.filter(pk=order.pk).update(acknowledge_error=error[:500])
+        _push_settle(
+            order=order,
+            key=f"ack:{order.external_id}",
+            state=state,
+            error=error,
+            ours=_("acknowledgement"),
+            detail=_("The channel refused the acknowledgement of order %(o)s.") % {"o": order.external_id},
+            resolved_note="Acknowledged on a later attempt.",
+        )
+    return state == PushState.PUSHED
 
 
 def fulfillment_push(*, fulfillment: Fulfillment, final_attempt: bool = True) -> str:
     """Send a fulfilment to the channel. Transient failures raise (the task retries with
     backoff) unless this is the final attempt; refusals are recorded with a re-push issue."""
-    from channels.adapters.base import AdapterError, NotSupported, RateLimited, TransientError
-
     fulfillment = Fulfillment.objects.select_related("order__account").get(pk=fulfillment.pk)
-    if fulfillment.push_state in (PushState.PUSHED, PushState.NOT_NEEDED, PushState.NOT_SUPPORTED):
+    if fulfillment.push_state not in PUSH_RETRYABLE_STATES:
         return fulfillment.push_state
     order = fulfillment.order
-    if not account_usable(order.account):
-        return fulfillment.push_state  # waits; sent when the account is reconnected
     picks = [
         ShipmentLine(channel_item_id=fl.line.channel_item_id or fl.line.sku, quantity=fl.quantity)
         for fl in fulfillment.lines.select_related("line")
     ]
-    Fulfillment.objects.filter(pk=fulfillment.pk).update(push_attempts=fulfillment.push_attempts + 1)
-    adapter = _adapter(order.account)
-    error = ""
-    try:
-        with adapter:
-            adapter.push_fulfillment(
-                order.external_id,
-                lines=picks,
-                carrier=fulfillment.carrier,
-                tracking_number=fulfillment.tracking_number,
-                tracking_url=fulfillment.tracking_url,
-                idempotency_key=f"fulfil-{order.shop_id}-{fulfillment.pk}",
-            )
-        state = PushState.PUSHED
-    except NotSupported:
-        state = PushState.NOT_SUPPORTED
-    except (TransientError, RateLimited) as exc:
-        if not final_attempt:
-            Fulfillment.objects.filter(pk=fulfillment.pk).update(push_error=str(exc)[:500])
-            raise
-        state, error = PushState.FAILED, str(exc)
-    except AdapterError as exc:
-        if refused := refusal_message(order.account, exc):
-            account_refused(order.account, refused)
-            return fulfillment.push_state  # waits; sent when the account is reconnected
-        state, error = PushState.FAILED, str(exc)
-    with transaction.atomic():
-        Fulfillment.objects.filter(pk=fulfillment.pk).update(
-            push_state=state, push_error=error[:500], pushed_at=timezone.now() if state == PushState.PUSHED else None
-        )
-        if state == PushState.PUSHED:
-            order_event(order, OrderEvent.Kind.PUSHED, _("Fulfilment sent to %(ch)s") % {"ch": order.account.name})
-            ReconciliationIssue.objects.filter(
-                kind=IssueKind.PUSH_FAILED, key=f"fulfillment:{fulfillment.pk}", status="open"
-            ).update(status="resolved", resolved_at=timezone.now(), resolution_note="Sent on a later attempt.")
-        elif state == PushState.FAILED:
-            order_event(order, OrderEvent.Kind.PUSH_FAILED, _("Fulfilment not sent: %(e)s") % {"e": error[:300]})
-            issue_raise(
-                account=order.account,
-                kind=IssueKind.PUSH_FAILED,
-                key=f"fulfillment:{fulfillment.pk}",
-                severity=Severity.ERROR,
-                ours=f"{fulfillment.carrier} {fulfillment.tracking_number}".strip(),
-                theirs=error[:500],
-                detail=_("The fulfilment of order %(o)s did not reach the channel.") % {"o": order.external_id},
-                suggested_action=IssueAction.REPUSH,
-                order=order,
-            )
-    return state
+    return _push_row(
+        fulfillment,
+        lambda adapter: adapter.push_fulfillment(
+            order.external_id,
+            lines=picks,
+            carrier=fulfillment.carrier,
+            tracking_number=fulfillment.tracking_number,
+            tracking_url=fulfillment.tracking_url,
+            idempotency_key=f"fulfil-{order.shop_id}-{fulfillment.pk}",
+        ),
+        final_attempt=final_attempt,
+        key=f"fulfillment:{fulfillment.pk}",
+        sent=_("Fulfilment sent to %(ch)s") % {"ch": order.account.name},
+        not_sent=_("Fulfilment not sent: %(e)s"),
+        ours=f"{fulfillment.carrier} {fulfillment.tracking_number}".strip(),
+        detail=_("The fulfilment of order %(o)s did not reach the channel.") % {"o": order.external_id},
+    )
 
 
-def cancellation_push(*, cancellation: Cancellation) -> str:
-    from channels.adapters.base import AdapterError, NotSupported
-
+def cancellation_push(*, cancellation: Cancellation, final_attempt: bool = True) -> str:
+    """Send a cancellation to the channel, the way a fulfilment is sent (see fulfillment_push)."""
     cancellation = Cancellation.objects.select_related("order__account").get(pk=cancellation.pk)
-    if cancellation.push_state != PushState.PENDING and cancellation.push_state != PushState.FAILED:
+    if cancellation.push_state not in PUSH_RETRYABLE_STATES:
         return cancellation.push_state
     order = cancellation.order
-    if not account_usable(order.account):
-        return cancellation.push_state  # waits; sent when the account is reconnected
-    error = ""
-    try:
-        with _adapter(order.account) as adapter:
-            adapter.cancel_order(
-                order.external_id,
-                reason=cancellation.reason,
-                idempotency_key=f"cancel-{order.shop_id}-{cancellation.pk}",
-            )
-        state = PushState.PUSHED
-    except NotSupported:
-        state = PushState.NOT_SUPPORTED
-    except AdapterError as exc:
-        if refused := refusal_message(order.account, exc):
-            account_refused(order.account, refused)
-            return cancellation.push_state  # waits; sent when the account is reconnected
-        state, error = PushState.FAILED, str(exc)
-    with transaction.atomic():
-        Cancellation.objects.filter(pk=cancellation.pk).update(push_state=state, push_error=error[:500])
-        if state == PushState.PUSHED:
-            order_event(order, OrderEvent.Kind.PUSHED, _("Cancellation sent to %(ch)s") % {"ch": order.account.name})
-        elif state == PushState.FAILED:
-            order_event(order, OrderEvent.Kind.PUSH_FAILED, _("Cancellation not sent: %(e)s") % {"e": error[:300]})
-            issue_raise(
-                account=order.account,
-                kind=IssueKind.PUSH_FAILED,
-                key=f"cancellation:{cancellation.pk}",
-                severity=Severity.ERROR,
-                ours=_("cancelled"),
-                theirs=error[:500],
-                detail=_("The cancellation of order %(o)s did not reach the channel.") % {"o": order.external_id},
-                suggested_action=IssueAction.REPUSH,
-                order=order,
-            )
-    return state
+    return _push_row(
+        cancellation,
+        lambda adapter: adapter.cancel_order(
+            order.external_id,
+            reason=cancellation.reason,
+            idempotency_key=f"cancel-{order.shop_id}-{cancellation.pk}",
+        ),
+        final_attempt=final_attempt,
+        key=f"cancellation:{cancellation.pk}",
+        sent=_("Cancellation sent to %(ch)s") % {"ch": order.account.name},
+        not_sent=_("Cancellation not sent: %(e)s"),
+        ours=_("cancelled"),
+        detail=_("The cancellation of order %(o)s did not reach the channel.") % {"o": order.external_id},
+    )
 
 
 # --- Customer data rights -----------------------------------------------------------------

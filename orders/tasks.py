@@ -9,53 +9,63 @@ from __future__ import annotations
 from celery import shared_task
 
 from channels.adapters.base import RateLimited, TransientError
-from shopadmin.tasks import PlatformTask, tenant_task
+from shopadmin.tasks import PlatformTask, TenantTask, tenant_task
 
 POLL_ALL_TASK = "orders.poll_all"
 RECONCILE_ALL_TASK = "orders.reconcile_all"
 RETENTION_ALL_TASK = "orders.retention_all"
 PUSH_RETRIES = 8
+PUSH_BACKOFF = 30  # seconds before the first retry, doubled on each one
+PUSH_BACKOFF_MAX = 1800
 
 
-@tenant_task(
-    name="orders.acknowledge",
-    autoretry_for=(TransientError, RateLimited),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    max_retries=PUSH_RETRIES,
-    atomic=False,
-)
-def order_acknowledge_task(shop_id: int, order_id: int) -> bool:
+class PushTask(TenantTask):
+    """A write back to the channel (acknowledgement, fulfilment, cancellation): all retried alike.
+
+    A transient error or rate limit retries the task after the channel's own wait or a doubling
+    backoff; the last retry tells the service it is the final attempt, so the service records
+    the failure with a re-push issue instead of raising (see orders.services._push_send).
+    """
+
+    abstract = True
+    max_retries = PUSH_RETRIES
+    # The service writes the attempt count before calling the channel: it must stay when the call fails.
+    atomic = False
+
+    def push(self, service, **kwargs):
+        final = self.request.retries >= self.max_retries
+        try:
+            return service(final_attempt=final, **kwargs)
+        except (TransientError, RateLimited) as exc:
+            wait = getattr(exc, "wait", None) or min(PUSH_BACKOFF_MAX, PUSH_BACKOFF * 2**self.request.retries)
+            raise self.retry(exc=exc, countdown=wait) from exc
+
+
+@tenant_task(name="orders.acknowledge", base=PushTask, bind=True)
+def order_acknowledge_task(self, shop_id: int, order_id: int) -> bool:
     from orders.models import Order
     from orders.services import order_acknowledge
 
     order = Order.objects.filter(pk=order_id).first()
-    return order_acknowledge(order=order) if order is not None else False
+    return self.push(order_acknowledge, order=order) if order is not None else False
 
 
-@tenant_task(name="orders.fulfillment_push", bind=True, max_retries=PUSH_RETRIES, atomic=False)
+@tenant_task(name="orders.fulfillment_push", base=PushTask, bind=True)
 def fulfillment_push_task(self, shop_id: int, fulfillment_id: int) -> str:
     from orders.models import Fulfillment
     from orders.services import fulfillment_push
 
     fulfillment = Fulfillment.objects.filter(pk=fulfillment_id).first()
-    if fulfillment is None:
-        return "gone"
-    final = self.request.retries >= self.max_retries
-    try:
-        return fulfillment_push(fulfillment=fulfillment, final_attempt=final)
-    except (TransientError, RateLimited) as exc:
-        wait = getattr(exc, "wait", None) or min(1800, 30 * 2**self.request.retries)
-        raise self.retry(exc=exc, countdown=wait) from exc
+    return self.push(fulfillment_push, fulfillment=fulfillment) if fulfillment is not None else "gone"
 
 
-@tenant_task(name="orders.cancellation_push", atomic=False)
-def cancellation_push_task(shop_id: int, cancellation_id: int) -> str:
+@tenant_task(name="orders.cancellation_push", base=PushTask, bind=True)
+def cancellation_push_task(self, shop_id: int, cancellation_id: int) -> str:
     from orders.models import Cancellation
     from orders.services import cancellation_push
 
     cancellation = Cancellation.objects.filter(pk=cancellation_id).first()
-    return cancellation_push(cancellation=cancellation) if cancellation is not None else "gone"
+    return self.push(cancellation_push, cancellation=cancellation) if cancellation is not None else "gone"
 
 
 @tenant_task(name="orders.poll", atomic=False, autoretry_for=(TransientError,), retry_backoff=60, max_retries=3)

@@ -17,7 +17,7 @@ from channels.adapters.tiktok_shop import ORDER_STATUSES, TikTokShopAdapter
 from channels.sandbox.models import SandboxOrder
 from channels.tests.factories import META_CREDENTIALS, TIKTOK_CREDENTIALS, make_account
 from orders import services
-from orders.models import Fulfillment, IssueKind, PushState, ReconciliationIssue
+from orders.models import Cancellation, Fulfillment, IssueKind, PushState, ReconciliationIssue
 from orders.reconciliation import issue_act
 from orders.services import cancellation_push, fulfillment_push, order_cancel, order_fulfill, order_import
 from orders.sync import channel_order_fetch
@@ -103,7 +103,7 @@ def faults(live_server, channel, key, **knobs):
     sandbox_setup(live_server, channel, key, faults=knobs)
 
 
-def placed_and_imported(live_server, shop, account, channel, key, items):
+def placed_and_imported(live_server, shop, account, channel, key, items, acknowledge=True):
     """An order placed on the sandbox, read back through the adapter and imported."""
     placed = sandbox_order(live_server, channel, key, items)
     with shop_context(shop):
@@ -113,7 +113,8 @@ def placed_and_imported(live_server, shop, account, channel, key, items):
             raw = channel_order_fetch(account, placed["order_id"], adapter=adapter)
             order, outcome = order_import(account=account, data=adapter.normalize_order(raw))
         # Meta takes shipments and cancellations of acknowledged orders only; TikTok needs none.
-        services.order_acknowledge(order=order)
+        if acknowledge:
+            services.order_acknowledge(order=order)
     assert outcome == "created"
     return order
 
@@ -265,3 +266,83 @@ def test_push_task_retries_transient_failures_then_records_the_outcome(live_serv
         refreshed = Fulfillment.objects.get(pk=fulfillment.pk)
         assert refreshed.push_state == PushState.PUSHED and refreshed.push_attempts == 2
     assert len(received(order.external_id)) == 1
+
+
+def test_the_three_push_tasks_retry_one_way():
+    from orders.tasks import (
+        PUSH_RETRIES,
+        PushTask,
+        cancellation_push_task,
+        fulfillment_push_task,
+        order_acknowledge_task,
+    )
+
+    for task in (order_acknowledge_task, fulfillment_push_task, cancellation_push_task):
+        assert isinstance(task, PushTask) and task.max_retries == PUSH_RETRIES
+        assert not getattr(task, "autoretry_for", ())  # PushTask.push retries, not Celery on its own
+
+
+@live
+def test_cancellation_push_retries_counts_attempts_and_settles_its_issue(live_server, shop_a, no_pauses):
+    from channels.adapters.base import TransientError
+    from orders.tasks import cancellation_push_task
+
+    stocked_variant(shop_a, on_hand=10)
+    account = make_account(shop_a, "meta", api_base_url=f"{live_server.url}/sandbox/meta")
+    meta_sandbox(live_server, account)
+    sandbox_list("meta", META_KEY, ["TEE-M"])
+    order = placed_and_imported(live_server, shop_a, account, "meta", META_KEY, [{"item_id": "TEE-M", "quantity": 1}])
+    with shop_context(shop_a):
+        cancellation = order_cancel(order=order, reason="out of stock")
+        # A transient failure goes up for the task to retry; the cancellation still waits to be sent.
+        faults(live_server, "meta", META_KEY, fail_next=10)
+        with pytest.raises(TransientError):
+            cancellation_push(cancellation=cancellation, final_attempt=False)
+        waiting = Cancellation.objects.get(pk=cancellation.pk)
+        assert waiting.push_state == PushState.PENDING and waiting.push_attempts == 1 and waiting.push_error
+        # The final attempt records it as failed, with a re-push issue.
+        faults(live_server, "meta", META_KEY, fail_next=10)
+        assert cancellation_push(cancellation=cancellation, final_attempt=True) == PushState.FAILED
+        issue = ReconciliationIssue.objects.get(kind=IssueKind.PUSH_FAILED, key=f"cancellation:{cancellation.pk}")
+        assert issue.status == "open" and issue.suggested_action == "repush"
+        assert order.events.filter(kind="push_failed").exists()
+    assert received(order.external_id) == []
+
+    # The HTTP client's own 5 attempts meet 5xx; the task retries (here eagerly) and gets through.
+    faults(live_server, "meta", META_KEY, fail_next=5)
+    result = cancellation_push_task.apply(args=(shop_a.pk, cancellation.pk))
+    assert result.get() == PushState.PUSHED
+    with shop_context(shop_a):
+        sent = Cancellation.objects.get(pk=cancellation.pk)
+        assert sent.push_state == PushState.PUSHED and sent.push_attempts == 4
+        assert sent.push_error == "" and sent.pushed_at is not None
+        issue.refresh_from_db()
+        assert issue.status == "resolved" and issue.resolution_note == "Sent on a later attempt."
+        assert order.events.filter(kind="pushed").exists()
+    [cancel] = received(order.external_id)
+    assert cancel["idempotency_key"] == f"cancel-{shop_a.pk}-{cancellation.pk}"
+
+
+@live
+def test_acknowledgement_retries_counts_attempts_and_settles_its_issue(live_server, shop_a, no_pauses):
+    from orders.tasks import order_acknowledge_task
+
+    account = make_account(shop_a, "meta", api_base_url=f"{live_server.url}/sandbox/meta")
+    meta_sandbox(live_server, account)
+    sandbox_list("meta", META_KEY, ["TEE-M"])
+    order = placed_and_imported(
+        live_server, shop_a, account, "meta", META_KEY, [{"item_id": "TEE-M", "quantity": 1}], acknowledge=False
+    )
+    with shop_context(shop_a):
+        faults(live_server, "meta", META_KEY, fail_next=10)
+        assert not services.order_acknowledge(order=order, final_attempt=True)
+        order.refresh_from_db()
+        assert order.acknowledged_at is None and order.acknowledge_attempts == 1 and order.acknowledge_error
+        issue = ReconciliationIssue.objects.get(kind=IssueKind.PUSH_FAILED, key=f"ack:{order.external_id}")
+    faults(live_server, "meta", META_KEY, fail_next=5)
+    assert order_acknowledge_task.apply(args=(shop_a.pk, order.pk)).get() is True
+    with shop_context(shop_a):
+        order.refresh_from_db()
+        assert order.acknowledged_at is not None and order.acknowledge_attempts == 3 and order.acknowledge_error == ""
+        issue.refresh_from_db()
+        assert issue.status == "resolved"
