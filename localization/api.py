@@ -6,7 +6,13 @@ from decimal import Decimal
 
 import django_filters
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -267,6 +273,37 @@ class QuoteRequestSerializer(serializers.Serializer):
             raise serializers.ValidationError({"items": errors})
         return attrs
 
+    def quote_request(self) -> landed_cost.QuoteRequest:
+        """The validated request for the landed-cost engine (the API and the calculator page)."""
+        data = self.validated_data
+        return landed_cost.QuoteRequest(
+            destination_country=data["destination_country"],
+            destination_region=data.get("destination_region", ""),
+            origin_country=data.get("origin_country", ""),
+            currency=data["currency"],
+            quote_currency=data["quote_currency"],
+            incoterm=data["incoterm"],
+            shipping=data["shipping"],
+            insurance=data["insurance"],
+            tax_rate=data.get("tax_rate"),
+            date=data.get("date"),
+            items=[
+                landed_cost.QuoteItem(
+                    quantity=item["quantity"],
+                    unit_price=item["unit_price"],
+                    hs_code=item.get("hs_code", ""),
+                    weight_kg=item.get("weight_kg") or Decimal("0"),
+                    origin_country=item.get("origin_country", ""),
+                    description=item.get("description", ""),
+                    sku=item.get("sku", ""),
+                    duty_rate=item.get("duty_rate"),
+                    # A SKU's catalog price is in the shop currency; inline prices in `currency`.
+                    currency=item.get("currency_of_price", ""),
+                )
+                for item in data["items"]
+            ],
+        )
+
 
 def resolve_skus(skus: list[str]) -> dict[str, dict]:
     """Price (in the shop currency), HS code, weight and origin of the shop's variants by SKU."""
@@ -312,6 +349,93 @@ QUOTE_EXAMPLE = {
 }
 
 
+# The quote as the API answers it: amounts as decimal strings, exactly as computed and rounded.
+
+
+@extend_schema_field({"type": "string", "format": "decimal"})
+class DecimalStringField(serializers.Field):
+    """A Decimal as `str()` writes it (the quote's own digits: no padding or re-rounding)."""
+
+    def to_representation(self, value) -> str:
+        return str(value)
+
+
+class DutyLineSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the item in the request's items.")
+    sku = serializers.CharField(allow_null=True)
+    description = serializers.CharField()
+    hs_code = serializers.CharField()
+    origin_country = serializers.CharField(allow_null=True)
+    quantity = serializers.IntegerField()
+    value = DecimalStringField()
+    duty = DecimalStringField()
+    duty_rate = DecimalStringField(allow_null=True, help_text="The ad valorem rate applied, if any.")
+    duty_rate_id = serializers.IntegerField(allow_null=True)
+    rule = serializers.CharField(help_text="What decided the duty, with its source.")
+
+
+class ImportTaxSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    rate = DecimalStringField()
+    base = serializers.CharField()
+    taxable_amount = DecimalStringField()
+    rule = serializers.CharField()
+
+
+class DeMinimisRuleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    applies_to = serializers.CharField()
+    effect = serializers.CharField()
+    threshold = DecimalStringField()
+    threshold_currency = serializers.CharField()
+    basis = serializers.CharField()
+    scope = serializers.CharField()
+    effective_from = serializers.DateField()
+    effective_to = serializers.DateField(allow_null=True)
+    description = serializers.CharField()
+    source = serializers.CharField()
+
+
+class DeMinimisSerializer(serializers.Serializer):
+    duty_exempt = serializers.BooleanField()
+    tax_exempt = serializers.BooleanField()
+    tax_collected_at_checkout = serializers.BooleanField()
+    rule = DeMinimisRuleSerializer(allow_null=True, help_text="The duty rule, else the tax rule.")
+    duty_rule = DeMinimisRuleSerializer(allow_null=True)
+    tax_rule = DeMinimisRuleSerializer(allow_null=True)
+
+
+class RateUsedSerializer(serializers.Serializer):
+    pair = serializers.CharField()
+    rate = DecimalStringField()
+    date = serializers.DateField(allow_null=True)
+    source = serializers.CharField()
+
+    def to_representation(self, instance):
+        return instance.as_dict()
+
+
+class LandedCostQuoteSerializer(serializers.Serializer):
+    quote_currency = serializers.CharField()
+    goods = DecimalStringField()
+    shipping = DecimalStringField()
+    insurance = DecimalStringField()
+    duty = DecimalStringField()
+    import_tax = DecimalStringField(source="import_tax.amount")
+    fees = DecimalStringField()
+    total = DecimalStringField()
+    incoterm = serializers.CharField()
+    duties_paid_by = serializers.ChoiceField(choices=["seller", "buyer"])
+    lines = DutyLineSerializer(many=True)
+    basis = serializers.CharField(help_text="What the duty is assessed on: CIF or FOB.")
+    import_tax_detail = ImportTaxSerializer(source="import_tax")
+    de_minimis = DeMinimisSerializer()
+    exchange_rates = RateUsedSerializer(many=True)
+    dataset_version = serializers.CharField()
+    date = serializers.DateField()
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
 class LandedCostQuoteView(APIView):
     scope = "localization"
     # A quote writes nothing: partners with read access may ask for one.
@@ -327,47 +451,17 @@ class LandedCostQuoteView(APIView):
             "destination's currency), rounded to its minor units."
         ),
         request=QuoteRequestSerializer,
-        responses={200: dict},
+        responses={200: LandedCostQuoteSerializer},
         examples=[OpenApiExample("Tee and silk scarf to the UK", value=QUOTE_EXAMPLE, request_only=True)],
     )
     def post(self, request):
         serializer = QuoteRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        items = []
-        for item in data["items"]:
-            items.append(
-                landed_cost.QuoteItem(
-                    quantity=item["quantity"],
-                    unit_price=item["unit_price"],
-                    hs_code=item.get("hs_code", ""),
-                    weight_kg=item.get("weight_kg") or Decimal("0"),
-                    origin_country=item.get("origin_country", ""),
-                    description=item.get("description", ""),
-                    sku=item.get("sku", ""),
-                    duty_rate=item.get("duty_rate"),
-                    # A SKU's catalog price is in the shop currency; inline prices in `currency`.
-                    currency=item.get("currency_of_price", ""),
-                )
-            )
-        quote_request = landed_cost.QuoteRequest(
-            destination_country=data["destination_country"],
-            destination_region=data.get("destination_region", ""),
-            origin_country=data.get("origin_country", ""),
-            currency=data["currency"],
-            quote_currency=data["quote_currency"],
-            incoterm=data["incoterm"],
-            shipping=data["shipping"],
-            insurance=data["insurance"],
-            tax_rate=data.get("tax_rate"),
-            date=data.get("date"),
-            items=items,
-        )
         try:
-            result = landed_cost.quote_landed_cost(quote_request, shop_id=request.shop.pk)
+            quote = landed_cost.quote_landed_cost(serializer.quote_request(), shop_id=request.shop.pk)
         except RateNotFound as exc:
             raise serializers.ValidationError({"quote_currency": [str(exc)]}) from exc
-        return Response(result)
+        return Response(LandedCostQuoteSerializer(quote).data)
 
 
 # --- Market prices -----------------------------------------------------------------------------

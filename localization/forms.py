@@ -57,6 +57,9 @@ class ManualRateForm(forms.Form):
 
 class QuoteForm(forms.Form):
     destination_country = forms.CharField(label=_("Destination country"), max_length=2, help_text=_("e.g. GB"))
+    destination_region = forms.CharField(
+        label=_("Region"), max_length=3, required=False, help_text=_("State or province, e.g. CA or ON")
+    )
     origin_country = forms.CharField(label=_("Origin country"), max_length=2, required=False)
     currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices, initial="USD")
     quote_currency = forms.ChoiceField(
@@ -73,6 +76,12 @@ class QuoteForm(forms.Form):
         decimal_places=5,
         help_text=_("Optional override, e.g. 0.20"),
     )
+    date = forms.DateField(
+        label=_("Date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Quote as of this date (default today)."),
+    )
 
 
 class QuoteItemForm(forms.Form):
@@ -83,6 +92,8 @@ class QuoteItemForm(forms.Form):
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1, required=False)
     weight_kg = forms.DecimalField(label=_("Weight (kg)"), required=False, min_value=0, decimal_places=3)
     origin_country = forms.CharField(label=_("Origin country"), required=False, max_length=2)
+    # Ad valorem, as a fraction: overrides the dataset's rate for the item, as in the API.
+    duty_rate = forms.DecimalField(label=_("Duty rate"), required=False, min_value=0, max_value=10, decimal_places=5)
 
 
 QuoteItemFormSet = forms.formset_factory(QuoteItemForm, extra=5, max_num=20)

@@ -179,24 +179,6 @@ def _rule_applies(rule, *, lines, extra: Decimal, extra_currency: str, convert: 
     return _within(rule, quantize(value, into), rule.threshold)
 
 
-def _rule_dict(rule: DeMinimisRule | None) -> dict | None:
-    if rule is None:
-        return None
-    return {
-        "code": rule.code,
-        "applies_to": rule.applies_to,
-        "effect": rule.effect,
-        "threshold": str(rule.threshold),
-        "threshold_currency": rule.threshold_currency,
-        "basis": rule.basis,
-        "scope": rule.scope,
-        "effective_from": rule.effective_from.isoformat(),
-        "effective_to": rule.effective_to.isoformat() if rule.effective_to else None,
-        "description": rule.description,
-        "source": rule.source,
-    }
-
-
 @dataclass
 class _Line:
     item: QuoteItem
@@ -204,157 +186,307 @@ class _Line:
     value_q: Decimal = ZERO  # value in the quote currency
 
 
-def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.datetime | None = None) -> dict:
+# --- The result --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DutyLine:
+    """The duty of one item of the request, in the quote currency."""
+
+    index: int  # in the request's items
+    sku: str | None
+    description: str
+    hs_code: str
+    origin_country: str | None
+    quantity: int
+    value: Decimal
+    duty: Decimal
+    duty_rate: Decimal | None  # the ad valorem rate applied, if any
+    duty_rate_id: int | None  # the dataset row the duty comes from
+    rule: str  # what decided the duty, with its source
+
+
+@dataclass(frozen=True)
+class ImportTax:
+    """The import tax (VAT, GST…): its rate, the base it is levied on, and where the rate came from."""
+
+    name: str
+    rate: Decimal
+    base: str  # ImportTaxBase
+    taxable_amount: Decimal
+    amount: Decimal
+    rule: str
+
+
+@dataclass(frozen=True)
+class DeMinimis:
+    """The de-minimis rules that applied to the consignment, per levy."""
+
+    duty_rule: DeMinimisRule | None = None
+    tax_rule: DeMinimisRule | None = None
+
+    @property
+    def duty_exempt(self) -> bool:
+        return self.duty_rule is not None and self.duty_rule.effect == DeMinimisEffect.EXEMPT
+
+    @property
+    def flat_duty(self) -> bool:
+        return self.duty_rule is not None and self.duty_rule.effect == DeMinimisEffect.FLAT_DUTY
+
+    @property
+    def tax_exempt(self) -> bool:
+        return self.tax_rule is not None and self.tax_rule.effect == DeMinimisEffect.EXEMPT
+
+    @property
+    def tax_collected_at_checkout(self) -> bool:
+        return self.tax_rule is not None and self.tax_rule.effect == DeMinimisEffect.CHECKOUT
+
+    @property
+    def rule(self) -> DeMinimisRule | None:
+        return self.duty_rule or self.tax_rule
+
+
+@dataclass(frozen=True)
+class LandedCostQuote:
+    """A landed-cost quote. Every amount is in `quote_currency`, rounded to its minor units."""
+
+    quote_currency: str
+    goods: Decimal
+    shipping: Decimal
+    insurance: Decimal
+    duty: Decimal
+    import_tax: ImportTax
+    fees: Decimal
+    total: Decimal
+    incoterm: str
+    basis: str  # DutyBasis the duty was assessed on
+    lines: list[DutyLine]
+    de_minimis: DeMinimis
+    exchange_rates: list[RateUsed]  # the conversions made, without identities
+    dataset_version: str
+    date: dt.date  # the date the rates and rules were taken in force
+    warnings: list[str]
+
+    @property
+    def duties_paid_by(self) -> str:
+        return "seller" if self.incoterm == "DDP" else "buyer"
+
+
+# --- The steps ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Basket:
+    """The request's amounts in the quote currency, and the customs regime they are quoted under."""
+
+    request: QuoteRequest
+    on: dt.date
+    at: dt.datetime
+    convert: Converter
+    duty_basis: str
+    tax_base: str
+    tax_name: str
+    lines: list[_Line]
+    goods: Decimal
+    shipping: Decimal
+    insurance: Decimal
+
+    @property
+    def currency(self) -> str:
+        return self.convert.quote_currency
+
+    @property
+    def cif(self) -> Decimal:
+        return self.goods + self.shipping + self.insurance
+
+
+def _basket(request: QuoteRequest, *, shop_id: int | None, at: dt.datetime | None) -> _Basket:
+    """Date the quote, choose its currency and convert the goods, shipping and insurance into it."""
     at = at or timezone.now()
     on = request.date or timezone.localdate(at)
     if request.date and at.date() != request.date:
+        # A quote for another day takes the rates known at the end of that day.
         at = dt.datetime.combine(request.date, dt.time(23, 59, 59), tzinfo=dt.UTC)
     qc = request.quote_currency or currency_for_country(request.destination_country, on) or request.currency
     convert = Converter(quote_currency=qc, shop_id=shop_id, at=at)
     duty_basis, tax_base, tax_name = regime_for(request.destination_country)
-
     lines = [_Line(item=item, currency=item.currency or request.currency) for item in request.items]
     for line in lines:
         line.value_q = convert(line.item.value, line.currency)
-    goods = sum((line.value_q for line in lines), ZERO)
-    shipping = convert(request.shipping, request.currency)
-    insurance = convert(request.insurance, request.currency)
-    cif = goods + shipping + insurance
-    warnings: list[str] = []
+    return _Basket(
+        request=request,
+        on=on,
+        at=at,
+        convert=convert,
+        duty_basis=duty_basis,
+        tax_base=tax_base,
+        tax_name=tax_name,
+        lines=lines,
+        goods=sum((line.value_q for line in lines), ZERO),
+        shipping=convert(request.shipping, request.currency),
+        insurance=convert(request.insurance, request.currency),
+    )
 
-    origins = {line.item.origin_country or request.origin_country for line in lines} - {""}
-    rules = de_minimis_rules(destination=request.destination_country, origins=origins, on=on)
+
+def _de_minimis(basket: _Basket) -> DeMinimis:
+    """The de-minimis rules in force whose threshold the consignment stays within."""
+    request = basket.request
+    origins = {line.item.origin_country or request.origin_country for line in basket.lines} - {""}
+    rules = de_minimis_rules(destination=request.destination_country, origins=origins, on=basket.on)
     applied = {
         levy: rule
         for levy, rule in rules.items()
         if _rule_applies(
             rule,
-            lines=lines,
+            lines=basket.lines,
             extra=request.shipping + request.insurance,
             extra_currency=request.currency,
-            convert=convert,
+            convert=basket.convert,
         )
     }
-    duty_rule = applied.get(DeMinimisApplies.DUTY)
-    tax_rule = applied.get(DeMinimisApplies.TAX)
-    duty_exempt = duty_rule is not None and duty_rule.effect == DeMinimisEffect.EXEMPT
-    flat_duty = duty_rule is not None and duty_rule.effect == DeMinimisEffect.FLAT_DUTY
-    tax_exempt = tax_rule is not None and tax_rule.effect == DeMinimisEffect.EXEMPT
-    at_checkout = tax_rule is not None and tax_rule.effect == DeMinimisEffect.CHECKOUT
+    return DeMinimis(duty_rule=applied.get(DeMinimisApplies.DUTY), tax_rule=applied.get(DeMinimisApplies.TAX))
 
-    # Freight and insurance are shared out over the lines in proportion to their value.
-    out_lines, duty_total, subheadings_charged = [], ZERO, set()
-    for index, line in enumerate(lines):
+
+@dataclass
+class _Assessed:
+    duty: Decimal = ZERO
+    ad_valorem: Decimal | None = None
+    rate_row: DutyRate | None = None
+    rule: str = ""
+
+
+def _dataset_duty(basket: _Basket, item: QuoteItem, duty_value: Decimal) -> _Assessed:
+    """Duty at the dataset's rate for the item's HS code (ad valorem, specific or both)."""
+    request = basket.request
+    rate_row = duty_rate_lookup(
+        destination=request.destination_country,
+        origin=item.origin_country or request.origin_country,
+        hs_code=item.hs_code,
+        on=basket.on,
+    )
+    if rate_row is None:
+        return _Assessed(rule=f"no duty rate for HS {item.hs_code or '(none)'} to {request.destination_country}")
+    assessed = _Assessed(rate_row=rate_row)
+    if rate_row.kind in (DutyKind.AD_VALOREM, DutyKind.COMPOUND):
+        assessed.ad_valorem = rate_row.ad_valorem
+        assessed.duty += duty_value * rate_row.ad_valorem
+    if rate_row.kind in (DutyKind.SPECIFIC, DutyKind.COMPOUND):
+        per = item.weight_kg * item.quantity if rate_row.specific_unit == SpecificUnit.KG else item.quantity
+        assessed.duty += basket.convert(rate_row.specific_amount, rate_row.specific_currency) * per
+    assessed.rule = f"dataset {rate_row.destination} HS {rate_row.hs_prefix}: {rate_row.describe()} ({rate_row.source})"
+    return assessed
+
+
+def _duties(basket: _Basket, de_minimis: DeMinimis, warnings: list[str]) -> list[DutyLine]:
+    """The duty of each item: exempt, a flat de-minimis duty per tariff subheading, the item's own
+    rate, or the dataset's. Freight and insurance are shared out over the lines by value."""
+    request, qc, rule = basket.request, basket.currency, de_minimis.duty_rule
+    out: list[DutyLine] = []
+    subheadings_charged: set[str] = set()
+    for index, line in enumerate(basket.lines):
         item = line.item
-        share = (line.value_q / goods) if goods else ZERO
-        line_cif = line.value_q + (shipping + insurance) * share
-        duty_value = line.value_q if duty_basis == DutyBasis.FOB else line_cif
-        rate_row, rule_text, ad_valorem, duty = None, "", None, ZERO
-        if duty_exempt:
-            rule_text = f"de minimis {duty_rule.code}: {duty_rule.description}"
-        elif flat_duty:
+        share = (line.value_q / basket.goods) if basket.goods else ZERO
+        line_cif = line.value_q + (basket.shipping + basket.insurance) * share
+        duty_value = line.value_q if basket.duty_basis == DutyBasis.FOB else line_cif
+        if de_minimis.duty_exempt:
+            assessed = _Assessed(rule=f"de minimis {rule.code}: {rule.description}")
+        elif de_minimis.flat_duty:
             subheading = item.hs_code[:6]
             if subheading and subheading not in subheadings_charged:
                 subheadings_charged.add(subheading)
-                duty = convert(duty_rule.flat_amount, duty_rule.threshold_currency)
-                rule_text = (
-                    f"{duty_rule.code}: flat {duty_rule.flat_amount} {duty_rule.threshold_currency} "
-                    f"per tariff subheading {subheading}"
+                assessed = _Assessed(
+                    duty=basket.convert(rule.flat_amount, rule.threshold_currency),
+                    rule=f"{rule.code}: flat {rule.flat_amount} {rule.threshold_currency} "
+                    f"per tariff subheading {subheading}",
                 )
             else:
-                rule_text = f"{duty_rule.code}: subheading {subheading or '?'} already charged"
+                assessed = _Assessed(rule=f"{rule.code}: subheading {subheading or '?'} already charged")
         elif item.duty_rate is not None:
-            ad_valorem = item.duty_rate
-            duty = duty_value * ad_valorem
-            rule_text = f"override {ad_valorem.normalize():f} ad valorem on {duty_basis}"
-        else:
-            rate_row = duty_rate_lookup(
-                destination=request.destination_country,
-                origin=item.origin_country or request.origin_country,
-                hs_code=item.hs_code,
-                on=on,
+            assessed = _Assessed(
+                duty=duty_value * item.duty_rate,
+                ad_valorem=item.duty_rate,
+                rule=f"override {item.duty_rate.normalize():f} ad valorem on {basket.duty_basis}",
             )
-            if rate_row is None:
-                rule_text = f"no duty rate for HS {item.hs_code or '(none)'} to {request.destination_country}"
-                warnings.append(f"items.{index}: {rule_text}; duty 0 assumed")
-            else:
-                if rate_row.kind in (DutyKind.AD_VALOREM, DutyKind.COMPOUND):
-                    ad_valorem = rate_row.ad_valorem
-                    duty += duty_value * rate_row.ad_valorem
-                if rate_row.kind in (DutyKind.SPECIFIC, DutyKind.COMPOUND):
-                    per = item.weight_kg * item.quantity if rate_row.specific_unit == SpecificUnit.KG else item.quantity
-                    duty += convert(rate_row.specific_amount, rate_row.specific_currency) * per
-                rule_text = (
-                    f"dataset {rate_row.destination} HS {rate_row.hs_prefix}: {rate_row.describe()} ({rate_row.source})"
-                )
-        duty = quantize(duty, qc)
-        duty_total += duty
-        out_lines.append(
-            {
-                "index": index,
-                "sku": item.sku or None,
-                "description": item.description,
-                "hs_code": item.hs_code,
-                "origin_country": item.origin_country or request.origin_country or None,
-                "quantity": item.quantity,
-                "value": str(quantize(line.value_q, qc)),
-                "duty": str(duty),
-                "duty_rate": None if ad_valorem is None else str(ad_valorem),
-                "duty_rate_id": rate_row.pk if rate_row else None,
-                "rule": rule_text,
-            }
+        else:
+            assessed = _dataset_duty(basket, item, duty_value)
+            if assessed.rate_row is None:
+                warnings.append(f"items.{index}: {assessed.rule}; duty 0 assumed")
+        out.append(
+            DutyLine(
+                index=index,
+                sku=item.sku or None,
+                description=item.description,
+                hs_code=item.hs_code,
+                origin_country=item.origin_country or request.origin_country or None,
+                quantity=item.quantity,
+                value=quantize(line.value_q, qc),
+                duty=quantize(assessed.duty, qc),
+                duty_rate=assessed.ad_valorem,
+                duty_rate_id=assessed.rate_row.pk if assessed.rate_row else None,
+                rule=assessed.rule,
+            )
         )
+    return out
 
-    # Import tax.
+
+def _import_tax(basket: _Basket, duty: Decimal, de_minimis: DeMinimis, *, shop_id: int | None) -> ImportTax:
+    """Import tax at the request's rate or the destination's, on CIF + duty or on goods + duty."""
+    request, qc = basket.request, basket.currency
     if request.tax_rate is not None:
-        tax_rate, tax_rule_text = request.tax_rate, "override"
+        rate, rule = request.tax_rate, "override"
     else:
-        tax_rate, tax_rule_text = tax_rate_lookup(
-            country=request.destination_country, region=request.destination_region, on=on, shop_id=shop_id
+        rate, rule = tax_rate_lookup(
+            country=request.destination_country, region=request.destination_region, on=basket.on, shop_id=shop_id
         )
-    base_value = cif if (tax_base == ImportTaxBase.CIF_PLUS_DUTY or duty_basis != DutyBasis.FOB) else goods
-    tax_base_amount = base_value + duty_total
-    import_tax = ZERO if tax_exempt else quantize(tax_base_amount * tax_rate, qc)
+    cif_base = basket.tax_base == ImportTaxBase.CIF_PLUS_DUTY or basket.duty_basis != DutyBasis.FOB
+    taxable = (basket.cif if cif_base else basket.goods) + duty
+    return ImportTax(
+        name=basket.tax_name,
+        rate=rate,
+        base=basket.tax_base,
+        taxable_amount=quantize(taxable, qc),
+        amount=ZERO if de_minimis.tax_exempt else quantize(taxable * rate, qc),
+        rule=rule,
+    )
 
-    for used in convert.used.values():
-        if used.is_stale(at):
+
+def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.datetime | None = None) -> LandedCostQuote:
+    """Quote what delivering `request`'s items to its destination costs in all.
+
+    Goods, shipping and insurance are converted into the quote currency (the request's, else the
+    destination's, else the request currency) with the shop's rates as of `request.date` (or
+    `at`, default now); the de-minimis rules, duty rates and tax rates in force that day decide
+    the duty of each line and the import tax. Every rate used, the rule behind each amount and
+    the warnings (no duty rate, stale exchange rates) come with the result, so the quote can be
+    checked. Raises RateNotFound when a currency cannot be converted.
+    """
+    basket = _basket(request, shop_id=shop_id, at=at)
+    qc = basket.currency
+    warnings: list[str] = []
+    de_minimis = _de_minimis(basket)
+    lines = _duties(basket, de_minimis, warnings)
+    duty = sum((line.duty for line in lines), ZERO)
+    tax = _import_tax(basket, duty, de_minimis, shop_id=shop_id)
+    for used in basket.convert.used.values():
+        if used.is_stale(basket.at):
             warnings.append(f"exchange rate {used.pair} from {used.date} is older than the allowed age")
-    fees = ZERO
-    amounts = {
-        "goods": quantize(goods, qc),
-        "shipping": quantize(shipping, qc),
-        "insurance": quantize(insurance, qc),
-        "duty": duty_total,
-        "import_tax": import_tax,
-        "fees": quantize(fees, qc),
-    }
-    total = sum(amounts.values(), ZERO)
-    return {
-        "quote_currency": qc,
-        **{name: str(value) for name, value in amounts.items()},
-        "total": str(quantize(total, qc)),
-        "incoterm": request.incoterm,
-        "duties_paid_by": "seller" if request.incoterm == "DDP" else "buyer",
-        "lines": out_lines,
-        "basis": duty_basis,
-        "import_tax": str(import_tax),
-        "import_tax_detail": {
-            "name": tax_name,
-            "rate": str(tax_rate),
-            "base": tax_base,
-            "taxable_amount": str(quantize(tax_base_amount, qc)),
-            "rule": tax_rule_text,
-        },
-        "de_minimis": {
-            "duty_exempt": duty_exempt,
-            "tax_exempt": tax_exempt,
-            "tax_collected_at_checkout": at_checkout,
-            "rule": _rule_dict(duty_rule or tax_rule),
-            "duty_rule": _rule_dict(duty_rule),
-            "tax_rule": _rule_dict(tax_rule),
-        },
-        "exchange_rates": [rate.as_dict() for rate in convert.used.values() if rate.source != "identity"],
-        "dataset_version": dataset_version(),
-        "date": on.isoformat(),
-        "warnings": warnings,
-    }
+    goods, shipping, insurance = (quantize(v, qc) for v in (basket.goods, basket.shipping, basket.insurance))
+    fees = quantize(ZERO, qc)
+    return LandedCostQuote(
+        quote_currency=qc,
+        goods=goods,
+        shipping=shipping,
+        insurance=insurance,
+        duty=duty,
+        import_tax=tax,
+        fees=fees,
+        total=quantize(goods + shipping + insurance + duty + tax.amount + fees, qc),
+        incoterm=request.incoterm,
+        basis=basket.duty_basis,
+        lines=lines,
+        de_minimis=de_minimis,
+        exchange_rates=[rate for rate in basket.convert.used.values() if rate.source != "identity"],
+        dataset_version=dataset_version(),
+        date=basket.on,
+        warnings=warnings,
+    )

@@ -136,33 +136,7 @@ def landed_cost_calculator(request):
         serializer = QuoteRequestSerializer(data=payload)
         try:
             serializer.is_valid(raise_exception=True)
-            data = serializer.validated_data
-            result = landed_cost.quote_landed_cost(
-                landed_cost.QuoteRequest(
-                    destination_country=data["destination_country"],
-                    origin_country=data.get("origin_country", ""),
-                    currency=data["currency"],
-                    quote_currency=data["quote_currency"],
-                    incoterm=data["incoterm"],
-                    shipping=data["shipping"],
-                    insurance=data["insurance"],
-                    tax_rate=data.get("tax_rate"),
-                    items=[
-                        landed_cost.QuoteItem(
-                            quantity=i["quantity"],
-                            unit_price=i["unit_price"],
-                            hs_code=i.get("hs_code", ""),
-                            weight_kg=i.get("weight_kg") or 0,
-                            origin_country=i.get("origin_country", ""),
-                            description=i.get("description", ""),
-                            sku=i.get("sku", ""),
-                            currency=i.get("currency_of_price", ""),
-                        )
-                        for i in data["items"]
-                    ],
-                ),
-                shop_id=request.shop.pk,
-            )
+            result = landed_cost.quote_landed_cost(serializer.quote_request(), shop_id=request.shop.pk)
         except DrfValidationError as exc:
             from shopadmin.api.errors import flatten_errors
 

@@ -121,7 +121,8 @@ def test_calculator_page_quotes(alice_client, shop_a, ecb_rates):
     }
     response = alice_client.post(reverse("localization:calculator", args=[shop_a.slug]), data)
     assert response.status_code == 200
-    assert response.context["result"]["import_tax"] == "180.00"  # no duty rate for 999999: 18% of CIF 1,000
+    # No duty rate for 999999: 18% of CIF 1,000.
+    assert response.context["result"].import_tax.amount == Decimal("180.00")
 
 
 def test_rates_page_sets_a_manual_rate(bob_client, shop_a):

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from localization.api import LandedCostQuoteSerializer
 from localization.landed_cost import QuoteItem, QuoteRequest, duty_rate_lookup, quote_landed_cost
 from localization.models import DutyRate
 from localization.services import exchange_rate_set_manual
@@ -14,8 +15,9 @@ D = Decimal
 
 
 def quote(shop, **kw):
+    """The quote as the API answers it (decimal strings)."""
     items = kw.pop("items")
-    return quote_landed_cost(QuoteRequest(items=items, **kw), shop_id=shop.pk)
+    return LandedCostQuoteSerializer(quote_landed_cost(QuoteRequest(items=items, **kw), shop_id=shop.pk)).data
 
 
 def test_export_gov_cif_example(in_shop_a, ecb_rates):

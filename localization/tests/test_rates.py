@@ -124,4 +124,4 @@ def test_stale_rate_is_a_quote_warning(in_shop_a, ecb_rates):
         shop_id=in_shop_a.pk,
     )
     # The sample feed is from 2025-11-21, long before "now".
-    assert any("older than the allowed age" in w for w in result["warnings"])
+    assert any("older than the allowed age" in w for w in result.warnings)
