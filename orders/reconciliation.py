@@ -396,7 +396,8 @@ def _compare_listings(account: ChannelAccount, record: _Recorder) -> None:
     )
     for finding in listings_rejected(listings):
         record(finding)
-    available = _available_by_variant({lst.variant_id for lst in listings if lst.status == ListingStatus.PUBLISHED})
+    published = {lst.variant_id for lst in listings if lst.status == ListingStatus.PUBLISHED and lst.variant_id}
+    available = _available_by_variant(published)
     with adapter_for(account) as adapter:
         for finding in listing_quantity_drift(listings, available, adapter.payload_quantity):
             record(finding)
