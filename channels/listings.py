@@ -37,12 +37,16 @@ CHUNK = 2000
 
 
 def listing_settings_for(account: ChannelAccount) -> ListingSettings:
-    """The account's settings; a new account gets the default (all active products)."""
-    settings_ = ListingSettings.objects.filter(account=account).first()
-    if settings_ is None:
-        settings_, _created = ListingSettings.objects.get_or_create(
-            account=account, defaults={"shop_id": account.shop_id}
-        )
+    """The account's settings, read only: an account that never changed them gets the
+    defaults (all active products), unsaved — a feed GET writes nothing."""
+    return ListingSettings.objects.filter(account=account).first() or ListingSettings(
+        shop_id=account.shop_id, account=account
+    )
+
+
+def listing_settings_ensure(account: ChannelAccount) -> ListingSettings:
+    """The account's settings row, created with the defaults if needed (for writes)."""
+    settings_, _created = ListingSettings.objects.get_or_create(account=account, defaults={"shop_id": account.shop_id})
     return settings_
 
 
@@ -54,7 +58,7 @@ def listing_settings_update(
     storefront_url: str | None = None,
     auto_apply: bool | None = None,
 ) -> ListingSettings:
-    settings_ = listing_settings_for(account)
+    settings_ = listing_settings_ensure(account)
     settings_ = ListingSettings.objects.select_for_update().get(pk=settings_.pk)
     before = {"scope": settings_.scope, "storefront_url": settings_.storefront_url, "auto_apply": settings_.auto_apply}
     if scope is not None:

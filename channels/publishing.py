@@ -37,6 +37,7 @@ from channels.listings import (
     listing_item_json,
     listing_payload,
     listing_problems,
+    listing_settings_ensure,
     listing_settings_for,
     listings_sync,
     market_key,
@@ -692,7 +693,7 @@ def replan_request(*, shop_id: int, account_ids: list[int] | None = None) -> int
         accounts = accounts.filter(pk__in=account_ids)
     count = 0
     for account in accounts:
-        settings_ = listing_settings_for(account)
+        settings_ = listing_settings_ensure(account)
         token = timezone.now()
         ListingSettings.objects.filter(pk=settings_.pk).update(replan_requested_at=token)
         replan_task.apply_async((shop_id, account.pk, token.isoformat()), countdown=REPLAN_DEBOUNCE_SECONDS)

@@ -383,3 +383,20 @@ def test_rotate_secrets_reencrypts_codes_and_tokens_of_connections_under_way(ali
     assert raw() != before and Fernet(new_key.encode()).decrypt(raw().encode())
     settings.FIELD_ENCRYPTION_KEYS = [new_key]
     assert connections(shop_a)[0].secrets["code"] == "code-to-keep"
+
+
+def test_reading_listing_settings_writes_nothing(alice, shop_a, client):
+    """A feed GET (or any read) of a new account's settings stores no row; a change does."""
+    from channels.listings import listing_settings_for, listing_settings_update
+    from channels.models import ListingSettings
+    from channels.selectors import account_feeds
+
+    account = make_account(shop_a, "google_merchant", name="Google", credentials={})
+    with shop_context(shop_a):
+        url = account_feeds(account)[0]["url"]
+        assert listing_settings_for(account).scope == ListingSettings.Scope.ALL_ACTIVE
+    assert client.get(urlparse(url).path).status_code == 200
+    with shop_context(shop_a):
+        assert not ListingSettings.objects.exists()
+        listing_settings_update(account=account, storefront_url="https://alice.example.com")
+        assert ListingSettings.objects.get().storefront_url == "https://alice.example.com"
