@@ -83,6 +83,7 @@ def test_alice_builds_a_product_and_moves_its_stock(page, live_server, alice, sh
     screenshot(page, "editor")
 
 
+@pytest.mark.worker
 def test_alice_imports_a_csv_file_bad_then_good(page, live_server, alice, shop_a, live_worker, screenshot):
     with shop_context(shop_a):
         services.category_create(name="Apparel")

@@ -14,7 +14,7 @@ from channels.models import ChannelAccount, ChannelConnection
 from shopadmin.tenancy import shop_context
 from shopadmin.testing.browser import PHONE, assert_accessible, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

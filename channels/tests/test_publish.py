@@ -6,7 +6,10 @@ import pytest
 
 from catalog.models import ProductVariant
 from catalog.services import variant_update
+from channels.adapters.meta import MetaAdapter
+from channels.adapters.pinterest import PinterestAdapter
 from channels.listings import listing_update
+from channels.items import adapter_for_account, publish_markets
 from channels.models import ChannelListing, PublishBatch, PublishPlan
 from channels.publishing import publish_batch_run, publish_plan_apply, publish_plan_create, publish_resume_stale
 from channels.sandbox.control import control_headers
@@ -24,10 +27,14 @@ def sandbox(live_server, channel, key, **config):
     return response.json()
 
 
-def sandbox_items(live_server, channel, key):
+def sandbox_state(live_server, channel, key):
     return httpx.get(
         f"{live_server.url}/sandbox/_control/{channel}/{key}/", headers=control_headers(), timeout=60
-    ).json()["items"]
+    ).json()
+
+
+def sandbox_items(live_server, channel, key):
+    return sandbox_state(live_server, channel, key)["items"]
 
 
 def meta_sandbox(live_server, **faults):
@@ -124,38 +131,57 @@ def converged(shop, plan_pk):
         return PublishPlan.objects.get(pk=plan_pk).status in ("applied", "partial")
 
 
+def batch_limit(shop, account) -> int:
+    """The channel's own limit on items per call, as applying a plan uses it."""
+    with shop_context(shop):
+        return adapter_for_account(account).upsert_batch_size(publish_markets(account))
+
+
+@pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_fault_tolerance_5000_items_converge_once_each(live_server, shop_a, start_worker):
-    # About 30% of calls fail transiently: 503s, dropped connections and 429s with a wait hint.
-    base = meta_sandbox(live_server, error_rate=0.15, drop_rate=0.08, rate_limit_rate=0.1, retry_after=1)
-    account = seeded_account(shop_a, variants=5000, api_base_url=base)
+def test_fault_tolerance_items_converge_once_each(live_server, shop_a, start_worker, monkeypatch):
+    # About 30% of calls fail transiently: 503s, dropped connections and 429s with a wait hint;
+    # the first three calls fail one way each, so every kind of fault is met whatever the dice say.
+    faults = {"fail_next": 1, "rate_limit_next": 1, "drop_next": 1}
+    base = meta_sandbox(live_server, error_rate=0.15, drop_rate=0.08, rate_limit_rate=0.1, retry_after=1, **faults)
+    items, per_batch = 200, 40
+    account = seeded_account(shop_a, variants=items, api_base_url=base)
+    assert batch_limit(shop_a, account) == 3000  # Meta: at most 3,000 per call
+    # Size proves nothing here; the number of calls (each of which may fail) does: five batches.
+    monkeypatch.setattr(MetaAdapter, "max_batch", per_batch)
     start_worker("w1", extra_env={"CHANNELS_HTTP_BACKOFF_BASE": "0.05"})
     with shop_context(shop_a):
         plan = publish_plan_create(account=account)
-        assert plan.creates == 5000
+        assert plan.creates == items
         publish_plan_apply(plan=plan)
-        assert plan.batches.count() == 2  # Meta: at most 3,000 per call
-    wait_for(lambda: converged(shop_a, plan.pk), timeout=500, interval=1, message="publish did not converge")
+        assert plan.batches.count() == items // per_batch
+    wait_for(lambda: converged(shop_a, plan.pk), timeout=300, interval=0.2, message="publish did not converge")
     with shop_context(shop_a):
-        assert ChannelListing.objects.filter(status="published").count() == 5000
+        assert ChannelListing.objects.filter(status="published").count() == items
         assert PublishPlan.objects.get(pk=plan.pk).status == "applied"
-    items = sandbox_items(live_server, "meta", META_CREDENTIALS["catalog_id"])
-    assert len(items) == 5000  # none lost; the sandbox keys items by id, so none twice
-    assert all(i["active"] and i["updates"] == 0 for i in items.values())  # each written once
+    state = sandbox_state(live_server, "meta", META_CREDENTIALS["catalog_id"])
+    assert not any(state["faults"].get(name) for name in faults)  # the deterministic faults were all met
+    items_held = state["items"]
+    assert len(items_held) == items  # none lost; the sandbox keys items by id, so none twice
+    assert all(i["active"] and i["updates"] == 0 for i in items_held.values())  # each written once
 
 
+@pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_worker_killed_mid_batch_another_finishes(live_server, shop_a, start_worker):
-    # Pinterest (1,000 per batch); each batch is "processing" for several polls, so the
-    # worker is killed while it holds a sent batch.
+def test_worker_killed_mid_batch_another_finishes(live_server, shop_a, start_worker, monkeypatch):
+    # Pinterest; each batch is "processing" for several polls, so the worker is killed while it
+    # holds a sent batch. Two batches: the one the dead worker held, and one still queued.
     base = pinterest_sandbox(live_server, processing_polls=4, error_rate=0.1)
-    account = seeded_account(shop_a, variants=5000, channel="pinterest", api_base_url=base)
+    items, per_batch = 40, 20
+    account = seeded_account(shop_a, variants=items, channel="pinterest", api_base_url=base)
+    assert batch_limit(shop_a, account) == 1000  # Pinterest: at most 1,000 per call
+    monkeypatch.setattr(PinterestAdapter, "max_batch", per_batch)
     env = {"CHANNELS_HTTP_BACKOFF_BASE": "0.05", "CHANNELS_PUBLISH_LEASE_SECONDS": "5"}
     first = start_worker("w1", extra_env=env)
     with shop_context(shop_a):
         plan = publish_plan_create(account=account)
         publish_plan_apply(plan=plan)
-        assert plan.batches.count() == 5
+        assert plan.batches.count() == items // per_batch
 
     def sent_batch():
         with shop_context(shop_a):
@@ -168,12 +194,12 @@ def test_worker_killed_mid_batch_another_finishes(live_server, shop_a, start_wor
         assert PublishPlan.objects.get(pk=plan.pk).status == "applying"
     start_worker("w2", extra_env=env)
     # The beat sweep (every minute in production) hands the dead worker's batch on once its lease ran out.
-    wait_for(lambda: publish_resume_stale() > 0 or converged(shop_a, plan.pk), timeout=60, interval=1)
-    wait_for(lambda: converged(shop_a, plan.pk), timeout=500, interval=1, message="publish did not converge")
+    wait_for(lambda: publish_resume_stale() > 0 or converged(shop_a, plan.pk), timeout=60, interval=0.5)
+    wait_for(lambda: converged(shop_a, plan.pk), timeout=300, interval=0.2, message="publish did not converge")
     with shop_context(shop_a):
-        assert ChannelListing.objects.filter(status="published").count() == 5000
+        assert ChannelListing.objects.filter(status="published").count() == items
         orphan.refresh_from_db()
         assert orphan.status == "done" and orphan.attempts >= 2
-    items = sandbox_items(live_server, "pinterest", PINTEREST_CREDENTIALS["ad_account_id"])
-    assert len(items) == 5000
-    assert all(i["active"] for i in items.values())
+    items_held = sandbox_items(live_server, "pinterest", PINTEREST_CREDENTIALS["ad_account_id"])
+    assert len(items_held) == items
+    assert all(i["active"] for i in items_held.values())

@@ -17,7 +17,7 @@ from shopadmin.tenancy import shop_context
 from shopadmin.testing.browser import sign_in
 from shopadmin.testing.worker import wait_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 # Work done by the worker (publishing, imports, reconciliation) on a shared two-core machine.
 WORKER_MS = 60_000

@@ -20,6 +20,7 @@ from shopadmin.testing.worker import wait_for
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.worker,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         not os.environ.get("SHOPADMIN_README_SCREENSHOTS"), reason="README pictures are taken on demand"

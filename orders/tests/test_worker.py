@@ -8,6 +8,7 @@ import pytest
 
 from channels.models import WebhookEvent
 from channels.sandbox.control import control_headers
+from channels.sandbox.models import SandboxAccount
 from channels.tests.factories import TIKTOK_CREDENTIALS, make_account
 from orders.models import Order
 from orders.tests.conftest import level, sandbox_list, sandbox_order, stocked_variant, tiktok_sandbox
@@ -26,6 +27,12 @@ def restore_unacknowledged(after: float) -> None:
         conn.default_channel.qos.restore_visible()
 
 
+def sandbox_calls() -> int:
+    """API calls the simulated TikTok Shop account has received."""
+    return SandboxAccount.objects.get(channel="tiktok_shop", key=KEY).request_count
+
+
+@pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_worker_killed_mid_import_another_worker_finishes(live_server, shop_a, start_worker):
     variant, _loc = stocked_variant(shop_a, sku="TEE-M", on_hand=10)
@@ -39,14 +46,16 @@ def test_worker_killed_mid_import_another_worker_finishes(live_server, shop_a, s
         headers=control_headers(),
         json={"faults": {"slow_next": 1, "slow_seconds": 8}},
     )
+    calls_before = sandbox_calls()
     placed = sandbox_order(live_server, "tiktok_shop", KEY, [{"item_id": "TEE-M", "quantity": 2}])
     wait_for(
         lambda: any("webhook_event_process" in line and "received" in line for line in first.lines),
         timeout=60,
         message="the worker never received the import",
     )
-    # The sandbox holds the worker's order-detail call for 8 s; kill it well inside that.
-    time.sleep(2)
+    # The sandbox counts a call as it arrives, then holds the worker's order-detail call for 8 s:
+    # once the count moves, the worker is inside the import, waiting on the channel.
+    wait_for(lambda: sandbox_calls() > calls_before, timeout=60, interval=0.05, message="the worker never called")
     first.kill()
     with shop_context(shop_a):
         assert not Order.objects.exists()

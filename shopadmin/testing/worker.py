@@ -118,8 +118,11 @@ def purge_broker():
 
 
 @pytest.fixture
-def start_worker(django_db_setup, django_db_blocker):
+def start_worker(request, django_db_setup, django_db_blocker):
     """Factory: `start_worker("w1")` starts a worker and waits until it is ready; all stop at teardown."""
+    if request.node.get_closest_marker("worker") is None:
+        # So that `-m "not worker"` leaves out every test that starts one.
+        pytest.fail("a test that starts a Celery worker must be marked @pytest.mark.worker")
     workers: list[WorkerProcess] = []
     with django_db_blocker.unblock():
         purge_broker()
@@ -132,6 +135,8 @@ def start_worker(django_db_setup, django_db_blocker):
     yield start
     for worker in workers:
         worker.stop()
+        # Captured output: pytest shows it only when the test failed.
+        print(f"--- worker {worker.name} ---\n{worker.log}")
 
 
 @pytest.fixture
