@@ -15,6 +15,7 @@ from localization.models import (
     TaxRate,
     Translation,
 )
+from localization.signals import market_saved_send_on_commit
 from shopadmin.admin_base import TenantAdmin
 
 
@@ -90,6 +91,11 @@ class ExchangeRateAdmin(TenantAdmin):
 class MarketAdmin(TenantAdmin):
     list_display = ["name", "currency", "is_home", "is_active", "duty_mode", "rate_mode"]
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A staff edit saves a market too: the apps above react to it as to the services' writes.
+        market_saved_send_on_commit(shop_id=obj.shop_id, market_id=obj.pk, created=not change)
 
 
 @admin.register(ShopTaxRate)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from localization import signals
 from localization.landed_cost import customs_area, tax_rate_lookup
 from localization.models import DdpPricing, DutyMode, Market, MarketPrice
 from localization.money import minor_units, quantize
@@ -157,7 +158,8 @@ def market_prices_recompute(
     """Recompute and store the prices of (some) variants in (some) markets of the current shop.
 
     With `job_id`, progress is reported per market (each market is one statement, committed on
-    its own) and the job finishes with the outcome, so the page that started it shows a bar."""
+    its own) and the job finishes with the outcome, so the page that started it shows a bar.
+    Then `signals.market_prices_stored` announces the new prices after the commit."""
     from shopadmin.models import Job
     from shopadmin.services import job_finish, job_progress
 
@@ -194,6 +196,10 @@ def market_prices_recompute(
     result = {"prices": written, "markets_without_rate": missing, "seconds": round(time.perf_counter() - started, 3)}
     if job is not None:
         job_finish(job=job, result=result)
+    # Channels publish stored prices only: they re-plan from this, never ahead of the prices.
+    signals.market_prices_stored_send_on_commit(
+        shop_id=shop_id, market_ids=[market.pk for market in markets], variant_ids=variant_ids
+    )
     return result
 
 

@@ -1,4 +1,6 @@
-"""Reactions to other apps' signals: the home market of a new shop, demo markets, catalog changes."""
+"""Reactions to the apps below: the home market of a new shop, demo markets, catalog changes.
+
+Connected in LocalizationConfig.ready()."""
 
 from __future__ import annotations
 
@@ -75,15 +77,6 @@ def seed_demo_markets(sender, shop, owner=None, fresh=False, **kwargs):
     for spec in DEMO_MARKETS:
         if not Market.objects.filter(name=spec["name"]).exists():
             market_create(shop=shop, **spec)
-
-
-def connect_catalog():
-    """Recompute prices when catalog prices change (only once the catalog sends the signal)."""
-    try:
-        from catalog.signals import catalog_changed
-    except ImportError:
-        return
-    catalog_changed.connect(on_catalog_changed, dispatch_uid="localization.catalog_changed")
 
 
 def on_catalog_changed(sender, shop_id, variant_ids=None, what="", **kwargs):

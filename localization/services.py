@@ -1,7 +1,8 @@
 """Every write of the localization app: rates, markets, tax overrides.
 
 Each service is keyword-only, runs in one transaction, validates with full_clean, writes the
-audit log and schedules the market-price recompute on commit.
+audit log and schedules the market-price recompute on commit. Market writes also send
+`signals.market_saved` on commit.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from localization import signals
 from localization.models import ExchangeRate, Market, MarketVariantPrice, RateSource, ShopTaxRate
 from localization.money import ROUNDING_PRESETS, currency_for_country
 from localization.rates import ECB_URL, ecb_effective_at, parse_ecb_daily
@@ -174,6 +176,7 @@ def market_create(*, shop: Shop, is_home: bool = False, **fields) -> Market:
     market.save()
     audit_record(action="market.create", instance=market, changes=snapshot(market, MARKET_FIELDS))
     schedule_price_recompute(shop_id=shop.pk, market_ids=[market.pk])
+    signals.market_saved_send_on_commit(shop_id=shop.pk, market_id=market.pk, created=True)
     return market
 
 
@@ -196,6 +199,7 @@ def market_update(*, market: Market, **fields) -> Market:
         audit_record(action="market.update", instance=market, changes=changes)
         if PRICE_INPUT_FIELDS & set(changes):
             schedule_price_recompute(shop_id=market.shop_id, market_ids=[market.pk])
+    signals.market_saved_send_on_commit(shop_id=market.shop_id, market_id=market.pk, created=False)
     return market
 
 

@@ -344,19 +344,23 @@ def test_broker_visibility_timeout(url, expected):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == ({"visibility_timeout": 120} if expected else {})
 
 
-def test_stored_prices_re_plan_the_shops_accounts(in_shop_a, shop_a):
+def test_stored_prices_re_plan_the_shops_accounts(in_shop_a, shop_a, monkeypatch, django_capture_on_commit_callbacks):
     from channels.listings import listing_settings_for
-    from channels.receivers import on_task_postrun
+    from localization import pricing
 
     account = seeded_account(shop_a, variants=2)
     assert listing_settings_for(account).replan_requested_at is None
 
-    class Task:
-        name = "localization.market_prices_recompute"
+    def failing(market, shop):
+        raise RuntimeError("no rate service")
 
-    on_task_postrun(task=Task(), args=[shop_a.pk, None], state="FAILURE")
+    with monkeypatch.context() as patched:
+        patched.setattr(pricing, "market_params", failing)
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+            pricing.market_prices_recompute(shop_id=shop_a.pk)
     assert listing_settings_for(account).replan_requested_at is None
-    on_task_postrun(task=Task(), args=[shop_a.pk, None], state="SUCCESS")
+    with django_capture_on_commit_callbacks(execute=True):
+        pricing.market_prices_recompute(shop_id=shop_a.pk)
     assert listing_settings_for(account).replan_requested_at is not None
 
 
