@@ -23,13 +23,8 @@ from django.utils.translation import gettext as _
 from catalog.models import Product, ProductMedia, ProductVariant, StockLevel
 from channels.adapters import adapter_class
 from channels.adapters.google_merchant import NAMESPACE
-from channels.listings import (
-    BuiltItem,
-    adapter_for_account,
-    item_problems,
-    iter_items,
-    listing_settings_for,
-)
+from channels.items import BuiltItem, adapter_for_account, item_problems, iter_items
+from channels.listings import listing_settings_for
 from channels.models import ChannelAccount, ChannelListing, ListingRule
 from channels.selectors import account_feed_formats, account_markets, feed_name
 from localization.models import ExchangeRate, Market, MarketPrice, Translation

@@ -25,6 +25,7 @@ from channels.listings import (
 from channels.models import ChannelAccount, ChannelListing, ListingRule, ListingSettings, ListingStatus, PublishPlan
 from channels.publishing import plan_outcome, publish_plan_apply, publish_plan_create
 from shopadmin.decorators import shop_view
+from shopadmin.forms import add_service_errors
 from shopadmin.roles import Perm
 
 
@@ -151,8 +152,7 @@ def listing_detail(request, listing_id: int):
             try:
                 listing_update(listing=listing, **data)
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Saved. Review changes to publish them."))
                 return redirect("channels:listing-detail", request.shop.slug, listing.pk)

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from channels import health
 from channels.adapters import adapter_class
 from channels.adapters.base import AdapterError, BatchStatus, ItemResult, RateLimited, TransientError
-from channels.listings import (
+from channels.items import (
     LISTING_FIELDS,
     adapter_for_account,
     item_from_json,
@@ -37,14 +37,11 @@ from channels.listings import (
     listing_item_json,
     listing_payload,
     listing_problems,
-    listing_settings_ensure,
-    listing_settings_for,
-    listings_sync,
     market_key,
     payload_hash,
     publish_markets,
-    selected_variants,
 )
+from channels.listings import listing_settings_ensure, listing_settings_for, listings_sync, selected_variants
 from channels.models import (
     ChannelAccount,
     ChannelListing,

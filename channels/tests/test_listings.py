@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from catalog.models import Category, Product, ProductVariant
+from channels.items import iter_items
 from channels.listings import (
-    iter_items,
     listing_rule_add,
     listing_settings_update,
     listing_update,

@@ -22,7 +22,8 @@ from channels.adapters.google_merchant import GoogleMerchantAdapter
 from channels.adapters.meta import MetaAdapter
 from channels.adapters.pinterest import PinterestAdapter
 from channels.feeds import feed_check
-from channels.listings import iter_items, listing_update, listings_sync
+from channels.items import iter_items
+from channels.listings import listing_update, listings_sync
 from channels.models import ChannelListing
 from channels.publishing import publish_plan_apply, publish_plan_create
 from channels.sandbox.control import control_headers
