@@ -17,15 +17,6 @@ MANUAL_REASONS = [
 ]
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or on top when it names none)."""
-    if hasattr(exc, "error_dict"):
-        for field, messages in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, exc.messages)
-
-
 class TagsField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value) or ""

@@ -29,7 +29,6 @@ from catalog.forms import (
     ProductForm,
     StockAdjustForm,
     VariantForm,
-    add_service_errors,
 )
 from catalog.models import (
     Category,
@@ -43,6 +42,7 @@ from catalog.models import (
 )
 from catalog.tasks import import_check_task, import_commit_task
 from shopadmin.decorators import shop_view
+from shopadmin.forms import add_service_errors
 from shopadmin.models import Job
 from shopadmin.roles import Perm
 from shopadmin.services import job_create

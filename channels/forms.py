@@ -16,6 +16,7 @@ from channels.account_methods import (
     publish_methods,
 )
 from channels.credentials import CREDENTIALS, default_api_base_url
+from shopadmin.forms import add_service_errors
 
 
 class ChannelAccountForm(forms.Form):
@@ -126,13 +127,13 @@ class ChannelAccountForm(forms.Form):
 
     def apply_errors(self, exc) -> None:
         """Put a service's ValidationError on the matching fields (credentials.x → cred_x)."""
-        for key, messages in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
-            target = None
-            if key.startswith("credentials."):
-                target = f"cred_{key.split('.', 1)[1]}"
-            elif key.startswith("markets"):
-                target = "markets"
-            elif key in self.fields:
-                target = key
-            for message in messages:
-                self.add_error(target if target in self.fields else None, message)
+        add_service_errors(self, exc, field_for=_service_field)
+
+
+def _service_field(key: str) -> str:
+    """The form field of a connection service's error key: credentials.x → cred_x, markets.* → markets."""
+    if key.startswith("credentials."):
+        return f"cred_{key.split('.', 1)[1]}"
+    if key.startswith("markets"):
+        return "markets"
+    return key

@@ -16,8 +16,8 @@ from localization.forms import ManualRateForm, MarketForm, QuoteForm, QuoteItemF
 from localization.models import ExchangeRate, Market
 from localization.rates import RateNotFound, rate_for
 from shopadmin.decorators import shop_view
+from shopadmin.forms import add_service_errors
 from shopadmin.roles import Perm
-from shopadmin.views import _form_errors_from
 
 
 def _market_rates(shop, markets):
@@ -78,7 +78,7 @@ def market_edit(request, pk=None):
         except ValidationError as exc:
             if hasattr(exc, "error_dict") and "rounding_increment" in exc.error_dict:
                 exc.error_dict["rounding"] = exc.error_dict.pop("rounding_increment")
-            _form_errors_from(exc, form)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Market “%(name)s” saved.") % {"name": market.name})
             return redirect("localization:market-list", shop_slug=request.shop.slug)
@@ -108,7 +108,7 @@ def exchange_rates(request):
             try:
                 services.exchange_rate_set_manual(shop=request.shop, **form.cleaned_data)
             except ValidationError as exc:
-                _form_errors_from(exc, form)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Manual rate saved; it applies from now."))
                 return redirect("localization:exchange-rates", shop_slug=request.shop.slug)
@@ -245,7 +245,7 @@ def market_prices(request, pk):
                     else:
                         services.market_variant_price_set(market=market, variant=variant, **data)
                 except ValidationError as exc:
-                    _form_errors_from(exc, form)
+                    add_service_errors(form, exc)
                 else:
                     messages.success(request, _("Price saved; the market price is recomputed in the background."))
                     return redirect("localization:market-prices", shop_slug=request.shop.slug, pk=market.pk)
@@ -291,7 +291,7 @@ def tax_rates(request):
             try:
                 services.shop_tax_rate_set(shop=request.shop, **form.cleaned_data)
             except ValidationError as exc:
-                _form_errors_from(exc, form)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Tax override saved."))
                 return redirect("localization:tax-rates", shop_slug=request.shop.slug)

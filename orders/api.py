@@ -164,6 +164,11 @@ class PickSerializer(serializers.Serializer):
     line = serializers.IntegerField()
     quantity = serializers.IntegerField(min_value=1)
 
+    def to_internal_value(self, data) -> tuple[int, int]:
+        # The services take (line id, quantity), as the UI's forms give them.
+        value = super().to_internal_value(data)
+        return value["line"], value["quantity"]
+
 
 class FulfilSerializer(serializers.Serializer):
     lines = PickSerializer(many=True, required=False, help_text="Lines to ship; all open lines when left out.")
@@ -235,6 +240,15 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     def _fresh(self, order) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
 
+    def _write(self, request, body_class, write) -> Response:
+        """Fulfil, cancel or refund: the body's fields are the service's arguments, the same the UI's
+        forms give (orders.views._order_write); a refusal is a problem+json 400."""
+        order = self.get_object()
+        body = body_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        write(order=order, **body.validated_data)
+        return self._fresh(order)
+
     @extend_schema(
         tags=TAGS,
         summary="Fulfil lines (pushed to the channel)",
@@ -252,18 +266,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def fulfil(self, request, pk=None):
-        order = self.get_object()
-        body = FulfilSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        services.order_fulfill(
-            order=order,
-            lines=[(p["line"], p["quantity"]) for p in data.get("lines", [])] or None,
-            carrier=data["carrier"],
-            tracking_number=data["tracking_number"],
-            tracking_url=data["tracking_url"],
-        )
-        return self._fresh(order)
+        return self._write(request, FulfilSerializer, services.order_fulfill)
 
     @extend_schema(
         tags=TAGS,
@@ -275,11 +278,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def cancel(self, request, pk=None):
-        order = self.get_object()
-        body = CancelSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        services.order_cancel(order=order, reason=body.validated_data["reason"])
-        return self._fresh(order)
+        return self._write(request, CancelSerializer, services.order_cancel)
 
     @extend_schema(
         tags=TAGS,
@@ -291,18 +290,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def refund(self, request, pk=None):
-        order = self.get_object()
-        body = RefundSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        services.order_refund(
-            order=order,
-            amount=data["amount"],
-            reason=data["reason"],
-            lines=[(p["line"], p["quantity"]) for p in data.get("lines", [])],
-            restock=data["restock"],
-        )
-        return self._fresh(order)
+        return self._write(request, RefundSerializer, services.order_refund)
 
 
 # --- Reconciliation -------------------------------------------------------------------------

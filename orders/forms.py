@@ -3,64 +3,88 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import IssueAction
 
 
-class FulfilForm(forms.Form):
+class OrderWriteForm(forms.Form):
+    """The form of a write on an order (fulfil, cancel, refund). `arguments()` gives the service's
+    keyword arguments, the same ones the API's body gives (orders.api): how many units a line
+    still takes is the service's rule, so both doors refuse too many with the same message."""
+
+    def __init__(self, *args, order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_lines = []
+
+    def _line_field(self, line, label, *, most: int, initial: int) -> None:
+        self.order_lines.append(line)
+        self.fields[f"line_{line.pk}"] = forms.IntegerField(
+            label=label,
+            min_value=0,
+            initial=initial,
+            required=False,
+            widget=forms.NumberInput(attrs={"max": most}),  # a hint; the service decides
+        )
+
+    def picks(self) -> list[tuple[int, int]]:
+        """(line id, quantity) of the lines given a quantity."""
+        return [
+            (line.pk, self.cleaned_data[f"line_{line.pk}"])
+            for line in self.order_lines
+            if self.cleaned_data.get(f"line_{line.pk}")
+        ]
+
+    def arguments(self) -> dict:
+        raise NotImplementedError
+
+
+class FulfilForm(OrderWriteForm):
     carrier = forms.CharField(label=_("Carrier"), max_length=100, required=False)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=100, required=False)
     tracking_url = forms.URLField(label=_("Tracking URL"), max_length=500, required=False, assume_scheme="https")
 
     def __init__(self, *args, order=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.order_lines = [line for line in order.lines.all() if line.open_quantity] if order else []
-        for line in self.order_lines:
-            self.fields[f"line_{line.pk}"] = forms.IntegerField(
-                label=f"{line.sku or line.channel_item_id} — {line.title}".strip(" —"),
-                min_value=0,
-                max_value=line.open_quantity,
-                initial=line.open_quantity,
-                required=False,
-            )
+        for line in order.lines.all() if order else ():
+            if line.open_quantity:
+                label = f"{line.sku or line.channel_item_id} — {line.title}".strip(" —")
+                self._line_field(line, label, most=line.open_quantity, initial=line.open_quantity)
 
-    def picks(self) -> list[tuple[int, int]]:
-        return [
-            (line.pk, self.cleaned_data.get(f"line_{line.pk}") or 0)
-            for line in self.order_lines
-            if self.cleaned_data.get(f"line_{line.pk}")
-        ]
+    def arguments(self) -> dict:
+        return {
+            "lines": self.picks() or None,  # none picked: all open lines, as the API's body without lines
+            "carrier": self.cleaned_data["carrier"],
+            "tracking_number": self.cleaned_data["tracking_number"],
+            "tracking_url": self.cleaned_data["tracking_url"],
+        }
 
 
-class CancelForm(forms.Form):
+class CancelForm(OrderWriteForm):
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
+    def arguments(self) -> dict:
+        return {"reason": self.cleaned_data["reason"]}
 
-class RefundForm(forms.Form):
+
+class RefundForm(OrderWriteForm):
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=3, min_value=0)
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
     restock = forms.BooleanField(label=_("Put the items back in stock"), required=False)
 
     def __init__(self, *args, order=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.order_lines = list(order.lines.all()) if order else []
-        for line in self.order_lines:
-            self.fields[f"line_{line.pk}"] = forms.IntegerField(
-                label=_("Items of %(sku)s") % {"sku": line.sku or line.channel_item_id},
-                min_value=0,
-                max_value=line.quantity - line.quantity_refunded,
-                initial=0,
-                required=False,
-            )
+        for line in order.lines.all() if order else ():
+            label = _("Items of %(sku)s") % {"sku": line.sku or line.channel_item_id}
+            self._line_field(line, label, most=line.quantity - line.quantity_refunded, initial=0)
 
-    def picks(self) -> list[tuple[int, int]]:
-        return [
-            (line.pk, self.cleaned_data.get(f"line_{line.pk}") or 0)
-            for line in self.order_lines
-            if self.cleaned_data.get(f"line_{line.pk}")
-        ]
+    def arguments(self) -> dict:
+        return {
+            "amount": self.cleaned_data["amount"],
+            "reason": self.cleaned_data["reason"],
+            "lines": self.picks(),
+            "restock": self.cleaned_data["restock"],
+        }
 
 
 class IssueActForm(forms.Form):
@@ -80,11 +104,3 @@ class OrderSettingsForm(forms.Form):
     def __init__(self, *args, locations=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["default_location"].queryset = locations
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, messages in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, exc.messages)

@@ -1124,7 +1124,7 @@ def pushes_resume(account: ChannelAccount) -> int:
 # transient error or rate limit goes up for the task to retry (orders.tasks.PushTask) until the
 # final attempt, which is recorded as failed with a re-push issue like any refusal; and an
 # attempt that gets through later resolves that issue.
-PUSH_RETRYABLE_STATES = (PushState.PENDING, PushState.FAILED)
+UNSENT_PUSH_STATES = (PushState.PENDING, PushState.FAILED)  # sent (again) from these; the others are settled
 
 
 def _push_send(account: ChannelAccount, adapter, send, *, final_attempt: bool, note_retry) -> tuple[str, str] | None:
@@ -1266,7 +1266,7 @@ def fulfillment_push(*, fulfillment: Fulfillment, final_attempt: bool = True) ->
     """Send a fulfilment to the channel. Transient failures raise (the task retries with
     backoff) unless this is the final attempt; refusals are recorded with a re-push issue."""
     fulfillment = Fulfillment.objects.select_related("order__account").get(pk=fulfillment.pk)
-    if fulfillment.push_state not in PUSH_RETRYABLE_STATES:
+    if fulfillment.push_state not in UNSENT_PUSH_STATES:
         return fulfillment.push_state
     order = fulfillment.order
     picks = [
@@ -1295,7 +1295,7 @@ def fulfillment_push(*, fulfillment: Fulfillment, final_attempt: bool = True) ->
 def cancellation_push(*, cancellation: Cancellation, final_attempt: bool = True) -> str:
     """Send a cancellation to the channel, the way a fulfilment is sent (see fulfillment_push)."""
     cancellation = Cancellation.objects.select_related("order__account").get(pk=cancellation.pk)
-    if cancellation.push_state not in PUSH_RETRYABLE_STATES:
+    if cancellation.push_state not in UNSENT_PUSH_STATES:
         return cancellation.push_state
     order = cancellation.order
     return _push_row(

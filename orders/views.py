@@ -20,7 +20,7 @@ from channels.models import Channel, ChannelAccount
 from localization.models import Market
 from orders import reconciliation as recon
 from orders import selectors, services
-from orders.forms import CancelForm, FulfilForm, IssueActForm, OrderSettingsForm, RefundForm, add_service_errors
+from orders.forms import CancelForm, FulfilForm, IssueActForm, OrderSettingsForm, RefundForm
 from orders.models import (
     Customer,
     Fulfillment,
@@ -32,6 +32,7 @@ from orders.models import (
 )
 from orders.sync import ORDER_CHANNELS
 from shopadmin.decorators import shop_view
+from shopadmin.forms import add_service_errors
 from shopadmin.roles import Perm
 
 LIST_PARAMS = ("channel", "status", "market", "account", "placed_from", "placed_to", "q")
@@ -95,64 +96,41 @@ def order_detail(request, pk: int):
     return _detail(request, _order(pk))
 
 
-@require_POST
-@shop_view(Perm.ORDERS_WRITE)
-def order_fulfil(request, pk: int):
+def _order_write(request, pk: int, form_class, write, *, done: str, slot: str):
+    """Fulfil, cancel or refund from the order page: the form's arguments go to the service the
+    API calls too (orders.api.OrderViewSet._write); its refusal is shown on the form."""
     order = _order(pk)
-    form = FulfilForm(request.POST, order=order)
+    form = form_class(request.POST, order=order)
     if form.is_valid():
         try:
-            services.order_fulfill(
-                order=order,
-                lines=form.picks(),
-                carrier=form.cleaned_data["carrier"],
-                tracking_number=form.cleaned_data["tracking_number"],
-                tracking_url=form.cleaned_data["tracking_url"],
-            )
+            write(order=order, **form.arguments())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Fulfilled; the channel is being told."))
+            messages.success(request, done)
             return redirect("orders:order-detail", request.shop.slug, order.pk)
-    return _detail(request, order, fulfil_form=form, status=400)
+    return _detail(request, order, status=400, **{slot: form})
+
+
+@require_POST
+@shop_view(Perm.ORDERS_WRITE)
+def order_fulfil(request, pk: int):
+    done = _("Fulfilled; the channel is being told.")
+    return _order_write(request, pk, FulfilForm, services.order_fulfill, done=done, slot="fulfil_form")
 
 
 @require_POST
 @shop_view(Perm.ORDERS_WRITE)
 def order_cancel(request, pk: int):
-    order = _order(pk)
-    form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.order_cancel(order=order, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Cancelled; the stock is free again."))
-            return redirect("orders:order-detail", request.shop.slug, order.pk)
-    return _detail(request, order, cancel_form=form, status=400)
+    done = _("Cancelled; the stock is free again.")
+    return _order_write(request, pk, CancelForm, services.order_cancel, done=done, slot="cancel_form")
 
 
 @require_POST
 @shop_view(Perm.ORDERS_WRITE)
 def order_refund(request, pk: int):
-    order = _order(pk)
-    form = RefundForm(request.POST, order=order)
-    if form.is_valid():
-        try:
-            services.order_refund(
-                order=order,
-                amount=form.cleaned_data["amount"],
-                reason=form.cleaned_data["reason"],
-                lines=form.picks(),
-                restock=form.cleaned_data["restock"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Refund recorded."))
-            return redirect("orders:order-detail", request.shop.slug, order.pk)
-    return _detail(request, order, refund_form=form, status=400)
+    done = _("Refund recorded.")
+    return _order_write(request, pk, RefundForm, services.order_refund, done=done, slot="refund_form")
 
 
 @shop_view()

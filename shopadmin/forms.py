@@ -1,10 +1,27 @@
+from collections.abc import Callable
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from shopadmin.models import ApiScope, Shop
 from shopadmin.roles import Role
 from shopadmin.validators import timezone_names, validate_country_code, validate_currency_code
+
+
+def add_service_errors(
+    form: forms.BaseForm, exc: ValidationError, *, field_for: Callable[[str], str] | None = None
+) -> None:
+    """Put a service's ValidationError on the form's fields (on top when it names none of them).
+
+    `field_for` maps a key of the service's error to the form's field where the two are named
+    differently (a connect form's `cred_token` for the service's `credentials.token`).
+    """
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+    for key, messages in errors.items():
+        field = field_for(key) if field_for else key
+        form.add_error(field if field in form.fields else None, messages)
 
 
 class EmailAuthenticationForm(AuthenticationForm):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from shopadmin import selectors, services
 from shopadmin.api.errors import ErrorCode, problem_response
 from shopadmin.decorators import shop_view
-from shopadmin.forms import ApiKeyForm, InvitationForm, RoleForm, ShopSettingsForm
+from shopadmin.forms import ApiKeyForm, InvitationForm, RoleForm, ShopSettingsForm, add_service_errors
 from shopadmin.home import render_home_sections
 from shopadmin.models import ApiKey, AuditLogEntry, Invitation, Job, Membership
 from shopadmin.roles import Perm
@@ -48,14 +48,6 @@ def shop_home(request):
     return render(request, "shopadmin/home.html", context)
 
 
-def _form_errors_from(exc: ValidationError, form) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @shop_view()
 def members(request):
     form = InvitationForm()
@@ -72,7 +64,7 @@ def members(request):
                     acting=request.membership,
                 )
             except ValidationError as exc:
-                _form_errors_from(exc, form)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
                 return redirect("members", shop_slug=request.shop.slug)
@@ -182,7 +174,7 @@ def shop_settings(request):
         try:
             services.shop_update(shop=request.shop, **{name: form.cleaned_data[name] for name in form.changed_data})
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Settings saved."))
             return redirect("shop-settings", shop_slug=request.shop.slug)
@@ -204,7 +196,7 @@ def api_keys(request):
                 created_by=request.user,
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(form, exc)
         else:
             # Redirect so a refresh cannot create a second key; the secret rides in the
             # session for exactly one page view and is gone after it.

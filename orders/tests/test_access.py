@@ -109,6 +109,19 @@ def test_bob_fulfils_cancels_and_exports_through_the_ui(bob_client, order):
     assert export.status_code == 200 and export.json()["customer"]["email"] == "buyer@example.net"
 
 
+def test_both_doors_refuse_too_many_units_with_the_services_words(alice_client, api_a, order):
+    with shop_context(order.shop_id):
+        line = order.lines.get()
+    ui = alice_client.post(reverse("orders:order-fulfil", args=["alice", order.pk]), {f"line_{line.pk}": "5"})
+    api = api_a.post(f"/api/v1/orders/{order.pk}/fulfil/", {"lines": [{"line": line.pk, "quantity": 5}]}, format="json")
+    assert ui.status_code == 400 and api.status_code == 400
+    [error] = api.json()["errors"]
+    assert error["field"] == "lines" and "only 2 left to ship" in error["message"]
+    assert error["message"] in ui.content.decode()
+    with shop_context(order.shop_id):
+        assert not order.fulfillments.exists()
+
+
 def test_alice_resolves_an_issue_and_runs_reconciliation_from_the_ui(
     alice_client, order, django_capture_on_commit_callbacks
 ):
