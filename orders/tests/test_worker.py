@@ -1,14 +1,15 @@
 """A worker killed (SIGKILL) in the middle of importing an order loses nothing: the task is
 acknowledged late, so the broker hands it to another worker, which finishes the import."""
 
+import threading
 import time
 
 import httpx
 import pytest
 
 from channels.models import WebhookEvent
+from channels.sandbox import faults
 from channels.sandbox.control import control_headers
-from channels.sandbox.models import SandboxAccount
 from channels.tests.factories import TIKTOK_CREDENTIALS, make_account
 from orders.models import Order
 from orders.tests.conftest import level, sandbox_list, sandbox_order, stocked_variant, tiktok_sandbox
@@ -27,35 +28,45 @@ def restore_unacknowledged(after: float) -> None:
         conn.default_channel.qos.restore_visible()
 
 
-def sandbox_calls() -> int:
-    """API calls the simulated TikTok Shop account has received."""
-    return SandboxAccount.objects.get(channel="tiktok_shop", key=KEY).request_count
+def slow_fault_event(monkeypatch) -> threading.Event:
+    """Set when the sandbox (the live server, in this process) starts holding a call. Its
+    request counter cannot tell: the count commits with the call's response."""
+    event = threading.Event()
+    pick = faults._pick
+
+    def picking(account):
+        kind = pick(account)
+        if kind == "slow":
+            event.set()
+        return kind
+
+    monkeypatch.setattr(faults, "_pick", picking)
+    return event
 
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_worker_killed_mid_import_another_worker_finishes(live_server, shop_a, start_worker):
+def test_worker_killed_mid_import_another_worker_finishes(live_server, shop_a, start_worker, monkeypatch):
     variant, _loc = stocked_variant(shop_a, sku="TEE-M", on_hand=10)
     account = make_account(shop_a, "tiktok_shop", api_base_url=f"{live_server.url}/sandbox/tiktok")
     tiktok_sandbox(live_server, account)
     sandbox_list("tiktok_shop", KEY, ["TEE-M"])
     first = start_worker("w1")
+    holding = slow_fault_event(monkeypatch)
     # The worker's first call to the channel (the order detail) hangs: it dies inside the import.
     httpx.post(
         f"{live_server.url}/sandbox/_control/tiktok_shop/{KEY}/",
         headers=control_headers(),
-        json={"faults": {"slow_next": 1, "slow_seconds": 8}},
+        json={"faults": {"slow_next": 1, "slow_seconds": 3}},
     )
-    calls_before = sandbox_calls()
     placed = sandbox_order(live_server, "tiktok_shop", KEY, [{"item_id": "TEE-M", "quantity": 2}])
     wait_for(
         lambda: any("webhook_event_process" in line and "received" in line for line in first.lines),
         timeout=60,
         message="the worker never received the import",
     )
-    # The sandbox counts a call as it arrives, then holds the worker's order-detail call for 8 s:
-    # once the count moves, the worker is inside the import, waiting on the channel.
-    wait_for(lambda: sandbox_calls() > calls_before, timeout=60, interval=0.05, message="the worker never called")
+    # Once the sandbox starts holding the call, the worker is inside the import, waiting on the channel.
+    assert holding.wait(60), "the worker never called the channel"
     first.kill()
     with shop_context(shop_a):
         assert not Order.objects.exists()

@@ -114,7 +114,11 @@ def purge_broker():
     from shopadmin.celery import app
 
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(app.conf.task_default_queue)
+        channel = conn.default_channel
+        channel.queue_purge(app.conf.task_default_queue)
+        # A killed worker's unacknowledged messages wait in Redis to be restored: they belong to
+        # the test that killed it, not to the next one that restores them.
+        channel.client.delete(channel.unacked_key, channel.unacked_index_key)
 
 
 @pytest.fixture
