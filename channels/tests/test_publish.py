@@ -8,8 +8,8 @@ from catalog.models import ProductVariant
 from catalog.services import variant_update
 from channels.adapters.meta import MetaAdapter
 from channels.adapters.pinterest import PinterestAdapter
-from channels.listings import listing_update
 from channels.items import adapter_for_account, publish_markets
+from channels.listings import listing_update
 from channels.models import ChannelListing, PublishBatch, PublishPlan
 from channels.publishing import publish_batch_run, publish_plan_apply, publish_plan_create, publish_resume_stale
 from channels.sandbox.control import control_headers
@@ -144,12 +144,13 @@ def test_fault_tolerance_items_converge_once_each(live_server, shop_a, start_wor
     # the first three calls fail one way each, so every kind of fault is met whatever the dice say.
     faults = {"fail_next": 1, "rate_limit_next": 1, "drop_next": 1}
     base = meta_sandbox(live_server, error_rate=0.15, drop_rate=0.08, rate_limit_rate=0.1, retry_after=1, **faults)
+    worker = start_worker("w1", ready=False, extra_env={"CHANNELS_HTTP_BACKOFF_BASE": "0.05"})
     items, per_batch = 200, 40
     account = seeded_account(shop_a, variants=items, api_base_url=base)
     assert batch_limit(shop_a, account) == 3000  # Meta: at most 3,000 per call
     # Size proves nothing here; the number of calls (each of which may fail) does: five batches.
     monkeypatch.setattr(MetaAdapter, "max_batch", per_batch)
-    start_worker("w1", extra_env={"CHANNELS_HTTP_BACKOFF_BASE": "0.05"})
+    worker.wait_ready()
     with shop_context(shop_a):
         plan = publish_plan_create(account=account)
         assert plan.creates == items
@@ -172,12 +173,13 @@ def test_worker_killed_mid_batch_another_finishes(live_server, shop_a, start_wor
     # Pinterest; each batch is "processing" for several polls, so the worker is killed while it
     # holds a sent batch. Two batches: the one the dead worker held, and one still queued.
     base = pinterest_sandbox(live_server, processing_polls=4, error_rate=0.1)
+    env = {"CHANNELS_HTTP_BACKOFF_BASE": "0.05", "CHANNELS_PUBLISH_LEASE_SECONDS": "5"}
+    first = start_worker("w1", ready=False, extra_env=env)
     items, per_batch = 40, 20
     account = seeded_account(shop_a, variants=items, channel="pinterest", api_base_url=base)
     assert batch_limit(shop_a, account) == 1000  # Pinterest: at most 1,000 per call
     monkeypatch.setattr(PinterestAdapter, "max_batch", per_batch)
-    env = {"CHANNELS_HTTP_BACKOFF_BASE": "0.05", "CHANNELS_PUBLISH_LEASE_SECONDS": "5"}
-    first = start_worker("w1", extra_env=env)
+    first.wait_ready()
     with shop_context(shop_a):
         plan = publish_plan_create(account=account)
         publish_plan_apply(plan=plan)

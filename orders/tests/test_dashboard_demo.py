@@ -37,8 +37,9 @@ def test_the_demo_seed_connects_publishes_and_orders_flow_in(live_server, start_
     from shopadmin.models import Shop
 
     monkeypatch.setattr(publishing, "REPLAN_DEBOUNCE_SECONDS", float(DEBOUNCE_SECONDS))
-    start_worker("worker", extra_env={"CHANNELS_REPLAN_DEBOUNCE_SECONDS": DEBOUNCE_SECONDS})
+    worker = start_worker("worker", ready=False, extra_env={"CHANNELS_REPLAN_DEBOUNCE_SECONDS": DEBOUNCE_SECONDS})
     call_command("seed_demo", base_url=live_server.url)
+    worker.wait_ready()
     shop = Shop.objects.get(slug="demo")
     with shop_context(shop):
         accounts = {a.channel: a for a in ChannelAccount.objects.all()}

@@ -131,10 +131,12 @@ def start_worker(request, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         purge_broker()
 
-    def start(name: str = "worker", **kwargs) -> WorkerProcess:
-        worker = WorkerProcess(name, **kwargs).wait_ready()
+    def start(name: str = "worker", ready: bool = True, **kwargs) -> WorkerProcess:
+        """With `ready=False` it returns at once: the worker boots while the test sets up its
+        data (tasks queued meanwhile wait for it); call `wait_ready()` before relying on it."""
+        worker = WorkerProcess(name, **kwargs)
         workers.append(worker)
-        return worker
+        return worker.wait_ready() if ready else worker
 
     yield start
     for worker in workers:
