@@ -31,15 +31,17 @@ def rule_label(market: Market) -> str:
     return f"{adjustment} · {preset}"[:120]
 
 
-def _rounded(expr: str) -> str:
-    """SQL for the market's rounding rule applied to `expr` (already at minor units)."""
+def _rounded(expr: str, raw: str) -> str:
+    """SQL for the market's rounding rule applied to `expr` (already at minor units), as
+    RoundingRule.apply does: `raw` (the amount before rounding to minor units) decides whether
+    the price is positive, so a rule never makes a positive price free."""
     stepped_up = f"(ceil(({expr} - %(ending)s::numeric) / %(inc)s::numeric) * %(inc)s::numeric + %(ending)s::numeric)"
     stepped_nearest = (
         f"(round(({expr} - %(ending)s::numeric) / %(inc)s::numeric) * %(inc)s::numeric + %(ending)s::numeric)"
     )
     stepped = f"(CASE WHEN %(nearest)s THEN {stepped_nearest} ELSE {stepped_up} END)"
     return (
-        f"(CASE WHEN %(inc)s::numeric IS NULL OR {expr} <= 0 THEN {expr} "
+        f"(CASE WHEN %(inc)s::numeric IS NULL OR {raw} <= 0 THEN {expr} "
         f"WHEN {stepped} <= 0 THEN COALESCE(NULLIF(%(ending)s::numeric, 0), %(inc)s::numeric) "
         f"ELSE round({stepped}, %(minor)s) END)"
     )
@@ -74,7 +76,8 @@ WITH src AS (
            CASE WHEN %(price_in)s THEN pre * (1 + duty_rate) * (1 + %(tax)s::numeric) - pre ELSE 0 END AS extra
     FROM conv
 ), q AS (
-    SELECT landed.*, round(pre + extra, %(minor)s) AS qp,
+    SELECT landed.*, pre + extra AS rp, round(pre + extra, %(minor)s) AS qp,
+           pre_compare * (pre + extra) / NULLIF(pre, 0) AS rc,
            round(pre_compare * (pre + extra) / NULLIF(pre, 0), %(minor)s) AS qc
     FROM landed
 )
@@ -143,8 +146,8 @@ def market_params(market: Market, shop: Shop) -> dict | None:
 def _sql(with_variant_filter: bool) -> str:
     return _SQL.format(
         variant_filter="AND v.id = ANY(%(variant_ids)s)" if with_variant_filter else "",
-        rounded_price=_rounded("qp"),
-        rounded_compare=_rounded("qc"),
+        rounded_price=_rounded("qp", "rp"),
+        rounded_compare=_rounded("qc", "rc"),
     )
 
 
