@@ -6,6 +6,7 @@ import httpx
 import pytest
 from django.db.models import Count
 
+from channels.adapters.pinterest import PinterestAdapter
 from channels.models import ChannelAccount, ChannelListing, PublishPlan, PublishPlanItem
 from channels.publishing import publish_batch_run, publish_plan_apply, publish_plan_create, rejection_reasons
 from channels.sandbox.control import control_headers
@@ -22,10 +23,13 @@ def request_count(live_server, channel, key) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_wrong_token_fails_the_plan_as_a_whole_with_one_message(live_server, alice_client, shop_a):
+def test_wrong_token_fails_the_plan_as_a_whole_with_one_message(live_server, alice_client, shop_a, monkeypatch):
     base = pinterest_sandbox(live_server)
-    # More than Pinterest's 1,000 items per call: two batches, the second never sent.
-    account = seeded_account(shop_a, variants=1100, channel="pinterest", api_base_url=base)
+    # More items than one call takes: two batches, the second never sent. Batches of 10 show it
+    # as well as Pinterest's 1,000.
+    monkeypatch.setattr(PinterestAdapter, "max_batch", 10)
+    variants = 15
+    account = seeded_account(shop_a, variants=variants, channel="pinterest", api_base_url=base)
     # The channel stops taking the token the account holds (revoked on its side).
     sandbox(live_server, "pinterest", PINTEREST_CREDENTIALS["ad_account_id"], access_token="pina_another-token-0002")
     key = PINTEREST_CREDENTIALS["ad_account_id"]
@@ -46,7 +50,7 @@ def test_wrong_token_fails_the_plan_as_a_whole_with_one_message(live_server, ali
         job = plan.job
     assert request_count(live_server, "pinterest", key) == calls  # the second batch never called the channel
     assert plan.status == "failed"
-    assert outcomes == {"not_sent": 1100}  # not sent, and not one item "rejected"
+    assert outcomes == {"not_sent": variants}  # not sent, and not one item "rejected"
     assert statuses == {"draft"}
     assert job.status == "failed"
     message = job.error
@@ -58,7 +62,7 @@ def test_wrong_token_fails_the_plan_as_a_whole_with_one_message(live_server, ali
     page = alice_client.get(f"/app/{shop_a.slug}/channels/plans/{plan.pk}/")
     body = page.content.decode()
     assert page.status_code == 200
-    assert "Not applied:" in body and "1100 items not sent." in body
+    assert "Not applied:" in body and f"{variants} items not sent." in body
     assert body.count(message) == 1
     assert 'data-plan-outcome="failed"' in body and "Succeeded" not in body and "Applied:" not in body
 
