@@ -642,6 +642,57 @@ def variant_bulk_upsert(*, items: Sequence[dict]) -> list[tuple[ProductVariant, 
     return results
 
 
+# --- CSV import ------------------------------------------------------------------------------
+
+IMPORT_CHECK = "catalog_import_check"
+IMPORT_COMMIT = "catalog_import_commit"
+
+
+@transaction.atomic
+def catalog_import_start(*, upload, user=None):
+    """Store an uploaded CSV and check it in the background: every row's errors, nothing
+    written yet. Returns the check's Job, whose result holds the preview."""
+    import uuid
+
+    from django.core.files.storage import default_storage
+
+    from catalog.tasks import import_check_task
+    from shopadmin.services import job_create
+
+    shop_id = current_shop_id()
+    name = default_storage.save(f"imports/{shop_id}/{uuid.uuid4().hex}.csv", upload)
+    job = job_create(kind=IMPORT_CHECK, label=(upload.name or "")[:200], created_by=user)
+    job.result = {"file": name, "filename": upload.name}
+    job.save(update_fields=["result"])
+    audit_record(action="catalog.import_check", instance=job, changes={"file": [None, upload.name]})
+    transaction.on_commit(lambda: import_check_task.delay(shop_id, job.pk))
+    return job
+
+
+@transaction.atomic
+def catalog_import_commit(*, check, user=None):
+    """Import a checked file (all rows or none), in the background. A file checked with
+    errors is refused; asking twice returns the import already started."""
+    from catalog.tasks import import_commit_task
+    from shopadmin.models import Job
+    from shopadmin.services import job_create
+
+    check = Job.objects.select_for_update().get(pk=check.pk, kind=IMPORT_CHECK)
+    if check.status != Job.Status.SUCCEEDED or check.result.get("error_count", 1):
+        raise ValidationError(_("Only a checked file without errors can be imported."), code="not_checked")
+    if check.result.get("commit_job"):
+        return Job.objects.get(pk=check.result["commit_job"])
+    job = job_create(kind=IMPORT_COMMIT, label=check.label, created_by=user)
+    job.result = {"file": check.result["file"], "filename": check.result.get("filename", ""), "check_job": check.pk}
+    job.save(update_fields=["result"])
+    check.result = {**check.result, "commit_job": job.pk}
+    check.save(update_fields=["result"])
+    audit_record(action="catalog.import_commit", instance=job, changes={"check_job": [None, check.pk]})
+    shop_id = current_shop_id()
+    transaction.on_commit(lambda: import_commit_task.delay(shop_id, job.pk))
+    return job
+
+
 # --- Media --------------------------------------------------------------------------------
 
 

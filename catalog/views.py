@@ -3,11 +3,8 @@ CSV import and export. Thin: forms check shapes, services do the work."""
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import StreamingHttpResponse
@@ -40,12 +37,10 @@ from catalog.models import (
     StockLevel,
     StockMovement,
 )
-from catalog.tasks import import_check_task, import_commit_task
 from shopadmin.decorators import shop_view
 from shopadmin.forms import add_service_errors
 from shopadmin.models import Job
 from shopadmin.roles import Perm
-from shopadmin.services import job_create
 
 LIST_PARAMS = ("q", "status", "category", "brand", "stock", "sort")
 
@@ -427,13 +422,7 @@ IMPORT_KINDS = ("catalog_import_check", "catalog_import_commit")
 def import_upload(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        name = default_storage.save(f"imports/{request.shop.pk}/{uuid.uuid4().hex}.csv", upload)
-        job = job_create(kind="catalog_import_check", label=upload.name[:200], created_by=request.user)
-        job.result = {"file": name, "filename": upload.name}
-        job.save(update_fields=["result"])
-        shop_id, job_id = request.shop.pk, job.pk
-        transaction.on_commit(lambda: import_check_task.delay(shop_id, job_id))
+        job = services.catalog_import_start(upload=form.cleaned_data["file"], user=request.user)
         return redirect("catalog:import-job", request.shop.slug, job.pk)
     recent = Job.objects.filter(kind__in=IMPORT_KINDS)[:10]
     context = {"form": form, "columns": csvio.COLUMNS, "recent": recent, "locations": Location.objects.all()}
@@ -449,19 +438,12 @@ def import_job(request, job_id):
 @require_POST
 @shop_view(Perm.CATALOG_WRITE)
 def import_commit(request, job_id):
-    check = get_object_or_404(Job, pk=job_id, kind="catalog_import_check")
-    if check.status != Job.Status.SUCCEEDED or check.result.get("error_count", 1):
-        messages.error(request, _("Only a checked file without errors can be imported."))
+    check = get_object_or_404(Job, pk=job_id, kind=services.IMPORT_CHECK)
+    try:
+        job = services.catalog_import_commit(check=check, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
         return redirect("catalog:import-job", request.shop.slug, check.pk)
-    if check.result.get("commit_job"):
-        return redirect("catalog:import-job", request.shop.slug, check.result["commit_job"])
-    job = job_create(kind="catalog_import_commit", label=check.label, created_by=request.user)
-    job.result = {"file": check.result["file"], "filename": check.result.get("filename", ""), "check_job": check.pk}
-    job.save(update_fields=["result"])
-    check.result = {**check.result, "commit_job": job.pk}
-    check.save(update_fields=["result"])
-    shop_id, job_id = request.shop.pk, job.pk
-    transaction.on_commit(lambda: import_commit_task.delay(shop_id, job_id))
     return redirect("catalog:import-job", request.shop.slug, job.pk)
 
 

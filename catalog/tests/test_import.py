@@ -156,6 +156,16 @@ def test_upload_preview_commit_through_the_ui(alice_client, ready):
         assert commit_job.status == "succeeded", commit_job.error
         assert ProductVariant.objects.count() == 40
     assert "Every row was saved" in alice_client.get(response["Location"]).content.decode()
+    # Both steps are services with an audit entry, so the API and the command line can use them.
+    from shopadmin.models import AuditLogEntry
+
+    with shop_context(ready):
+        actions = list(
+            AuditLogEntry.objects.filter(action__startswith="catalog.import").values_list("action", flat=True)
+        )
+        assert {"catalog.import_check", "catalog.import_commit"} <= set(actions)
+        # Asking again returns the import already started; nothing new is queued.
+        assert services.catalog_import_commit(check=job).pk == commit_job.pk
 
 
 def test_a_file_with_errors_shows_them_and_cannot_be_committed(alice_client, ready):
