@@ -65,13 +65,15 @@ def _shop() -> Shop:
 
 
 def settings_get() -> OrderSettings:
-    settings, _created = OrderSettings.objects.get_or_create(shop_id=current_shop_id())
-    return settings
+    """The shop's order settings, read only: a shop that never changed them gets the
+    defaults, unsaved (order imports read this on every order and write nothing)."""
+    return OrderSettings.objects.filter(shop_id=current_shop_id()).first() or OrderSettings(shop_id=current_shop_id())
 
 
 @transaction.atomic
 def settings_update(*, default_location: Location | None = None, retention_days: int | None = None) -> OrderSettings:
-    settings = OrderSettings.objects.select_for_update().get(pk=settings_get().pk)
+    settings, _created = OrderSettings.objects.get_or_create(shop_id=current_shop_id())
+    settings = OrderSettings.objects.select_for_update().get(pk=settings.pk)
     before = {"default_location": settings.default_location_id, "retention_days": settings.retention_days}
     settings.default_location = default_location
     settings.retention_days = retention_days
