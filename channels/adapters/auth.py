@@ -8,6 +8,7 @@ services (channels/connections.py) speak only this interface. The app's own cred
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
@@ -50,7 +51,7 @@ class AuthorizationRefused(AdapterError):
     channel's reason in words."""
 
 
-class ChannelAuth:
+class ChannelAuth(ABC):
     """One channel's authorisation flow and token lifecycle."""
 
     channel: ClassVar[str]
@@ -96,8 +97,8 @@ class ChannelAuth:
         return all(cls.app_credentials().values())
 
     @classmethod
-    def app_credentials(cls) -> dict[str, str]:
-        raise NotImplementedError
+    @abstractmethod
+    def app_credentials(cls) -> dict[str, str]: ...
 
     def client(self, base_url: str, headers: dict | None = None) -> HttpClient:
         return HttpClient(base_url, headers=headers or {}, **self.client_options)
@@ -108,9 +109,10 @@ class ChannelAuth:
 
     # --- The flow ---------------------------------------------------------------------------
 
+    @abstractmethod
     def authorize_url(self, *, state: str) -> str:
         """The channel's consent page, where the merchant approves our app."""
-        raise NotImplementedError
+        ...
 
     @staticmethod
     def read_callback(params) -> tuple[str, str]:
@@ -119,24 +121,28 @@ class ChannelAuth:
         error = params.get("error_description") or params.get("error_reason") or params.get("error") or ""
         return (params.get("code") or params.get("auth_code") or "").strip(), error.strip()
 
+    @abstractmethod
     def exchange_code(self, code: str) -> TokenGrant:
         """The code our callback received, exchanged for tokens. Raises AuthorizationRefused."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def refresh(self, credentials: dict) -> TokenGrant:
         """New tokens before the access token expires. Raises AuthorizationRefused when the
         channel will not (refresh token expired or revoked): the merchant must reconnect."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def choices(self, credentials: dict) -> list[ConnectChoice]:
         """What the tokens give access to (shops, ad accounts, catalogs), read from the channel."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def check(self, credentials: dict) -> TokenGrant:
         """Pasted credentials, tried with one harmless read (Meta: the catalog; TikTok: the
         authorised shops; Pinterest: the ad account). Returns them as a grant (with an expiry
         when the channel tells one); raises AuthorizationRefused with the channel's reason."""
-        raise NotImplementedError
+        ...
 
 
 AUTH_CLASSES: dict[str, type[ChannelAuth]] = {}
