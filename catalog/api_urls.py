@@ -1,14 +1,18 @@
 from rest_framework.routers import SimpleRouter
 
-from catalog import api
+from catalog.api.categories import CategoryViewSet
+from catalog.api.locations import LocationViewSet
+from catalog.api.products import ProductViewSet
+from catalog.api.stock import MovementViewSet, StockViewSet
+from catalog.api.variants import VariantViewSet
 
 router = SimpleRouter()
-router.register("products", api.ProductViewSet, basename="api-product")
-router.register("variants", api.VariantViewSet, basename="api-variant")
+router.register("products", ProductViewSet, basename="api-product")
+router.register("variants", VariantViewSet, basename="api-variant")
 # Movements first: "stock/movements/" must not be read as the stock level with id "movements".
-router.register("stock/movements", api.MovementViewSet, basename="api-stock-movement")
-router.register("stock", api.StockViewSet, basename="api-stock")
-router.register("locations", api.LocationViewSet, basename="api-location")
-router.register("categories", api.CategoryViewSet, basename="api-category")
+router.register("stock/movements", MovementViewSet, basename="api-stock-movement")
+router.register("stock", StockViewSet, basename="api-stock")
+router.register("locations", LocationViewSet, basename="api-location")
+router.register("categories", CategoryViewSet, basename="api-category")
 
 urlpatterns = router.urls

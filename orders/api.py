@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from channels.models import Channel, ChannelAccount
-from orders import reconciliation, selectors, services
+from orders import reconciliation, selectors
 from orders.models import (
     Customer,
     Fulfillment,
@@ -27,6 +27,8 @@ from orders.models import (
     ReconciliationIssue,
     ReconciliationRun,
 )
+from orders.services.customers import customer_erase, customer_export
+from orders.services.lifecycle import order_cancel, order_fulfill, order_refund
 from shopadmin.api.filters import IdFilter
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
@@ -266,7 +268,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def fulfil(self, request, pk=None):
-        return self._write(request, FulfilSerializer, services.order_fulfill)
+        return self._write(request, FulfilSerializer, order_fulfill)
 
     @extend_schema(
         tags=TAGS,
@@ -278,7 +280,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def cancel(self, request, pk=None):
-        return self._write(request, CancelSerializer, services.order_cancel)
+        return self._write(request, CancelSerializer, order_cancel)
 
     @extend_schema(
         tags=TAGS,
@@ -290,7 +292,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def refund(self, request, pk=None):
-        return self._write(request, RefundSerializer, services.order_refund)
+        return self._write(request, RefundSerializer, order_refund)
 
 
 # --- Reconciliation -------------------------------------------------------------------------
@@ -468,7 +470,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     # Personal data leaves the shop here: the write scope, not merely read, is required.
     @action(detail=True, methods=["get"], required_scopes={"GET": "orders:write"})
     def export(self, request, pk=None):
-        return Response(services.customer_export(customer=self.get_object()))
+        return Response(customer_export(customer=self.get_object()))
 
     @extend_schema(
         tags=TAGS,
@@ -478,5 +480,5 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def erase(self, request, pk=None):
-        customer = services.customer_erase(customer=self.get_object())
+        customer = customer_erase(customer=self.get_object())
         return Response(self.get_serializer(customer).data)

@@ -30,6 +30,6 @@ def _rebuild_rollup_on_time_zone_change(sender, shop, changes, **kwargs):
 
 
 def _resume_pushes(account):
-    from orders.services import pushes_resume
+    from orders.services.pushes import pushes_resume
 
     pushes_resume(account)

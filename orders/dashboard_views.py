@@ -1,4 +1,6 @@
-"""The dashboard (a section of the shop home) and the attention list. Thin: orders.dashboard reads."""
+"""The dashboard (a section of the shop home) and the attention list.
+
+Thin: orders.dashboard reads, orders.attention lists."""
 
 from __future__ import annotations
 
@@ -9,11 +11,10 @@ from django.utils.translation import gettext as _
 
 from channels.models import ChannelAccount
 from orders import charts
+from orders.attention import attention_count, attention_items
 from orders.dashboard import (
     DEFAULT_PERIOD,
     PERIODS,
-    attention_count,
-    attention_items,
     dashboard,
     rejected_listings_with_reason,
 )

@@ -45,7 +45,8 @@ def seed_demo_orders(sender, *, shop, owner, fresh, base_url, **kwargs):
     from catalog.models import ProductVariant
     from channels.adapters.base import ChannelOrder, ChannelOrderLine
     from orders.models import Order
-    from orders.services import order_cancel, order_fulfill, order_import
+    from orders.services.ingest import order_import
+    from orders.services.lifecycle import order_cancel, order_fulfill
 
     if Order.objects.exists():
         return  # idempotent: keep whatever the demo merchant has done

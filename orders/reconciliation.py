@@ -20,6 +20,7 @@ from channels import health
 from channels.adapters import adapter_for
 from channels.adapters.base import AdapterError, ChannelOrder
 from channels.models import ChannelAccount, ChannelListing, ListingStatus
+from localization.money import minor_unit
 from orders.models import (
     CLOSED,
     IssueAction,
@@ -31,7 +32,8 @@ from orders.models import (
     ReconciliationRun,
     Severity,
 )
-from orders.services import amount_tolerance, issue_raise, order_import
+from orders.services.ingest import order_import
+from orders.services.timeline import issue_raise
 from orders.sync import ORDER_CHANNELS, channel_orders, channel_refused
 from shopadmin.audit import audit_record
 from shopadmin.services import job_finish, job_progress
@@ -188,9 +190,7 @@ def status_drift(order: Order, theirs: ChannelOrder) -> Finding | None:
 
 def amount_mismatch(order: Order, theirs: ChannelOrder) -> Finding | None:
     """Another currency, or totals further apart than rounding (one minor unit)."""
-    if theirs.currency.upper() == order.currency and abs(theirs.total - order.total) <= amount_tolerance(
-        order.currency
-    ):
+    if theirs.currency.upper() == order.currency and abs(theirs.total - order.total) <= minor_unit(order.currency):
         return None
     return Finding(
         IssueKind.AMOUNT_MISMATCH,
@@ -470,7 +470,8 @@ def _run_stopped(run: ReconciliationRun, message: str) -> ReconciliationRun:
 def issue_act(*, issue: ReconciliationIssue, action: str, note: str = "") -> ReconciliationIssue:
     """The one-click actions: import or refresh the order from the channel, re-push, resolve."""
     from orders.models import Cancellation, Fulfillment, IssueAction, PushState
-    from orders.services import cancellation_push, fulfillment_push, issue_resolve, order_acknowledge
+    from orders.services.pushes import cancellation_push, fulfillment_push, order_acknowledge
+    from orders.services.timeline import issue_resolve
     from orders.sync import channel_order_fetch
 
     if issue.status != ReconciliationIssue.Status.OPEN:

@@ -19,7 +19,8 @@ from channels.adapters import ADAPTERS, adapter_for
 from channels.adapters.base import AdapterError, ChannelAdapter, RateLimited, TransientError
 from channels.models import ChannelAccount
 from orders.models import OrderSyncCursor
-from orders.services import acknowledgements_owed, order_import
+from orders.services.ingest import order_import
+from orders.services.pushes import acknowledgements_owed
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ class PushTask(TenantTask):
 
     A transient error or rate limit retries the task after the channel's own wait or a doubling
     backoff; the last retry tells the service it is the final attempt, so the service records
-    the failure with a re-push issue instead of raising (see orders.services._push_send).
+    the failure with a re-push issue instead of raising (see orders.services.pushes._push_send).
     """
 
     abstract = True
@@ -44,7 +44,7 @@ class PushTask(TenantTask):
 @tenant_task(name="orders.acknowledge", base=PushTask, bind=True)
 def order_acknowledge_task(self, shop_id: int, order_id: int) -> bool:
     from orders.models import Order
-    from orders.services import order_acknowledge
+    from orders.services.pushes import order_acknowledge
 
     order = Order.objects.filter(pk=order_id).first()
     return self.push(order_acknowledge, order=order) if order is not None else False
@@ -53,7 +53,7 @@ def order_acknowledge_task(self, shop_id: int, order_id: int) -> bool:
 @tenant_task(name="orders.fulfillment_push", base=PushTask, bind=True)
 def fulfillment_push_task(self, shop_id: int, fulfillment_id: int) -> str:
     from orders.models import Fulfillment
-    from orders.services import fulfillment_push
+    from orders.services.pushes import fulfillment_push
 
     fulfillment = Fulfillment.objects.filter(pk=fulfillment_id).first()
     return self.push(fulfillment_push, fulfillment=fulfillment) if fulfillment is not None else "gone"
@@ -62,7 +62,7 @@ def fulfillment_push_task(self, shop_id: int, fulfillment_id: int) -> str:
 @tenant_task(name="orders.cancellation_push", base=PushTask, bind=True)
 def cancellation_push_task(self, shop_id: int, cancellation_id: int) -> str:
     from orders.models import Cancellation
-    from orders.services import cancellation_push
+    from orders.services.pushes import cancellation_push
 
     cancellation = Cancellation.objects.filter(pk=cancellation_id).first()
     return self.push(cancellation_push, cancellation=cancellation) if cancellation is not None else "gone"
@@ -110,7 +110,7 @@ def sales_rollup_rebuild_task(shop_id: int) -> int:
 
 @tenant_task(name="orders.retention", atomic=False)
 def retention_task(shop_id: int) -> int:
-    from orders.services import retention_sweep
+    from orders.services.customers import retention_sweep
 
     return retention_sweep()
 

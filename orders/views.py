@@ -19,7 +19,7 @@ from catalog.models import Location
 from channels.models import Channel, ChannelAccount
 from localization.models import Market
 from orders import reconciliation as recon
-from orders import selectors, services
+from orders import selectors
 from orders.forms import CancelForm, FulfilForm, IssueActForm, OrderSettingsForm, RefundForm
 from orders.models import (
     Customer,
@@ -30,6 +30,8 @@ from orders.models import (
     Order,
     ReconciliationIssue,
 )
+from orders.services import customers, lifecycle
+from orders.services import settings as order_settings_service
 from orders.sync import ORDER_CHANNELS
 from shopadmin.decorators import shop_view
 from shopadmin.forms import add_service_errors
@@ -116,21 +118,21 @@ def _order_write(request, pk: int, form_class, write, *, done: str, slot: str):
 @shop_view(Perm.ORDERS_WRITE)
 def order_fulfil(request, pk: int):
     done = _("Fulfilled; the channel is being told.")
-    return _order_write(request, pk, FulfilForm, services.order_fulfill, done=done, slot="fulfil_form")
+    return _order_write(request, pk, FulfilForm, lifecycle.order_fulfill, done=done, slot="fulfil_form")
 
 
 @require_POST
 @shop_view(Perm.ORDERS_WRITE)
 def order_cancel(request, pk: int):
     done = _("Cancelled; the stock is free again.")
-    return _order_write(request, pk, CancelForm, services.order_cancel, done=done, slot="cancel_form")
+    return _order_write(request, pk, CancelForm, lifecycle.order_cancel, done=done, slot="cancel_form")
 
 
 @require_POST
 @shop_view(Perm.ORDERS_WRITE)
 def order_refund(request, pk: int):
     done = _("Refund recorded.")
-    return _order_write(request, pk, RefundForm, services.order_refund, done=done, slot="refund_form")
+    return _order_write(request, pk, RefundForm, lifecycle.order_refund, done=done, slot="refund_form")
 
 
 @shop_view()
@@ -208,7 +210,7 @@ def customer_list(request):
 @shop_view(Perm.ORDERS_WRITE)
 def customer_export(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
-    data = services.customer_export(customer=customer)
+    data = customers.customer_export(customer=customer)
     response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
     return response
@@ -218,14 +220,14 @@ def customer_export(request, pk: int):
 @shop_view(Perm.ORDERS_WRITE)
 def customer_erase(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
-    services.customer_erase(customer=customer)
+    customers.customer_erase(customer=customer)
     messages.success(request, _("The customer's personal data is erased; order amounts are kept."))
     return redirect("orders:customer-list", request.shop.slug)
 
 
 @shop_view()
 def order_settings(request):
-    current = services.settings_get()
+    current = order_settings_service.settings_get()
     locations = Location.objects.filter(is_active=True)
     markets = list(Market.objects.filter(is_active=True))
     prefs = dict(MarketLocation.objects.values_list("market_id", "location_id"))
@@ -239,7 +241,7 @@ def order_settings(request):
             raise PermissionDenied(_("Your role in this shop does not allow this."))
         if form.is_valid():
             try:
-                services.settings_update(
+                order_settings_service.settings_update(
                     default_location=form.cleaned_data["default_location"],
                     retention_days=form.cleaned_data["retention_days"],
                 )
@@ -248,7 +250,7 @@ def order_settings(request):
                     raw = request.POST.get(f"market_{market.pk}", "")
                     wanted = int(raw) if raw.isdigit() and int(raw) in by_pk else None
                     if prefs.get(market.pk) != wanted:
-                        services.market_location_set(market=market, location=by_pk.get(wanted))
+                        order_settings_service.market_location_set(market=market, location=by_pk.get(wanted))
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:

@@ -112,3 +112,10 @@ class TenantModel(models.Model):
         if self.shop_id is None:
             self.shop_id = current_shop_id()
         super().save(*args, **kwargs)
+
+
+def current_shop():
+    """The shop of the current context, read from the database."""
+    from shopadmin.models import Shop
+
+    return Shop.objects.get(pk=current_shop_id())

@@ -253,7 +253,7 @@ def test_an_expiring_token_is_refreshed_by_the_schedule_and_publishing_goes_on(s
 
 
 def test_a_refused_refresh_stops_the_account_with_one_attention_item(site, alice, shop_a, live_server):
-    from orders.dashboard import attention_items
+    from orders.attention import attention_items
 
     _seed(shop_a)
     account = connect(merchant(alice), shop_a, "pinterest", name="Pins", seller="pin-refused").account

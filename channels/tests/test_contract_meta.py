@@ -30,8 +30,10 @@ from channels.adapters.meta import (
 )
 from channels.sandbox.models import SandboxAccount, SandboxItem, SandboxOrder
 from channels.tests.factories import META_CREDENTIALS, make_account
-from orders import services
 from orders.models import Fulfillment, Lifecycle, Order, PushState
+from orders.services.ingest import order_import
+from orders.services.lifecycle import order_cancel, order_fulfill
+from orders.services.pushes import cancellation_push, fulfillment_push, order_acknowledge
 from orders.tests.conftest import channel_order, level, sandbox_list, sandbox_order, sandbox_setup, stocked_variant
 from shopadmin.tenancy import shop_context
 
@@ -610,8 +612,8 @@ def test_acknowledge_created_orders_and_wait_for_fb_processing_ones(live_server,
         orders_poll(account=account)
         ready, held = Order.objects.get(external_id=created), Order.objects.get(external_id=waiting)
         assert held.status == Lifecycle.PENDING and set(asked) == {ready.pk}  # the waiting one is not asked
-        assert services.order_acknowledge(order=ready)
-        assert not services.order_acknowledge(order=held)  # waits: nothing is sent
+        assert order_acknowledge(order=ready)
+        assert not order_acknowledge(order=held)  # waits: nothing is sent
         held.refresh_from_db()
         assert held.acknowledged_at is None and held.acknowledge_error == ""
     assert SandboxOrder.objects.get(order_id=created).status == "IN_PROGRESS"
@@ -623,7 +625,7 @@ def test_acknowledge_created_orders_and_wait_for_fb_processing_ones(live_server,
     with shop_context(shop_a):
         orders_poll(account=account)
         assert asked and set(asked) == {held.pk}
-        assert services.order_acknowledge(order=held)
+        assert order_acknowledge(order=held)
     assert SandboxOrder.objects.get(order_id=waiting).status == "IN_PROGRESS"
 
     # A refused acknowledgement is not dropped: recorded, and asked for again after the next poll.
@@ -633,7 +635,7 @@ def test_acknowledge_created_orders_and_wait_for_fb_processing_ones(live_server,
         order = Order.objects.get(external_id=third)
     SandboxOrder.objects.filter(order_id=third).update(status="FB_PROCESSING")  # Meta holds it back again
     with shop_context(shop_a):
-        assert not services.order_acknowledge(order=order)
+        assert not order_acknowledge(order=order)
         order.refresh_from_db()
         assert "FB_PROCESSING" in order.acknowledge_error
     SandboxOrder.objects.filter(order_id=third).update(status="CREATED")
@@ -641,7 +643,7 @@ def test_acknowledge_created_orders_and_wait_for_fb_processing_ones(live_server,
     with shop_context(shop_a):
         orders_poll(account=account)
         assert order.pk in asked
-        assert services.order_acknowledge(order=order)
+        assert order_acknowledge(order=order)
 
 
 @live
@@ -657,8 +659,8 @@ def test_checkout_url_accounts_are_not_polled_or_acknowledged(live_server, shop_
         before = SandboxAccount.objects.get(channel="meta", key=KEY).request_count
         assert orders_poll(account=account) == {}
         # An order reaching such an account otherwise (a late webhook) is not acknowledged either.
-        order, _outcome = services.order_import(account=account, data=channel_order("880001"))
-        assert not services.order_acknowledge(order=order)
+        order, _outcome = order_import(account=account, data=channel_order("880001"))
+        assert not order_acknowledge(order=order)
     assert SandboxAccount.objects.get(channel="meta", key=KEY).request_count == before
     from shopadmin.context import all_shops_access
 
@@ -673,7 +675,7 @@ def imported_and_acknowledged(live_server, shop, account, items=(("TEE-M", 2),))
     with shop_context(shop):
         orders_poll(account=account)
         order = Order.objects.get(external_id=order_id)
-        assert services.order_acknowledge(order=order)
+        assert order_acknowledge(order=order)
         return order
 
 
@@ -689,14 +691,12 @@ def test_ship_with_a_mapped_carrier_and_refuse_an_unmappable_one(live_server, sh
     order = imported_and_acknowledged(live_server, shop_a, account)
     with shop_context(shop_a):
         [line] = order.lines.all()
-        unmapped = services.order_fulfill(
-            order=order, lines=[(line.pk, 1)], carrier="Bob's Couriers", tracking_number="B1"
-        )
-        assert services.fulfillment_push(fulfillment=unmapped) == PushState.FAILED
+        unmapped = order_fulfill(order=order, lines=[(line.pk, 1)], carrier="Bob's Couriers", tracking_number="B1")
+        assert fulfillment_push(fulfillment=unmapped) == PushState.FAILED
         error = Fulfillment.objects.get(pk=unmapped.pk).push_error
         assert "Bob's Couriers" in error and "UPS" in error
-        mapped = services.order_fulfill(order=order, lines=[(line.pk, 1)], carrier="fed ex", tracking_number="F1")
-        assert services.fulfillment_push(fulfillment=mapped) == PushState.PUSHED
+        mapped = order_fulfill(order=order, lines=[(line.pk, 1)], carrier="fed ex", tracking_number="F1")
+        assert fulfillment_push(fulfillment=mapped) == PushState.PUSHED
     sandbox = SandboxOrder.objects.get(order_id=order.external_id)
     assert [r["body"]["tracking_info"] for r in sandbox.received] == [{"carrier": "FEDEX", "tracking_number": "F1"}]
     assert sandbox.received[0]["body"]["items"] == [{"retailer_id": "TEE-M", "quantity": 1}]
@@ -717,8 +717,8 @@ def test_cancel_sends_a_reason_code(live_server, shop_a, monkeypatch):
     sandbox_list("meta", KEY, ["TEE-M"])
     order = imported_and_acknowledged(live_server, shop_a, account)
     with shop_context(shop_a):
-        cancellation = services.order_cancel(order=order, reason="Sold out: out of stock")
-        assert services.cancellation_push(cancellation=cancellation) == PushState.PUSHED
+        cancellation = order_cancel(order=order, reason="Sold out: out of stock")
+        assert cancellation_push(cancellation=cancellation) == PushState.PUSHED
     [sent] = SandboxOrder.objects.get(order_id=order.external_id).received
     assert sent["body"]["cancel_reason"] == {
         "reason_code": "OUT_OF_STOCK",

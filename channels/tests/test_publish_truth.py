@@ -13,7 +13,7 @@ from channels.sandbox.control import control_headers
 from channels.tests.factories import PINTEREST_CREDENTIALS
 from channels.tests.listing_fixtures import seeded_account
 from channels.tests.test_publish import meta_sandbox, pinterest_sandbox, run_all_batches, sandbox
-from orders.dashboard import attention_items
+from orders.attention import attention_items
 from shopadmin.tenancy import shop_context
 
 

@@ -5,7 +5,8 @@ from django.urls import reverse
 
 from conftest import PASSWORD, api_client_for
 from orders.models import Customer, Order, ReconciliationIssue
-from orders.services import issue_raise, order_import
+from orders.services.ingest import order_import
+from orders.services.timeline import issue_raise
 from orders.tests.conftest import channel_order, stocked_variant
 from shopadmin.models import Membership, User
 from shopadmin.roles import Role

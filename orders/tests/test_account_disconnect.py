@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from channels.models import ChannelAccount
-from orders.services import order_import
+from orders.services.ingest import order_import
 from orders.tests.conftest import channel_order, stocked_variant
 from shopadmin.tenancy import shop_context
 

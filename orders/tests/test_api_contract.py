@@ -6,7 +6,9 @@ import pytest
 from django.test import Client
 
 from orders.models import Customer, Order, Refund
-from orders.services import issue_raise, order_fulfill, order_import
+from orders.services.ingest import order_import
+from orders.services.lifecycle import order_fulfill
+from orders.services.timeline import issue_raise
 from orders.tests.conftest import channel_order, stocked_variant
 from shopadmin.tenancy import shop_context
 

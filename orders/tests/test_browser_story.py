@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from catalog.tests.factories import make_location
 from channels.models import ChannelAccount, ChannelListing
 from orders.models import Order
-from orders.services import order_import
+from orders.services.ingest import order_import
 from orders.tests.conftest import channel_order, sandbox_order, sandbox_setup
 from shopadmin.tenancy import shop_context
 from shopadmin.testing.browser import sign_in

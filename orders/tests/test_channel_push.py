@@ -16,10 +16,12 @@ from channels.adapters.tiktok_shop import ORDER_STATUS_LIFECYCLE as TIKTOK_STATU
 from channels.adapters.tiktok_shop import ORDER_STATUSES, TikTokShopAdapter
 from channels.sandbox.models import SandboxOrder
 from channels.tests.factories import META_CREDENTIALS, TIKTOK_CREDENTIALS, make_account
-from orders import services
 from orders.models import Cancellation, Fulfillment, IssueKind, PushState, ReconciliationIssue
 from orders.reconciliation import issue_act
-from orders.services import cancellation_push, fulfillment_push, order_cancel, order_fulfill, order_import
+from orders.services import pushes
+from orders.services.ingest import order_import
+from orders.services.lifecycle import order_cancel, order_fulfill
+from orders.services.pushes import cancellation_push, fulfillment_push, order_acknowledge
 from orders.sync import channel_order_fetch
 from orders.tests.conftest import (
     channel_order,
@@ -96,7 +98,7 @@ def no_pauses(monkeypatch):
     """The adapters' real retrying client over HTTP, without sleeping through its backoff."""
     from channels.adapters import adapter_for
 
-    monkeypatch.setattr(services, "_adapter", lambda account: adapter_for(account, sleep=lambda s: None))
+    monkeypatch.setattr(pushes, "_adapter", lambda account: adapter_for(account, sleep=lambda s: None))
 
 
 def faults(live_server, channel, key, **knobs):
@@ -114,7 +116,7 @@ def placed_and_imported(live_server, shop, account, channel, key, items, acknowl
             order, outcome = order_import(account=account, data=adapter.normalize_order(raw))
         # Meta takes shipments and cancellations of acknowledged orders only; TikTok needs none.
         if acknowledge:
-            services.order_acknowledge(order=order)
+            order_acknowledge(order=order)
     assert outcome == "created"
     return order
 
@@ -335,7 +337,7 @@ def test_acknowledgement_retries_counts_attempts_and_settles_its_issue(live_serv
     )
     with shop_context(shop_a):
         faults(live_server, "meta", META_KEY, fail_next=10)
-        assert not services.order_acknowledge(order=order, final_attempt=True)
+        assert not order_acknowledge(order=order, final_attempt=True)
         order.refresh_from_db()
         assert order.acknowledged_at is None and order.acknowledge_attempts == 1 and order.acknowledge_error
         issue = ReconciliationIssue.objects.get(kind=IssueKind.PUSH_FAILED, key=f"ack:{order.external_id}")

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def plant_orders(shop, account, variant, *, count, total="49.90", prefix="A", days_ago=1):
-    from orders.services import order_import
+    from orders.services.ingest import order_import
 
     with shop_context(shop), acting_as(Actor(door=Door.CLI, label="test")):
         when = timezone.now() - dt.timedelta(days=days_ago)
@@ -138,7 +138,7 @@ def test_attention_lists_every_kind_of_problem_with_a_link(alice_client, shop_a,
     from localization.models import ExchangeRate, Market
     from localization.services import market_create
     from orders.models import Fulfillment, IssueKind, Order, PushState, ReconciliationIssue, Severity
-    from orders.services import issue_raise
+    from orders.services.timeline import issue_raise
 
     account = two_shops["meta_a"]
     pinterest = make_account(shop_a, "pinterest")

@@ -8,7 +8,9 @@ from django.db import connection
 
 from channels.models import WebhookEvent
 from orders.models import Customer, Order, OrderSettings
-from orders.services import customer_erase, customer_export, order_import, retention_sweep, settings_update
+from orders.services.customers import customer_erase, customer_export, retention_sweep
+from orders.services.ingest import order_import
+from orders.services.settings import settings_update
 from orders.tests.conftest import channel_order, stocked_variant
 from shopadmin.models import AuditLogEntry
 from shopadmin.tenancy import all_shops_access, shop_context

@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from orders.models import IssueKind, Lifecycle, Order, OrderEvent, OrderLine, ReconciliationIssue
-from orders.services import order_cancel, order_fulfill, order_import, order_refund
+from orders.services.ingest import order_import
+from orders.services.lifecycle import order_cancel, order_fulfill, order_refund
 from orders.tests.conftest import channel_order, level, stocked_variant
 from shopadmin.tenancy import shop_context
 
@@ -91,7 +92,7 @@ def test_preferred_location_of_the_market_is_used_first(shop_a, meta_account):
     from catalog.models import Location, MovementReason, StockLevel
     from catalog.services import StockChange, location_create, stock_post_movements
     from localization.models import Market
-    from orders.services import market_location_set
+    from orders.services.settings import market_location_set
 
     variant, main = stocked_variant(shop_a, sku="PREF", on_hand=5)
     with shop_context(shop_a):

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orders.models import Allocation, Order, OrderEvent
-from orders.services import order_import
+from orders.services.ingest import order_import
 from orders.tests.conftest import channel_order, stocked_variant
 from shopadmin.tenancy import shop_context
 

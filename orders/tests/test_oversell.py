@@ -8,7 +8,7 @@ from django.db import connection
 from catalog.models import StockLevel, StockMovement
 from channels.tests.factories import make_account
 from orders.models import IssueKind, Order, OrderLine, ReconciliationIssue
-from orders.services import order_import
+from orders.services.ingest import order_import
 from orders.tests.conftest import channel_order, stocked_variant
 from shopadmin.tenancy import shop_context
 

@@ -12,7 +12,7 @@ from channels.sandbox.models import SandboxOrder
 from channels.tests.factories import TIKTOK_CREDENTIALS, make_account
 from orders.models import IssueKind, Lifecycle, Order, ReconciliationIssue, ReconciliationRun
 from orders.reconciliation import issue_act, reconciliation_run, reconciliation_start
-from orders.services import order_import
+from orders.services.ingest import order_import
 from orders.sync import orders_poll
 from orders.tests.conftest import channel_order, sandbox_list, sandbox_order, stocked_variant, tiktok_sandbox
 from shopadmin.tenancy import shop_context

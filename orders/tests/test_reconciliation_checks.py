@@ -215,7 +215,7 @@ def test_a_refused_account_stops_the_run_with_the_reason(shop_a, queued_run, mon
 
 
 def test_anything_unexpected_fails_the_run_with_its_message_and_the_counts_so_far(shop_a, queued_run, monkeypatch):
-    from orders.services import order_import
+    from orders.services.ingest import order_import
 
     with shop_context(shop_a):
         order_import(account=queued_run.account, data=channel_order("LOCAL-1"))  # the channel lists nothing

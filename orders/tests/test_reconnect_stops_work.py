@@ -11,7 +11,7 @@ from channels.models import ChannelAccount, PublishPlan
 from channels.publishing import publish_plan_apply, publish_plan_create, replan_run
 from channels.sandbox.control import control_headers
 from channels.tests.factories import META_CREDENTIALS, make_account
-from orders.dashboard import attention_items
+from orders.attention import attention_items
 from orders.models import Fulfillment, Order, OrderSyncCursor, PushState, ReconciliationIssue, ReconciliationRun
 from orders.reconciliation import reconciliation_run, reconciliation_start
 from orders.sync import orders_poll
@@ -82,7 +82,7 @@ def test_an_account_that_needs_reconnecting_is_left_alone_and_said_once(live_ser
     # repeated: one item, linking to the account.
     with shop_context(shop_a), acting_as(Actor(door=Door.CLI, label="test")):
         OrderSyncCursor.objects.update_or_create(account=account, defaults={"last_error": "HTTP 401"})
-        from orders.services import order_import
+        from orders.services.ingest import order_import
 
         order, _outcome = order_import(account=account, data=channel_order("M1", lines=(("TEE-M", 1, "49.90"),)))
         Fulfillment.objects.create(order=order, push_state=PushState.FAILED, push_error="401 from the channel")
@@ -175,7 +175,8 @@ def test_an_order_webhook_waits_for_the_reconnection_without_calling_the_channel
 def test_fulfilments_wait_for_the_reconnection_and_go_out_after_it(live_server, shop_a):
     from channels.health import reconnected_handlers
     from orders.apps import _resume_pushes
-    from orders.services import fulfillment_push, order_fulfill, pushes_resume
+    from orders.services.lifecycle import order_fulfill
+    from orders.services.pushes import fulfillment_push, pushes_resume
 
     # The reaction is connected: reconnecting an account sends what waited for it.
     assert _resume_pushes in reconnected_handlers()
@@ -198,7 +199,8 @@ def test_fulfilments_wait_for_the_reconnection_and_go_out_after_it(live_server, 
 
 
 def test_a_token_refused_during_a_push_marks_the_account_and_the_push_waits(live_server, shop_a):
-    from orders.services import fulfillment_push, order_fulfill
+    from orders.services.lifecycle import order_fulfill
+    from orders.services.pushes import fulfillment_push
 
     account = meta_account_with_orders(live_server, shop_a)
     with shop_context(shop_a), acting_as(Actor(door=Door.CLI, label="test")):

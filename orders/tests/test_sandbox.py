@@ -15,7 +15,7 @@ from channels.sandbox.models import SandboxOrder
 from channels.services import webhook_event_process
 from channels.tests.factories import META_CREDENTIALS, TIKTOK_CREDENTIALS, make_account
 from orders.models import Lifecycle, Order, OrderSyncCursor
-from orders.services import order_acknowledge
+from orders.services.pushes import order_acknowledge
 from orders.sync import orders_poll
 from orders.tests.conftest import (
     level,

@@ -3,7 +3,7 @@
 import pytest
 
 from orders.models import OrderSettings
-from orders.services import settings_get, settings_update
+from orders.services.settings import settings_get, settings_update
 
 pytestmark = pytest.mark.django_db
 

@@ -77,7 +77,7 @@ def seed_channels_and_orders(shop):
     """A channel account and two orders: one with a buyer email and a known SKU, one without
     an email and with a line whose SKU the catalog does not have."""
     from channels.tests.factories import make_account
-    from orders.services import order_import
+    from orders.services.ingest import order_import
     from orders.tests.conftest import channel_order
 
     account = make_account(shop, "meta")
