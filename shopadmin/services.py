@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shopadmin.audit import audit_record, diff, snapshot
+from shopadmin.errors import ShopErrorCode
 from shopadmin.models import ApiKey, ApiScope, Invitation, Job, Membership, Shop, User
 from shopadmin.roles import Perm, Role
 from shopadmin.signals import shop_created, shop_updated
@@ -108,13 +109,17 @@ def _require_role_authority(*, acting: Membership, role: str) -> None:
 def _ensure_an_owner_remains(membership: Membership) -> None:
     owners = Membership.objects.filter(shop_id=membership.shop_id, role=Role.OWNER)
     if membership.role == Role.OWNER and not owners.exclude(pk=membership.pk).exists():
-        raise ValidationError(_("A shop needs at least one owner; make someone else owner first."))
+        raise ValidationError(
+            _("A shop needs at least one owner; make someone else owner first."), code=ShopErrorCode.LAST_OWNER
+        )
 
 
 @transaction.atomic
 def membership_change_role(*, membership: Membership, role: str, acting: Membership) -> Membership:
     if role not in Role.values:
-        raise ValidationError({"role": _("Choose one of: %s.") % ", ".join(Role.values)})
+        raise ValidationError(
+            {"role": ValidationError(_("Choose one of: %s.") % ", ".join(Role.values), code=ShopErrorCode.UNKNOWN_ROLE)}
+        )
     _require_role_authority(acting=acting, role=membership.role)
     _require_role_authority(acting=acting, role=role)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -153,10 +158,24 @@ def invitation_create(*, shop: Shop, email: str, role: str, acting: Membership) 
     _require_role_authority(acting=acting, role=role)
     email = (email or "").strip().lower()
     if Membership.objects.filter(shop=shop, user__email=email).exists():
-        raise ValidationError({"email": _("%(email)s is already a member of this shop.") % {"email": email}})
+        raise ValidationError(
+            {
+                "email": ValidationError(
+                    _("%(email)s is already a member of this shop.") % {"email": email},
+                    code=ShopErrorCode.ALREADY_MEMBER,
+                )
+            }
+        )
     with shop_context(shop):
         if Invitation.objects.filter(email=email, accepted_at=None, revoked_at=None).exists():
-            raise ValidationError({"email": _("%(email)s already has an open invitation.") % {"email": email}})
+            raise ValidationError(
+                {
+                    "email": ValidationError(
+                        _("%(email)s already has an open invitation.") % {"email": email},
+                        code=ShopErrorCode.INVITATION_PENDING,
+                    )
+                }
+            )
         token = secrets.token_urlsafe(32)
         invitation = Invitation(
             shop=shop,
@@ -205,11 +224,14 @@ def invitation_find(*, token: str) -> Invitation | None:
 def invitation_accept(*, token: str, user: User) -> Membership:
     invitation = invitation_find(token=token)
     if invitation is None or not invitation.is_open:
-        raise ValidationError(_("This invitation is no longer valid. Ask for a new one."))
+        raise ValidationError(
+            _("This invitation is no longer valid. Ask for a new one."), code=ShopErrorCode.INVITATION_INVALID
+        )
     if invitation.email != user.email.lower():
         raise ValidationError(
             _("This invitation was sent to %(email)s; sign in with that address to accept it.")
-            % {"email": invitation.email}
+            % {"email": invitation.email},
+            code=ShopErrorCode.INVITATION_EMAIL_MISMATCH,
         )
     with shop_context(invitation.shop_id):
         membership, created = Membership.objects.get_or_create(
@@ -241,15 +263,27 @@ def api_key_create(
     if unknown:
         raise ValidationError(
             {
-                "scopes": _("Unknown scopes: %(bad)s. Choose from: %(all)s.")
-                % {"bad": ", ".join(unknown), "all": ", ".join(ApiScope.values)}
+                "scopes": ValidationError(
+                    _("Unknown scopes: %(bad)s. Choose from: %(all)s.")
+                    % {"bad": ", ".join(unknown), "all": ", ".join(ApiScope.values)},
+                    code=ShopErrorCode.UNKNOWN_SCOPE,
+                )
             }
         )
     if not scopes:
-        raise ValidationError({"scopes": _("Choose at least one scope.")})
+        raise ValidationError(
+            {"scopes": ValidationError(_("Choose at least one scope."), code=ShopErrorCode.SCOPE_REQUIRED)}
+        )
     with shop_context(shop):
         if ApiKey.objects.filter(name=name).exists():
-            raise ValidationError({"name": _("A key named “%(name)s” exists already.") % {"name": name}})
+            raise ValidationError(
+                {
+                    "name": ValidationError(
+                        _("A key named “%(name)s” exists already.") % {"name": name},
+                        code=ShopErrorCode.API_KEY_NAME_TAKEN,
+                    )
+                }
+            )
         key, prefix, key_hash = ApiKey.generate()
         api_key = ApiKey(
             shop=shop,

@@ -9,6 +9,8 @@ from babel.numbers import list_currencies
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from shopadmin.errors import ShopErrorCode
+
 
 @lru_cache(maxsize=1)
 def currency_codes() -> frozenset[str]:
@@ -28,7 +30,7 @@ def validate_currency_code(value: str) -> None:
     if not isinstance(value, str) or value not in currency_codes():
         raise ValidationError(
             _("“%(value)s” is not an ISO 4217 currency code; expected three capital letters such as USD or EUR."),
-            code="invalid_currency",
+            code=ShopErrorCode.INVALID_CURRENCY,
             params={"value": value},
         )
 
@@ -37,7 +39,7 @@ def validate_country_code(value: str) -> None:
     if not isinstance(value, str) or value not in country_codes():
         raise ValidationError(
             _("“%(value)s” is not an ISO 3166-1 country code; expected two capital letters such as US or FR."),
-            code="invalid_country",
+            code=ShopErrorCode.INVALID_COUNTRY,
             params={"value": value},
         )
 
@@ -49,7 +51,7 @@ def validate_language(value: str) -> None:
     except (ValueError, TypeError, UnknownLocaleError):
         raise ValidationError(
             _("“%(value)s” is not a language tag; expected something like en, fr or fr-CA."),
-            code="invalid_language",
+            code=ShopErrorCode.INVALID_LANGUAGE,
             params={"value": value},
         ) from None
 
@@ -63,6 +65,6 @@ def validate_timezone(value: str) -> None:
     if value not in timezone_names():
         raise ValidationError(
             _("“%(value)s” is not a time zone; expected an IANA name such as Europe/Paris."),
-            code="invalid_timezone",
+            code=ShopErrorCode.INVALID_TIMEZONE,
             params={"value": value},
         )

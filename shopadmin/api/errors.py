@@ -8,6 +8,12 @@
   "code": "validation_error",
   "errors": [{"field": "items.1.hs_code", "code": "invalid", "message": "..."}]
 }
+
+`errors[].code` is stable and machine-readable: a domain code from the app's error enum
+(`catalog.errors.CatalogErrorCode`, `localization.errors.LocalizationErrorCode`,
+`channels.errors.ChannelsErrorCode`, `orders.errors.OrdersErrorCode`,
+`shopadmin.errors.ShopErrorCode`) when a service refused the input, or DRF's own code
+(`invalid`, `required`, `max_length`, ...) when a serializer did.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -138,8 +145,8 @@ def _code_for(exc: exceptions.APIException) -> ErrorCode:
 
 def _as_api_exception(exc):
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        return exceptions.ValidationError(detail)
+        # Keeps each error's `code` (a domain code, or "invalid" for an error raised without one).
+        return exceptions.ValidationError(get_error_detail(exc))
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
