@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from catalog import services, signals
+from catalog.errors import CatalogErrorCode
 from catalog.models import (
     Category,
     Location,
@@ -408,7 +409,9 @@ def commit_import(text: str, *, progress: Callable[[int, int], None] | None = No
     plan = plan_import(text)
     if plan.errors:
         raise ValidationError(
-            _("The file has %(n)d problems; nothing was imported. Fix them and upload again.") % {"n": len(plan.errors)}
+            _("The file has %(n)d problems; nothing was imported. Fix them and upload again.")
+            % {"n": len(plan.errors)},
+            code=CatalogErrorCode.IMPORT_HAS_ERRORS,
         )
     now = timezone.now()
     shop_id = current_shop_id()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
 
+from catalog.errors import CatalogErrorCode
 from catalog.validators import normalize_gtin, normalize_hs_code, validate_gtin, validate_hs_code
 from shopadmin.tenancy import TenantModel
 from shopadmin.validators import validate_country_code
@@ -75,11 +76,24 @@ class Category(TenantModel):
 
     def clean(self):
         if ">" in (self.name or ""):
-            raise ValidationError({"name": _("A category name cannot contain “>”, which separates levels.")})
+            raise ValidationError(
+                {
+                    "name": ValidationError(
+                        _("A category name cannot contain “>”, which separates levels."),
+                        code=CatalogErrorCode.CATEGORY_NAME_INVALID,
+                    )
+                }
+            )
         node, seen = self.parent, {self.pk}
         while node is not None:
             if node.pk in seen:
-                raise ValidationError({"parent": _("A category cannot be inside itself.")})
+                raise ValidationError(
+                    {
+                        "parent": ValidationError(
+                            _("A category cannot be inside itself."), code=CatalogErrorCode.CATEGORY_CYCLE
+                        )
+                    }
+                )
             seen.add(node.pk)
             node = node.parent
         self.full_path = self.compute_path()
@@ -133,7 +147,13 @@ class Product(TenantModel):
 
     def clean(self):
         if not isinstance(self.tags, list) or not all(isinstance(t, str) for t in self.tags):
-            raise ValidationError({"tags": _('Tags must be a list of words, e.g. ["summer", "sale"].')})
+            raise ValidationError(
+                {
+                    "tags": ValidationError(
+                        _('Tags must be a list of words, e.g. ["summer", "sale"].'), code=CatalogErrorCode.TAGS_INVALID
+                    )
+                }
+            )
         self.tags = sorted({t.strip() for t in self.tags if t.strip()})
         if self.country_of_origin:
             self.country_of_origin = self.country_of_origin.upper()
@@ -158,9 +178,22 @@ class ProductOption(TenantModel):
 
     def clean(self):
         if not isinstance(self.values, list) or not all(isinstance(v, str) and v.strip() for v in self.values):
-            raise ValidationError({"values": _("Option values must be a list of non-empty words, e.g. S, M, L.")})
+            raise ValidationError(
+                {
+                    "values": ValidationError(
+                        _("Option values must be a list of non-empty words, e.g. S, M, L."),
+                        code=CatalogErrorCode.OPTION_VALUES_INVALID,
+                    )
+                }
+            )
         if len({v.casefold() for v in self.values}) != len(self.values):
-            raise ValidationError({"values": _("Each option value may appear only once.")})
+            raise ValidationError(
+                {
+                    "values": ValidationError(
+                        _("Each option value may appear only once."), code=CatalogErrorCode.OPTION_VALUE_DUPLICATE
+                    )
+                }
+            )
 
 
 class ProductVariant(TenantModel):
@@ -206,25 +239,31 @@ class ProductVariant(TenantModel):
     def clean(self):
         errors = {}
         if not isinstance(self.option_values, dict):
-            errors["option_values"] = _('Option values must be an object like {"Size": "M"}.')
+            errors["option_values"] = ValidationError(
+                _('Option values must be an object like {"Size": "M"}.'), code=CatalogErrorCode.OPTION_VALUES_INVALID
+            )
         self.sku = (self.sku or "").strip()
         if not self.sku:
-            errors["sku"] = _("Every variant needs a SKU.")
+            errors["sku"] = ValidationError(_("Every variant needs a SKU."), code=CatalogErrorCode.SKU_REQUIRED)
         currency = self._shop_currency()
         for name in ("price", "compare_at_price", "cost"):
             money = getattr(self, name)
             if money is not None and currency and str(money.currency) != currency:
-                errors[name] = _("Amounts are in the shop currency, %(currency)s (got %(got)s).") % {
-                    "currency": currency,
-                    "got": money.currency,
-                }
+                errors[name] = ValidationError(
+                    _("Amounts are in the shop currency, %(currency)s (got %(got)s).")
+                    % {"currency": currency, "got": money.currency},
+                    code=CatalogErrorCode.CURRENCY_MISMATCH,
+                )
         if (
             self.compare_at_price is not None
             and self.price is not None
             and "compare_at_price" not in errors
             and self.compare_at_price.amount <= self.price.amount
         ):
-            errors["compare_at_price"] = _("The compare-at price must be higher than the price, or left empty.")
+            errors["compare_at_price"] = ValidationError(
+                _("The compare-at price must be higher than the price, or left empty."),
+                code=CatalogErrorCode.COMPARE_AT_PRICE_TOO_LOW,
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -273,9 +312,21 @@ class ProductMedia(TenantModel):
 
     def clean(self):
         if not self.url and not self.image:
-            raise ValidationError({"url": _("Give an image URL or upload a file.")})
+            raise ValidationError(
+                {
+                    "url": ValidationError(
+                        _("Give an image URL or upload a file."), code=CatalogErrorCode.MEDIA_SOURCE_REQUIRED
+                    )
+                }
+            )
         if self.variant_id and self.product_id and self.variant.product_id != self.product_id:
-            raise ValidationError({"variant": _("That variant belongs to another product.")})
+            raise ValidationError(
+                {
+                    "variant": ValidationError(
+                        _("That variant belongs to another product."), code=CatalogErrorCode.VARIANT_OF_ANOTHER_PRODUCT
+                    )
+                }
+            )
 
 
 class Location(TenantModel):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from catalog import signals
+from catalog.errors import CatalogErrorCode
 from catalog.models import (
     ALLOCATION_REASONS,
     Category,
@@ -93,16 +94,29 @@ def to_money(value: Any, currency: str, *, field: str) -> Money | None:
     except (InvalidOperation, ValueError):
         raise ValidationError(
             {
-                field: _("“%(value)s” is not an amount; write it like 19.99 (a dot, no currency sign).")
-                % {"value": value}
+                field: ValidationError(
+                    _("“%(value)s” is not an amount; write it like 19.99 (a dot, no currency sign).")
+                    % {"value": value},
+                    code=CatalogErrorCode.AMOUNT_INVALID,
+                )
             }
         ) from None
     if not amount.is_finite():
-        raise ValidationError({field: _("“%(value)s” is not an amount.") % {"value": value}})
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    _("“%(value)s” is not an amount.") % {"value": value}, code=CatalogErrorCode.AMOUNT_INVALID
+                )
+            }
+        )
     if amount < 0:
-        raise ValidationError({field: _("An amount cannot be negative.")})
+        raise ValidationError(
+            {field: ValidationError(_("An amount cannot be negative."), code=CatalogErrorCode.AMOUNT_NEGATIVE)}
+        )
     if amount.as_tuple().exponent < -3:
-        raise ValidationError({field: _("Use at most 3 decimal places.")})
+        raise ValidationError(
+            {field: ValidationError(_("Use at most 3 decimal places."), code=CatalogErrorCode.AMOUNT_TOO_PRECISE)}
+        )
     return Money(amount, currency)
 
 
@@ -116,7 +130,14 @@ def category_create(
     category = Category(name=(name or "").strip(), parent=parent, google_product_category=google_product_category)
     category.full_clean(exclude=["shop"], validate_constraints=False)
     if Category.objects.filter(full_path=category.full_path).exists():
-        raise ValidationError({"name": _("The category “%(path)s” exists already.") % {"path": category.full_path}})
+        raise ValidationError(
+            {
+                "name": ValidationError(
+                    _("The category “%(path)s” exists already.") % {"path": category.full_path},
+                    code=CatalogErrorCode.CATEGORY_EXISTS,
+                )
+            }
+        )
     category.save()
     audit_record(action="category.create", instance=category, changes={"full_path": [None, category.full_path]})
     return category
@@ -152,7 +173,12 @@ def _refresh_descendant_paths(category: Category) -> int:
             path = f"{parent_path} > {child.name}"
             if len(path) > Category._meta.get_field("full_path").max_length:
                 raise ValidationError(
-                    {"name": _("The path of “%(name)s” would be too long; use shorter names.") % {"name": child.name}}
+                    {
+                        "name": ValidationError(
+                            _("The path of “%(name)s” would be too long; use shorter names.") % {"name": child.name},
+                            code=CatalogErrorCode.CATEGORY_PATH_TOO_LONG,
+                        )
+                    }
                 )
             if child.full_path != path:
                 child.full_path = path
@@ -175,14 +201,23 @@ def category_update(*, category: Category, **fields) -> Category:
     """
     unknown = set(fields) - set(CATEGORY_FIELDS)
     if unknown:
-        raise ValidationError(_("Unknown category fields: %s.") % ", ".join(sorted(unknown)))
+        raise ValidationError(
+            _("Unknown category fields: %s.") % ", ".join(sorted(unknown)), code=CatalogErrorCode.UNKNOWN_FIELDS
+        )
     before = snapshot(category, (*CATEGORY_FIELDS, "full_path"))
     for name, value in fields.items():
         setattr(category, name, value.strip() if name == "name" and isinstance(value, str) else value)
     # Model.clean walks up from the new parent: finding the category itself there is a cycle.
     category.full_clean(exclude=["shop"], validate_constraints=False)
     if Category.objects.filter(full_path=category.full_path).exclude(pk=category.pk).exists():
-        raise ValidationError({"name": _("The category “%(path)s” exists already.") % {"path": category.full_path}})
+        raise ValidationError(
+            {
+                "name": ValidationError(
+                    _("The category “%(path)s” exists already.") % {"path": category.full_path},
+                    code=CatalogErrorCode.CATEGORY_EXISTS,
+                )
+            }
+        )
     category.save()
     if category.full_path != before["full_path"]:
         _refresh_descendant_paths(category)
@@ -224,7 +259,8 @@ def category_delete(*, category: Category, move_to_parent: bool = False) -> dict
     if others:
         raise ValidationError(
             _("Other settings still use this category (%(what)s); remove them first.")
-            % {"what": ", ".join(f"{n} {k}" for k, n in others.items())}
+            % {"what": ", ".join(f"{n} {k}" for k, n in others.items())},
+            code=CatalogErrorCode.CATEGORY_IN_USE,
         )
     if (usage["products"] or usage["children"]) and not move_to_parent:
         raise ValidationError(
@@ -232,7 +268,8 @@ def category_delete(*, category: Category, move_to_parent: bool = False) -> dict
                 "“%(path)s” has %(p)d products and %(c)d subcategories. Move them to the parent category "
                 "to delete it, or give them another category first."
             )
-            % {"path": category.full_path, "p": usage["products"], "c": usage["children"]}
+            % {"path": category.full_path, "p": usage["products"], "c": usage["children"]},
+            code=CatalogErrorCode.CATEGORY_NOT_EMPTY,
         )
     parent = category.parent
     variant_ids = list(_category_variant_ids([category.pk]))
@@ -244,7 +281,8 @@ def category_delete(*, category: Category, move_to_parent: bool = False) -> dict
         if Category.objects.filter(full_path=child.full_path).exclude(pk=child.pk).exists():
             raise ValidationError(
                 _("“%(path)s” exists already, so “%(name)s” cannot move up; rename one of them first.")
-                % {"path": child.full_path, "name": child.name}
+                % {"path": child.full_path, "name": child.name},
+                code=CatalogErrorCode.CATEGORY_EXISTS,
             )
         child.save(update_fields=["parent", "full_path"])
         _refresh_descendant_paths(child)
@@ -271,7 +309,9 @@ def category_ensure_path(*, path: str) -> Category:
         existing = Category.objects.filter(parent=parent, name=name).first()
         parent = existing or category_create(name=name, parent=parent)
     if parent is None:
-        raise ValidationError({"category": _("Give a category name.")})
+        raise ValidationError(
+            {"category": ValidationError(_("Give a category name."), code=CatalogErrorCode.CATEGORY_NAME_REQUIRED)}
+        )
     return parent
 
 
@@ -291,7 +331,14 @@ def _unique_handle(base: str, *, exclude_pk: int | None = None) -> str:
 
 def _check_handle(product: Product) -> None:
     if Product.objects.filter(handle=product.handle).exclude(pk=product.pk).exists():
-        raise ValidationError({"handle": _("Another product already uses the handle “%(h)s”.") % {"h": product.handle}})
+        raise ValidationError(
+            {
+                "handle": ValidationError(
+                    _("Another product already uses the handle “%(h)s”.") % {"h": product.handle},
+                    code=CatalogErrorCode.HANDLE_TAKEN,
+                )
+            }
+        )
 
 
 @transaction.atomic
@@ -304,7 +351,9 @@ def product_create(
 ) -> Product:
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
-        raise ValidationError(_("Unknown product fields: %s.") % ", ".join(sorted(unknown)))
+        raise ValidationError(
+            _("Unknown product fields: %s.") % ", ".join(sorted(unknown)), code=CatalogErrorCode.UNKNOWN_FIELDS
+        )
     product = Product(title=(title or "").strip(), **fields)
     if not product.handle:
         product.handle = _unique_handle(product.title)
@@ -318,7 +367,7 @@ def product_create(
         try:
             variant_create(product=product, **{"position": index, **data})
         except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            errors = exc.error_dict if hasattr(exc, "error_dict") else {"__all__": exc.error_list}
             raise ValidationError(
                 {f"variants.{index}" + ("" if key == "__all__" else f".{key}"): msgs for key, msgs in errors.items()}
             ) from None
@@ -329,7 +378,9 @@ def product_create(
 def product_update(*, product: Product, **fields) -> Product:
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
-        raise ValidationError(_("Unknown product fields: %s.") % ", ".join(sorted(unknown)))
+        raise ValidationError(
+            _("Unknown product fields: %s.") % ", ".join(sorted(unknown)), code=CatalogErrorCode.UNKNOWN_FIELDS
+        )
     before = snapshot(product, PRODUCT_FIELDS)
     for name, value in fields.items():
         setattr(product, name, value)
@@ -371,13 +422,21 @@ class BulkAction:
 def product_bulk_action(*, product_ids: Iterable[int], action: str, tag: str = "") -> int:
     """Activate, archive, draft, tag or untag many products; returns how many changed."""
     if action not in BulkAction.CHOICES:
-        raise ValidationError({"action": _("Choose one of: %s.") % ", ".join(BulkAction.CHOICES)})
+        raise ValidationError(
+            {
+                "action": ValidationError(
+                    _("Choose one of: %s.") % ", ".join(BulkAction.CHOICES), code=CatalogErrorCode.UNKNOWN_ACTION
+                )
+            }
+        )
     tag = (tag or "").strip()
     if action in (BulkAction.TAG, BulkAction.UNTAG) and not tag:
-        raise ValidationError({"tag": _("Type the tag to add or remove.")})
+        raise ValidationError(
+            {"tag": ValidationError(_("Type the tag to add or remove."), code=CatalogErrorCode.TAG_REQUIRED)}
+        )
     products = list(Product.objects.filter(pk__in=list(product_ids)).order_by("pk").select_for_update())
     if not products:
-        raise ValidationError(_("Select at least one product."))
+        raise ValidationError(_("Select at least one product."), code=CatalogErrorCode.NO_PRODUCTS_SELECTED)
     now = timezone.now()
     changed = []
     for product in products:
@@ -407,11 +466,30 @@ def product_set_options(*, product: Product, options: Sequence[dict]) -> list[Pr
     """Replace the product's options with [{"name": "Size", "values": ["S", "M"]}, …]."""
     names = [str(o.get("name", "")).strip() for o in options]
     if any(not n for n in names):
-        raise ValidationError({"options": _("Every option needs a name, e.g. Size or Color.")})
+        raise ValidationError(
+            {
+                "options": ValidationError(
+                    _("Every option needs a name, e.g. Size or Color."), code=CatalogErrorCode.OPTION_NAME_REQUIRED
+                )
+            }
+        )
     if len({n.casefold() for n in names}) != len(names):
-        raise ValidationError({"options": _("Each option name may appear only once.")})
+        raise ValidationError(
+            {
+                "options": ValidationError(
+                    _("Each option name may appear only once."), code=CatalogErrorCode.OPTION_NAME_DUPLICATE
+                )
+            }
+        )
     if len(names) > 3:
-        raise ValidationError({"options": _("A product can have at most 3 options (channels accept no more).")})
+        raise ValidationError(
+            {
+                "options": ValidationError(
+                    _("A product can have at most 3 options (channels accept no more)."),
+                    code=CatalogErrorCode.TOO_MANY_OPTIONS,
+                )
+            }
+        )
     existing = {o.name: o for o in product.options.all()}
     kept = []
     for position, data in enumerate(options):
@@ -437,14 +515,16 @@ def product_set_options(*, product: Product, options: Sequence[dict]) -> list[Pr
 def _apply_variant_fields(variant: ProductVariant, fields: dict, currency: str) -> None:
     unknown = set(fields) - set(VARIANT_FIELDS)
     if unknown:
-        raise ValidationError(_("Unknown variant fields: %s.") % ", ".join(sorted(unknown)))
+        raise ValidationError(
+            _("Unknown variant fields: %s.") % ", ".join(sorted(unknown)), code=CatalogErrorCode.UNKNOWN_FIELDS
+        )
     errors = {}
     for name, value in fields.items():
         if name in MONEY_FIELDS:
             try:
                 value = to_money(value, currency, field=name)
             except ValidationError as exc:
-                errors.update(exc.message_dict)
+                errors.update(exc.error_dict)
                 continue
         setattr(variant, name, value)
     if errors:
@@ -457,17 +537,20 @@ def _validate_variant(variant: ProductVariant, *, check_sku: bool = True, known:
     try:
         variant.full_clean(exclude=["shop", "product", *errors], validate_constraints=False)
     except ValidationError as exc:
-        for key, messages in exc.message_dict.items():
+        for key, messages in exc.error_dict.items():
             errors.setdefault(key, []).extend(messages)
     if variant.price is None and "price" not in errors:
-        errors["price"] = [_("Give a price, e.g. 19.99.")]
+        errors["price"] = [ValidationError(_("Give a price, e.g. 19.99."), code=CatalogErrorCode.PRICE_REQUIRED)]
     option_names = {o.name for o in variant.product.options.all()} if variant.product_id else set()
     if isinstance(variant.option_values, dict) and option_names:
         stray = set(variant.option_values) - option_names
         if stray:
             errors.setdefault("option_values", []).append(
-                _("The product has no option named %(names)s; its options are %(known)s.")
-                % {"names": ", ".join(sorted(stray)), "known": ", ".join(sorted(option_names))}
+                ValidationError(
+                    _("The product has no option named %(names)s; its options are %(known)s.")
+                    % {"names": ", ".join(sorted(stray)), "known": ", ".join(sorted(option_names))},
+                    code=CatalogErrorCode.UNKNOWN_OPTION,
+                )
             )
     if (
         check_sku
@@ -475,7 +558,12 @@ def _validate_variant(variant: ProductVariant, *, check_sku: bool = True, known:
         and "sku" not in errors
         and ProductVariant.objects.filter(sku=variant.sku).exclude(pk=variant.pk).exists()
     ):
-        errors["sku"] = [_("The SKU “%(sku)s” is already used by another variant.") % {"sku": variant.sku}]
+        errors["sku"] = [
+            ValidationError(
+                _("The SKU “%(sku)s” is already used by another variant.") % {"sku": variant.sku},
+                code=CatalogErrorCode.SKU_TAKEN,
+            )
+        ]
     if errors:
         raise ValidationError(errors)
 
@@ -485,7 +573,7 @@ def _prepare_variant(variant: ProductVariant, fields: dict, currency: str, *, ch
     try:
         _apply_variant_fields(variant, fields, currency)
     except ValidationError as exc:
-        known = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        known = exc.error_dict if hasattr(exc, "error_dict") else {"__all__": exc.error_list}
     _validate_variant(variant, check_sku=check_sku, known=known)
 
 
@@ -527,13 +615,14 @@ def variant_delete(*, variant: ProductVariant) -> None:
 
 
 class BulkItemsError(ValidationError):
-    """Per-item errors of a bulk request: ``item_errors[i]`` is {field: [messages]} ({} when fine)."""
+    """Per-item errors of a bulk request: ``item_errors[i]`` is {field: [ValidationError]} ({} when fine)."""
 
     def __init__(self, item_errors: list[dict]):
         self.item_errors = item_errors
         bad = sum(1 for e in item_errors if e)
         super().__init__(
-            _("%(bad)d of %(n)d items are invalid; nothing was saved.") % {"bad": bad, "n": len(item_errors)}
+            _("%(bad)d of %(n)d items are invalid; nothing was saved.") % {"bad": bad, "n": len(item_errors)},
+            code=CatalogErrorCode.BULK_ITEMS_INVALID,
         )
 
 
@@ -547,13 +636,18 @@ def variant_bulk_upsert(*, items: Sequence[dict]) -> list[tuple[ProductVariant, 
     valid item), so a client can fix every item at once.
     """
     if not items:
-        raise ValidationError({"items": [_("Send at least one item.")]})
+        raise ValidationError(
+            {"items": [ValidationError(_("Send at least one item."), code=CatalogErrorCode.NO_ITEMS)]}
+        )
     if len(items) > BULK_UPSERT_LIMIT:
         raise ValidationError(
             {
                 "items": [
-                    _("Send at most %(n)d items per request (got %(got)d).")
-                    % {"n": BULK_UPSERT_LIMIT, "got": len(items)}
+                    ValidationError(
+                        _("Send at most %(n)d items per request (got %(got)d).")
+                        % {"n": BULK_UPSERT_LIMIT, "got": len(items)},
+                        code=CatalogErrorCode.TOO_MANY_ITEMS,
+                    )
                 ]
             }
         )
@@ -575,14 +669,19 @@ def variant_bulk_upsert(*, items: Sequence[dict]) -> list[tuple[ProductVariant, 
     seen: dict[str, int] = {}
     results: list[tuple[ProductVariant, bool]] = []
     for index, item in enumerate(items):
-        item_errors: dict[str, list[str]] = {}
+        item_errors: dict[str, list[ValidationError]] = {}
         sku = skus[index]
         fields = {k: v for k, v in item.items() if k != "product"}
         fields["sku"] = sku
         if not sku:
-            item_errors["sku"] = [_("Every item needs a SKU.")]
+            item_errors["sku"] = [ValidationError(_("Every item needs a SKU."), code=CatalogErrorCode.SKU_REQUIRED)]
         elif sku in seen:
-            item_errors["sku"] = [_("The SKU “%(sku)s” also appears in item %(i)d.") % {"sku": sku, "i": seen[sku]}]
+            item_errors["sku"] = [
+                ValidationError(
+                    _("The SKU “%(sku)s” also appears in item %(i)d.") % {"sku": sku, "i": seen[sku]},
+                    code=CatalogErrorCode.SKU_DUPLICATE,
+                )
+            ]
         else:
             seen[sku] = index
         variant = existing.get(sku)
@@ -591,10 +690,16 @@ def variant_bulk_upsert(*, items: Sequence[dict]) -> list[tuple[ProductVariant, 
             product = products.get(item.get("product"))
             if product is None:
                 item_errors.setdefault("product", []).append(
-                    _("No product with id %(id)s; a new SKU needs the id of an existing product.")
-                    % {"id": item.get("product")}
+                    ValidationError(
+                        _("No product with id %(id)s; a new SKU needs the id of an existing product.")
+                        % {"id": item.get("product")},
+                        code=CatalogErrorCode.PRODUCT_NOT_FOUND,
+                    )
                     if item.get("product") is not None
-                    else _("“%(sku)s” is a new SKU: give the id of its product.") % {"sku": sku}
+                    else ValidationError(
+                        _("“%(sku)s” is a new SKU: give the id of its product.") % {"sku": sku},
+                        code=CatalogErrorCode.PRODUCT_REQUIRED,
+                    )
                 )
                 variant = None
             else:
@@ -603,15 +708,18 @@ def variant_bulk_upsert(*, items: Sequence[dict]) -> list[tuple[ProductVariant, 
             variant.shop = shop
             if item.get("product") is not None and item.get("product") != variant.product_id:
                 item_errors.setdefault("product", []).append(
-                    _("SKU “%(sku)s” belongs to product %(id)d; a variant cannot move to another product.")
-                    % {"sku": sku, "id": variant.product_id}
+                    ValidationError(
+                        _("SKU “%(sku)s” belongs to product %(id)d; a variant cannot move to another product.")
+                        % {"sku": sku, "id": variant.product_id},
+                        code=CatalogErrorCode.VARIANT_CANNOT_MOVE,
+                    )
                 )
         if variant is not None:
             try:
                 _prepare_variant(variant, fields, shop.default_currency, check_sku=False)
             except ValidationError as exc:
                 for key, messages in (
-                    exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+                    exc.error_dict if hasattr(exc, "error_dict") else {"__all__": exc.error_list}
                 ).items():
                     item_errors.setdefault(key, []).extend(messages)
         errors.append(item_errors)
@@ -679,7 +787,9 @@ def catalog_import_commit(*, check, user=None):
 
     check = Job.objects.select_for_update().get(pk=check.pk, kind=IMPORT_CHECK)
     if check.status != Job.Status.SUCCEEDED or check.result.get("error_count", 1):
-        raise ValidationError(_("Only a checked file without errors can be imported."), code="not_checked")
+        raise ValidationError(
+            _("Only a checked file without errors can be imported."), code=CatalogErrorCode.NOT_CHECKED
+        )
     if check.result.get("commit_job"):
         return Job.objects.get(pk=check.result["commit_job"])
     job = job_create(kind=IMPORT_COMMIT, label=check.label, created_by=user)
@@ -741,7 +851,14 @@ def location_create(*, name: str, code: str, country: str) -> Location:
     location = Location(name=(name or "").strip(), code=(code or "").strip().lower(), country=(country or "").upper())
     location.full_clean(exclude=["shop"], validate_constraints=False)
     if Location.objects.filter(code=location.code).exists():
-        raise ValidationError({"code": _("Another location already uses the code “%(c)s”.") % {"c": location.code}})
+        raise ValidationError(
+            {
+                "code": ValidationError(
+                    _("Another location already uses the code “%(c)s”.") % {"c": location.code},
+                    code=CatalogErrorCode.LOCATION_CODE_TAKEN,
+                )
+            }
+        )
     location.save()
     audit_record(action="location.create", instance=location, changes=snapshot(location, ("name", "code", "country")))
     return location
@@ -800,22 +917,42 @@ def stock_post_movements(*, movements: Sequence[StockChange | dict]) -> list[Sto
     """
     changes = [m if isinstance(m, StockChange) else StockChange(**m) for m in movements]
     if not changes:
-        raise ValidationError({"movements": [_("Post at least one movement.")]})
+        raise ValidationError(
+            {"movements": [ValidationError(_("Post at least one movement."), code=CatalogErrorCode.NO_MOVEMENTS)]}
+        )
     variants = dict(ProductVariant.objects.filter(pk__in={c.variant_id for c in changes}).values_list("pk", "sku"))
     locations = dict(Location.objects.filter(pk__in={c.location_id for c in changes}).values_list("pk", "code"))
     problems = []
     for index, c in enumerate(changes):
         if c.variant_id not in variants:
-            problems.append(_("Line %(i)d: no variant with id %(id)s.") % {"i": index, "id": c.variant_id})
+            problems.append(
+                ValidationError(
+                    _("Line %(i)d: no variant with id %(id)s.") % {"i": index, "id": c.variant_id},
+                    code=CatalogErrorCode.VARIANT_NOT_FOUND,
+                )
+            )
         if c.location_id not in locations:
-            problems.append(_("Line %(i)d: no location with id %(id)s.") % {"i": index, "id": c.location_id})
+            problems.append(
+                ValidationError(
+                    _("Line %(i)d: no location with id %(id)s.") % {"i": index, "id": c.location_id},
+                    code=CatalogErrorCode.LOCATION_NOT_FOUND,
+                )
+            )
         if c.reason not in MovementReason.values:
             problems.append(
-                _("Line %(i)d: “%(r)s” is not a reason; use one of %(all)s.")
-                % {"i": index, "r": c.reason, "all": ", ".join(MovementReason.values)}
+                ValidationError(
+                    _("Line %(i)d: “%(r)s” is not a reason; use one of %(all)s.")
+                    % {"i": index, "r": c.reason, "all": ", ".join(MovementReason.values)},
+                    code=CatalogErrorCode.UNKNOWN_REASON,
+                )
             )
         if not isinstance(c.quantity, int) or isinstance(c.quantity, bool) or c.quantity == 0:
-            problems.append(_("Line %(i)d: the quantity must be a whole number other than 0.") % {"i": index})
+            problems.append(
+                ValidationError(
+                    _("Line %(i)d: the quantity must be a whole number other than 0.") % {"i": index},
+                    code=CatalogErrorCode.QUANTITY_INVALID,
+                )
+            )
     if problems:
         raise ValidationError({"movements": problems})
 
@@ -834,14 +971,26 @@ def stock_post_movements(*, movements: Sequence[StockChange | dict]) -> list[Sto
         where = {"i": index, "sku": variants[c.variant_id], "loc": locations[c.location_id]}
         if level.on_hand < 0:
             problems.append(
-                _("Line %(i)d: %(sku)s at %(loc)s would go below zero on hand (%(n)d).") % {**where, "n": level.on_hand}
+                ValidationError(
+                    _("Line %(i)d: %(sku)s at %(loc)s would go below zero on hand (%(n)d).")
+                    % {**where, "n": level.on_hand},
+                    code=CatalogErrorCode.INSUFFICIENT_STOCK,
+                )
             )
         elif level.allocated < 0:
-            problems.append(_("Line %(i)d: %(sku)s at %(loc)s would release more than is allocated.") % where)
+            problems.append(
+                ValidationError(
+                    _("Line %(i)d: %(sku)s at %(loc)s would release more than is allocated.") % where,
+                    code=CatalogErrorCode.RELEASE_EXCEEDS_ALLOCATED,
+                )
+            )
         elif level.allocated > level.on_hand:
             problems.append(
-                _("Line %(i)d: %(sku)s at %(loc)s has only %(a)d available; allocated stock cannot exceed on hand.")
-                % {**where, "a": level.on_hand - (level.allocated - abs(c.quantity))}
+                ValidationError(
+                    _("Line %(i)d: %(sku)s at %(loc)s has only %(a)d available; allocated stock cannot exceed on hand.")
+                    % {**where, "a": level.on_hand - (level.allocated - abs(c.quantity))},
+                    code=CatalogErrorCode.INSUFFICIENT_STOCK,
+                )
             )
         level.updated_at = now
         ledger.append(
@@ -910,7 +1059,13 @@ def stock_set(
 ) -> StockMovement | None:
     """Count correction: post whatever delta brings on hand to the counted number."""
     if on_hand < 0:
-        raise ValidationError({"on_hand": _("A counted quantity cannot be negative.")})
+        raise ValidationError(
+            {
+                "on_hand": ValidationError(
+                    _("A counted quantity cannot be negative."), code=CatalogErrorCode.QUANTITY_INVALID
+                )
+            }
+        )
     level = _lock_levels({(variant.pk, location.pk)})[(variant.pk, location.pk)]
     delta = on_hand - level.on_hand
     if delta == 0:
@@ -931,7 +1086,9 @@ def stock_allocate(
     Allocates as much as is available and reports the shortfall; never goes negative.
     """
     if quantity <= 0:
-        raise ValidationError({"quantity": _("Allocate a positive quantity.")})
+        raise ValidationError(
+            {"quantity": ValidationError(_("Allocate a positive quantity."), code=CatalogErrorCode.QUANTITY_INVALID)}
+        )
     filters = {"variant_id": variant_id}
     if location_id is not None:
         filters["location_id"] = location_id
@@ -964,7 +1121,9 @@ def stock_allocate(
 def stock_release(*, variant_id: int, location_id: int, quantity: int, reference: str = "") -> StockMovement:
     """Give back allocated stock (an order line cancelled or edited down)."""
     if quantity <= 0:
-        raise ValidationError({"quantity": _("Release a positive quantity.")})
+        raise ValidationError(
+            {"quantity": ValidationError(_("Release a positive quantity."), code=CatalogErrorCode.QUANTITY_INVALID)}
+        )
     return stock_post_movements(
         movements=[
             StockChange(

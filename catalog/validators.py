@@ -11,6 +11,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from catalog.errors import CatalogErrorCode
+
 GTIN_LENGTHS = (8, 12, 13, 14)
 
 
@@ -34,13 +36,13 @@ def validate_gtin(value: str) -> None:
     if not value.isdigit() or not value.isascii():
         raise ValidationError(
             _("“%(value)s” is not a GTIN: use digits only (8, 12, 13 or 14 of them)."),
-            code="invalid_gtin",
+            code=CatalogErrorCode.INVALID_GTIN,
             params={"value": value},
         )
     if len(value) not in GTIN_LENGTHS:
         raise ValidationError(
             _("“%(value)s” has %(length)d digits; a GTIN has 8, 12 (UPC-A), 13 (EAN-13) or 14 digits."),
-            code="invalid_gtin_length",
+            code=CatalogErrorCode.INVALID_GTIN_LENGTH,
             params={"value": value, "length": len(value)},
         )
     expected = gtin_check_digit(value[:-1])
@@ -50,7 +52,7 @@ def validate_gtin(value: str) -> None:
                 "“%(value)s” has a wrong check digit: it ends in %(actual)s, "
                 "but the digits before it need %(expected)d."
             ),
-            code="invalid_gtin_check_digit",
+            code=CatalogErrorCode.INVALID_GTIN_CHECK_DIGIT,
             params={"value": value, "actual": value[-1], "expected": expected},
         )
 
@@ -68,6 +70,6 @@ def validate_hs_code(value: str) -> None:
     if not digits.isdigit() or not digits.isascii() or not 6 <= len(digits) <= 10:
         raise ValidationError(
             _("“%(value)s” is not an HS code: expected 6 to 10 digits, dots allowed (e.g. 6109.10 or 6109.10.0010)."),
-            code="invalid_hs_code",
+            code=CatalogErrorCode.INVALID_HS_CODE,
             params={"value": value},
         )

@@ -9,10 +9,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
 from catalog import services
+from catalog.errors import CatalogErrorCode
 from catalog.models import (
     Location,
     MovementReason,
@@ -162,10 +164,17 @@ class MovementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             line_errors = {}
             variant_id = line.get("variant") or by_sku.get(line.get("sku"))
             if variant_id is None:
-                line_errors["sku"] = [f"No variant with SKU “{line.get('sku')}”."]
+                line_errors["sku"] = [
+                    ErrorDetail(f"No variant with SKU “{line.get('sku')}”.", code=CatalogErrorCode.VARIANT_NOT_FOUND)
+                ]
             location_id = by_code.get(line["location"])
             if location_id is None:
-                line_errors["location"] = [f"No location with code “{line['location']}”; see GET /api/v1/locations/."]
+                line_errors["location"] = [
+                    ErrorDetail(
+                        f"No location with code “{line['location']}”; see GET /api/v1/locations/.",
+                        code=CatalogErrorCode.LOCATION_NOT_FOUND,
+                    )
+                ]
             errors.append(line_errors)
             if not line_errors:
                 changes.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import (
     F,
     IntegerField,
@@ -19,6 +20,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 
 from catalog import services
@@ -182,7 +184,11 @@ class VariantViewSet(viewsets.ModelViewSet):
         try:
             results = services.variant_bulk_upsert(items=items)
         except services.BulkItemsError as exc:
-            merged = [{**known, **extra} for known, extra in zip(exc.item_errors, unknown_errors, strict=True)]
+            # Each item's errors keep their codes (sku_taken, product_not_found, …).
+            merged = [
+                {**(get_error_detail(DjangoValidationError(known)) if known else {}), **extra}
+                for known, extra in zip(exc.item_errors, unknown_errors, strict=True)
+            ]
             raise DRFValidationError({"items": merged}) from None
         if any(unknown_errors):
             raise DRFValidationError({"items": unknown_errors})

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Each app and its error-code enum.
 APPS = {
     "shopadmin": "shopadmin.errors.ShopErrorCode",
+    "catalog": "catalog.errors.CatalogErrorCode",
 }
 ENUMS = tuple(import_string(path) for path in APPS.values())
 
@@ -111,6 +112,8 @@ class _Checker:
             return self.variable_ok(node.id, where)
         if isinstance(node, ast.Subscript | ast.Starred):
             return self.message_ok(node.value, where)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple"):
+            return all(self.message_ok(arg, where) for arg in node.args)  # a copy of a list of errors
         return False  # a string, a gettext call, a formatted message, a helper's message
 
     def container_ok(self, node: ast.AST, where: ast.AST) -> bool:
