@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from channels.adapters import adapter_class
+from channels.errors import ChannelsErrorCode
 from channels.models import Channel, ChannelAccount
 
 PublishMethod = ChannelAccount.PublishMethod
@@ -96,11 +97,11 @@ def channel_account_set_methods(
     of a channel with one publish method gets that one (a new Snapchat account: feed)."""
     from shopadmin.audit import audit_record
 
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError]] = {}
     if publish_method is not None and (message := publish_method_error(account.channel, publish_method)):
-        errors["publish_method"] = [message]
+        errors["publish_method"] = [ValidationError(message, code=ChannelsErrorCode.PUBLISH_METHOD_UNAVAILABLE)]
     if checkout_method is not None and (message := checkout_method_error(account.channel, checkout_method)):
-        errors["checkout_method"] = [message]
+        errors["checkout_method"] = [ValidationError(message, code=ChannelsErrorCode.CHECKOUT_METHOD_UNAVAILABLE)]
     if errors:
         raise ValidationError(errors)
     allowed = publish_methods(account.channel)

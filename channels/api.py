@@ -7,12 +7,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels import connections, services
 from channels.account_methods import channel_account_set_methods, checkout_method_error, publish_method_error
 from channels.adapters.auth import auth_class
+from channels.errors import ChannelsErrorCode
 from channels.models import Channel, ChannelAccount, ChannelConnection
 from channels.selectors import account_feeds, account_markets, webhook_url
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -142,9 +144,9 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
             return attrs
         errors = {}
         if "publish_method" in attrs and (message := publish_method_error(channel, attrs["publish_method"])):
-            errors["publish_method"] = [message]
+            errors["publish_method"] = [ErrorDetail(message, code=ChannelsErrorCode.PUBLISH_METHOD_UNAVAILABLE)]
         if "checkout_method" in attrs and (message := checkout_method_error(channel, attrs["checkout_method"])):
-            errors["checkout_method"] = [message]
+            errors["checkout_method"] = [ErrorDetail(message, code=ChannelsErrorCode.CHECKOUT_METHOD_UNAVAILABLE)]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -424,9 +426,13 @@ class ChannelConnectionCreate(APIView):
         data = serializer.validated_data
         methods = {"publish_method": data.get("publish_method"), "checkout_method": data.get("checkout_method")}
         errors = {}
-        for name, error_of in (("publish_method", publish_method_error), ("checkout_method", checkout_method_error)):
+        checks = (
+            ("publish_method", publish_method_error, ChannelsErrorCode.PUBLISH_METHOD_UNAVAILABLE),
+            ("checkout_method", checkout_method_error, ChannelsErrorCode.CHECKOUT_METHOD_UNAVAILABLE),
+        )
+        for name, error_of, code in checks:
             if methods[name] and (message := error_of(data["channel"], methods[name])):
-                errors[name] = [message]
+                errors[name] = [ErrorDetail(message, code=code)]
         if errors:
             raise serializers.ValidationError(errors)
         connection, url = connections.connection_start_authorize(

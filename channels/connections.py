@@ -25,6 +25,7 @@ from channels.adapters.auth import AuthorizationRefused, ChannelAuth, TokenGrant
 from channels.adapters.base import AdapterError, TransientError
 from channels.credentials import validate_credentials
 from channels.crypto import SecretDict
+from channels.errors import ChannelsErrorCode
 from channels.health import account_reconnected, account_refused
 from channels.models import Channel, ChannelAccount, ChannelConnection
 from channels.services import (
@@ -53,8 +54,11 @@ def _auth(channel: str) -> type[ChannelAuth]:
     if cls is None:
         raise ValidationError(
             {
-                "channel": _("%(channel)s has nothing to authorise: it fetches our feed.")
-                % {"channel": Channel(channel).label}
+                "channel": ValidationError(
+                    _("%(channel)s has nothing to authorise: it fetches our feed.")
+                    % {"channel": Channel(channel).label},
+                    code=ChannelsErrorCode.NOTHING_TO_AUTHORIZE,
+                )
             }
         )
     return cls
@@ -70,19 +74,24 @@ def _clean_request(*, shop: Shop, channel: str, name: str, markets, methods: dic
     if account is not None:
         return {}
     name = (name or "").strip()
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError]] = {}
     if not name:
-        errors["name"] = [_("This field is required.")]
+        errors["name"] = [ValidationError(_("This field is required."), code=ChannelsErrorCode.NAME_REQUIRED)]
     elif len(name) > 120:
-        errors["name"] = [_("Ensure this value has at most 120 characters.")]
+        errors["name"] = [
+            ValidationError(_("Ensure this value has at most 120 characters."), code=ChannelsErrorCode.NAME_TOO_LONG)
+        ]
     elif _name_taken(channel, name):
         errors["name"] = [
-            _("A %(channel)s account with this name exists already.") % {"channel": Channel(channel).label}
+            ValidationError(
+                _("A %(channel)s account with this name exists already.") % {"channel": Channel(channel).label},
+                code=ChannelsErrorCode.ACCOUNT_NAME_TAKEN,
+            )
         ]
     try:
         cleaned_markets = normalise_markets(list(markets or []), shop=shop)
     except ValidationError as exc:
-        errors.update(exc.message_dict)
+        errors.update(exc.error_dict)
         cleaned_markets = []
     if errors:
         raise ValidationError(errors)
@@ -106,7 +115,8 @@ def connection_start_authorize(
                 "This deployment has no %(channel)s app configured; ask its operator to set it up "
                 "(see .env.example), or paste credentials instead."
             )
-            % {"channel": Channel(channel).label}
+            % {"channel": Channel(channel).label},
+            code=ChannelsErrorCode.CHANNEL_APP_NOT_CONFIGURED,
         )
     request = _clean_request(
         shop=shop, channel=channel, name=name, markets=markets, methods=methods or {}, account=account
@@ -326,11 +336,19 @@ def connection_choose(*, connection: ChannelConnection, choice_id: str, user) ->
         ChannelConnection.objects.select_for_update(of=("self",)).select_related("account").get(pk=connection.pk)
     )
     if connection.status != Status.CHOOSE:
-        raise ValidationError(_("This connection is not waiting for a choice any more."))
+        raise ValidationError(
+            _("This connection is not waiting for a choice any more."), code=ChannelsErrorCode.CONNECTION_NOT_WAITING
+        )
     if connection.user_id not in (None, user.pk):
         raise PermissionDenied(_("This connection was started by someone else."))
     if choice_id not in (connection.secrets.get("choices") or {}):
-        raise ValidationError({"choice": [_("Choose one of the offered options.")]})
+        raise ValidationError(
+            {
+                "choice": [
+                    ValidationError(_("Choose one of the offered options."), code=ChannelsErrorCode.UNKNOWN_CHOICE)
+                ]
+            }
+        )
     return _finish(connection, choice_id=choice_id)
 
 
@@ -359,7 +377,8 @@ def _finish(connection: ChannelConnection, *, choice_id: str | None) -> ChannelC
                 if _name_taken(connection.channel, name):
                     raise ValidationError(
                         _("A %(channel)s account named “%(name)s” was connected meanwhile; nothing was saved.")
-                        % {"channel": Channel(connection.channel).label, "name": name}
+                        % {"channel": Channel(connection.channel).label, "name": name},
+                        code=ChannelsErrorCode.ACCOUNT_NAME_TAKEN,
                     )
                 account = channel_account_create(
                     shop=connection.shop,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from channels.adapters import ADAPTERS
 from channels.adapters.base import CredentialSpec
+from channels.errors import ChannelsErrorCode
 from channels.models import Channel
 
 CREDENTIALS: dict[str, tuple[CredentialSpec, ...]] = {
@@ -40,38 +41,73 @@ def validate_credentials(channel: str, credentials: dict, *, partial: bool = Fal
     one secret without retyping the others.
     """
     if channel not in CREDENTIALS:
-        raise ValidationError({"channel": _("Choose one of: %s.") % ", ".join(Channel.values)})
+        raise ValidationError(
+            {
+                "channel": ValidationError(
+                    _("Choose one of: %s.") % ", ".join(Channel.values), code=ChannelsErrorCode.UNKNOWN_CHANNEL
+                )
+            }
+        )
     if not isinstance(credentials, dict):
-        raise ValidationError({"credentials": _("Send an object of credential keys and values.")})
+        raise ValidationError(
+            {
+                "credentials": ValidationError(
+                    _("Send an object of credential keys and values."), code=ChannelsErrorCode.CREDENTIAL_INVALID
+                )
+            }
+        )
     specs = {spec.key: spec for spec in CREDENTIALS[channel]}
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError]] = {}
     unknown = sorted(set(credentials) - set(specs))
     for key in unknown:
         expected = ", ".join(specs) or _("none (this channel fetches a feed)")
         errors[f"credentials.{key}"] = [
-            _("Unknown credential for %(channel)s; expected: %(expected)s.")
-            % {"channel": Channel(channel).label, "expected": expected}
+            ValidationError(
+                _("Unknown credential for %(channel)s; expected: %(expected)s.")
+                % {"channel": Channel(channel).label, "expected": expected},
+                code=ChannelsErrorCode.UNKNOWN_CREDENTIAL,
+            )
         ]
     cleaned: dict[str, str] = {}
     for key, spec in specs.items():
         if key not in credentials or (not spec.required and credentials[key] in ("", None)):
             if not partial and spec.required:
-                errors[f"credentials.{key}"] = [_("%(label)s is required.") % {"label": spec.label}]
+                errors[f"credentials.{key}"] = [
+                    ValidationError(
+                        _("%(label)s is required.") % {"label": spec.label}, code=ChannelsErrorCode.CREDENTIAL_REQUIRED
+                    )
+                ]
             continue
         value = credentials[key]
         if not isinstance(value, str | int) or isinstance(value, bool):
-            errors[f"credentials.{key}"] = [_("%(label)s must be a string.") % {"label": spec.label}]
+            errors[f"credentials.{key}"] = [
+                ValidationError(
+                    _("%(label)s must be a string.") % {"label": spec.label}, code=ChannelsErrorCode.CREDENTIAL_INVALID
+                )
+            ]
             continue
         value = str(value).strip()
         if not value:
-            errors[f"credentials.{key}"] = [_("%(label)s is required.") % {"label": spec.label}]
+            errors[f"credentials.{key}"] = [
+                ValidationError(
+                    _("%(label)s is required.") % {"label": spec.label}, code=ChannelsErrorCode.CREDENTIAL_REQUIRED
+                )
+            ]
         elif len(value) > 2000:
-            errors[f"credentials.{key}"] = [_("%(label)s is longer than 2,000 characters.") % {"label": spec.label}]
+            errors[f"credentials.{key}"] = [
+                ValidationError(
+                    _("%(label)s is longer than 2,000 characters.") % {"label": spec.label},
+                    code=ChannelsErrorCode.CREDENTIAL_INVALID,
+                )
+            ]
         elif spec.pattern and not re.fullmatch(spec.pattern, value):
             # The message names the expected shape, never the (possibly secret) value.
             errors[f"credentials.{key}"] = [
-                _("%(label)s has the wrong shape: expected %(hint)s.")
-                % {"label": spec.label, "hint": spec.pattern_hint}
+                ValidationError(
+                    _("%(label)s has the wrong shape: expected %(hint)s.")
+                    % {"label": spec.label, "hint": spec.pattern_hint},
+                    code=ChannelsErrorCode.CREDENTIAL_INVALID,
+                )
             ]
         else:
             cleaned[key] = value

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from catalog.models import Category, Product
+from channels.errors import ChannelsErrorCode
 from channels.feeds import account_feed_specs, feed_check
 from channels.health import account_usable, reconnect_message
 from channels.listings import (
@@ -114,7 +115,10 @@ def _listing_list_post(request, account):
             product = Product.objects.filter(handle=target).first()
             category = None if product else Category.objects.filter(full_path=target).first()
             if product is None and category is None:
-                raise ValidationError(_("No product with the handle or category with the path “%s”.") % target)
+                raise ValidationError(
+                    _("No product with the handle or category with the path “%s”.") % target,
+                    code=ChannelsErrorCode.RULE_TARGET_NOT_FOUND,
+                )
             listing_rule_add(account=account, action=form.cleaned_data["action"], product=product, category=category)
             messages.success(request, _("Rule added."))
         elif what == "remove-rule":

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product, ProductVariant
 from channels.adapters.base import MAX_CUSTOM_LABELS
+from channels.errors import ChannelsErrorCode
 from channels.models import ChannelAccount, ChannelListing, ListingRule, ListingSettings
 from shopadmin.audit import audit_record
 
@@ -63,7 +64,9 @@ def listing_settings_update(
 @transaction.atomic
 def listing_rule_add(*, account: ChannelAccount, action: str, product=None, category=None) -> ListingRule:
     if (product is None) == (category is None):
-        raise ValidationError(_("A rule names either a product or a category."))
+        raise ValidationError(
+            _("A rule names either a product or a category."), code=ChannelsErrorCode.RULE_TARGET_INVALID
+        )
     rule = ListingRule.objects.filter(account=account, action=action, product=product, category=category).first()
     if rule is not None:
         return rule
@@ -108,11 +111,31 @@ def listing_update(
         listing.category_override = category_override.strip()
     if custom_labels is not None:
         if not isinstance(custom_labels, list) or not all(isinstance(x, str) for x in custom_labels):
-            raise ValidationError({"custom_labels": _('Custom labels are a list of words, e.g. ["summer"].')})
+            raise ValidationError(
+                {
+                    "custom_labels": ValidationError(
+                        _('Custom labels are a list of words, e.g. ["summer"].'),
+                        code=ChannelsErrorCode.CUSTOM_LABELS_INVALID,
+                    )
+                }
+            )
         if len(custom_labels) > MAX_CUSTOM_LABELS:
-            raise ValidationError({"custom_labels": _("At most 5 custom labels (custom_label_0 to custom_label_4).")})
+            raise ValidationError(
+                {
+                    "custom_labels": ValidationError(
+                        _("At most 5 custom labels (custom_label_0 to custom_label_4)."),
+                        code=ChannelsErrorCode.CUSTOM_LABELS_INVALID,
+                    )
+                }
+            )
         if any(len(x) > 100 for x in custom_labels):
-            raise ValidationError({"custom_labels": _("A custom label is at most 100 characters.")})
+            raise ValidationError(
+                {
+                    "custom_labels": ValidationError(
+                        _("A custom label is at most 100 characters."), code=ChannelsErrorCode.CUSTOM_LABELS_INVALID
+                    )
+                }
+            )
         listing.custom_labels = [x.strip() for x in custom_labels]
     listing.full_clean(validate_constraints=False)
     listing.save()

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from channels import health
 from channels.adapters import adapter_class
 from channels.adapters.base import AdapterError, BatchStatus, ItemResult, RateLimited, TransientError
+from channels.errors import ChannelsErrorCode
 from channels.items import (
     LISTING_FIELDS,
     adapter_for_account,
@@ -237,11 +238,18 @@ def publish_plan_apply(*, plan: PublishPlan, created_by=None) -> PublishPlan:
     plan = PublishPlan.objects.select_for_update().select_related("account").get(pk=plan.pk)
     if plan.status != PublishPlan.Status.DRAFT:
         raise ValidationError(
-            {"plan": _("This plan is %(status)s; compute a new one.") % {"status": plan.get_status_display()}}
+            {
+                "plan": ValidationError(
+                    _("This plan is %(status)s; compute a new one.") % {"status": plan.get_status_display()},
+                    code=ChannelsErrorCode.PLAN_NOT_DRAFT,
+                )
+            }
         )
     account = plan.account
     if not health.account_usable(account):
-        raise ValidationError({"plan": health.reconnect_message(account)})
+        raise ValidationError(
+            {"plan": ValidationError(health.reconnect_message(account), code=ChannelsErrorCode.ACCOUNT_NEEDS_RECONNECT)}
+        )
     adapter = adapter_for_account(account)
     total = plan.items.count()
     job = job_create(kind="publish", label=_("Publish to %(name)s") % {"name": account.name}, total=total,

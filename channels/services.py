@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from channels.credentials import CREDENTIALS, default_api_base_url, validate_credentials
 from channels.crypto import SecretDict
 from channels.endpoints import api_base_url_problem
+from channels.errors import ChannelsErrorCode
 from channels.models import Channel, ChannelAccount, FeedFetch, WebhookEvent, new_feed_token
 from shopadmin.audit import audit_record, diff, snapshot
 from shopadmin.models import Shop
@@ -32,8 +33,14 @@ def normalise_markets(markets, *, shop: Shop) -> list[dict]:
     if markets in (None, ""):
         return []
     if not isinstance(markets, list | tuple):
-        raise ValidationError({"markets": _("Send a list of market codes or market objects.")})
-    errors: dict[str, list[str]] = {}
+        raise ValidationError(
+            {
+                "markets": ValidationError(
+                    _("Send a list of market codes or market objects."), code=ChannelsErrorCode.MARKET_INVALID
+                )
+            }
+        )
+    errors: dict[str, list[ValidationError]] = {}
     cleaned: list[dict] = []
     seen = set()
     for index, entry in enumerate(markets):
@@ -41,15 +48,28 @@ def normalise_markets(markets, *, shop: Shop) -> list[dict]:
         if isinstance(entry, str):
             entry = {"market": entry}
         if not isinstance(entry, dict) or not isinstance(entry.get("market"), str):
-            errors[field] = [_('Each market is a code such as "FR" or an object with "market".')]
+            errors[field] = [
+                ValidationError(
+                    _('Each market is a code such as "FR" or an object with "market".'),
+                    code=ChannelsErrorCode.MARKET_INVALID,
+                )
+            ]
             continue
         unknown = set(entry) - {"market", "country", "language", "currency"}
         if unknown:
-            errors[field] = [_("Unknown keys: %s.") % ", ".join(sorted(unknown))]
+            errors[field] = [
+                ValidationError(
+                    _("Unknown keys: %s.") % ", ".join(sorted(unknown)), code=ChannelsErrorCode.MARKET_INVALID
+                )
+            ]
             continue
         code = entry["market"].strip().upper()
         if not MARKET_CODE.match(code):
-            errors[field] = [_("A market code is 1 to 32 letters, digits, - or _.")]
+            errors[field] = [
+                ValidationError(
+                    _("A market code is 1 to 32 letters, digits, - or _."), code=ChannelsErrorCode.MARKET_INVALID
+                )
+            ]
             continue
         country = (entry.get("country") or (code if len(code) == 2 else shop.country)).upper()
         language = entry.get("language") or shop.default_language
@@ -59,10 +79,14 @@ def normalise_markets(markets, *, shop: Shop) -> list[dict]:
             validate_language(language)
             validate_currency_code(currency)
         except ValidationError as exc:
-            errors[field] = exc.messages
+            errors[field] = exc.error_list  # the validator's code: invalid_country, invalid_currency, …
             continue
         if code in seen:
-            errors[field] = [_("Market %(code)s is listed twice.") % {"code": code}]
+            errors[field] = [
+                ValidationError(
+                    _("Market %(code)s is listed twice.") % {"code": code}, code=ChannelsErrorCode.MARKET_DUPLICATE
+                )
+            ]
             continue
         seen.add(code)
         cleaned.append({"market": code, "country": country, "language": language, "currency": currency})
@@ -77,7 +101,7 @@ def clean_api_base_url(channel: str, url: str) -> str:
         return default_api_base_url(channel)
     problem = api_base_url_problem(channel, url)
     if problem:
-        raise ValidationError({"api_base_url": problem})
+        raise ValidationError({"api_base_url": ValidationError(problem, code=ChannelsErrorCode.API_BASE_URL_REFUSED)})
     return url
 
 
@@ -98,7 +122,13 @@ def channel_account_create(
     markets: Iterable | None = None,
 ) -> ChannelAccount:
     if channel not in Channel.values:
-        raise ValidationError({"channel": _("Choose one of: %s.") % ", ".join(Channel.values)})
+        raise ValidationError(
+            {
+                "channel": ValidationError(
+                    _("Choose one of: %s.") % ", ".join(Channel.values), code=ChannelsErrorCode.UNKNOWN_CHANNEL
+                )
+            }
+        )
     account = ChannelAccount(
         shop=shop,
         channel=channel,
@@ -111,8 +141,11 @@ def channel_account_create(
     if ChannelAccount.objects.filter(channel=channel, name=account.name).exists():
         raise ValidationError(
             {
-                "name": _("A %(channel)s account with this name exists already.")
-                % {"channel": account.get_channel_display()}
+                "name": ValidationError(
+                    _("A %(channel)s account with this name exists already.")
+                    % {"channel": account.get_channel_display()},
+                    code=ChannelsErrorCode.ACCOUNT_NAME_TAKEN,
+                )
             }
         )
     account.save()
@@ -154,8 +187,11 @@ def channel_account_update(
     ):
         raise ValidationError(
             {
-                "name": _("A %(channel)s account with this name exists already.")
-                % {"channel": account.get_channel_display()}
+                "name": ValidationError(
+                    _("A %(channel)s account with this name exists already.")
+                    % {"channel": account.get_channel_display()},
+                    code=ChannelsErrorCode.ACCOUNT_NAME_TAKEN,
+                )
             }
         )
     account.save()
@@ -180,7 +216,7 @@ def channel_account_delete(*, account: ChannelAccount) -> None:
                 "Pause it instead: untick “Active” to stop publishing and order imports."
             )
             % {"name": account.name},
-            code="has_orders",
+            code=ChannelsErrorCode.HAS_ORDERS,
         ) from None
 
 

@@ -1,0 +1,48 @@
+"""The channels app's domain error codes reach a partner in problem+json (`errors[].code`)."""
+
+import pytest
+
+from channels.tests.factories import META_CREDENTIALS, make_account
+
+pytestmark = pytest.mark.django_db
+
+
+def _post(api, **overrides):
+    body = {"channel": "meta", "name": "FB US", "credentials": META_CREDENTIALS, "markets": ["US", "CA"]}
+    body.update(overrides)
+    return api.post("/api/v1/channel-accounts/", body, format="json")
+
+
+def _codes(response) -> dict[str, str]:
+    assert response.status_code == 400, response.json()
+    assert response["Content-Type"] == "application/problem+json"
+    return {e["field"]: e["code"] for e in response.json()["errors"]}
+
+
+def test_credentials_errors_carry_codes(api_a):
+    codes = _codes(_post(api_a, credentials={"catalog_id": "x", "colour": "red"}))
+    assert codes["credentials.access_token"] == "credential_required"
+    assert codes["credentials.catalog_id"] == "credential_invalid"
+    assert codes["credentials.colour"] == "unknown_credential"
+
+
+def test_market_errors_carry_codes_including_the_validators(api_a):
+    codes = _codes(_post(api_a, markets=["US", "US", {"market": "EU", "country": "XX"}, "no spaces"]))
+    assert codes == {
+        "markets.1": "market_duplicate",
+        "markets.2": "invalid_country",  # shopadmin's validator: the code travels through the channels service
+        "markets.3": "market_invalid",
+    }
+
+
+def test_a_taken_account_name_is_account_name_taken(api_a, shop_a):
+    make_account(shop_a, "meta", name="FB US")
+    assert _codes(_post(api_a)) == {"name": "account_name_taken"}
+
+
+def test_a_method_the_channel_does_not_offer_carries_its_code(api_a):
+    body = {"channel": "pinterest", "name": "Pins", "credentials": {}, "checkout_method": "checkout_url"}
+    codes = _codes(api_a.post("/api/v1/channel-accounts/", body, format="json"))
+    assert codes["checkout_method"] == "checkout_method_unavailable"
+    codes = _codes(_post(api_a, publish_method="carrier-pigeon"))
+    assert codes["publish_method"] == "invalid_choice"  # the serializer's own check keeps DRF's code
