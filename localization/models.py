@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from localization.errors import LocalizationErrorCode
 from localization.money import ROUNDING_PRESETS, RoundingRule, preset_for
 from shopadmin.tenancy import CurrentShopId, TenantModel, TenantQuerySet
 from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
@@ -134,9 +135,22 @@ class ExchangeRate(TenantModel):
 
     def clean(self):
         if self.base and self.base == self.quote:
-            raise ValidationError({"quote": _("The quote currency must differ from the base currency.")})
+            raise ValidationError(
+                {
+                    "quote": ValidationError(
+                        _("The quote currency must differ from the base currency."),
+                        code=LocalizationErrorCode.SAME_CURRENCY,
+                    )
+                }
+            )
         if self.rate is not None and self.rate <= 0:
-            raise ValidationError({"rate": _("A rate must be greater than zero.")})
+            raise ValidationError(
+                {
+                    "rate": ValidationError(
+                        _("A rate must be greater than zero."), code=LocalizationErrorCode.RATE_NOT_POSITIVE
+                    )
+                }
+            )
 
 
 # --- Markets -----------------------------------------------------------------------------------
@@ -231,21 +245,25 @@ class Market(TenantModel):
     def clean(self):
         errors: dict[str, list] = {}
         if not isinstance(self.countries, list) or not self.countries:
-            errors.setdefault("countries", []).append(_("Choose at least one country."))
+            errors.setdefault("countries", []).append(
+                ValidationError(_("Choose at least one country."), code=LocalizationErrorCode.COUNTRY_REQUIRED)
+            )
         else:
             for code in self.countries:
                 try:
                     validate_country_code(code)
                 except ValidationError as exc:
-                    errors.setdefault("countries", []).extend(exc.messages)
+                    errors.setdefault("countries", []).extend(exc.error_list)
         if not isinstance(self.languages, list) or not self.languages:
-            errors.setdefault("languages", []).append(_("Choose at least one language."))
+            errors.setdefault("languages", []).append(
+                ValidationError(_("Choose at least one language."), code=LocalizationErrorCode.LANGUAGE_REQUIRED)
+            )
         else:
             for tag in self.languages:
                 try:
                     validate_language(tag)
                 except ValidationError as exc:
-                    errors.setdefault("languages", []).extend(exc.messages)
+                    errors.setdefault("languages", []).extend(exc.error_list)
         if self.currency:
             try:
                 validate_currency_code(self.currency)
@@ -253,9 +271,13 @@ class Market(TenantModel):
                 pass  # the field validator reports it
             else:
                 for problem in self.rounding_rule.validate_for(self.currency):
-                    errors.setdefault("rounding_increment", []).append(problem)
+                    errors.setdefault("rounding_increment", []).append(
+                        ValidationError(problem, code=LocalizationErrorCode.ROUNDING_INVALID)
+                    )
         if self.adjustment_percent is not None and self.adjustment_percent <= -100:
-            errors.setdefault("adjustment_percent", []).append(_("An adjustment must be above -100%."))
+            errors.setdefault("adjustment_percent", []).append(
+                ValidationError(_("An adjustment must be above -100%."), code=LocalizationErrorCode.ADJUSTMENT_TOO_LOW)
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -397,7 +419,10 @@ class DutyRate(models.Model):
 
     def clean(self):
         if self.kind in (DutyKind.SPECIFIC, DutyKind.COMPOUND) and not (self.specific_currency and self.specific_unit):
-            raise ValidationError(_("A specific or compound rate needs its currency and unit (kg or unit)."))
+            raise ValidationError(
+                _("A specific or compound rate needs its currency and unit (kg or unit)."),
+                code=LocalizationErrorCode.DUTY_RATE_INCOMPLETE,
+            )
 
 
 class DeMinimisApplies(models.TextChoices):
@@ -505,9 +530,17 @@ class MarketVariantPrice(TenantModel):
 
     def clean(self):
         if self.fixed_price is None and self.sale_price is None:
-            raise ValidationError(_("Give a fixed price, a sale price, or both."))
+            raise ValidationError(
+                _("Give a fixed price, a sale price, or both."), code=LocalizationErrorCode.PRICE_REQUIRED
+            )
         if self.sale_starts_at and self.sale_ends_at and self.sale_ends_at <= self.sale_starts_at:
-            raise ValidationError({"sale_ends_at": _("The sale must end after it starts.")})
+            raise ValidationError(
+                {
+                    "sale_ends_at": ValidationError(
+                        _("The sale must end after it starts."), code=LocalizationErrorCode.SALE_WINDOW_INVALID
+                    )
+                }
+            )
         if self.market_id and self.market.currency:
             from localization.money import minor_unit
 
@@ -517,8 +550,11 @@ class MarketVariantPrice(TenantModel):
                 if value is not None and value % unit:
                     raise ValidationError(
                         {
-                            name: _("%(currency)s prices are in steps of %(unit)s.")
-                            % {"currency": self.market.currency, "unit": unit}
+                            name: ValidationError(
+                                _("%(currency)s prices are in steps of %(unit)s.")
+                                % {"currency": self.market.currency, "unit": unit},
+                                code=LocalizationErrorCode.PRICE_NOT_IN_MINOR_UNITS,
+                            )
                         }
                     )
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from localization import signals
+from localization.errors import LocalizationErrorCode
 from localization.models import ExchangeRate, Market, MarketVariantPrice, RateSource, ShopTaxRate
 from localization.money import ROUNDING_PRESETS, currency_for_country
 from localization.rates import ECB_URL, ecb_effective_at, parse_ecb_daily
@@ -68,9 +69,21 @@ def _as_decimal(value, field: str) -> Decimal:
     try:
         result = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
-        raise ValidationError({field: _("Enter a decimal number such as 0.76.")}) from None
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    _("Enter a decimal number such as 0.76."), code=LocalizationErrorCode.DECIMAL_INVALID
+                )
+            }
+        ) from None
     if not result.is_finite():
-        raise ValidationError({field: _("Enter a decimal number such as 0.76.")})
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    _("Enter a decimal number such as 0.76."), code=LocalizationErrorCode.DECIMAL_INVALID
+                )
+            }
+        )
     return result
 
 
@@ -147,7 +160,14 @@ def _apply_preset(fields: dict) -> dict:
     preset = fields.pop("rounding", None)
     if preset:
         if preset not in ROUNDING_PRESETS:
-            raise ValidationError({"rounding": _("Choose one of: %(all)s.") % {"all": ", ".join(ROUNDING_PRESETS)}})
+            raise ValidationError(
+                {
+                    "rounding": ValidationError(
+                        _("Choose one of: %(all)s.") % {"all": ", ".join(ROUNDING_PRESETS)},
+                        code=LocalizationErrorCode.UNKNOWN_ROUNDING,
+                    )
+                }
+            )
         rule = ROUNDING_PRESETS[preset][1]
         fields["rounding_increment"] = rule.increment
         fields["rounding_ending"] = rule.ending
@@ -171,7 +191,14 @@ def market_create(*, shop: Shop, is_home: bool = False, **fields) -> Market:
         raise ValueError(f"Not market fields: {', '.join(sorted(unknown))}")
     market = Market(shop=shop, is_home=is_home, **fields)
     if Market.objects.filter(name=market.name).exists():
-        raise ValidationError({"name": _("A market named “%(name)s” exists already.") % {"name": market.name}})
+        raise ValidationError(
+            {
+                "name": ValidationError(
+                    _("A market named “%(name)s” exists already.") % {"name": market.name},
+                    code=LocalizationErrorCode.MARKET_NAME_TAKEN,
+                )
+            }
+        )
     market.full_clean()
     market.save()
     audit_record(action="market.create", instance=market, changes=snapshot(market, MARKET_FIELDS))
@@ -191,7 +218,14 @@ def market_update(*, market: Market, **fields) -> Market:
     for name, value in fields.items():
         setattr(market, name, value)
     if "name" in fields and Market.objects.filter(name=market.name).exclude(pk=market.pk).exists():
-        raise ValidationError({"name": _("A market named “%(name)s” exists already.") % {"name": market.name}})
+        raise ValidationError(
+            {
+                "name": ValidationError(
+                    _("A market named “%(name)s” exists already.") % {"name": market.name},
+                    code=LocalizationErrorCode.MARKET_NAME_TAKEN,
+                )
+            }
+        )
     market.full_clean()
     market.save()
     changes = diff(before, snapshot(market, MARKET_FIELDS))
@@ -206,7 +240,10 @@ def market_update(*, market: Market, **fields) -> Market:
 @transaction.atomic
 def market_delete(*, market: Market) -> None:
     if market.is_home:
-        raise ValidationError(_("The home market cannot be deleted; every shop sells in its home market."))
+        raise ValidationError(
+            _("The home market cannot be deleted; every shop sells in its home market."),
+            code=LocalizationErrorCode.HOME_MARKET_UNDELETABLE,
+        )
     audit_record(action="market.delete", instance=market)
     market.delete()
 

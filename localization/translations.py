@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from catalog.models import Product, ProductOption, ProductVariant
+from localization.errors import LocalizationErrorCode
 from localization.models import Market, Translation, TranslationKind
 from shopadmin.audit import audit_record
 from shopadmin.models import Shop
@@ -194,7 +195,14 @@ def translations_import_csv(*, data: str, shop: Shop) -> ImportResult:
     missing_columns = set(CSV_COLUMNS) - set(reader.fieldnames or [])
     if missing_columns:
         raise ValidationError(
-            {"file": [f"Missing columns: {', '.join(sorted(missing_columns))}. Expected: {', '.join(CSV_COLUMNS)}."]}
+            {
+                "file": [
+                    ValidationError(
+                        f"Missing columns: {', '.join(sorted(missing_columns))}. Expected: {', '.join(CSV_COLUMNS)}.",
+                        code=LocalizationErrorCode.CSV_COLUMNS_MISSING,
+                    )
+                ]
+            }
         )
     rows = list(reader)
     products = {p.handle: p.pk for p in Product.objects.only("pk", "handle")}
@@ -232,7 +240,11 @@ def translations_import_csv(*, data: str, shop: Shop) -> ImportResult:
         if kind in ("product", "variant", "option") and target is None:
             problems.append(f"no {kind} “{key}” in this shop")
         if problems:
-            errors.append(f"Row {line}: " + "; ".join(problems) + ".")
+            errors.append(
+                ValidationError(
+                    f"Row {line}: " + "; ".join(problems) + ".", code=LocalizationErrorCode.TRANSLATION_ROW_INVALID
+                )
+            )
         else:
             plan.append((kind, target, field, language, value.strip()))
     if errors:

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APPS = {
     "shopadmin": "shopadmin.errors.ShopErrorCode",
     "catalog": "catalog.errors.CatalogErrorCode",
+    "localization": "localization.errors.LocalizationErrorCode",
     "channels": "channels.errors.ChannelsErrorCode",
 }
 ENUMS = tuple(import_string(path) for path in APPS.values())

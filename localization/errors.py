@@ -1,0 +1,28 @@
+"""Stable codes of the localization app's domain errors (markets, rates, prices, duties, translations).
+
+A service raises `ValidationError(message, code=LocalizationErrorCode.…)`; the API passes the
+code on as `errors[].code` in problem+json. Values never change once published; add new ones.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class LocalizationErrorCode(enum.StrEnum):
+    DECIMAL_INVALID = "decimal_invalid"  # not a (finite) decimal number such as 0.76
+    RATE_NOT_POSITIVE = "rate_not_positive"  # an exchange rate of zero or less
+    SAME_CURRENCY = "same_currency"  # an exchange rate whose quote currency is its base currency
+    MARKET_NAME_TAKEN = "market_name_taken"
+    HOME_MARKET_UNDELETABLE = "home_market_undeletable"  # every shop sells in its home market
+    COUNTRY_REQUIRED = "country_required"  # a market needs at least one country
+    LANGUAGE_REQUIRED = "language_required"  # a market needs at least one language
+    UNKNOWN_ROUNDING = "unknown_rounding"  # not one of the rounding presets
+    ROUNDING_INVALID = "rounding_invalid"  # the rounding step or ending does not fit the market's currency
+    ADJUSTMENT_TOO_LOW = "adjustment_too_low"  # a price adjustment of -100% or less
+    DUTY_RATE_INCOMPLETE = "duty_rate_incomplete"  # a specific or compound duty without its currency and unit
+    PRICE_REQUIRED = "price_required"  # a market price override with neither a fixed nor a sale price
+    SALE_WINDOW_INVALID = "sale_window_invalid"  # the sale ends before it starts
+    PRICE_NOT_IN_MINOR_UNITS = "price_not_in_minor_units"  # finer than the currency's smallest unit
+    CSV_COLUMNS_MISSING = "csv_columns_missing"
+    TRANSLATION_ROW_INVALID = "translation_row_invalid"  # a row of a translations file names an unknown target
