@@ -21,6 +21,7 @@ from channels.adapters import adapter_for
 from channels.adapters.base import AdapterError, ChannelOrder
 from channels.models import ChannelAccount, ChannelListing, ListingStatus
 from localization.money import minor_unit
+from orders.errors import OrdersErrorCode
 from orders.models import (
     CLOSED,
     IssueAction,
@@ -50,7 +51,12 @@ def reconciliation_start(*, account: ChannelAccount, trigger: str = "manual", cr
 
     if account.channel not in ORDER_CHANNELS:
         raise ValidationError(
-            {"account": _("%(ch)s has no order API to reconcile against.") % {"ch": account.get_channel_display()}}
+            {
+                "account": ValidationError(
+                    _("%(ch)s has no order API to reconcile against.") % {"ch": account.get_channel_display()},
+                    code=OrdersErrorCode.CHANNEL_HAS_NO_ORDER_API,
+                )
+            }
         )
     _require_usable(account)
     job = job_create(kind="reconciliation", label=_("Reconcile %(a)s") % {"a": account.name}, created_by=created_by)
@@ -65,7 +71,9 @@ def _require_usable(account: ChannelAccount) -> None:
     if not health.account_usable(account):
         from channels.health import reconnect_message
 
-        raise ValidationError({"account": reconnect_message(account)})
+        raise ValidationError(
+            {"account": ValidationError(reconnect_message(account), code=OrdersErrorCode.ACCOUNT_NEEDS_RECONNECT)}
+        )
 
 
 # --- What one run records --------------------------------------------------------------------
@@ -475,7 +483,7 @@ def issue_act(*, issue: ReconciliationIssue, action: str, note: str = "") -> Rec
     from orders.sync import channel_order_fetch
 
     if issue.status != ReconciliationIssue.Status.OPEN:
-        raise ValidationError(_("This issue is already resolved."))
+        raise ValidationError(_("This issue is already resolved."), code=OrdersErrorCode.ISSUE_RESOLVED)
     account = issue.account
     if action == IssueAction.RESOLVE:
         return issue_resolve(issue=issue, note=note)
@@ -484,13 +492,18 @@ def issue_act(*, issue: ReconciliationIssue, action: str, note: str = "") -> Rec
         external_id = issue.order.external_id if issue.order_id else issue.key.split(":")[0]
         raw = channel_order_fetch(account, external_id)
         if raw is None:
-            raise ValidationError(_("The channel does not list order %(o)s.") % {"o": external_id})
+            raise ValidationError(
+                _("The channel does not list order %(o)s.") % {"o": external_id},
+                code=OrdersErrorCode.ORDER_NOT_ON_CHANNEL,
+            )
         with adapter_for(account) as adapter:
             data = adapter.normalize_order(raw)
         with transaction.atomic():
             order, outcome = order_import(account=account, data=data, via="reconciliation")
             if outcome == "stale":
-                raise ValidationError(_("We already hold a newer version of this order."))
+                raise ValidationError(
+                    _("We already hold a newer version of this order."), code=OrdersErrorCode.ORDER_STALE
+                )
             Order.objects.filter(pk=order.pk).update(channel_updated_at=data.updated_at)
         return issue_resolve(issue=issue, note=note or _("Refreshed from the channel."))
     if action == IssueAction.REPUSH:
@@ -510,8 +523,16 @@ def issue_act(*, issue: ReconciliationIssue, action: str, note: str = "") -> Rec
                 states.append(fulfillment_push(fulfillment=fulfillment))
             state = PushState.PUSHED if states and all(s == PushState.PUSHED for s in states) else PushState.FAILED
         else:
-            raise ValidationError(_("Nothing to send again for this issue."))
+            raise ValidationError(_("Nothing to send again for this issue."), code=OrdersErrorCode.NOTHING_TO_PUSH)
         if state in (PushState.PUSHED, PushState.NOT_SUPPORTED):
             return issue_resolve(issue=issue, note=note or _("Sent again (%(s)s).") % {"s": state})
-        raise ValidationError(_("The channel refused it again; see the order's timeline."))
-    raise ValidationError({"action": _("Choose one of: %s.") % ", ".join(IssueAction.values)})
+        raise ValidationError(
+            _("The channel refused it again; see the order's timeline."), code=OrdersErrorCode.PUSH_REFUSED
+        )
+    raise ValidationError(
+        {
+            "action": ValidationError(
+                _("Choose one of: %s.") % ", ".join(IssueAction.values), code=OrdersErrorCode.UNKNOWN_ACTION
+            )
+        }
+    )

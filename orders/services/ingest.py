@@ -18,6 +18,7 @@ from channels.models import ChannelAccount
 from localization.models import Market
 from localization.money import quantize
 from localization.rates import RateNotFound, rate_for
+from orders.errors import OrdersErrorCode
 from orders.models import (
     CLOSED,
     LIFECYCLE_RANK,
@@ -205,7 +206,13 @@ def order_import(*, account: ChannelAccount, data: ChannelOrder, via: str = "web
     (out-of-order delivery) is ignored by the channel's update time.
     """
     if not data.external_id:
-        raise ValidationError({"external_id": _("The channel's order has no id.")})
+        raise ValidationError(
+            {
+                "external_id": ValidationError(
+                    _("The channel's order has no id."), code=OrdersErrorCode.EXTERNAL_ID_REQUIRED
+                )
+            }
+        )
     _lock_external_order(account.pk, data.external_id)
     shop = current_shop()
     order = Order.objects.select_for_update().filter(account=account, external_id=data.external_id).first()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Location, MovementReason
 from catalog.services import StockChange, stock_post_movements
+from orders.errors import OrdersErrorCode
 from orders.models import (
     CLOSED,
     Cancellation,
@@ -126,7 +127,10 @@ def order_fulfill(
     """Ship lines (line id, quantity); all open lines when none are given. Pushed to the channel after commit."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status in CLOSED:
-        raise ValidationError(_("This order is %(status)s; it cannot be fulfilled.") % {"status": order.status})
+        raise ValidationError(
+            _("This order is %(status)s; it cannot be fulfilled.") % {"status": order.status},
+            code=OrdersErrorCode.ORDER_CLOSED,
+        )
     by_id = {line.pk: line for line in order.lines.all()}
     wanted = list(lines) if lines else [(pk, line.open_quantity) for pk, line in by_id.items() if line.open_quantity]
     errors = []
@@ -134,30 +138,43 @@ def order_fulfill(
     for line_id, quantity in wanted:
         line = by_id.get(int(line_id))
         if line is None:
-            errors.append(_("Line %(id)s is not part of this order.") % {"id": line_id})
+            errors.append(
+                ValidationError(
+                    _("Line %(id)s is not part of this order.") % {"id": line_id},
+                    code=OrdersErrorCode.LINE_NOT_IN_ORDER,
+                )
+            )
             continue
         quantity = int(quantity)
         if quantity <= 0:
             continue
         if quantity > line.open_quantity:
             errors.append(
-                _("%(sku)s: only %(n)d left to ship (asked %(q)d).")
-                % {"sku": line.sku, "n": line.open_quantity, "q": quantity}
+                ValidationError(
+                    _("%(sku)s: only %(n)d left to ship (asked %(q)d).")
+                    % {"sku": line.sku, "n": line.open_quantity, "q": quantity},
+                    code=OrdersErrorCode.FULFILL_EXCEEDS_OPEN,
+                )
             )
             continue
         picks.append((line, quantity))
     if errors:
         raise ValidationError({"lines": errors})
     if not picks:
-        raise ValidationError({"lines": [_("Pick at least one item to ship.")]})
+        raise ValidationError(
+            {"lines": [ValidationError(_("Pick at least one item to ship."), code=OrdersErrorCode.NO_LINES_SELECTED)]}
+        )
     # A line that was oversold may have stock again: allocate what it can before shipping.
     _allocate(order, [line for line, _q in picks])
     for line, quantity in picks:
         line.refresh_from_db()
         if line.variant_id and quantity > line.quantity_allocated:
             errors.append(
-                _("%(sku)s: only %(n)d in stock for this order; receive stock first.")
-                % {"sku": line.sku, "n": line.quantity_allocated}
+                ValidationError(
+                    _("%(sku)s: only %(n)d in stock for this order; receive stock first.")
+                    % {"sku": line.sku, "n": line.quantity_allocated},
+                    code=OrdersErrorCode.INSUFFICIENT_STOCK,
+                )
             )
     if errors:
         raise ValidationError({"lines": errors})
@@ -226,12 +243,17 @@ def order_cancel(*, order: Order, reason: str = "") -> Cancellation:
     """Cancel what has not shipped, give its stock back, and tell the channel after commit."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status in CLOSED:
-        raise ValidationError(_("This order is already %(status)s.") % {"status": order.get_status_display()})
+        raise ValidationError(
+            _("This order is already %(status)s.") % {"status": order.get_status_display()},
+            code=OrdersErrorCode.ORDER_CLOSED,
+        )
     cancellation = _cancel_open(
         order, reason=(reason or "").strip() or _("Cancelled by the merchant"), source=Source.MERCHANT
     )
     if cancellation is None:
-        raise ValidationError(_("Everything in this order has shipped; refund it instead."))
+        raise ValidationError(
+            _("Everything in this order has shipped; refund it instead."), code=OrdersErrorCode.NOTHING_TO_CANCEL
+        )
     audit_record(
         action="order.cancel", instance=order, changes={"status": [None, order.status], "reason": [None, reason]}
     )
@@ -258,15 +280,22 @@ def order_refund(
     try:
         amount = Decimal(str(amount))
     except ArithmeticError:
-        raise ValidationError({"amount": _("Write the amount like 19.99.")}) from None
+        raise ValidationError(
+            {"amount": ValidationError(_("Write the amount like 19.99."), code=OrdersErrorCode.AMOUNT_INVALID)}
+        ) from None
     refunded = sum((r.amount for r in order.refunds.all()), Decimal("0"))
     if amount <= 0:
-        raise ValidationError({"amount": _("Refund a positive amount.")})
+        raise ValidationError(
+            {"amount": ValidationError(_("Refund a positive amount."), code=OrdersErrorCode.AMOUNT_NOT_POSITIVE)}
+        )
     if refunded + amount > order.total:
         raise ValidationError(
             {
-                "amount": _("At most %(left)s %(cur)s is left to refund.")
-                % {"left": order.total - refunded, "cur": order.currency}
+                "amount": ValidationError(
+                    _("At most %(left)s %(cur)s is left to refund.")
+                    % {"left": order.total - refunded, "cur": order.currency},
+                    code=OrdersErrorCode.REFUND_EXCEEDS_TOTAL,
+                )
             }
         )
     by_id = {line.pk: line for line in order.lines.all()}
@@ -278,13 +307,23 @@ def order_refund(
         line = by_id.get(int(line_id))
         quantity = int(quantity)
         if line is None:
-            errors.append(_("Line %(id)s is not part of this order.") % {"id": line_id})
+            errors.append(
+                ValidationError(
+                    _("Line %(id)s is not part of this order.") % {"id": line_id},
+                    code=OrdersErrorCode.LINE_NOT_IN_ORDER,
+                )
+            )
             continue
         if quantity <= 0:
             continue
         asked[line.pk] = asked.get(line.pk, 0) + quantity
         if asked[line.pk] > line.quantity - line.quantity_refunded:
-            errors.append(_("%(sku)s: refunding more than was ordered.") % {"sku": line.sku})
+            errors.append(
+                ValidationError(
+                    _("%(sku)s: refunding more than was ordered.") % {"sku": line.sku},
+                    code=OrdersErrorCode.REFUND_EXCEEDS_ORDERED,
+                )
+            )
             continue
         picks.append((line, quantity))
     if errors:

@@ -28,6 +28,7 @@ APPS = {
     "catalog": "catalog.errors.CatalogErrorCode",
     "localization": "localization.errors.LocalizationErrorCode",
     "channels": "channels.errors.ChannelsErrorCode",
+    "orders": "orders.errors.OrdersErrorCode",
 }
 ENUMS = tuple(import_string(path) for path in APPS.values())
 
