@@ -136,7 +136,8 @@ def seed(n_variants: int):
 def bench_prices(shop, sample: int) -> dict:
     from catalog.models import ProductVariant
     from localization.models import Market, MarketPrice
-    from localization.pricing import market_prices_recompute, market_prices_recompute_naive
+    from localization.pricing import market_prices_recompute
+    from localization.tests.naive_pricing import market_prices_recompute_naive
     from shopadmin.tenancy import shop_context
 
     with shop_context(shop):

@@ -9,9 +9,8 @@ class LocalizationConfig(AppConfig):
     def ready(self):
         from catalog.signals import catalog_changed
         from localization import receivers
-        from shopadmin.signals import demo_seed, shop_created
+        from shopadmin.signals import shop_created
 
         # Every reaction of localization to the apps below it (shopadmin/tests/test_app_reactions.py lists them all).
         shop_created.connect(receivers.create_home_market, dispatch_uid="localization.home_market")
-        demo_seed.connect(receivers.seed_demo_markets, dispatch_uid="localization.demo_markets")
         catalog_changed.connect(receivers.on_catalog_changed, dispatch_uid="localization.catalog_changed")

@@ -9,15 +9,14 @@ class OrdersConfig(AppConfig):
     def ready(self):
         from channels.health import on_account_reconnected
         from channels.webhooks import register_order_handler
-        from orders.demo import seed_demo_orders
-        from orders.experience import connect as connect_experience
+        from orders.dashboard_views import dashboard_section
         from orders.sync import handle_order_event
-        from shopadmin.signals import demo_seed, shop_updated
+        from shopadmin.home import register_home_section
+        from shopadmin.signals import shop_updated
 
         register_order_handler(handle_order_event)
         on_account_reconnected(_resume_pushes)
-        demo_seed.connect(seed_demo_orders, dispatch_uid="orders.demo_seed")
-        connect_experience()  # the dashboard on the shop home, the demo's flow of orders
+        register_home_section(dashboard_section)  # the dashboard on the shop home
         shop_updated.connect(_rebuild_rollup_on_time_zone_change, dispatch_uid="orders.rollup_time_zone")
 
 

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBUG=${DEBUG:-true}
 export CHANNEL_CONNECT_SANDBOX=${CHANNEL_CONNECT_SANDBOX:-true}
+export DEMO_ENABLED=true  # the demo app: seed_demo and the sandbox's flow of orders
 export SITE_URL=${SITE_URL:-http://${HOST:-127.0.0.1}:${PORT:-8000}}
 BIN=.venv/bin
 mkdir -p var/log

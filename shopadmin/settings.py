@@ -28,6 +28,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The channel simulators at /sandbox/ (channels/sandbox/): on for development, tests and the demo.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# The demo shop (the `demo` app: `manage.py seed_demo` and its flow of orders): `make run` and
+# the tests turn it on; production never installs it.
+DEMO_ENABLED = env.bool("DEMO_ENABLED", default=False)
 # With DEBUG off the sandbox's control endpoints (which show what a shop listed and redirect
 # its webhooks) answer only a signed-in staff member or a caller with this token.
 SANDBOX_CONTROL_TOKEN = env("SANDBOX_CONTROL_TOKEN", default="")
@@ -80,6 +83,7 @@ INSTALLED_APPS = [
     "channels",
     "channels.sandbox",
     "orders",
+    *(["demo"] if DEMO_ENABLED else []),
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,3 @@ shop_created = Signal()
 # Sent on commit of shop_update with the changes ({field: [old, new]}); orders rebuilds its
 # daily sales by local day when the time zone changes. Receivers get shop and changes.
 shop_updated = Signal()
-
-# seed_demo: sent inside the demo shop's context, once the shop and its owner exist.
-# Receivers get shop, owner, fresh (True the first time) and base_url.
-demo_seed = Signal()

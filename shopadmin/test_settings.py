@@ -14,6 +14,7 @@ os.environ.setdefault("DATABASE_APP_ROLE", "shopadmin_app")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SANDBOX_ENABLED", "true")
+os.environ.setdefault("DEMO_ENABLED", "true")  # the demo app and its tests (demo/)
 os.environ.setdefault("SANDBOX_CONTROL_TOKEN", "test-sandbox-control-token")
 os.environ.setdefault("CHANNEL_CONNECT_SANDBOX", "true")
 os.environ.setdefault("SERVE_MEDIA", "true")  # a live server serves the seeded pictures channels fetch

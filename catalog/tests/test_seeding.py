@@ -1,7 +1,6 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from catalog.demo import seed_demo_catalog
 from catalog.models import Location, Product, ProductMedia, ProductOption, ProductVariant, StockLevel
 from shopadmin.tenancy import shop_context
 
@@ -22,12 +21,3 @@ def test_seed_catalog_command(shop_a, capsys):
 def test_seed_catalog_refuses_unknown_shop(db):
     with pytest.raises(CommandError, match="No shop"):
         call_command("seed_catalog", "--shop", "nope", "--variants", "1")
-
-
-def test_demo_receiver_seeds_once(shop_a, alice):
-    with shop_context(shop_a):
-        seed_demo_catalog(sender=None, shop=shop_a, owner=alice, fresh=True, base_url="http://x")
-        count = ProductVariant.objects.count()
-        assert count == 180 and Product.objects.filter(status="active").exists()
-        seed_demo_catalog(sender=None, shop=shop_a, owner=alice, fresh=False, base_url="http://x")
-        assert ProductVariant.objects.count() == count

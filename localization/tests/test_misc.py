@@ -1,22 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from localization.models import ExchangeRate, Market
-from localization.receivers import seed_demo_markets
-from shopadmin.tenancy import shop_context
-
 pytestmark = pytest.mark.django_db
-
-
-def test_demo_seed_adds_markets_and_rates(shop_a):
-    with shop_context(shop_a):
-        seed_demo_markets(sender=None, shop=shop_a, fresh=True)
-        names = set(Market.objects.values_list("name", flat=True))
-        assert {"European Union", "United Kingdom", "Japan", "Canada"} <= names
-        assert Market.objects.get(name="Japan").rounding_preset == "nearest_100"
-        assert ExchangeRate.objects.filter(source="manual", base="USD", quote="EUR").exists()
-        seed_demo_markets(sender=None, shop=shop_a, fresh=True)  # idempotent
-        assert Market.objects.filter(name="Japan").count() == 1
 
 
 def test_staff_admin_lists_reference_and_shop_data(client, staff, shop_a, shop_b):

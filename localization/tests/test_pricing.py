@@ -10,9 +10,10 @@ from catalog.models import ProductVariant
 from catalog.tests.factories import make_product
 from localization.models import Market, MarketPrice
 from localization.money import ROUNDING_PRESETS, convert_price
-from localization.pricing import market_prices_recompute, market_prices_recompute_naive
+from localization.pricing import market_prices_recompute
 from localization.selectors import market_prices_for
 from localization.services import exchange_rate_set_manual, market_create, market_variant_price_set
+from localization.tests.naive_pricing import market_prices_recompute_naive
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -157,22 +157,6 @@ def test_totals_converted_to_shop_currency_with_the_rate_recorded(shop_a, meta_a
         assert order.shop_currency == "USD"
 
 
-def test_demo_seed_gives_the_demo_shop_orders_in_several_states(shop_a, alice):
-    from orders.demo import seed_demo_orders
-    from shopadmin.audit import Actor, acting_as
-    from shopadmin.models import Door
-
-    for n in range(5):
-        stocked_variant(shop_a, sku=f"DEMO-{n}", on_hand=20, title=f"Demo {n}")
-    with shop_context(shop_a), acting_as(Actor(door=Door.CLI, label="seed_demo")):
-        seed_demo_orders(None, shop=shop_a, owner=alice, fresh=True, base_url="http://127.0.0.1:8000")
-        seed_demo_orders(None, shop=shop_a, owner=alice, fresh=False, base_url="http://127.0.0.1:8000")
-        assert Order.objects.count() == 12
-        statuses = set(Order.objects.values_list("status", flat=True))
-        assert {Lifecycle.FULFILLED, Lifecycle.AWAITING_FULFILLMENT, Lifecycle.CANCELLED} <= statuses
-        assert ReconciliationIssue.objects.filter(kind=IssueKind.UNKNOWN_ITEM).exists()
-
-
 def test_beat_schedules_are_registered_and_fan_out(shop_a, shop_b, meta_account, monkeypatch):
     from django_celery_beat.models import PeriodicTask
 

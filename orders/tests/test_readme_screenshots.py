@@ -42,9 +42,9 @@ def shoot(page, name):
 
 def test_readme_tour(page, live_server, live_worker):
     from channels.models import ChannelAccount, ChannelListing, ListingStatus
+    from demo.management.commands.seed_demo import DEMO_PASSWORD
     from localization.models import Market
     from orders.models import Order
-    from shopadmin.management.commands.seed_demo import DEMO_PASSWORD
     from shopadmin.models import Shop
 
     call_command("seed_demo", base_url=live_server.url)

@@ -14,7 +14,7 @@ import weakref
 import pytest
 from django.apps import apps
 
-PROJECT_APPS = ("shopadmin", "catalog", "localization", "channels", "orders")
+PROJECT_APPS = ("shopadmin", "catalog", "localization", "channels", "orders", "demo")
 
 # (signal, sender the service sends with, dispatch_uid, receiver)
 SIGNAL_REACTIONS = [
@@ -44,10 +44,6 @@ SIGNAL_REACTIONS = [
         "orders.rollup_time_zone",
         "orders.apps._rebuild_rollup_on_time_zone_change",
     ),
-    ("shopadmin.signals.demo_seed", "Shop", "catalog.demo_seed", "catalog.demo.seed_demo_catalog"),
-    ("shopadmin.signals.demo_seed", "Shop", "localization.demo_markets", "localization.receivers.seed_demo_markets"),
-    ("shopadmin.signals.demo_seed", "Shop", "orders.demo_seed", "orders.demo.seed_demo_orders"),
-    ("shopadmin.signals.demo_seed", "Shop", "orders.demo_story", "orders.demo_story.seed_demo_story"),
 ]
 
 # (the registry's reader, receiver): hooks a lower app calls with the registered functions.

@@ -4,8 +4,9 @@
 Meta, TikTok Shop and Pinterest accounts to the sandbox of the server being started
 (`base_url`), sets the simulated accounts up to announce orders to the shop's webhook URLs,
 gives the dashboard two months of history (orders the simulated channels also hold, so
-reconciliation agrees), publishes the catalog to all three, and schedules a beat task
-that has the sandbox place an order every few seconds for as long as the demo runs.
+reconciliation agrees, imported through the same service as a channel's orders), publishes
+the catalog to all three, and schedules the beat task (`demo.tasks`) that has the sandbox
+place an order every few seconds for as long as the demo runs.
 
 Publishing and live orders go over real HTTP through the same adapters, webhooks and
 import as a real channel; they start once the worker and the web server are up.
@@ -26,7 +27,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels.adapters import adapter_class
-from shopadmin.tasks import tenant_task
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +48,18 @@ STOREFRONT_URL = "https://demo-outfitters.example"
 # every order they place names a SKU the import matches to a variant.
 LIVE_ORDER_CHANNELS = ("meta", "tiktok_shop")
 ORDER_TASK_NAME = "demo: the sandbox places orders"
+# The registered name of demo.tasks.demo_place_order_task, which the beat entry names. It is
+# the name the task had when it lived in the orders app: a database seeded then keeps working.
+ORDER_TASK = "orders.demo_place_order"
 ORDER_EVERY_SECONDS = 6
-HISTORY_DAYS = 70
+# The dashboard compares the last 30 days with the 30 before: that, and a day or two more.
+# Each order goes through the import like a channel's, so the history stays small (~80
+# orders) to keep seeding quick.
+HISTORY_DAYS = 62
 # (country, weight): where the history's buyers live; the orders app maps them to markets.
 HISTORY_COUNTRIES = [("US", 8), ("GB", 3), ("FR", 2), ("DE", 2), ("JP", 2), ("CA", 2)]
+# Units of each variant the history leaves unsold, so the live orders have stock to take.
+HISTORY_KEEPS = 4
 
 
 def sandbox_key(account) -> str:
@@ -97,57 +105,94 @@ def _ensure_sandbox(account, base_url: str, faults: dict | None = None) -> None:
     )
 
 
-def _history(shop, accounts: list, rng: random.Random) -> int:
-    """Two months of delivered orders, held by the simulated channels and written here in bulk.
+def _history_rates(shop, currencies: set[str], since: dt.datetime) -> None:
+    """The manual rates the shop used while the history's orders were placed: today's, in
+    effect from `since` (set through the service, like a merchant back-dating a rate)."""
+    from localization.rates import RateNotFound, manual_rate
+    from localization.services import exchange_rate_set_manual
 
-    They are history: the catalog's stock is what is left after they shipped, so they take
-    no stock now, and they are written in bulk so that seeding does not queue hundreds of
-    re-plans and acknowledgements ahead of the first publish. The simulated channels hold
-    the same orders (ids, statuses, totals), so reconciliation finds nothing to report.
+    home = shop.default_currency
+    for currency in sorted(currencies - {home}):
+        try:
+            manual_rate(home, currency, shop_id=shop.pk, at=since)
+            continue  # already in effect then
+        except RateNotFound:
+            pass
+        try:
+            today = manual_rate(home, currency, shop_id=shop.pk)
+        except RateNotFound:
+            continue  # no manual rate: the history sells in the shop's currency there
+        exchange_rate_set_manual(shop=shop, base=home, quote=currency, rate=today.rate, effective_at=since)
+
+
+def _history(shop, accounts: list, rng: random.Random) -> int:
+    """Two months of delivered orders, held by the simulated channels and imported here.
+
+    Each is imported with `order_import`, as the channel reports it: delivered, so the import
+    records the shipment and takes its units off the shelf through the stock ledger (the
+    catalog's stock is what is left after they shipped), and the daily sales follow. The
+    history only sells what is in stock. The simulated channels hold the same orders (ids,
+    statuses, totals), written in bulk as the fake channel's data, so reconciliation finds
+    nothing to report.
     """
-    from catalog.models import ProductVariant
+    from catalog.models import ProductVariant, StockLevel
+    from channels.adapters.base import ChannelOrder, ChannelOrderLine
     from channels.sandbox.control import ORDER_SIMULATORS
     from channels.sandbox.models import SandboxAccount, SandboxOrder
     from localization.models import Market
     from localization.money import quantize
     from localization.rates import RateNotFound, rate_for
-    from orders.models import Lifecycle, Order, OrderEvent, OrderLine
+    from orders.models import Lifecycle
+    from orders.services.ingest import order_import
 
     variants = list(ProductVariant.objects.filter(product__status="active").order_by("pk")[:120])
     if not variants:
         return 0
+    free = dict(
+        StockLevel.objects.filter(variant__in=variants)
+        .values("variant")
+        .annotate(free=Sum(F("on_hand") - F("allocated")))
+        .values_list("variant", "free")
+    )
     market_of = {}
     for market in Market.objects.filter(is_active=True).order_by("-is_home", "id"):
         for country in market.countries:
             market_of.setdefault(country, market)
     home = shop.default_currency
-    to_shop = {home: (Decimal(1), None)}
+    now = timezone.now()
+    since = now - dt.timedelta(days=HISTORY_DAYS + 1)
+    _history_rates(shop, {m.currency for m in market_of.values()}, since)
+    to_shop = {home: Decimal(1)}
     for market in set(market_of.values()):
         try:
-            used = rate_for(market.currency, home, shop_id=shop.pk, mode="auto")
+            to_shop[market.currency] = rate_for(market.currency, home, shop_id=shop.pk, mode="auto", at=since).rate
         except RateNotFound:
             continue
-        to_shop[market.currency] = (used.rate, used)
     countries, weights = zip(*HISTORY_COUNTRIES, strict=True)
     sandboxes = {a.pk: SandboxAccount.objects.get(channel=a.channel, key=sandbox_key(a)) for a in accounts}
-    now = timezone.now()
-    orders, lines_of, sandbox_orders = [], [], []
+    orders, sandbox_orders = [], []
     for day in range(HISTORY_DAYS, 0, -1):
         # Sales grow over the two months, with busier weekends.
         when_day = now - dt.timedelta(days=day)
-        per_day = 1 + (HISTORY_DAYS - day) // 25 + (1 if when_day.weekday() >= 5 else 0)
-        for _n in range(rng.randint(max(per_day - 1, 0), per_day + 1)):
+        per_day = 1 + (HISTORY_DAYS - day) // 30 + (1 if when_day.weekday() >= 5 else 0)
+        for _n in range(rng.randint(per_day - 1, per_day)):
+            stocked = [v for v in variants if free.get(v.pk, 0) >= HISTORY_KEEPS + 2]
+            if not stocked:
+                break
             account = rng.choice(accounts)
             country = rng.choices(countries, weights=weights)[0]
             market = market_of.get(country)
             currency = market.currency if market and market.currency in to_shop else home
-            rate, used = to_shop[currency]
+            rate = to_shop[currency]
             picked = [
                 (v, rng.choice([1, 1, 2]), quantize(v.price.amount / rate, currency))
-                for v in rng.sample(variants, k=rng.choice([1, 1, 1, 2]))
+                for v in rng.sample(stocked, k=min(rng.choice([1, 1, 1, 2]), len(stocked)))
             ]
+            for v, qty, _price in picked:
+                free[v.pk] -= qty
             total = sum((price * qty for _v, qty, price in picked), Decimal(0))
             placed = when_day.replace(hour=rng.randint(8, 22), minute=rng.randint(0, 59))
+            delivered = placed + dt.timedelta(days=3)
             external_id = f"77{day:03d}{len(orders):05d}"
             status = ORDER_SIMULATORS[account.channel].DELIVERED_ORDER_STATUS
             sandbox_orders.append(
@@ -162,76 +207,36 @@ def _history(shop, accounts: list, rng: random.Random) -> int:
                     total=str(total),
                     currency=currency,
                     created_at=placed,
-                    updated_at=placed + dt.timedelta(days=3),
+                    updated_at=delivered,
                     merchant_order_reference=external_id,
                 )
             )
-            shop_total = quantize(total * rate, home)
             orders.append(
-                Order(
-                    shop=shop,
-                    account=account,
-                    channel=account.channel,
-                    external_id=external_id,
-                    channel_status=status,
-                    status=Lifecycle.FULFILLED,
-                    placed_at=placed,
-                    channel_updated_at=placed + dt.timedelta(days=3),
-                    currency=currency,
-                    subtotal=total,
-                    total=total,
-                    shop_currency=home,
-                    subtotal_shop=shop_total,
-                    total_shop=shop_total,
-                    rate=rate,
-                    rate_source=str(used.source) if used else "identity",
-                    rate_date=used.date if used else None,
-                    market=market,
-                    shipping_address={"region_code": country},
-                    acknowledged_at=placed,
-                    created_at=placed,
-                    updated_at=placed + dt.timedelta(days=3),
+                (
+                    account,
+                    ChannelOrder(
+                        external_id=external_id,
+                        channel_status=status,
+                        lifecycle=Lifecycle.FULFILLED,
+                        currency=currency,
+                        subtotal=total,
+                        total=total,
+                        lines=[
+                            ChannelOrderLine(
+                                channel_item_id=v.sku, sku=v.sku, quantity=qty, unit_price=price, title=v.title
+                            )
+                            for v, qty, price in picked
+                        ],
+                        placed_at=placed,
+                        updated_at=delivered,
+                        shipping_address={"region_code": country},
+                        country=country,
+                    ),
                 )
             )
-            lines_of.append(picked)
     SandboxOrder.objects.bulk_create(sandbox_orders, ignore_conflicts=True)
-    Order.objects.bulk_create(orders, batch_size=500)
-    OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                shop=shop,
-                order=order,
-                variant=v,
-                channel_item_id=v.sku,
-                sku=v.sku,
-                title=v.title,
-                quantity=qty,
-                unit_price=price,
-                line_total=price * qty,
-                quantity_fulfilled=qty,
-            )
-            for order, picked in zip(orders, lines_of, strict=True)
-            for v, qty, price in picked
-        ],
-        batch_size=1000,
-    )
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                shop=shop,
-                order=order,
-                kind=OrderEvent.Kind.FULFILLED,
-                message="Delivered (demo history)",
-                created_at=order.channel_updated_at,
-            )
-            for order in orders
-        ],
-        batch_size=1000,
-    )
-    # Written in bulk, past the services that keep the dashboard's daily rollups: rebuild them.
-    from orders.rollup import local_day, sales_rollup_refresh
-
-    sales_rollup_refresh(days={local_day(o.placed_at, shop.timezone) for o in orders}, tz_name=shop.timezone)
+    for account, data in orders:
+        order_import(account=account, data=data, via="demo")
     return len(orders)
 
 
@@ -261,7 +266,7 @@ def schedule_orders(shop, *, enabled: bool) -> None:
     PeriodicTask.objects.update_or_create(
         name=ORDER_TASK_NAME,
         defaults={
-            "task": "orders.demo_place_order",
+            "task": ORDER_TASK,
             "interval": interval,
             "args": json.dumps([shop.pk]),
             "enabled": enabled,
@@ -269,9 +274,9 @@ def schedule_orders(shop, *, enabled: bool) -> None:
     )
 
 
-def seed_demo_story(sender, *, shop, owner, fresh, base_url, **kwargs):
+def seed_demo_story(*, shop, owner, fresh, base_url) -> None:
     from catalog.models import ProductVariant
-    from orders.demo import DEMO_ACCOUNT
+    from demo.orders import DEMO_ACCOUNT, DEMO_TIKTOK_CREDENTIALS
 
     if not settings.SANDBOX_ENABLED:
         schedule_orders(shop, enabled=False)
@@ -283,12 +288,7 @@ def seed_demo_story(sender, *, shop, owner, fresh, base_url, **kwargs):
         shop,
         channel="tiktok_shop",
         name=DEMO_ACCOUNT,
-        credentials={
-            "app_key": "demo-app-key",
-            "app_secret": "demo-app-secret-0001",
-            "access_token": "demo-access-token-0001",
-            "shop_cipher": "DEMO_CIPHER",
-        },
+        credentials=dict(DEMO_TIKTOK_CREDENTIALS),
         api_base_url=f"{base}/sandbox/tiktok",
     )
     meta = _ensure_account(
@@ -311,7 +311,7 @@ def seed_demo_story(sender, *, shop, owner, fresh, base_url, **kwargs):
     schedule_orders(shop, enabled=True)
 
 
-# --- The beat task ---------------------------------------------------------------------------------
+# --- The live flow of orders (run by demo.tasks.demo_place_order_task) ---------------------------
 
 
 def _sellable_item(account, rng: random.Random) -> str | None:
@@ -353,14 +353,3 @@ def place_order(*, rng: random.Random | None = None) -> dict | None:
         logger.warning("demo order on %s refused: %s %s", account.name, response.status_code, response.text[:200])
         return None
     return response.json()
-
-
-@tenant_task(name="orders.demo_place_order", atomic=False)
-def demo_place_order_task(shop_id: int) -> None:
-    if not settings.SANDBOX_ENABLED:
-        return
-    try:
-        place_order()
-    except httpx.HTTPError as exc:
-        # The web server is not up yet (or is stopping): the next tick tries again.
-        logger.info("demo order not placed: %s", exc)

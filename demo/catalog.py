@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def seed_demo_catalog(sender, *, shop, owner, fresh, base_url, **kwargs):
+def seed_demo_catalog(*, shop, owner, fresh, base_url) -> None:
     from catalog.models import Product
     from catalog.seeding import seed_catalog
 

@@ -32,7 +32,7 @@ def test_the_demo_seed_connects_publishes_and_orders_flow_in(live_server, start_
     from channels import publishing
     from channels.models import ChannelAccount, ChannelListing, ListingStatus
     from channels.sandbox.models import SandboxAccount
-    from orders.demo_story import ORDER_TASK_NAME, place_order
+    from demo.story import ORDER_TASK_NAME, place_order
     from orders.models import Order
     from shopadmin.models import Shop
 

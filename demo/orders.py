@@ -1,5 +1,6 @@
-"""The demo shop's orders: a dozen orders from a TikTok Shop account pointed at the sandbox,
-in every state the merchant meets (to ship, shipped, cancelled, oversold, an unknown item)."""
+"""The demo shop's first orders: a dozen orders from a TikTok Shop account pointed at the
+sandbox, in every state the merchant meets (to ship, shipped, cancelled, oversold, an unknown
+item), each imported, fulfilled or cancelled through the orders services."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 DEMO_ACCOUNT = "Demo TikTok Shop"
+DEMO_TIKTOK_CREDENTIALS = {
+    "app_key": "demo-app-key",
+    "app_secret": "demo-app-secret-0001",
+    "access_token": "demo-access-token-0001",
+    "shop_cipher": "DEMO_CIPHER",
+}
 DEMO_BUYERS = [
     ("Ana Souza", "ana.souza@example.com", "BR"),
     ("Ben Carter", "ben.carter@example.com", "US"),
@@ -31,17 +38,12 @@ def _account(shop, base_url: str):
         shop=shop,
         channel="tiktok_shop",
         name=DEMO_ACCOUNT,
-        credentials={
-            "app_key": "demo-app-key",
-            "app_secret": "demo-app-secret-0001",
-            "access_token": "demo-access-token-0001",
-            "shop_cipher": "DEMO_CIPHER",
-        },
+        credentials=dict(DEMO_TIKTOK_CREDENTIALS),
         api_base_url=f"{base_url.rstrip('/')}/sandbox/tiktok",
     )
 
 
-def seed_demo_orders(sender, *, shop, owner, fresh, base_url, **kwargs):
+def seed_demo_orders(*, shop, owner, fresh, base_url) -> None:
     from catalog.models import ProductVariant
     from channels.adapters.base import ChannelOrder, ChannelOrderLine
     from orders.models import Order

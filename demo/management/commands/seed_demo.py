@@ -1,11 +1,14 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from demo.catalog import seed_demo_catalog
+from demo.markets import seed_demo_markets
+from demo.orders import seed_demo_orders
+from demo.story import seed_demo_story
 from shopadmin.audit import Actor, acting_as
 from shopadmin.models import Door, Membership, Shop, User
 from shopadmin.roles import Role
 from shopadmin.services import shop_create
-from shopadmin.signals import demo_seed
 from shopadmin.tenancy import shop_context
 
 DEMO_SLUG = "demo"
@@ -49,8 +52,14 @@ class Command(BaseCommand):
                 )
             with shop_context(shop):
                 Membership.objects.get_or_create(shop=shop, user=owner, defaults={"role": Role.OWNER})
-                # Each app adds its part of the story (catalog, markets, channels, orders).
-                demo_seed.send(sender=Shop, shop=shop, owner=owner, fresh=fresh, base_url=options["base_url"])
+                # In this order: each step builds on the ones before (the markets price the
+                # catalog, the orders sell it, the story connects the channels, adds the history
+                # and publishes).
+                step = {"shop": shop, "owner": owner, "fresh": fresh, "base_url": options["base_url"]}
+                seed_demo_catalog(**step)
+                seed_demo_markets(**step)
+                seed_demo_orders(**step)
+                seed_demo_story(**step)
         base = options["base_url"].rstrip("/")
         self.stdout.write(self.style.SUCCESS("Demo ready."))
         self.stdout.write(f"  Merchant UI: {base}/app/{DEMO_SLUG}/   sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
