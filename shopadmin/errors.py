@@ -14,12 +14,12 @@ class ShopErrorCode(enum.StrEnum):
     UNKNOWN_ROLE = "unknown_role"
     ALREADY_MEMBER = "already_member"
     INVITATION_PENDING = "invitation_pending"  # the address already has an open invitation
-    INVITATION_INVALID = "invitation_invalid"  # accepted, revoked, expired or unknown
-    INVITATION_EMAIL_MISMATCH = "invitation_email_mismatch"  # signed in with another address
+    INVITATION_INVALID = "invitation_invalid"  # the invitation was accepted, revoked, expired or never existed
+    INVITATION_EMAIL_MISMATCH = "invitation_email_mismatch"  # accepting while signed in with another address
     UNKNOWN_SCOPE = "unknown_scope"
     SCOPE_REQUIRED = "scope_required"  # an API key needs at least one scope
     API_KEY_NAME_TAKEN = "api_key_name_taken"
     INVALID_CURRENCY = "invalid_currency"  # not an ISO 4217 code
     INVALID_COUNTRY = "invalid_country"  # not an ISO 3166-1 code
-    INVALID_LANGUAGE = "invalid_language"  # not a language the shop can use
+    INVALID_LANGUAGE = "invalid_language"  # not a language tag such as en, fr or fr-CA
     INVALID_TIMEZONE = "invalid_timezone"  # not an IANA time zone

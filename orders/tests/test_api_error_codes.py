@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def order_a(shop_a, meta_account):
-    """Shop A's order of two tees (2 × 10)."""
+    """Shop A's order of two tees at 10 each."""
     stocked_variant(shop_a, on_hand=10)
     with shop_context(shop_a):
         order, _ = order_import(account=meta_account, data=channel_order("A-1", lines=(("TEE-M", 2, "10"),)))

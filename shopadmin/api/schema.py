@@ -3,10 +3,17 @@
 A drf-spectacular postprocessing hook adds, to each operation, the error responses that the
 API's shared machinery can give it (authentication, scopes, throttling, input checks), each
 as `application/problem+json` with the `Problem` schema. Responses an operation already
-declares are kept.
+declares are kept. The `Problem` schema's description lists every app's domain error codes
+(`<app>/errors.py`), the values `errors[].code` takes when a service refuses the input.
 """
 
 from __future__ import annotations
+
+import copy
+import enum
+import importlib
+
+from django.apps import apps
 
 PROBLEM = "Problem"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -45,7 +52,16 @@ PROBLEM_SCHEMA = {
                 "type": "object",
                 "properties": {
                     "field": {"type": "string", "nullable": True},
-                    "code": {"type": "string"},
+                    "code": {
+                        "type": "string",
+                        "description": (
+                            "A stable, machine-readable code: a domain code (listed per app in the Problem "
+                            "description, e.g. `sku_taken`, `refund_exceeds_ordered`) when a service refused "
+                            "the input, or the input check's own (`invalid`, `required`, `max_length`, "
+                            "`invalid_choice`, …). Act on it; the message is translated and may change."
+                        ),
+                        "example": "sku_taken",
+                    },
                     "message": {"type": "string"},
                 },
                 "required": ["field", "code", "message"],
@@ -88,9 +104,49 @@ def error_statuses(path: str, method: str, operation: dict) -> list[str]:
     return statuses
 
 
+def domain_error_codes() -> dict[str, type[enum.StrEnum]]:
+    """Each app's error-code enum (`<app>/errors.py`, a StrEnum named `…ErrorCode`), by app label.
+
+    Found by name, so this module (below every app) imports none of the apps above it.
+    """
+    found = {}
+    for config in apps.get_app_configs():
+        name = f"{config.name}.errors"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, enum.StrEnum)
+                and value.__module__ == name
+                and value.__name__.endswith("ErrorCode")
+            ):
+                found[config.label] = value
+    return found
+
+
+def problem_schema() -> dict:
+    """The Problem component, its description listing every app's domain codes."""
+    schema = copy.deepcopy(PROBLEM_SCHEMA)
+    lines = [
+        schema["description"],
+        "",
+        "`errors[].code` is stable and machine-readable. Domain codes, per app (see docs/api.md for what each means):",
+        "",
+    ]
+    for label, codes in domain_error_codes().items():
+        lines.append(f"- **{label}** (`{codes.__name__}`): " + ", ".join(f"`{code}`" for code in codes))
+    schema["description"] = "\n".join(lines)
+    return schema
+
+
 def add_error_responses(result, generator, request, public):
     """POSTPROCESSING_HOOKS entry: document the problem+json responses of every operation."""
-    result.setdefault("components", {}).setdefault("schemas", {})[PROBLEM] = PROBLEM_SCHEMA
+    result.setdefault("components", {}).setdefault("schemas", {})[PROBLEM] = problem_schema()
     for path, item in result.get("paths", {}).items():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:

@@ -244,3 +244,21 @@ def test_checker_catches_an_uncoded_error():
     tree = ast.parse(source)
     lines = sorted((p.split(":")[1] for p in _Checker(tree, source).problems(tree, "x.py")), key=int)
     assert lines == ["5", "7"]
+
+
+def test_docs_list_every_domain_code():
+    """docs/api.md has a table row for every code of every app."""
+    text = (ROOT / "docs" / "api.md").read_text()
+    missing = [f"{enum.__name__}.{member.name}" for enum in ENUMS for member in enum if f"| `{member}` |" not in text]
+    assert not missing, f"Add these codes to docs/api.md: {missing}"
+
+
+@pytest.mark.django_db
+def test_openapi_problem_schema_lists_every_domain_code(client):
+    document = client.get("/api/schema/?format=json").json()
+    problem = document["components"]["schemas"]["Problem"]
+    assert "stable" in problem["properties"]["errors"]["items"]["properties"]["code"]["description"]
+    for enum in ENUMS:
+        assert enum.__name__ in problem["description"], enum
+        missing = [str(member) for member in enum if f"`{member}`" not in problem["description"]]
+        assert not missing, (enum, missing)
