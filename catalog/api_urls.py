@@ -1,6 +1,8 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from catalog.api.categories import CategoryViewSet
+from catalog.api.imports import CatalogImportCommit, CatalogImportCreate
 from catalog.api.locations import LocationViewSet
 from catalog.api.products import ProductViewSet
 from catalog.api.stock import MovementViewSet, StockViewSet
@@ -15,4 +17,8 @@ router.register("stock", StockViewSet, basename="api-stock")
 router.register("locations", LocationViewSet, basename="api-location")
 router.register("categories", CategoryViewSet, basename="api-category")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("catalog-imports/", CatalogImportCreate.as_view(), name="api-catalog-imports"),
+    path("catalog-imports/<int:pk>/commit/", CatalogImportCommit.as_view(), name="api-catalog-import-commit"),
+    *router.urls,
+]

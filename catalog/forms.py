@@ -216,15 +216,8 @@ class LocationForm(forms.Form):
 
 
 class ImportForm(forms.Form):
+    # Size and type are checked by catalog.services.catalog_import_start, for every door.
     file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8, comma-separated, with a header row."))
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > 50 * 1024 * 1024:
-            raise ValidationError(_("The file is larger than 50 MB; split it into several imports."))
-        if not upload.name.lower().endswith((".csv", ".txt")):
-            raise ValidationError(_("Upload a .csv file (export one from your spreadsheet as CSV UTF-8)."))
-        return upload
 
 
 class CategoryForm(forms.Form):

@@ -754,12 +754,16 @@ def variant_bulk_upsert(*, items: Sequence[dict]) -> list[tuple[ProductVariant, 
 
 IMPORT_CHECK = "catalog_import_check"
 IMPORT_COMMIT = "catalog_import_commit"
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
 
 
 @transaction.atomic
 def catalog_import_start(*, upload, user=None):
     """Store an uploaded CSV and check it in the background: every row's errors, nothing
-    written yet. Returns the check's Job, whose result holds the preview."""
+    written yet. Returns the check's Job, whose result holds the preview.
+
+    `upload` is a Django File with a name (an uploaded file, or a ContentFile/File the API or
+    the command line opened)."""
     import uuid
 
     from django.core.files.storage import default_storage
@@ -767,6 +771,22 @@ def catalog_import_start(*, upload, user=None):
     from catalog.tasks import import_check_task
     from shopadmin.services import job_create
 
+    if upload.size > IMPORT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": ValidationError(
+                    _("The file is larger than 50 MB; split it into several imports."), code="file_too_large"
+                )
+            }
+        )
+    if not (upload.name or "").lower().endswith((".csv", ".txt")):
+        raise ValidationError(
+            {
+                "file": ValidationError(
+                    _("Upload a .csv file (export one from your spreadsheet as CSV UTF-8)."), code="file_not_csv"
+                )
+            }
+        )
     shop_id = current_shop_id()
     name = default_storage.save(f"imports/{shop_id}/{uuid.uuid4().hex}.csv", upload)
     job = job_create(kind=IMPORT_CHECK, label=(upload.name or "")[:200], created_by=user)

@@ -422,8 +422,12 @@ IMPORT_KINDS = ("catalog_import_check", "catalog_import_commit")
 def import_upload(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = services.catalog_import_start(upload=form.cleaned_data["file"], user=request.user)
-        return redirect("catalog:import-job", request.shop.slug, job.pk)
+        try:
+            job = services.catalog_import_start(upload=form.cleaned_data["file"], user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect("catalog:import-job", request.shop.slug, job.pk)
     recent = Job.objects.filter(kind__in=IMPORT_KINDS)[:10]
     context = {"form": form, "columns": csvio.COLUMNS, "recent": recent, "locations": Location.objects.all()}
     return render(request, "catalog/import.html", context, status=400 if form.errors else 200)

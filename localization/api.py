@@ -9,11 +9,13 @@ from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,6 +25,7 @@ from localization.money import ROUNDING_PRESETS, currency_for_country
 from localization.rates import RateNotFound, stale_after
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
+from shopadmin.api.views import JobSerializer
 from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
 
 ADJUSTMENT_HELP = (
@@ -136,6 +139,22 @@ class MarketViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.market_delete(market=instance)
+
+    @extend_schema(
+        summary="Recompute the market's stored prices",
+        description=(
+            "Prices are recomputed by themselves when the catalog, the market or a rate changes; this "
+            "asks for it now. Follow the job at `/api/v1/jobs/{id}/`."
+        ),
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={202: OpenApiResponse(JobSerializer, description="The recomputation, queued.")},
+    )
+    @action(detail=True, methods=["post"], url_path="recompute-prices")
+    @idempotent
+    def recompute_prices(self, request, pk=None):
+        job = services.market_prices_recompute_start(market=self.get_object())
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 # --- Exchange rates ----------------------------------------------------------------------------

@@ -62,6 +62,25 @@ def schedule_price_recompute(*, shop_id: int, market_ids: list[int] | None = Non
     transaction.on_commit(lambda: market_prices_recompute_task.delay(shop_id, market_ids))
 
 
+@transaction.atomic
+def market_prices_recompute_start(*, market: Market, user=None):
+    """Recompute a market's stored prices in the background, with a Job to follow (the
+    market page's button, the API's `recompute-prices`). Returns the Job."""
+    from localization.tasks import market_prices_recompute_task
+    from shopadmin.services import job_create
+
+    job = job_create(
+        kind="market_prices",
+        label=_("Recompute prices in %(market)s") % {"market": market.name},
+        total=1,
+        created_by=user,
+    )
+    audit_record(action="market.prices_recompute", instance=market, changes={"job": [None, job.pk]})
+    shop_id, market_id = market.shop_id, market.pk
+    transaction.on_commit(lambda: market_prices_recompute_task.delay(shop_id, [market_id], None, job.pk))
+    return job
+
+
 # --- Exchange rates ----------------------------------------------------------------------------
 
 

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -209,7 +208,6 @@ def market_prices(request, pk):
     from catalog.models import ProductVariant
     from localization.forms import PriceOverrideForm
     from localization.models import MarketPrice, MarketVariantPrice
-    from localization.tasks import market_prices_recompute_task
 
     market = get_object_or_404(Market.objects.all(), pk=pk)
     can_write = request.membership.has_perm(Perm.LOCALIZATION_WRITE)
@@ -220,16 +218,7 @@ def market_prices(request, pk):
         if "recompute" in request.POST:
             from django.urls import reverse
 
-            from shopadmin.services import job_create
-
-            shop_id = request.shop.pk
-            job = job_create(
-                kind="market_prices",
-                label=_("Recompute prices in %(market)s") % {"market": market.name},
-                total=1,
-                created_by=request.user,
-            )
-            transaction.on_commit(lambda: market_prices_recompute_task.delay(shop_id, [market.pk], None, job.pk))
+            job = services.market_prices_recompute_start(market=market, user=request.user)
             messages.success(request, _("Recomputing this market's prices in the background."))
             url = reverse("localization:market-prices", kwargs={"shop_slug": request.shop.slug, "pk": market.pk})
             return redirect(f"{url}?job={job.pk}")

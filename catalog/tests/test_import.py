@@ -264,3 +264,85 @@ def test_a_check_that_crashes_ends_failed_with_a_message_for_the_merchant(ready,
     assert job.status == "failed"
     assert "unexpected error" in job.error and f"#{job.pk}" in job.error
     assert "10.0.0.5" not in job.error and job.finished_at is not None
+
+
+def test_the_api_checks_and_commits_a_file_and_shows_row_errors(api_a, ready, shop_b):
+    from conftest import api_client_for
+
+    good = SimpleUploadedFile("catalog.csv", to_csv(thousand_rows()[:8]).encode(), content_type="text/csv")
+    response = api_a.post("/api/v1/catalog-imports/", {"file": good}, format="multipart")
+    assert response.status_code == 202, response.content
+    check = response.json()
+    assert (check["kind"], check["status"], check["label"]) == ("catalog_import_check", "queued", "catalog.csv")
+    import_check_task.apply(args=[ready.pk, check["id"]])
+    body = api_a.get(f"/api/v1/jobs/{check['id']}/").json()
+    assert (body["status"], body["result"]["error_count"], body["result"]["variants_new"]) == ("succeeded", 0, 8)
+
+    # Another shop's key does not find the job, and cannot commit it.
+    api_b = api_client_for(shop_b)
+    assert api_b.get(f"/api/v1/jobs/{check['id']}/").status_code == 404
+    assert api_b.post(f"/api/v1/catalog-imports/{check['id']}/commit/").status_code == 404
+    # A key without catalog:read may not follow a catalog import.
+    orders_only = api_client_for(ready, scopes=["orders:read"], name="orders only")
+    refused = orders_only.get(f"/api/v1/jobs/{check['id']}/")
+    assert refused.status_code == 403 and refused.json()["code"] == "missing_scope"
+
+    response = api_a.post(f"/api/v1/catalog-imports/{check['id']}/commit/")
+    assert response.status_code == 202 and response.json()["kind"] == "catalog_import_commit"
+    import_commit_task.apply(args=[ready.pk, response.json()["id"]])
+    assert api_a.get(f"/api/v1/jobs/{response.json()['id']}/").json()["status"] == "succeeded"
+    with shop_context(ready):
+        assert ProductVariant.objects.count() == 8
+
+    rows = thousand_rows()[8:12]
+    rows[1][8] = "$12"
+    bad = SimpleUploadedFile("bad.csv", to_csv(rows).encode(), content_type="text/csv")
+    check = api_a.post("/api/v1/catalog-imports/", {"file": bad}, format="multipart").json()
+    import_check_task.apply(args=[ready.pk, check["id"]])
+    errors = api_a.get(f"/api/v1/jobs/{check['id']}/").json()["result"]["errors"]
+    assert [(e["line"], e["column"]) for e in errors] == [(3, "price")]
+    refused = api_a.post(f"/api/v1/catalog-imports/{check['id']}/commit/")
+    assert refused.status_code == 400 and refused["Content-Type"] == "application/problem+json"
+
+
+def test_the_api_refuses_what_is_not_a_csv_file(api_a, ready):
+    photo = SimpleUploadedFile("photo.png", b"\x89PNG", content_type="image/png")
+    response = api_a.post("/api/v1/catalog-imports/", {"file": photo}, format="multipart")
+    assert response.status_code == 400
+    assert [(e["field"], e["message"][:17]) for e in response.json()["errors"]] == [("file", "Upload a .csv fil")]
+    response = api_a.post("/api/v1/catalog-imports/", {"file": "not a file"}, format="multipart")
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "file"
+    response = api_a.post("/api/v1/catalog-imports/", {"anything": 1}, format="json")
+    assert response.status_code == 415
+    with shop_context(ready):
+        assert not Job.objects.exists()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_command_line_checks_then_imports_through_the_worker(shop_a, live_worker, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from shopadmin.models import AuditLogEntry
+
+    with shop_context(shop_a):
+        services.category_create(name="Apparel")
+        make_location()
+    rows = thousand_rows()[:6]
+    rows[2][8] = "$12"
+    path = tmp_path / "catalog.csv"
+    path.write_text(to_csv(rows))
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 errors; nothing was imported"):
+        call_command("import_catalog", str(path), shop="alice", commit=True, stdout=out, timeout=60)
+    assert "line 4 (price)" in out.getvalue()
+
+    rows[2][8] = "12.00"
+    path.write_text(to_csv(rows))
+    out = io.StringIO()
+    call_command("import_catalog", str(path), shop="alice", commit=True, stdout=out, timeout=60)
+    assert "Imported." in out.getvalue()
+    with shop_context(shop_a):
+        assert ProductVariant.objects.count() == 6
+        started = AuditLogEntry.objects.filter(action__in=["catalog.import_check", "catalog.import_commit"])
+        assert set(started.values_list("door", flat=True)) == {"cli"}

@@ -294,3 +294,24 @@ def test_the_batched_path_stores_what_the_sql_stores(in_shop_a, eu, ddp):
     from_batches = sorted(MarketPrice.objects.filter(market=eu).values_list(*fields))
     assert from_batches == from_sql
     assert len(from_sql) == 4
+
+
+def test_the_api_asks_for_a_recompute_and_follows_its_job(
+    api_a, api_b, in_shop_a, eu, tee, django_capture_on_commit_callbacks
+):
+    from shopadmin.models import AuditLogEntry, Job
+
+    with django_capture_on_commit_callbacks() as queued:
+        response = api_a.post(f"/api/v1/markets/{eu.pk}/recompute-prices/")
+    assert response.status_code == 202, response.json()
+    job = response.json()
+    assert (job["kind"], job["status"]) == ("market_prices", "queued") and len(queued) == 1
+    entry = AuditLogEntry.objects.get(action="market.prices_recompute")
+    assert (entry.door, entry.object_id, entry.changes) == ("api", str(eu.pk), {"job": [None, job["id"]]})
+    recompute(in_shop_a, market_ids=[eu.pk], job_id=job["id"])
+    followed = api_a.get(f"/api/v1/jobs/{job['id']}/").json()
+    assert (followed["status"], followed["percent"], followed["result"]["prices"]) == ("succeeded", 100, 1)
+    # Charlie's key finds neither the market nor the job.
+    assert api_b.post(f"/api/v1/markets/{eu.pk}/recompute-prices/").status_code == 404
+    assert api_b.get(f"/api/v1/jobs/{job['id']}/").status_code == 404
+    assert Job.objects.filter(kind="market_prices").count() == 1

@@ -218,6 +218,15 @@ def order_import(*, account: ChannelAccount, data: ChannelOrder, via: str = "web
     order = Order.objects.select_for_update().filter(account=account, external_id=data.external_id).first()
     if order is None:
         order = _order_create(account=account, data=data, shop=shop, via=via)
+        audit_record(
+            action="order.import",
+            instance=order,
+            changes={
+                "status": [None, order.status],
+                "total": [None, f"{order.total} {order.currency}"],
+                "via": [None, via],
+            },
+        )
         sales_rollup_touch(order, tz_name=shop.timezone)
         return order, "created"
     if order.channel_updated_at and data.updated_at and data.updated_at < order.channel_updated_at:
@@ -237,6 +246,8 @@ def order_import(*, account: ChannelAccount, data: ChannelOrder, via: str = "web
     order.refresh_from_db(fields=["status"])
     after = {"channel_status": order.channel_status, "total": str(order.total), "status": order.status}
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changes:
+        audit_record(action="order.channel_update", instance=order, changes={**changes, "via": [None, via]})
     order_event(
         order,
         OrderEvent.Kind.UPDATED,

@@ -35,8 +35,22 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
+def _file_digest(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
 def _request_hash(request) -> str:
-    body = json.dumps(request.data, sort_keys=True, default=str, separators=(",", ":"))
+    data = request.data
+    if request.FILES:  # an uploaded file counts by its content, not its name
+        data = {
+            "fields": {k: v for k, v in request.data.items() if k not in request.FILES},
+            "files": {name: _file_digest(upload) for name, upload in request.FILES.items()},
+        }
+    body = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 

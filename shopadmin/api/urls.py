@@ -2,10 +2,11 @@
 
 from django.urls import include, path
 
-from shopadmin.api.views import ShopDetailView
+from shopadmin.api.views import JobDetailView, ShopDetailView
 
 urlpatterns = [
     path("shop/", ShopDetailView.as_view(), name="api-shop"),
+    path("jobs/<int:pk>/", JobDetailView.as_view(), name="api-job"),
     path("", include("catalog.api_urls")),
     path("", include("localization.api_urls")),
     path("", include("channels.api_urls")),
