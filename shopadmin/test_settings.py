@@ -35,6 +35,8 @@ DATABASES["pooled"] = {
 }
 for _db in DATABASES.values():
     _db["TEST"] = {"NAME": TEST_DB_NAME}
+    # The same backend, with a flush that empties only the tables a transactional test filled.
+    _db["ENGINE"] = "shopadmin.testing.postgresql"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
