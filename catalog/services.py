@@ -301,20 +301,6 @@ def category_delete(*, category: Category, move_to_parent: bool = False) -> dict
     return {"products": moved_products, "children": len(children)}
 
 
-@transaction.atomic
-def category_ensure_path(*, path: str) -> Category:
-    """Find or create "Apparel > Tops > T-shirts", level by level."""
-    parent = None
-    for name in [part.strip() for part in path.split(">") if part.strip()]:
-        existing = Category.objects.filter(parent=parent, name=name).first()
-        parent = existing or category_create(name=name, parent=parent)
-    if parent is None:
-        raise ValidationError(
-            {"category": ValidationError(_("Give a category name."), code=CatalogErrorCode.CATEGORY_NAME_REQUIRED)}
-        )
-    return parent
-
-
 # --- Products -----------------------------------------------------------------------------
 
 
@@ -899,16 +885,6 @@ class StockChange:
     note: str = ""
 
 
-@dataclasses.dataclass(frozen=True)
-class Allocation:
-    lines: list[tuple[int, int]]  # (location_id, quantity allocated there)
-    shortfall: int
-
-    @property
-    def allocated(self) -> int:
-        return sum(q for _l, q in self.lines)
-
-
 def _lock_levels(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], StockLevel]:
     """Create missing rows, then lock them in primary-key order so concurrent posts never deadlock."""
     shop_id = current_shop_id()
@@ -1095,46 +1071,6 @@ def stock_set(
             StockChange(variant_id=variant.pk, location_id=location.pk, quantity=delta, reason=reason, note=note)
         ]
     )[0]
-
-
-@transaction.atomic
-def stock_allocate(
-    *, variant_id: int, quantity: int, reference: str = "", location_id: int | None = None
-) -> Allocation:
-    """Allocate up to ``quantity`` from the variant's available stock (locations in id order).
-
-    Allocates as much as is available and reports the shortfall; never goes negative.
-    """
-    if quantity <= 0:
-        raise ValidationError(
-            {"quantity": ValidationError(_("Allocate a positive quantity."), code=CatalogErrorCode.QUANTITY_INVALID)}
-        )
-    filters = {"variant_id": variant_id}
-    if location_id is not None:
-        filters["location_id"] = location_id
-    levels = list(StockLevel.objects.select_for_update().filter(**filters).order_by("pk"))
-    remaining, lines = quantity, []
-    for level in levels:
-        take = min(remaining, max(level.available, 0))
-        if take:
-            lines.append((level.location_id, take))
-            remaining -= take
-        if not remaining:
-            break
-    if lines:
-        stock_post_movements(
-            movements=[
-                StockChange(
-                    variant_id=variant_id,
-                    location_id=loc,
-                    quantity=q,
-                    reason=MovementReason.ALLOCATION,
-                    reference=reference,
-                )
-                for loc, q in lines
-            ]
-        )
-    return Allocation(lines=lines, shortfall=remaining)
 
 
 @transaction.atomic

@@ -117,19 +117,3 @@ def channel_account_set_methods(
         account.save(update_fields=[*changes, "updated_at"])
         audit_record(action="channel_account.update", instance=account, changes=changes)
     return account
-
-
-@transaction.atomic
-def channel_account_credentials_renewed(*, account: ChannelAccount) -> ChannelAccount:
-    """New credentials were entered for an account that needed reconnecting: it counts as
-    connected again (the channel's next refusal marks it again)."""
-    from shopadmin.audit import audit_record
-
-    if account.connection_status != ChannelAccount.ConnectionStatus.NEEDS_RECONNECT:
-        return account
-    changes = {"connection_status": [account.connection_status, ChannelAccount.ConnectionStatus.CONNECTED]}
-    account.connection_status = ChannelAccount.ConnectionStatus.CONNECTED
-    account.connection_message = ""
-    account.save(update_fields=["connection_status", "connection_message", "updated_at"])
-    audit_record(action="channel_account.update", instance=account, changes=changes)
-    return account

@@ -59,11 +59,6 @@ def decrypt_text(token: str) -> str:
         ) from exc
 
 
-def rotate_token(token: str) -> str:
-    """Re-encrypt under the newest key (MultiFernet.rotate keeps the original timestamp)."""
-    return fernet().rotate(token.encode()).decode()
-
-
 def mask(value) -> str:
     """Enough to recognise which secret is stored, never enough to use it."""
     text = "" if value is None else str(value)

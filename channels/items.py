@@ -126,14 +126,6 @@ class BuiltItem:
     problem: str = ""  # why the item cannot be priced in this market (no stored price, no market)
 
 
-def utm_link(base: str, *, channel: str, account: ChannelAccount, extra: dict | None = None) -> str:
-    if not base:
-        return ""
-    params = dict(extra or {})
-    params.update({"utm_source": channel, "utm_medium": "social", "utm_campaign": account.name})
-    return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
-
-
 def _first_images(product_ids, variant_ids=None) -> tuple[dict, dict]:
     """First image per product and per variant (the variant's own image wins). `product_ids`
     is a list, or (first, last) for a contiguous range (a chunk sends no list of ids then)."""

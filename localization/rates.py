@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 
 from defusedxml import ElementTree
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from localization.models import ExchangeRate, RateSource
@@ -153,12 +152,3 @@ def rate_for(
             if mode == "manual":
                 raise
     return ecb_rate(base, quote, at=at)
-
-
-def latest_ecb_date():
-    return (
-        ExchangeRate.objects.filter(Q(shop__isnull=True), source=RateSource.ECB)
-        .order_by("-effective_at")
-        .values_list("effective_at", flat=True)
-        .first()
-    )

@@ -54,14 +54,6 @@ def market_prices_for(
     return result
 
 
-def market_for_country(country: str) -> Market | None:
-    """The active market selling to a country (the home market when none lists it)."""
-    for market in Market.objects.filter(is_active=True):
-        if country in market.countries:
-            return market
-    return Market.objects.filter(is_home=True).first()
-
-
 @dataclass(frozen=True)
 class StoredPrice:
     """A stored market price as channels publish it: the regular price, the dated sale price

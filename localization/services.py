@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from localization import signals
 from localization.errors import LocalizationErrorCode
 from localization.models import ExchangeRate, Market, MarketVariantPrice, RateSource, ShopTaxRate
-from localization.money import ROUNDING_PRESETS, currency_for_country
+from localization.money import ROUNDING_PRESETS
 from localization.rates import ECB_URL, ecb_effective_at, parse_ecb_daily
 from shopadmin.audit import audit_record, diff, snapshot
 from shopadmin.models import Shop
@@ -303,10 +303,6 @@ def shop_tax_rate_set(
     audit_record(action="shop_tax_rate.set", instance=row, changes=diff(before, snapshot(row, ["rate", "note"])))
     schedule_price_recompute(shop_id=shop.pk)
     return row
-
-
-def suggested_market_currency(countries: list[str]) -> str | None:
-    return currency_for_country(countries[0]) if countries else None
 
 
 # --- Per-variant prices ------------------------------------------------------------------------

@@ -185,13 +185,6 @@ class SalesRow:
         return _change(self.aov, self.prev_aov) if self.aov is not None else None
 
 
-def _in_windows(w: Window_, prefix: str = "") -> tuple[Q, Q, Q]:
-    at = f"{prefix}placed_at"
-    current = Q(**{f"{at}__gte": w.start, f"{at}__lte": w.now})
-    previous = Q(**{f"{at}__gte": w.prev_start, f"{at}__lt": w.prev_end})
-    return current | previous, current, previous
-
-
 @dataclass
 class _Days:
     """The window in the rollup's local days: whole days read from DailySales, plus the part

@@ -104,7 +104,7 @@ def test_database_refuses_negative_stock_even_around_the_service(in_shop_a):
         StockLevel.objects.filter(pk=level.pk).update(allocated=2)
 
 
-def test_allocate_takes_what_is_available_and_reports_the_shortfall(in_shop_a):
+def test_allocation_holds_stock_and_release_gives_it_back(in_shop_a):
     variant = make_product().variants.first()
     main, store = make_location(), make_location("store", "Store")
     services.stock_post_movements(
@@ -113,11 +113,14 @@ def test_allocate_takes_what_is_available_and_reports_the_shortfall(in_shop_a):
             {"variant_id": variant.pk, "location_id": store.pk, "quantity": 2, "reason": "received"},
         ]
     )
-    allocation = services.stock_allocate(variant_id=variant.pk, quantity=7, reference="order 1")
-    assert allocation.allocated == 5 and allocation.shortfall == 2
-    assert allocation.lines == [(main.pk, 3), (store.pk, 2)]
+    # Orders hold stock through the ledger, as allocation movements (orders.services.stock).
+    services.stock_post_movements(
+        movements=[
+            {"variant_id": variant.pk, "location_id": main.pk, "quantity": 3, "reason": "allocation"},
+            {"variant_id": variant.pk, "location_id": store.pk, "quantity": 2, "reason": "allocation"},
+        ]
+    )
     assert sum(lv.available for lv in StockLevel.objects.filter(variant=variant)) == 0
-    assert services.stock_allocate(variant_id=variant.pk, quantity=1).shortfall == 1
     services.stock_release(variant_id=variant.pk, location_id=store.pk, quantity=2, reference="order 1")
     assert StockLevel.objects.get(variant=variant, location=store).available == 2
     with pytest.raises(ValidationError, match="more than is allocated"):

@@ -45,8 +45,8 @@ def _allocate(order: Order, lines: Sequence[OrderLine]) -> None:
     is allocated as far as stock goes and recorded as an oversell issue; stock never goes
     negative (catalog's ledger refuses it, and its check constraints back that up).
 
-    The locked rows are what the split is computed from (the same pick as catalog's
-    ``stock_allocate``: each preferred location, then every location in id order), and the
+    The locked rows are what the split is computed from (each preferred location, then every
+    location in id order), and the
     whole order is posted to the ledger as one batch, so an order costs the same few queries
     whatever its number of lines.
     """
