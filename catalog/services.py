@@ -761,7 +761,8 @@ def catalog_import_start(*, upload, user=None):
         raise ValidationError(
             {
                 "file": ValidationError(
-                    _("The file is larger than 50 MB; split it into several imports."), code="file_too_large"
+                    _("The file is larger than 50 MB; split it into several imports."),
+                    code=CatalogErrorCode.FILE_TOO_LARGE,
                 )
             }
         )
@@ -769,7 +770,8 @@ def catalog_import_start(*, upload, user=None):
         raise ValidationError(
             {
                 "file": ValidationError(
-                    _("Upload a .csv file (export one from your spreadsheet as CSV UTF-8)."), code="file_not_csv"
+                    _("Upload a .csv file (export one from your spreadsheet as CSV UTF-8)."),
+                    code=CatalogErrorCode.FILE_NOT_CSV,
                 )
             }
         )
