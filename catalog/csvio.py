@@ -167,22 +167,42 @@ def _nul_errors(header: list[str], rows: list[dict]) -> list[RowError]:
 
 
 def plan_import(text: str, *, progress: Callable[[int, int], None] | None = None) -> Plan:
-    """Check every row and work out what the import would do; writes nothing."""
+    """Check every row and work out what the import would do; writes nothing.
+
+    In four steps: read the file, check its header, load what the catalog already has for
+    the file's SKUs and handles (in chunks, a few queries whatever the size), then plan each
+    row; the products are validated last, once all their rows are in."""
     plan = Plan()
-    error = plan.errors.append
     try:
         header, rows = read_rows(text)
     except UnreadableFile as exc:
-        error(RowError(exc.line, "", exc.message))
+        plan.errors.append(RowError(exc.line, "", exc.message))
         return plan
     plan.rows = len(rows)
     nul = _nul_errors(header, rows)
     if nul:
         plan.errors.extend(nul)
         return plan
+    stock_columns = _check_header(plan, header)
+    if plan.errors:
+        return plan
+    catalog = _CatalogNow.load(rows)
+    seen_skus: dict[str, int] = {}
+    for index, raw in enumerate(rows):
+        _plan_row(plan, catalog, stock_columns, seen_skus, line=index + 2, raw=raw)  # the header is line 1
+        if progress and index % 500 == 0:
+            progress(index, len(rows))
+    _check_products(plan)
+    plan.errors.sort(key=lambda e: e.line)
+    return plan
+
+
+def _check_header(plan: Plan, header: list[str]) -> dict[str, Location]:
+    """Errors for unknown, missing and stock columns; returns the stock columns' locations."""
+    error = plan.errors.append
     if not header:
         error(RowError(1, "", _("The file is empty or has no header row.")))
-        return plan
+        return {}
     locations = {loc.code: loc for loc in Location.objects.all()}
     stock_columns = {}
     unknown = []
@@ -215,107 +235,123 @@ def plan_import(text: str, *, progress: Callable[[int, int], None] | None = None
         error(RowError(1, "sku", _("The file needs a sku column: variants are matched by SKU.")))
     if "handle" not in header and "title" not in header:
         error(RowError(1, "handle", _("The file needs a handle or a title column to group variants into products.")))
-    if plan.errors:
-        return plan
+    return stock_columns
 
-    shop = Shop.objects.get(pk=current_shop_id())
-    currency = shop.default_currency
-    categories = {c.full_path.casefold(): c for c in Category.objects.all()}
-    skus = {(r.get("sku") or "").strip() for r in rows} - {""}
-    existing_variants = {}
-    for chunk in _chunks(sorted(skus)):
-        existing_variants.update({v.sku: v for v in ProductVariant.objects.filter(sku__in=chunk)})
-    handles = set()
-    for r in rows:
-        handle = (r.get("handle") or "").strip() or slugify(r.get("title") or "")
-        if handle:
-            handles.add(handle)
-    existing_products = {}
-    for chunk in _chunks(sorted(handles)):
-        existing_products.update({p.handle: p for p in Product.objects.filter(handle__in=chunk)})
-    products_by_id = {p.pk: p for p in existing_products.values()}
-    missing_ids = {v.product_id for v in existing_variants.values()} - set(products_by_id)
-    for chunk in _chunks(sorted(missing_ids)):
-        products_by_id.update({p.pk: p for p in Product.objects.filter(pk__in=chunk)})
 
-    seen_skus: dict[str, int] = {}
-    for index, raw in enumerate(rows):
-        line = index + 2  # the header is line 1
-        if None in raw:
-            error(RowError(line, "", _("This row has more cells than the header has columns.")))
-            continue
-        row = {k.strip(): (v or "").strip() for k, v in raw.items()}
-        handle = row.get("handle") or slugify(row.get("title", ""))
-        if not handle:
-            error(RowError(line, "handle", _("Give a handle or a title so the row belongs to a product.")))
-            continue
-        planned = plan.products.get(handle)
-        if planned is None:
-            product = existing_products.get(handle)
-            planned = PlannedProduct(key=handle, line=line, product=product or Product(shop=shop, handle=handle))
-            planned.is_new = product is None
-            plan.products[handle] = planned
-            _apply_product_row(plan, planned, row, line, categories)
-        _collect_options(plan, planned, row, line)
-        if row.get("image_url") and row["image_url"] not in [u for u, _a in planned.images]:
-            planned.images.append((row["image_url"], row.get("image_alt", "")))
+@dataclass
+class _CatalogNow:
+    """What the catalog already holds for a file: its categories, the variants of the file's
+    SKUs, the products of its handles and those variants' products."""
 
-        sku = row.get("sku", "")
-        if not sku:
-            error(RowError(line, "sku", _("Every row needs a SKU.")))
-            continue
-        if sku in seen_skus:
+    shop: Shop
+    categories: dict[str, Category]
+    variants: dict[str, ProductVariant]
+    products: dict[str, Product]
+    products_by_id: dict[int, Product]
+
+    @classmethod
+    def load(cls, rows: list[dict]) -> _CatalogNow:
+        skus = {(r.get("sku") or "").strip() for r in rows} - {""}
+        handles = {(r.get("handle") or "").strip() or slugify(r.get("title") or "") for r in rows} - {""}
+        variants, products = {}, {}
+        for chunk in _chunks(sorted(skus)):
+            variants.update({v.sku: v for v in ProductVariant.objects.filter(sku__in=chunk)})
+        for chunk in _chunks(sorted(handles)):
+            products.update({p.handle: p for p in Product.objects.filter(handle__in=chunk)})
+        products_by_id = {p.pk: p for p in products.values()}
+        missing_ids = {v.product_id for v in variants.values()} - set(products_by_id)
+        for chunk in _chunks(sorted(missing_ids)):
+            products_by_id.update({p.pk: p for p in Product.objects.filter(pk__in=chunk)})
+        return cls(
+            shop=Shop.objects.get(pk=current_shop_id()),
+            categories={c.full_path.casefold(): c for c in Category.objects.all()},
+            variants=variants,
+            products=products,
+            products_by_id=products_by_id,
+        )
+
+
+def _plan_row(plan: Plan, catalog: _CatalogNow, stock_columns: dict, seen_skus: dict[str, int], *, line: int, raw):
+    """One row: its product (the first row of a handle sets the product's fields), options,
+    image, variant and stock counts; an error ends the row."""
+    error = plan.errors.append
+    if None in raw:
+        error(RowError(line, "", _("This row has more cells than the header has columns.")))
+        return
+    row = {k.strip(): (v or "").strip() for k, v in raw.items()}
+    handle = row.get("handle") or slugify(row.get("title", ""))
+    if not handle:
+        error(RowError(line, "handle", _("Give a handle or a title so the row belongs to a product.")))
+        return
+    planned = plan.products.get(handle)
+    if planned is None:
+        product = catalog.products.get(handle)
+        planned = PlannedProduct(key=handle, line=line, product=product or Product(shop=catalog.shop, handle=handle))
+        planned.is_new = product is None
+        plan.products[handle] = planned
+        _apply_product_row(plan, planned, row, line, catalog.categories)
+    _collect_options(plan, planned, row, line)
+    if row.get("image_url") and row["image_url"] not in [u for u, _a in planned.images]:
+        planned.images.append((row["image_url"], row.get("image_alt", "")))
+
+    sku = row.get("sku", "")
+    if not sku:
+        error(RowError(line, "sku", _("Every row needs a SKU.")))
+        return
+    if sku in seen_skus:
+        error(
+            RowError(
+                line,
+                "sku",
+                _("Duplicate SKU “%(sku)s”: also on line %(other)d.") % {"sku": sku, "other": seen_skus[sku]},
+            )
+        )
+        return
+    seen_skus[sku] = line
+    variant = catalog.variants.get(sku)
+    is_new = variant is None
+    if is_new:
+        variant = ProductVariant(shop=catalog.shop, sku=sku)
+    else:
+        variant.shop = catalog.shop
+        owner = catalog.products_by_id.get(variant.product_id)
+        if planned.is_new or (owner is not None and owner.handle != handle):
             error(
                 RowError(
                     line,
                     "sku",
-                    _("Duplicate SKU “%(sku)s”: also on line %(other)d.") % {"sku": sku, "other": seen_skus[sku]},
+                    _("SKU “%(sku)s” belongs to product “%(owner)s”; a variant cannot move to “%(handle)s”.")
+                    % {"sku": sku, "owner": owner.handle if owner else "?", "handle": handle},
                 )
             )
+            return
+    _apply_variant_row(plan, variant, row, line, catalog.shop.default_currency, is_new, planned)
+    plan.variants.append((handle, variant, is_new))
+    _plan_stock(plan, variant, row, line, stock_columns)
+
+
+def _plan_stock(plan: Plan, variant: ProductVariant, row: dict, line: int, stock_columns: dict) -> None:
+    for column, location in stock_columns.items():
+        value = row.get(column, "")
+        if value == "":
             continue
-        seen_skus[sku] = line
-        variant = existing_variants.get(sku)
-        is_new = variant is None
-        if is_new:
-            variant = ProductVariant(shop=shop, sku=sku)
-        else:
-            variant.shop = shop
-            owner = products_by_id.get(variant.product_id)
-            if planned.is_new or (owner is not None and owner.handle != handle):
-                error(
-                    RowError(
-                        line,
-                        "sku",
-                        _("SKU “%(sku)s” belongs to product “%(owner)s”; a variant cannot move to “%(handle)s”.")
-                        % {"sku": sku, "owner": owner.handle if owner else "?", "handle": handle},
-                    )
-                )
-                continue
-        _apply_variant_row(plan, variant, row, line, currency, is_new, planned)
-        plan.variants.append((handle, variant, is_new))
-        for column, location in stock_columns.items():
-            value = row.get(column, "")
-            if value == "":
-                continue
-            if not value.lstrip("-").isdigit() or int(value) < 0:
-                error(
-                    RowError(
-                        line, column, _("“%(v)s” is not a stock count; use a whole number, 0 or more.") % {"v": value}
-                    )
-                )
-                continue
-            plan.stock.append((variant, location, int(value)))
-        if progress and index % 500 == 0:
-            progress(index, len(rows))
+        if not value.lstrip("-").isdigit() or int(value) < 0:
+            plan.errors.append(
+                RowError(line, column, _("“%(v)s” is not a stock count; use a whole number, 0 or more.") % {"v": value})
+            )
+            continue
+        plan.stock.append((variant, location, int(value)))
+
+
+def _check_products(plan: Plan) -> None:
+    """Each planned product against the model's own validation, once all its rows are in."""
     for planned in plan.products.values():
         try:
             planned.product.full_clean(exclude=["shop"], validate_constraints=False)
         except ValidationError as exc:
             for column, messages in _messages(exc).items():
                 for message in messages:
-                    error(RowError(planned.line, column if column != "__all__" else "", message))
-    plan.errors.sort(key=lambda e: e.line)
-    return plan
+                    plan.errors.append(RowError(planned.line, column if column != "__all__" else "", message))
 
 
 def _apply_product_row(plan, planned, row, line, categories):
