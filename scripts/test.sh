@@ -8,4 +8,5 @@ export DJANGO_SETTINGS_MODULE=shopadmin.test_settings
 export SHOPADMIN_TEST_DB="${SHOPADMIN_TEST_DB:-test_shopadmin_$$}"
 export SHOPADMIN_TEST_MEDIA="${SHOPADMIN_TEST_MEDIA:-/tmp/shopadmin-test-media-$$}"
 mkdir -p test-artifacts
-exec .venv/bin/pytest -p no:cacheprovider -q "$@"
+# Two processes or more (one per core): each has its own database, broker keys and media.
+exec .venv/bin/pytest -p no:cacheprovider -q -n "${TEST_PROCESSES:-auto}" "$@"

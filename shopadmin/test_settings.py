@@ -24,7 +24,10 @@ os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "q6Qy0Z1dXbPQ3a7Tn7y0d4mB8yJ2e2wW
 from shopadmin.settings import *  # noqa: F403
 from shopadmin.settings import DATABASES
 
-TEST_DB_NAME = os.environ.get("SHOPADMIN_TEST_DB", "test_shopadmin")
+# With pytest-xdist each test process has its own database, broker keys and media folder; a
+# Celery worker a test starts inherits PYTEST_XDIST_WORKER and so finds the same ones.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TEST_DB_NAME = os.environ.get("SHOPADMIN_TEST_DB", "test_shopadmin") + (f"_{_XDIST_WORKER}" if _XDIST_WORKER else "")
 # The app role through a psycopg pool of one connection, to prove pooled reuse is safe.
 DATABASES["pooled"] = {
     **DATABASES["default"],
@@ -45,6 +48,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = os.environ.get("SHOPADMIN_TEST_MEDIA", "/tmp/shopadmin-test-media")  # noqa: S108
+MEDIA_ROOT += f"-{_XDIST_WORKER}" if _XDIST_WORKER else ""
+# A Celery worker a test starts is handed the test's own folder, as it is.
+MEDIA_ROOT = os.environ.get("SHOPADMIN_TEST_MEDIA_ROOT", MEDIA_ROOT)
 CELERY_TASK_ALWAYS_EAGER = False
 # Test runs side by side share one Redis: each run's queues live under its own key prefix.
 CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": f"{TEST_DB_NAME}:"}  # noqa: F405

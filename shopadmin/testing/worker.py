@@ -49,7 +49,7 @@ class WorkerProcess:
             "DJANGO_SETTINGS_MODULE": "shopadmin.test_settings",
             "DATABASE_URL": subprocess_database_url(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "SHOPADMIN_TEST_MEDIA": str(settings.MEDIA_ROOT),
+            "SHOPADMIN_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
         }
