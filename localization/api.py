@@ -16,10 +16,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from localization import landed_cost, services
+from localization.errors import LocalizationErrorCode
 from localization.models import ExchangeRate, Market, RateSource, normalize_hs_code
 from localization.money import ROUNDING_PRESETS, currency_for_country
 from localization.rates import RateNotFound, stale_after
@@ -479,7 +481,9 @@ class LandedCostQuoteView(APIView):
         try:
             quote = landed_cost.quote_landed_cost(serializer.quote_request(), shop_id=request.shop.pk)
         except RateNotFound as exc:
-            raise serializers.ValidationError({"quote_currency": [str(exc)]}) from exc
+            raise serializers.ValidationError(
+                {"quote_currency": [ErrorDetail(str(exc), code=LocalizationErrorCode.RATE_NOT_FOUND)]}
+            ) from exc
         return Response(LandedCostQuoteSerializer(quote).data)
 
 
@@ -564,10 +568,14 @@ class PriceOverrideSerializer(serializers.Serializer):
         errors = {}
         attrs["market_obj"] = Market.objects.filter(pk=attrs["market"]).first()
         if attrs["market_obj"] is None:
-            errors["market"] = ["No such market in this shop."]
+            errors["market"] = [
+                ErrorDetail("No such market in this shop.", code=LocalizationErrorCode.MARKET_NOT_FOUND)
+            ]
         attrs["variant_obj"] = ProductVariant.objects.filter(sku=attrs["sku"]).first()
         if attrs["variant_obj"] is None:
-            errors["sku"] = [f"Unknown SKU “{attrs['sku']}” in this shop."]
+            errors["sku"] = [
+                ErrorDetail(f"Unknown SKU “{attrs['sku']}” in this shop.", code=LocalizationErrorCode.SKU_NOT_FOUND)
+            ]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs

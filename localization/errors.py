@@ -26,3 +26,6 @@ class LocalizationErrorCode(enum.StrEnum):
     PRICE_NOT_IN_MINOR_UNITS = "price_not_in_minor_units"  # finer than the currency's smallest unit
     CSV_COLUMNS_MISSING = "csv_columns_missing"
     TRANSLATION_ROW_INVALID = "translation_row_invalid"  # a row of a translations file names an unknown target
+    RATE_NOT_FOUND = "rate_not_found"  # no exchange rate between the two currencies (a quote, a price)
+    MARKET_NOT_FOUND = "market_not_found"  # no market with this id in the shop
+    SKU_NOT_FOUND = "sku_not_found"  # no variant with this SKU in the shop
