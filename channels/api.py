@@ -246,7 +246,14 @@ def _key_user(request):
     user = getattr(getattr(request, "auth", None), "created_by", None)
     if user is None:
         raise serializers.ValidationError(
-            {"non_field_errors": ["This API key has no user to bind an authorisation to; create a key as a member."]}
+            {
+                "non_field_errors": [
+                    ErrorDetail(
+                        "This API key has no user to bind an authorisation to; create a key as a member.",
+                        code=ChannelsErrorCode.API_KEY_WITHOUT_USER,
+                    )
+                ]
+            }
         )
     return user
 
@@ -339,7 +346,12 @@ class ChannelAccountDetail(generics.RetrieveUpdateDestroyAPIView):
         data = serializer.validated_data
         if "channel" in data and data["channel"] != account.channel:
             raise serializers.ValidationError(
-                {"channel": "The channel of an account cannot change; connect a new account."}
+                {
+                    "channel": ErrorDetail(
+                        "The channel of an account cannot change; connect a new account.",
+                        code=ChannelsErrorCode.CHANNEL_UNCHANGEABLE,
+                    )
+                }
             )
         checked = bool(data.get("credentials")) and auth_class(account.channel) is not None
         account = services.channel_account_update(
@@ -399,7 +411,14 @@ class ChannelAccountAuthorize(APIView):
         account = get_object_or_404(ChannelAccount, pk=pk)
         if auth_class(account.channel) is None:
             raise serializers.ValidationError(
-                {"channel": ["This channel fetches our feed; it has nothing to authorise."]}
+                {
+                    "channel": [
+                        ErrorDetail(
+                            "This channel fetches our feed; it has nothing to authorise.",
+                            code=ChannelsErrorCode.NOTHING_TO_AUTHORIZE,
+                        )
+                    ]
+                }
             )
         connection, url = connections.connection_start_authorize(
             shop=request.shop, user=_key_user(request), channel=account.channel, account=account

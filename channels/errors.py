@@ -32,3 +32,5 @@ class ChannelsErrorCode(enum.StrEnum):
     RULE_TARGET_NOT_FOUND = "rule_target_not_found"  # no product with the handle or category with the path
     CUSTOM_LABELS_INVALID = "custom_labels_invalid"  # not a list of words, more than 5, or one over 100 characters
     PLAN_NOT_DRAFT = "plan_not_draft"  # a publish plan already applied or superseded
+    CHANNEL_UNCHANGEABLE = "channel_unchangeable"  # an account stays on its channel; connect a new one
+    API_KEY_WITHOUT_USER = "api_key_without_user"  # an authorisation through the API binds to the key's creator

@@ -46,3 +46,14 @@ def test_a_method_the_channel_does_not_offer_carries_its_code(api_a):
     assert codes["checkout_method"] == "checkout_method_unavailable"
     codes = _codes(_post(api_a, publish_method="carrier-pigeon"))
     assert codes["publish_method"] == "invalid_choice"  # the serializer's own check keeps DRF's code
+
+
+def test_an_account_keeps_its_channel_and_a_feed_channel_has_nothing_to_authorize(api_a, shop_a):
+    from shopadmin.tenancy import shop_context
+
+    with shop_context(shop_a):
+        account = make_account(shop_a, "google_merchant", name="Feed")
+    response = api_a.patch(f"/api/v1/channel-accounts/{account.pk}/", {"channel": "meta"}, format="json")
+    assert response.status_code == 400 and response.json()["errors"][0]["code"] == "channel_unchangeable"
+    response = api_a.post(f"/api/v1/channel-accounts/{account.pk}/authorize/")
+    assert response.status_code == 400 and response.json()["errors"][0]["code"] == "nothing_to_authorize"
