@@ -78,6 +78,8 @@ class ChannelAccount(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("channel account")
+        verbose_name_plural = _("channel accounts")
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "channel", "name"], name="channelaccount_unique_name"),
@@ -123,6 +125,8 @@ class ChannelConnection(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("channel connection")
+        verbose_name_plural = _("channel connections")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
@@ -143,6 +147,8 @@ class FeedFetch(TenantModel):
     fetches = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("feed fetch")
+        verbose_name_plural = _("feed fetches")
         ordering = ["account", "feed"]
         constraints = [models.UniqueConstraint(fields=["shop", "account", "feed"], name="feedfetch_unique_feed")]
 
@@ -160,6 +166,8 @@ class ChannelReference(TenantModel):
     fetched_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = _("channel reference")
+        verbose_name_plural = _("channel references")
         ordering = ["account", "kind"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "account", "kind"], name="channelreference_unique_kind"),
@@ -188,6 +196,8 @@ class WebhookEvent(TenantModel):
     error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -225,6 +235,8 @@ class ListingSettings(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("listing settings")
+        verbose_name_plural = _("listing settings")
         constraints = [models.UniqueConstraint(fields=["shop", "account"], name="listingsettings_unique_account")]
 
     def __str__(self):
@@ -245,6 +257,8 @@ class ListingRule(TenantModel):
     created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
+        verbose_name = _("listing rule")
+        verbose_name_plural = _("listing rules")
         ordering = ["action", "id"]
         constraints = [
             models.CheckConstraint(
@@ -306,6 +320,8 @@ class ChannelListing(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("channel listing")
+        verbose_name_plural = _("channel listings")
         ordering = ["item_id", "id"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "account", "item_id"], name="channellisting_unique_item"),
@@ -352,6 +368,8 @@ class PublishPlan(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("publish plan")
+        verbose_name_plural = _("publish plans")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
@@ -382,6 +400,8 @@ class PublishBatch(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("publish batch")
+        verbose_name_plural = _("publish batches")
         ordering = ["plan", "number"]
         constraints = [models.UniqueConstraint(fields=["shop", "plan", "number"], name="publishbatch_unique_number")]
 
@@ -406,6 +426,8 @@ class PublishPlanItem(TenantModel):
     outcome = models.CharField(max_length=10, blank=True)  # "", "accepted", "rejected"
 
     class Meta:
+        verbose_name = _("publish plan item")
+        verbose_name_plural = _("publish plan items")
         ordering = ["plan", "id"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "plan", "listing"], name="publishplanitem_unique_listing")

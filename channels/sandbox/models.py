@@ -26,6 +26,8 @@ class SandboxAccount(models.Model):
     seller = models.CharField(max_length=100, blank=True, db_index=True)
 
     class Meta:
+        verbose_name = "sandbox account"
+        verbose_name_plural = "sandbox accounts"
         constraints = [models.UniqueConstraint(fields=["channel", "key"], name="sandbox_account_unique")]
 
     def __str__(self):
@@ -45,6 +47,8 @@ class SandboxItem(models.Model):
     updated_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = "sandbox item"
+        verbose_name_plural = "sandbox items"
         constraints = [models.UniqueConstraint(fields=["account", "item_id"], name="sandbox_item_unique")]
 
     def __str__(self):
@@ -60,6 +64,10 @@ class SandboxBatch(models.Model):
     polls_left = models.PositiveIntegerField(default=0)
     results = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "sandbox batch"
+        verbose_name_plural = "sandbox batches"
 
     def __str__(self):
         return self.handle
@@ -83,6 +91,10 @@ class SandboxOrder(models.Model):
     # refunds, per-unit line item ids …), in the channel's own shape.
     details = models.JSONField(default=dict, blank=True)
 
+    class Meta:
+        verbose_name = "sandbox order"
+        verbose_name_plural = "sandbox orders"
+
     def __str__(self):
         return self.order_id
 
@@ -105,6 +117,10 @@ class SandboxGrant(models.Model):
     refresh_expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "sandbox grant"
+        verbose_name_plural = "sandbox grants"
 
     def __str__(self):
         return f"{self.channel}:{self.seller}"
