@@ -44,6 +44,12 @@ class CatalogErrorCode(enum.StrEnum):
     VARIANT_CANNOT_MOVE = "variant_cannot_move"  # to another product
     VARIANT_OF_ANOTHER_PRODUCT = "variant_of_another_product"  # media pointing at another product's variant
     MEDIA_SOURCE_REQUIRED = "media_source_required"  # neither an image URL nor a file
+    IMAGE_INVALID = "image_invalid"  # not a picture Pillow can read (a text file named .png, a truncated file)
+    IMAGE_FORMAT_NOT_ALLOWED = "image_format_not_allowed"  # a picture, but not JPEG, PNG, WebP or GIF
+    IMAGE_FILE_TOO_LARGE = "image_file_too_large"  # over the upload's byte limit (20 MB)
+    IMAGE_TOO_MANY_PIXELS = "image_too_many_pixels"  # over 25 megapixels (decompression bombs included)
+    IMAGE_TOO_SMALL = "image_too_small"  # a side under 500 px, the channels' minimum
+    IMAGE_TOO_ELONGATED = "image_too_elongated"  # the longer side over 4 times the shorter
     NO_ITEMS = "no_items"  # an empty bulk request
     TOO_MANY_ITEMS = "too_many_items"  # over the bulk limit
     BULK_ITEMS_INVALID = "bulk_items_invalid"  # some items of an all-or-nothing bulk request are invalid

@@ -8,6 +8,8 @@ of defence if anything else tries.
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
@@ -65,7 +67,7 @@ class Category(TenantModel):
 
     class Meta:
         ordering = ["full_path"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = _("categories")
         constraints = [models.UniqueConstraint(fields=["shop", "full_path"], name="category_unique_shop_path")]
 
     def __str__(self):
@@ -276,25 +278,49 @@ class ProductVariant(TenantModel):
         return shop.default_currency
 
 
+def _media_name(instance, filename: str, folder: str = "") -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"catalog/{instance.shop_id}/{instance.product_id}/{folder}{uuid.uuid4().hex}.{extension}"
+
+
 def media_upload_to(instance, filename):
-    return f"catalog/{instance.shop_id}/{instance.product_id}/{filename}"
+    """Where an image goes in the storage: the shop and product, and a random name (never the
+    uploader's file name, which may hold anything); the service names the extension after
+    the format Pillow found."""
+    return _media_name(instance, filename)
+
+
+def media_original_upload_to(instance, filename):
+    return _media_name(instance, filename, "original/")
 
 
 class ProductMedia(TenantModel):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="media")
     variant = models.ForeignKey(ProductVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="media")
     url = models.URLField(max_length=1000, blank=True)
+    # An upload is kept as given (`original`) and as the rendition channels and pages use
+    # (`image`: RGB JPEG, EXIF orientation applied and stripped, longest side capped; see
+    # catalog/images.py). Both go through the default storage (a folder, or object storage).
     image = models.FileField(
         upload_to=media_upload_to,
         blank=True,
         validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp", "gif"])],
+        help_text=_("The picture channels get: a JPEG made from the upload."),
     )
+    original = models.FileField(
+        upload_to=media_original_upload_to,
+        blank=True,
+        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp", "gif"])],
+        help_text=_("The uploaded file, as it was sent."),
+    )
+    width = models.PositiveIntegerField(null=True, blank=True, help_text=_("Of the uploaded image's rendition."))
+    height = models.PositiveIntegerField(null=True, blank=True, help_text=_("Of the uploaded image's rendition."))
     alt_text = models.CharField(max_length=255, blank=True)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["product_id", "position", "id"]
-        verbose_name_plural = "product media"
+        verbose_name_plural = _("product media")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(url="") | ~Q(image=""),

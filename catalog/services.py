@@ -8,12 +8,16 @@ shop context (UI middleware, API key, task wrapper), so the default managers are
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel.numbers import get_currency_precision
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,7 +25,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from catalog import signals
+from catalog import images, signals
 from catalog.errors import CatalogErrorCode
 from catalog.models import (
     ALLOCATION_REASONS,
@@ -38,6 +42,8 @@ from catalog.models import (
 from shopadmin.audit import audit_record, current_actor, diff, snapshot
 from shopadmin.models import Shop
 from shopadmin.tenancy import current_shop_id
+
+logger = logging.getLogger(__name__)
 
 PRODUCT_FIELDS = (
     "title",
@@ -831,7 +837,7 @@ def media_add(
         product=product, url=(url or "").strip(), alt_text=alt_text or "", variant=variant, position=position
     )
     if image:
-        media.image = image
+        _media_set_upload(media, image)
     media.full_clean(exclude=["shop", "product"], validate_constraints=False)
     media.save()
     audit_record(action="media.add", instance=media, changes={"src": [None, media.src]})
@@ -841,11 +847,36 @@ def media_add(
     return media
 
 
+def _media_set_upload(media: ProductMedia, upload) -> None:
+    """Check an uploaded picture (catalog.images) and attach it with its channel rendition;
+    the model's save writes both through the default storage."""
+    try:
+        info = images.check_image(upload)
+        rendition, width, height = images.make_rendition(upload)
+    except ValidationError as exc:
+        raise ValidationError({"image": exc}) from exc
+    upload.seek(0)
+    media.original = File(upload, name=f"original.{info.extension}")
+    media.image = ContentFile(rendition, name="image.jpg")
+    media.width, media.height = width, height
+
+
+def _delete_stored_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:  # already gone, or the storage refused: the row is what matters
+            logger.warning("Could not delete the stored image %s", name, exc_info=True)
+
+
 @transaction.atomic
 def media_delete(*, media: ProductMedia) -> None:
     audit_record(action="media.delete", instance=media, changes={"src": [media.src, None]})
     product = media.product
+    stored = [f.name for f in (media.image, media.original) if f]
     media.delete()
+    # The files go once the row is gone for good (a rolled-back delete keeps them).
+    transaction.on_commit(lambda: _delete_stored_files(stored))
     signals.send_on_commit(
         shop_id=product.shop_id, variant_ids=product.variants.values_list("pk", flat=True), what=signals.CONTENT
     )

@@ -213,8 +213,35 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Serve MEDIA_ROOT at MEDIA_URL from Django itself: the demo and tests. A deployment serves
 # media from its web server or object storage instead.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
+# Where uploaded files (product images and their renditions) are stored: MEDIA_ROOT
+# ("filesystem", the default) or an S3-compatible bucket ("s3", django-storages: AWS S3,
+# Cloudflare R2, MinIO, Scaleway…). Channels download product images from the URLs the storage
+# gives, so the bucket's objects must be publicly readable (no signed URLs by default).
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="filesystem")
+if MEDIA_STORAGE == "s3":
+    # The keys (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or an instance role) are read
+    # from the environment by django-storages and boto3 themselves.
+    _S3_OPTIONS = {
+        "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+        "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+        "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+        "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default=None),
+        "location": env.str("AWS_LOCATION", default=""),
+        "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=False),
+        "file_overwrite": False,
+        # Stored names are random and never rewritten: caches may keep them for good.
+        "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+    }
+    _MEDIA_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {key: value for key, value in _S3_OPTIONS.items() if value is not None},
+    }
+elif MEDIA_STORAGE == "filesystem":
+    _MEDIA_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise environ.ImproperlyConfigured(f"MEDIA_STORAGE is “{MEDIA_STORAGE}”; use filesystem or s3.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _MEDIA_BACKEND,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

@@ -1,7 +1,12 @@
+import mimetypes
+
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 from django.urls import include, path, re_path
-from django.views.static import serve
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from shopadmin import i18n, views
@@ -46,10 +51,24 @@ urlpatterns = [
     path("feeds/", include("channels.feed_urls")),
 ]
 
+
+@require_safe
+def serve_media(request, path):
+    """A stored file (uploaded product images, the demo's pictures), read through the default
+    storage at request time: the demo and tests (SERVE_MEDIA). A deployment serves media from
+    its web server or object storage instead."""
+    try:
+        stored = default_storage.open(path, "rb")
+    except (OSError, SuspiciousFileOperation) as exc:  # missing, a folder, or outside the media root
+        raise Http404 from exc
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    response = FileResponse(stored, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 if settings.SERVE_MEDIA:
-    urlpatterns.append(
-        re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT})
-    )
+    urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve_media, name="media"))
 
 # The sandbox only where asked for (SANDBOX_ENABLED, which defaults to DEBUG).
 if settings.SANDBOX_ENABLED:

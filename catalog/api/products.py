@@ -20,7 +20,9 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from catalog import selectors, services
@@ -35,6 +37,7 @@ from catalog.models import (
 from shopadmin.api.filters import IsoDateTimeFilter
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
+from shopadmin.api.parsers import StrictJSONParser
 
 
 class OptionSerializer(serializers.ModelSerializer):
@@ -46,12 +49,36 @@ class OptionSerializer(serializers.ModelSerializer):
 
 
 class MediaSerializer(serializers.ModelSerializer):
-    src = serializers.CharField(read_only=True)
+    src = serializers.CharField(
+        read_only=True,
+        help_text="The image's URL: the uploaded image's channel rendition (a JPEG), or the URL given.",
+    )
     variant = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="null: the whole product")
+    width = serializers.IntegerField(read_only=True, allow_null=True, help_text="Pixels; null for a URL")
+    height = serializers.IntegerField(read_only=True, allow_null=True, help_text="Pixels; null for a URL")
 
     class Meta:
         model = ProductMedia
-        fields = ["id", "src", "alt_text", "position", "variant"]
+        fields = ["id", "src", "alt_text", "position", "variant", "width", "height"]
+
+
+class MediaInputSerializer(serializers.Serializer):
+    image = serializers.FileField(
+        required=False,
+        help_text="A JPEG, PNG, WebP or GIF picture (multipart), at least 500 x 500 px, at most 20 MB and "
+        "25 megapixels. Stored as given, and as the JPEG channels get (longest side at most 2048 px).",
+    )
+    url = serializers.URLField(
+        required=False, allow_blank=True, max_length=1000, help_text="Or the URL of an image hosted elsewhere."
+    )
+    alt_text = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    variant = serializers.PrimaryKeyRelatedField(
+        queryset=ProductVariant.objects.none(), required=False, allow_null=True, help_text="Only for this variant."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["variant"].queryset = ProductVariant.objects.all()
 
 
 class VariantSerializer(serializers.ModelSerializer):
@@ -319,3 +346,31 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.product_delete(product=instance)
+
+    @extend_schema(
+        tags=["catalog"],
+        summary="Add an image to a product (upload or URL)",
+        description=(
+            "Multipart with `image` (a file), or JSON with `url`. An upload must be a real JPEG, PNG, "
+            "WebP or GIF picture (a file that only has the name is refused with `image_invalid`), at "
+            "least 500 x 500 px, at most 20 MB and 25 megapixels; channels get a JPEG rendition of it."
+        ),
+        request={"multipart/form-data": MediaInputSerializer, "application/json": MediaInputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: MediaSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="media", parser_classes=[MultiPartParser, StrictJSONParser])
+    @idempotent
+    def add_media(self, request, pk=None):
+        product = self.get_object()
+        serializer = MediaInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        media = services.media_add(
+            product=product,
+            url=data.get("url", ""),
+            image=data.get("image"),
+            alt_text=data.get("alt_text", ""),
+            variant=data.get("variant"),
+        )
+        return Response(MediaSerializer(media).data, status=status.HTTP_201_CREATED)
