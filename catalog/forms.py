@@ -137,7 +137,16 @@ class VariantForm(forms.Form):
 
 class MediaForm(forms.Form):
     url = forms.URLField(label=_("Image URL"), required=False, max_length=1000, assume_scheme="https")
-    image = forms.FileField(label=_("…or upload an image"), required=False)
+    image = forms.FileField(
+        label=_("…or upload an image"),
+        required=False,
+        # The service checks the file itself (catalog/images.py); `accept` only helps the picker.
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+        help_text=_(
+            "JPEG, PNG, WebP or GIF, at least 500 x 500 pixels, at most 20 MB and 25 megapixels. "
+            "Channels get a JPEG copy, at most 2048 pixels on its longest side."
+        ),
+    )
     alt_text = forms.CharField(label=_("Alt text"), max_length=255, required=False, help_text=_("Describe the image."))
     variant = forms.ModelChoiceField(
         label=_("Only for variant"), queryset=ProductVariant.objects.none(), required=False
