@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, Location, MovementReason, Product, ProductVariant
 from catalog.services import BulkAction
+from shopadmin.inputs import CountryChoiceField, LocalizedDecimalField
 
 MANUAL_REASONS = [
     (r.value, r.label)
@@ -35,9 +36,7 @@ class ProductForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=Product.Status.choices)
     tags = TagsField(label=_("Tags"), required=False, help_text=_("Separate with commas, e.g. summer, sale"))
     hs_code = forms.CharField(label=_("HS code"), max_length=20, required=False, help_text=_("e.g. 6109.10"))
-    country_of_origin = forms.CharField(
-        label=_("Country of origin"), max_length=2, required=False, help_text=_("Two letters, e.g. PT")
-    )
+    country_of_origin = CountryChoiceField(label=_("Country of origin"), required=False)
     handle = forms.SlugField(
         label=_("Handle"), max_length=255, required=False, help_text=_("Left empty, it is made from the title.")
     )
@@ -90,9 +89,9 @@ class OptionsForm(forms.Form):
 class VariantForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64)
     title = forms.CharField(label=_("Title"), max_length=255, required=False, help_text=_("e.g. M / Blue"))
-    price = forms.CharField(label=_("Price"), help_text=_("In the shop currency, e.g. 19.99"))
-    compare_at_price = forms.CharField(label=_("Compare-at price"), required=False)
-    cost = forms.CharField(label=_("Cost"), required=False)
+    price = LocalizedDecimalField(label=_("Price"), help_text=_("In the shop currency, e.g. 19.99"))
+    compare_at_price = LocalizedDecimalField(label=_("Compare-at price"), required=False)
+    cost = LocalizedDecimalField(label=_("Cost"), required=False)
     gtin = forms.CharField(label=_("GTIN / barcode"), max_length=20, required=False, help_text=_("EAN-13, UPC-A…"))
     mpn = forms.CharField(label=_("MPN"), max_length=70, required=False)
     weight_grams = forms.IntegerField(label=_("Weight (g)"), min_value=0, required=False)
@@ -221,7 +220,7 @@ class BulkActionForm(forms.Form):
 class LocationForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     code = forms.SlugField(label=_("Code"), max_length=40, help_text=_("Short, used in CSV and API, e.g. nyc"))
-    country = forms.CharField(label=_("Country"), max_length=2, help_text=_("Two letters, e.g. US"))
+    country = CountryChoiceField(label=_("Country"))
 
 
 class ImportForm(forms.Form):

@@ -358,6 +358,21 @@ class ReconciliationIssueSerializer(serializers.ModelSerializer):
     run = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="Null for an issue raised outside a reconciliation run."
     )
+    pending_action = serializers.ChoiceField(
+        choices=IssueAction.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="An action asked for and not yet done by the worker; null when none is waiting.",
+    )
+    action_error = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Why the last action asked for failed; null when it did not."
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["pending_action"] = data["pending_action"] or None
+        data["action_error"] = data["action_error"] or None
+        return data
 
     class Meta:
         model = ReconciliationIssue
@@ -373,6 +388,8 @@ class ReconciliationIssueSerializer(serializers.ModelSerializer):
             "theirs",
             "detail",
             "suggested_action",
+            "pending_action",
+            "action_error",
             "status",
             "resolution_note",
             "resolved_at",
@@ -414,7 +431,12 @@ class ReconciliationIssueViewSet(viewsets.ReadOnlyModelViewSet):
         tags=TAGS,
         summary="One-click action: import, refresh, re-push, or resolve with a note",
         request=IssueActSerializer,
-        responses={200: ReconciliationIssueSerializer},
+        responses={200: ReconciliationIssueSerializer, 202: ReconciliationIssueSerializer},
+        description=(
+            "`resolve` is done at once (200). `import`, `refresh`, `repush` and `republish` talk to the "
+            "channel: they are queued (202, `pending_action` set) and done by the worker, which resolves "
+            "the issue or records why not in `action_error`."
+        ),
         examples=[
             OpenApiExample("Resolve", value={"action": "resolve", "note": "Refunded by phone"}, request_only=True)
         ],
@@ -424,10 +446,12 @@ class ReconciliationIssueViewSet(viewsets.ReadOnlyModelViewSet):
         issue = self.get_object()
         body = IssueActSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        issue = reconciliation.issue_act(
+        issue = reconciliation.issue_act_request(
             issue=issue, action=body.validated_data["action"], note=body.validated_data["note"]
         )
-        return Response(self.get_serializer(issue).data)
+        # Resolving is done at once; the other actions talk to the channel and are done by the worker.
+        status_code = status.HTTP_202_ACCEPTED if issue.pending_action else status.HTTP_200_OK
+        return Response(self.get_serializer(issue).data, status=status_code)
 
 
 # --- Customers ------------------------------------------------------------------------------

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import (
-    Count,
-    Max,
-)
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -26,6 +23,7 @@ from orders.models import (
     PushState,
     ReconciliationIssue,
 )
+from orders.wording import plain
 from shopadmin.models import Job, Shop
 
 
@@ -54,7 +52,7 @@ def attention_items(*, shop: Shop) -> list[AttentionItem]:
                 "needs_reconnect",
                 _("%(account)s needs reconnecting") % {"account": account.name},
                 1,
-                account.connection_message
+                plain(account.connection_message)
                 or _("The channel no longer accepts this account's authorisation: publishing and orders stop."),
                 reverse("channels:account-detail", args=[slug, account.pk]),
                 _("Reconnect"),
@@ -126,33 +124,7 @@ def attention_items(*, shop: Shop) -> list[AttentionItem]:
                 )
             )
     items += _rate_items(shop)
-    # Reconciliation findings: oversells on their own (they need stock or a cancellation).
-    labels = dict(IssueKind.choices)
-    recon_url = reverse("orders:reconciliation", args=[slug])
-    issue_rows = (
-        ReconciliationIssue.objects.filter(status=ReconciliationIssue.Status.OPEN)
-        .values("kind", "account_id")
-        .annotate(n=Count("id"))
-        .order_by("kind", "account_id")
-    )
-    for r in issue_rows:
-        account = all_accounts.get(r["account_id"])
-        name = account.name if account else "—"
-        oversell = r["kind"] == IssueKind.OVERSELL
-        items.append(
-            AttentionItem(
-                "oversells" if oversell else "reconciliation",
-                (_("Oversold on %(account)s") if oversell else _("%(kind)s on %(account)s"))
-                % {"kind": labels.get(r["kind"], r["kind"]), "account": name},
-                r["n"],
-                _("Orders took more than the stock on hand: restock, or cancel the short lines.")
-                if oversell
-                else _("What the channel says differs from what Shopadmin holds."),
-                f"{recon_url}?kind={r['kind']}",
-                _("Review the issues"),
-                "bad" if oversell else "warn",
-            )
-        )
+    items += _issue_items(slug, all_accounts, stopped)
     items += _push_items(slug, stopped)
     items += _publish_items(slug, accounts, stopped)
     for cursor in OrderSyncCursor.objects.exclude(last_error="").only("account_id", "last_error"):
@@ -163,12 +135,63 @@ def attention_items(*, shop: Shop) -> list[AttentionItem]:
                     "order_sync",
                     _("Orders from %(account)s are not coming in") % {"account": account.name},
                     1,
-                    cursor.last_error,
+                    plain(cursor.last_error),
                     reverse("channels:account-detail", args=[slug, account.pk]),
                     _("Check the account"),
                     "bad",
                 )
             )
+    return items
+
+
+def _issue_items(slug: str, all_accounts: dict, stopped: dict) -> list[AttentionItem]:
+    """Open reconciliation findings by kind and account, each problem said once: oversells on
+    their own (they need stock or a cancellation); refused listings and unsent fulfilments and
+    cancellations are left to their own items above and below (the same problems, told where they
+    are fixed); listing quantities that differ are one problem per account (one publish fixes them)."""
+    labels = dict(IssueKind.choices)
+    recon_url = reverse("orders:reconciliation", args=[slug])
+    told_elsewhere = (
+        Q(kind=IssueKind.LISTING_DRIFT, key="listings:rejected")
+        | Q(kind=IssueKind.LISTING_DRIFT, key__startswith="listing:")
+        | Q(kind=IssueKind.PUSH_FAILED, key__startswith="fulfillment:")
+        | Q(kind=IssueKind.PUSH_FAILED, key__startswith="cancellation:")
+        # An account waiting to be reconnected: its pushes and listings wait with it.
+        | Q(kind__in=[IssueKind.PUSH_FAILED, IssueKind.LISTING_DRIFT], account_id__in=list(stopped))
+    )
+    issue_rows = (
+        ReconciliationIssue.objects.filter(status=ReconciliationIssue.Status.OPEN)
+        .exclude(told_elsewhere)
+        .values("kind", "account_id")
+        .annotate(n=Count("id"))
+        .order_by("kind", "account_id")
+    )
+    items = []
+    for r in issue_rows:
+        account = all_accounts.get(r["account_id"])
+        name = account.name if account else "—"
+        kind = r["kind"]
+        if kind == IssueKind.OVERSELL:
+            item_kind, title = "oversells", _("Oversold on %(account)s") % {"account": name}
+            detail = _("Orders took more than the stock on hand: restock, or cancel the short lines.")
+        elif kind == IssueKind.LISTING_DRIFT:
+            item_kind, title = "listing_drift", _("Stock on %(account)s is out of date") % {"account": name}
+            detail = _("The channel sells quantities you no longer have: publish again from the reconciliation page.")
+        else:
+            item_kind = "reconciliation"
+            title = _("%(kind)s on %(account)s") % {"kind": labels.get(kind, kind), "account": name}
+            detail = _("What the channel says differs from what Shopadmin holds; each issue says what to do.")
+        items.append(
+            AttentionItem(
+                item_kind,
+                title,
+                1 if kind == IssueKind.LISTING_DRIFT else r["n"],
+                detail,
+                f"{recon_url}?kind={kind}",
+                _("Review the issues"),
+                "bad" if kind == IssueKind.OVERSELL else "warn",
+            )
+        )
     return items
 
 
@@ -253,32 +276,39 @@ def _push_items(slug: str, stopped: dict) -> list[AttentionItem]:
 
 
 def _publish_items(slug: str, accounts: dict, stopped: dict) -> list[AttentionItem]:
-    """Publishing that failed outright, or keeps being retried (not to an account that needs
-    reconnecting: its own item says why)."""
-    items = []
-    failed = (
-        PublishPlan.objects.filter(job__status=Job.Status.FAILED)
-        .exclude(account_id__in=list(stopped))
-        .values("id", "account_id")
-        .order_by("-created_at")[:5]
+    """Per account, once: its latest publish failed outright, or it is still being retried (not
+    an account that needs reconnecting: its own item says why). A failure that a later publish
+    made good is no longer a problem."""
+    with_job = PublishPlan.objects.filter(account=OuterRef("pk"), job__isnull=False).order_by("-created_at", "-id")
+    latest = dict(
+        ChannelAccount.objects.filter(pk__in=list(accounts))
+        .annotate(plan_id=Subquery(with_job.values("id")[:1]))
+        .exclude(plan_id=None)
+        .values_list("pk", "plan_id")
     )
-    for r in failed:
-        account = accounts.get(r["account_id"])
+    failed = dict(
+        PublishPlan.objects.filter(pk__in=list(latest.values()), job__status=Job.Status.FAILED).values_list(
+            "account_id", "id"
+        )
+    )
+    items = []
+    for account_id, plan_id in sorted(failed.items()):
         items.append(
             AttentionItem(
                 "failed_publishes",
-                _("Publishing to %(account)s failed") % {"account": account.name if account else "—"},
+                _("Publishing to %(account)s failed") % {"account": accounts[account_id].name},
                 1,
                 _("Review the changes again and apply them."),
-                reverse("channels:plan-detail", args=[slug, r["id"]]),
+                reverse("channels:plan-detail", args=[slug, plan_id]),
                 _("Open the plan"),
                 "bad",
             )
         )
     retrying = (
-        PublishBatch.objects.exclude(status=PublishBatch.Status.DONE)
+        PublishBatch.objects.filter(plan_id__in=list(latest.values()))
+        .exclude(status=PublishBatch.Status.DONE)
         .exclude(error="")
-        .exclude(plan__account_id__in=list(stopped))
+        .exclude(plan__account_id__in=list(failed))
         .values("plan_id", "plan__account_id")
         .annotate(n=Count("id"), error=Max("error"))
         .order_by("plan_id")
@@ -289,8 +319,8 @@ def _publish_items(slug: str, accounts: dict, stopped: dict) -> list[AttentionIt
             AttentionItem(
                 "failed_publishes",
                 _("Publishing to %(account)s is being retried") % {"account": account.name if account else "—"},
-                r["n"],
-                r["error"][:300],
+                1,
+                plain(r["error"])[:300],
                 reverse("channels:plan-detail", args=[slug, r["plan_id"]]),
                 _("Watch the plan"),
             )
@@ -299,4 +329,5 @@ def _publish_items(slug: str, accounts: dict, stopped: dict) -> list[AttentionIt
 
 
 def attention_count(items: list[AttentionItem]) -> int:
+    """The badge: the sum of what the attention page lists, row by row."""
     return sum(item.count for item in items)

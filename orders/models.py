@@ -210,6 +210,8 @@ class DailySales(TenantModel):
     units = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = "daily sales"
+        verbose_name_plural = "daily sales"
         indexes = [models.Index(fields=["shop", "day"], name="dailysales_day")]
 
 
@@ -223,6 +225,8 @@ class DailyProductSales(TenantModel):
     units = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = "daily product sales"
+        verbose_name_plural = "daily product sales"
         indexes = [
             models.Index(
                 fields=["shop", "day", "channel", "product"],
@@ -448,6 +452,7 @@ class Severity(models.TextChoices):
 
 class IssueAction(models.TextChoices):
     IMPORT = "import", _("Import the order")
+    REPUBLISH = "republish", _("Publish again")
     REPUSH = "repush", _("Send again to the channel")
     REFRESH = "refresh", _("Refresh from the channel")
     RESOLVE = "resolve", _("Mark resolved")
@@ -469,6 +474,13 @@ class ReconciliationIssue(TenantModel):
     theirs = models.CharField(max_length=500, blank=True)
     detail = models.CharField(max_length=1000, blank=True)
     suggested_action = models.CharField(max_length=10, choices=IssueAction.choices, default=IssueAction.RESOLVE)
+    # The values behind `ours` and `theirs`, for showing them in the reader's language: amounts
+    # ({"amount": "154.870", "currency": "USD"}), a status, the listings of a grouped finding.
+    data = models.JSONField(default=dict, blank=True)
+    # An action asked for from the UI or the API and not yet done by the worker (it talks to
+    # the channel), and why the last one failed.
+    pending_action = models.CharField(max_length=10, choices=IssueAction.choices, blank=True)
+    action_error = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     resolution_note = models.CharField(max_length=1000, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -488,3 +500,38 @@ class ReconciliationIssue(TenantModel):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.key}"
+
+    @property
+    def advice(self) -> str:
+        """What to do about it, in one sentence (in the reader's language)."""
+        if self.kind == IssueKind.LISTING_DRIFT:
+            return str(LISTING_ADVICE.get((self.data or {}).get("group"), ISSUE_ADVICE[IssueKind.LISTING_DRIFT]))
+        if self.kind == IssueKind.STATUS_DRIFT and self.suggested_action == IssueAction.REPUSH:
+            return str(_("Our change has not reached the channel: send it again."))
+        return str(ISSUE_ADVICE.get(self.kind, ""))
+
+    @property
+    def listing_count(self) -> int | None:
+        """How many listings a grouped listing finding covers."""
+        return (self.data or {}).get("count") if self.kind == IssueKind.LISTING_DRIFT else None
+
+
+ISSUE_ADVICE = {
+    IssueKind.MISSING_ORDER: _("The channel has this order and importing it failed: import it again."),
+    IssueKind.UNKNOWN_TO_CHANNEL: _(
+        "Ask the channel for this order again; if it no longer has it (a test or deleted order), "
+        "resolve this with a note."
+    ),
+    IssueKind.STATUS_DRIFT: _("The channel changed the order last: refresh it from the channel."),
+    IssueKind.AMOUNT_MISMATCH: _(
+        "Refresh the order from the channel; if the totals still differ, check its discounts and refunds there."
+    ),
+    IssueKind.UNKNOWN_ITEM: _("Give the variant the SKU the channel sends (or fix it on the channel), then resolve."),
+    IssueKind.OVERSELL: _("Receive stock and fulfil the order, or cancel the short units; then resolve."),
+    IssueKind.LISTING_DRIFT: _("Publish the listings again."),
+    IssueKind.PUSH_FAILED: _("Send it again; if the channel refuses it again, its reason is on the order's timeline."),
+}
+LISTING_ADVICE = {
+    "quantity": _("Publish again, so the channel sells the stock you have."),
+    "rejected": _("Fix what the channel refused (its reason is on each listing), then publish again."),
+}

@@ -36,6 +36,7 @@ from orders.models import (
 from orders.services.ingest import order_import
 from orders.services.timeline import issue_raise
 from orders.sync import ORDER_CHANNELS, channel_orders, channel_refused
+from orders.wording import error_words
 from shopadmin.audit import audit_record
 from shopadmin.services import job_finish, job_progress
 
@@ -92,6 +93,7 @@ class Finding:
     suggested_action: str = IssueAction.RESOLVE
     order: Order | None = None
     resolved_note: str = ""
+    data: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -119,11 +121,21 @@ class _Recorder:
                     suggested_action=finding.suggested_action,
                     order=finding.order,
                     resolved_note=finding.resolved_note,
+                    data=finding.data,
                 )
                 # Open findings count, and so do those the run settled itself (imports); one the
                 # merchant already resolved with a note stays resolved and is not counted again.
                 if issue.status == ReconciliationIssue.Status.OPEN or finding.resolved_note:
                     self.counts[finding.kind] = self.counts.get(finding.kind, 0) + 1
+
+
+def _amount(value, currency: str) -> dict:
+    """An amount as a finding keeps it (shown in the reader's language with the money filter)."""
+    return {"amount": str(value), "currency": (currency or "").upper()}
+
+
+def _lifecycle_label(value: str) -> str:
+    return str(dict(Lifecycle.choices).get(value, value))
 
 
 class _RunStopped(Exception):
@@ -137,6 +149,7 @@ def missing_order(account: ChannelAccount, theirs: ChannelOrder) -> Finding:
     """An order the channel has and we never received: imported now (a settled warning), or an
     error saying why the import failed."""
     their_side = f"{theirs.channel_status} {theirs.total} {theirs.currency}"
+    data = {"theirs": {"status": theirs.channel_status, **_amount(theirs.total, theirs.currency)}}
     try:
         order, _outcome = order_import(account=account, data=theirs, via="reconciliation")
     except ValidationError as exc:
@@ -148,6 +161,7 @@ def missing_order(account: ChannelAccount, theirs: ChannelOrder) -> Finding:
             theirs=their_side,
             detail=_("Import failed: %(e)s") % {"e": "; ".join(exc.messages)},
             suggested_action=IssueAction.IMPORT,
+            data=data,
         )
     return Finding(
         IssueKind.MISSING_ORDER,
@@ -160,6 +174,7 @@ def missing_order(account: ChannelAccount, theirs: ChannelOrder) -> Finding:
         suggested_action=IssueAction.IMPORT,
         order=order,
         resolved_note=_("Imported by reconciliation."),
+        data=data,
     )
 
 
@@ -189,10 +204,18 @@ def status_drift(order: Order, theirs: ChannelOrder) -> Finding | None:
         key=order.external_id,
         ours=ours,
         theirs=their_side,
-        detail=_("Order %(o)s is %(ours)s here and %(theirs)s on the channel.")
-        % {"o": order.external_id, "ours": ours, "theirs": their_side},
+        detail=_("Order %(o)s is “%(ours)s” here and “%(theirs)s” on the channel.")
+        % {
+            "o": order.external_id,
+            "ours": _lifecycle_label(ours),
+            "theirs": _lifecycle_label(theirs.lifecycle),
+        },
         suggested_action=IssueAction.REFRESH if newer_there else IssueAction.REPUSH,
         order=order,
+        data={
+            "ours": {"lifecycle": str(ours)},
+            "theirs": {"status": theirs.channel_status, "lifecycle": str(theirs.lifecycle)},
+        },
     )
 
 
@@ -209,6 +232,7 @@ def amount_mismatch(order: Order, theirs: ChannelOrder) -> Finding | None:
         detail=_("The totals of order %(o)s differ by more than one minor unit.") % {"o": order.external_id},
         suggested_action=IssueAction.REFRESH,
         order=order,
+        data={"ours": _amount(order.total, order.currency), "theirs": _amount(theirs.total, theirs.currency)},
     )
 
 
@@ -222,8 +246,10 @@ def unknown_to_channel(ours: dict[str, Order], theirs: dict[str, ChannelOrder]) 
             ours=f"{order.status} {order.total} {order.currency}",
             theirs=_("not on the channel"),
             detail=_("We hold order %(o)s but the channel does not list it.") % {"o": external_id},
-            suggested_action=IssueAction.RESOLVE,
+            # Asking the channel for this one order settles it when the list only left it out.
+            suggested_action=IssueAction.REFRESH,
             order=order,
+            data={"ours": {"lifecycle": str(order.status), **_amount(order.total, order.currency)}},
         )
         for external_id, order in ours.items()
         if external_id not in theirs
@@ -269,21 +295,36 @@ def oversold_lines(lines: Iterable[OrderLine]) -> list[Finding]:
     ]
 
 
+LISTING_EXAMPLES = 50  # item ids a grouped listing finding keeps to show and to link
+
+
+def _reason(error) -> str:
+    return str(error.get("message", error)) if isinstance(error, dict) else str(error)
+
+
 def listings_rejected(listings: Iterable[ChannelListing]) -> list[Finding]:
-    """Listings the channel rejected or lost: the merchant re-publishes from the channels app."""
+    """Listings of one account the channel rejected, or that fail its rules before sending: one
+    finding for all of them (its count and the most frequent reasons), fixed by publishing again
+    once the listings are corrected."""
+    refused = [lst for lst in listings if lst.status in (ListingStatus.REJECTED, ListingStatus.ERROR)]
+    if not refused:
+        return []
+    reasons: dict[str, int] = {}
+    for listing in refused:
+        for reason in dict.fromkeys(_reason(e) for e in (listing.errors or [])):
+            reasons[reason] = reasons.get(reason, 0) + 1
+    top = sorted(reasons.items(), key=lambda r: (-r[1], r[0]))[:3]
+    items = sorted(lst.item_id for lst in refused)
     return [
         Finding(
             IssueKind.LISTING_DRIFT,
-            key=f"listing:{listing.item_id}",
-            ours=_("listed"),
-            theirs=listing.get_status_display(),
-            detail="; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in listing.errors)[
-                :1000
-            ],
-            suggested_action=IssueAction.RESOLVE,
+            key="listings:rejected",
+            ours=_("%(n)d listed") % {"n": len(refused)},
+            theirs=_("%(n)d refused") % {"n": len(refused)},
+            detail="; ".join(f"{reason} ({n})" for reason, n in top)[:1000],
+            suggested_action=IssueAction.REPUBLISH,
+            data={"group": "rejected", "count": len(refused), "items": items[:LISTING_EXAMPLES]},
         )
-        for listing in listings
-        if listing.status in (ListingStatus.REJECTED, ListingStatus.ERROR)
     ]
 
 
@@ -291,10 +332,17 @@ def listing_quantity_drift(
     listings: Iterable[ChannelListing],
     available: dict[int, int],
     stated_quantity: Callable[[dict], int | None],
+    held: dict[int, int] | None = None,
 ) -> list[Finding]:
-    """Published listings whose quantity on sale (what the channel last accepted, read by
-    `stated_quantity`) is not our available stock (`available` by variant id)."""
-    findings = []
+    """Published listings of one account whose quantity on sale (what the channel last accepted,
+    read by `stated_quantity`) is not our available stock (`available` by variant id): one
+    finding for all of them, fixed by publishing again.
+
+    Tolerance: a channel that still offers up to as many units as open orders hold (`held` by
+    variant id) is not drifting: those orders took the units since it was told, and the next
+    publish carries them."""
+    held = held or {}
+    drifted = []
     for listing in listings:
         if listing.status != ListingStatus.PUBLISHED or listing.variant_id is None:
             continue
@@ -302,18 +350,28 @@ def listing_quantity_drift(
         ours = max(0, int(available.get(listing.variant_id) or 0))
         if stated is None or stated == ours:
             continue
-        findings.append(
-            Finding(
-                IssueKind.LISTING_DRIFT,
-                key=f"quantity:{listing.item_id}",
-                ours=_("%(n)d available") % {"n": ours},
-                theirs=_("%(n)d on sale") % {"n": stated},
-                detail=_("The channel sells %(item)s from a quantity that is no longer ours; publish again.")
-                % {"item": listing.item_id},
-                suggested_action=IssueAction.RESOLVE,
-            )
+        if 0 < stated - ours <= int(held.get(listing.variant_id) or 0):
+            continue
+        drifted.append((listing.item_id, ours, stated))
+    if not drifted:
+        return []
+    drifted.sort()
+    return [
+        Finding(
+            IssueKind.LISTING_DRIFT,
+            key="listings:quantity",
+            ours=_("%(n)d available") % {"n": sum(o for _i, o, _s in drifted)},
+            theirs=_("%(n)d on sale") % {"n": sum(s for _i, _o, s in drifted)},
+            detail=_("The channel sells %(n)d listings from a quantity that is no longer yours, e.g. %(items)s.")
+            % {"n": len(drifted), "items": ", ".join(f"{i} ({s} → {o})" for i, o, s in drifted[:3])},
+            suggested_action=IssueAction.REPUBLISH,
+            data={
+                "group": "quantity",
+                "count": len(drifted),
+                "items": [i for i, _o, _s in drifted[:LISTING_EXAMPLES]],
+            },
         )
-    return findings
+    ]
 
 
 # --- What the checks compare -------------------------------------------------------------------
@@ -353,15 +411,19 @@ def _lines_to_check(account: ChannelAccount, start: dt.datetime) -> list[OrderLi
     )
 
 
-def _available_by_variant(variant_ids: set[int]) -> dict[int, int]:
+def _stock_by_variant(variant_ids: set[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Available (on hand minus allocated) and held (allocated to open orders) by variant id."""
     from catalog.models import StockLevel
 
-    return dict(
+    available, held = {}, {}
+    for variant_id, n, allocated in (
         StockLevel.objects.filter(variant_id__in=variant_ids)
         .values("variant_id")
-        .annotate(n=Sum(F("on_hand") - F("allocated")))
-        .values_list("variant_id", "n")
-    )
+        .annotate(n=Sum(F("on_hand") - F("allocated")), held=Sum("allocated"))
+        .values_list("variant_id", "n", "held")
+    ):
+        available[variant_id], held[variant_id] = n, allocated
+    return available, held
 
 
 # --- The run -----------------------------------------------------------------------------------
@@ -402,13 +464,24 @@ def _compare_listings(account: ChannelAccount, record: _Recorder) -> None:
             account=account, status__in=[ListingStatus.REJECTED, ListingStatus.ERROR, ListingStatus.PUBLISHED]
         )
     )
-    for finding in listings_rejected(listings):
-        record(finding)
     published = {lst.variant_id for lst in listings if lst.status == ListingStatus.PUBLISHED and lst.variant_id}
-    available = _available_by_variant(published)
+    available, held = _stock_by_variant(published)
     with adapter_for(account) as adapter:
-        for finding in listing_quantity_drift(listings, available, adapter.payload_quantity):
-            record(finding)
+        findings = [
+            *listings_rejected(listings),
+            *listing_quantity_drift(listings, available, adapter.payload_quantity, held),
+        ]
+    for finding in findings:
+        record(finding)
+    # A group that no longer differs (and the one-per-listing findings of earlier versions) is settled.
+    ReconciliationIssue.objects.filter(
+        account=account, kind=IssueKind.LISTING_DRIFT, status=ReconciliationIssue.Status.OPEN
+    ).exclude(key__in=[f.key for f in findings]).update(
+        status=ReconciliationIssue.Status.RESOLVED,
+        resolution_note=_("The listings no longer differ."),
+        resolved_at=timezone.now(),
+        pending_action="",
+    )
 
 
 def reconciliation_run(*, run: ReconciliationRun, window: dt.timedelta = DEFAULT_WINDOW) -> ReconciliationRun:
@@ -455,7 +528,7 @@ def _run_succeeded(run: ReconciliationRun, orders_checked: int, counts: dict[str
 
 def _run_failed(run: ReconciliationRun, exc: Exception, counts: dict[str, int]) -> None:
     run.status = ReconciliationRun.Status.FAILED
-    run.error = f"{type(exc).__name__}: {exc}"[:1000]
+    run.error = error_words(exc)[:1000]
     run.counts = counts
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "error", "counts", "finished_at"])
@@ -475,6 +548,84 @@ def _run_stopped(run: ReconciliationRun, message: str) -> ReconciliationRun:
     return run
 
 
+# --- Acting on an issue --------------------------------------------------------------------------
+
+# The actions that talk to the channel (or publish to it): done by the worker, never by a request.
+BACKGROUND_ACTIONS = frozenset({IssueAction.IMPORT, IssueAction.REFRESH, IssueAction.REPUSH, IssueAction.REPUBLISH})
+
+
+def _refuse_action(message: str, code: str):
+    raise ValidationError({"action": ValidationError(message, code=code)})
+
+
+def _check_action(issue: ReconciliationIssue, action: str) -> None:
+    """Refuse what cannot be done on this issue, before anything is queued."""
+    if issue.status != ReconciliationIssue.Status.OPEN:
+        raise ValidationError(_("This issue is already resolved."), code=OrdersErrorCode.ISSUE_RESOLVED)
+    if action not in IssueAction.values:
+        _refuse_action(_("Choose one of: %s.") % ", ".join(IssueAction.values), code=OrdersErrorCode.UNKNOWN_ACTION)
+    if action == IssueAction.RESOLVE:
+        return
+    if action == IssueAction.REPUBLISH and issue.kind != IssueKind.LISTING_DRIFT:
+        _refuse_action(_("Only a listing finding is published again."), code=OrdersErrorCode.UNKNOWN_ACTION)
+    if action in (IssueAction.IMPORT, IssueAction.REFRESH) and issue.kind == IssueKind.LISTING_DRIFT:
+        _refuse_action(_("A listing finding has no order to import."), code=OrdersErrorCode.UNKNOWN_ACTION)
+    _require_usable(issue.account)
+
+
+@transaction.atomic
+def issue_act_request(*, issue: ReconciliationIssue, action: str, note: str = "") -> ReconciliationIssue:
+    """The one-click actions from a request (the merchant UI, the API): resolving is done at once;
+    the others talk to the channel, so they are recorded on the issue (`pending_action`) and done
+    by the worker (`issue_act_task`), which clears it, or records why it failed (`action_error`)."""
+    from orders.services.timeline import issue_resolve
+    from orders.tasks import issue_act_task
+
+    issue = ReconciliationIssue.objects.select_for_update().select_related("account").get(pk=issue.pk)
+    _check_action(issue, action)
+    if action == IssueAction.RESOLVE:
+        return issue_resolve(issue=issue, note=note)
+    if issue.pending_action == action:
+        return issue  # already asked for: the worker does it once
+    issue.pending_action, issue.action_error = action, ""
+    issue.save(update_fields=["pending_action", "action_error"])
+    audit_record(action="reconciliation_issue.act", instance=issue, changes={"action": [None, action]})
+    shop_id, issue_id = issue.shop_id, issue.pk
+    transaction.on_commit(lambda: issue_act_task.delay(shop_id, issue_id, action, note))
+    return issue
+
+
+def issue_act_background(*, issue: ReconciliationIssue, action: str, note: str = "") -> ReconciliationIssue:
+    """What the worker does for `issue_act_request`: the action, then the issue's pending action
+    cleared; a refusal is kept on the issue in words for the page to show."""
+    try:
+        issue = issue_act(issue=issue, action=action, note=note)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    except AdapterError as exc:
+        error = error_words(exc)
+    else:
+        ReconciliationIssue.objects.filter(pk=issue.pk).update(pending_action="", action_error="")
+        return issue
+    ReconciliationIssue.objects.filter(pk=issue.pk).update(pending_action="", action_error=error[:500])
+    issue.refresh_from_db()
+    return issue
+
+
+def _republish(issue: ReconciliationIssue, note: str) -> ReconciliationIssue:
+    """Publish the account again through the channels app's plans: the plan carries every listing
+    whose payload is not the one the channel accepted, the drifted ones among them."""
+    from channels.publishing import publish_plan_apply, publish_plan_create
+    from orders.services.timeline import issue_resolve
+
+    with transaction.atomic():
+        plan = publish_plan_create(account=issue.account)
+        publish_plan_apply(plan=plan)
+        return issue_resolve(
+            issue=issue, note=note or _("Published again (plan %(plan)s); the next run checks it.") % {"plan": plan.pk}
+        )
+
+
 def issue_act(*, issue: ReconciliationIssue, action: str, note: str = "") -> ReconciliationIssue:
     """The one-click actions: import or refresh the order from the channel, re-push, resolve."""
     from orders.models import Cancellation, Fulfillment, IssueAction, PushState
@@ -482,12 +633,12 @@ def issue_act(*, issue: ReconciliationIssue, action: str, note: str = "") -> Rec
     from orders.services.timeline import issue_resolve
     from orders.sync import channel_order_fetch
 
-    if issue.status != ReconciliationIssue.Status.OPEN:
-        raise ValidationError(_("This issue is already resolved."), code=OrdersErrorCode.ISSUE_RESOLVED)
+    _check_action(issue, action)
     account = issue.account
     if action == IssueAction.RESOLVE:
         return issue_resolve(issue=issue, note=note)
-    _require_usable(account)
+    if action == IssueAction.REPUBLISH:
+        return _republish(issue, note)
     if action in (IssueAction.IMPORT, IssueAction.REFRESH):
         external_id = issue.order.external_id if issue.order_id else issue.key.split(":")[0]
         raw = channel_order_fetch(account, external_id)
@@ -525,7 +676,7 @@ def issue_act(*, issue: ReconciliationIssue, action: str, note: str = "") -> Rec
         else:
             raise ValidationError(_("Nothing to send again for this issue."), code=OrdersErrorCode.NOTHING_TO_PUSH)
         if state in (PushState.PUSHED, PushState.NOT_SUPPORTED):
-            return issue_resolve(issue=issue, note=note or _("Sent again (%(s)s).") % {"s": state})
+            return issue_resolve(issue=issue, note=note or _("Sent again (%(s)s).") % {"s": PushState(state).label})
         raise ValidationError(
             _("The channel refused it again; see the order's timeline."), code=OrdersErrorCode.PUSH_REFUSED
         )

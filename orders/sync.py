@@ -21,6 +21,7 @@ from channels.models import ChannelAccount
 from orders.models import OrderSyncCursor
 from orders.services.ingest import order_import
 from orders.services.pushes import acknowledgements_owed
+from orders.wording import error_words
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ def orders_poll(*, account: ChannelAccount) -> dict:
             refused = channel_refused(account, exc)
             with transaction.atomic():
                 OrderSyncCursor.objects.filter(pk=cursor.pk).update(
-                    last_error=(str(exc) if refused else f"{type(exc).__name__}: {exc}")[:500],
+                    last_error=(str(exc) if refused else error_words(exc))[:500],
                     last_polled_at=timezone.now(),
                 )
             if refused:

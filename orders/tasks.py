@@ -88,6 +88,18 @@ def reconciliation_run_task(shop_id: int, run_id: int) -> dict:
     return reconciliation_run(run=run).counts
 
 
+@tenant_task(name="orders.issue_act", atomic=False)
+def issue_act_task(shop_id: int, issue_id: int, action: str, note: str = "") -> str:
+    """A one-click action asked for from the UI or the API (it talks to the channel)."""
+    from orders.models import ReconciliationIssue
+    from orders.reconciliation import issue_act_background
+
+    issue = ReconciliationIssue.objects.select_related("account", "order").filter(pk=issue_id).first()
+    if issue is None or issue.pending_action != action:
+        return "gone"  # resolved meanwhile, or asked for again with another action
+    return issue_act_background(issue=issue, action=action, note=note).status
+
+
 @tenant_task(name="orders.reconcile_account", atomic=False)
 def reconcile_account_task(shop_id: int, account_id: int) -> None:
     from channels.health import account_usable

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -184,12 +185,19 @@ def issue_act(request, pk: int):
         messages.error(request, _("Choose an action."))
     else:
         try:
-            recon.issue_act(issue=issue, action=form.cleaned_data["action"], note=form.cleaned_data["note"])
+            issue = recon.issue_act_request(
+                issue=issue, action=form.cleaned_data["action"], note=form.cleaned_data["note"]
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("Done."))
-    return redirect("orders:reconciliation", request.shop.slug)
+            if issue.pending_action:
+                messages.success(request, _("On its way: the issue closes once it is done, or says why not."))
+            else:
+                messages.success(request, _("Marked resolved."))
+    back = reverse("orders:reconciliation", args=[request.shop.slug])
+    kind = request.POST.get("kind", "")
+    return redirect(f"{back}?kind={kind}" if kind in IssueKind.values else back)
 
 
 @shop_view()

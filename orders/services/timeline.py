@@ -47,6 +47,7 @@ def issue_raise(
     order: Order | None = None,
     run=None,
     resolved_note: str = "",
+    data: dict | None = None,
 ) -> tuple[ReconciliationIssue, bool]:
     """Record a finding once: an open issue with the same (account, kind, key) is refreshed."""
     account_id = account if isinstance(account, int) else account.pk
@@ -57,6 +58,7 @@ def issue_raise(
         "detail": detail[:1000],
         "suggested_action": suggested_action,
         "order": order,
+        "data": data or {},
         "updated_at": timezone.now(),
     }
     if run is not None:
@@ -117,7 +119,8 @@ def issue_resolve(*, issue: ReconciliationIssue, note: str = "") -> Reconciliati
     issue.status = ReconciliationIssue.Status.RESOLVED
     issue.resolution_note = (note or "").strip()[:1000]
     issue.resolved_at = timezone.now()
-    issue.save(update_fields=["status", "resolution_note", "resolved_at"])
+    issue.pending_action = ""
+    issue.save(update_fields=["status", "resolution_note", "resolved_at", "pending_action"])
     audit_record(
         action="reconciliation_issue.resolve",
         instance=issue,

@@ -63,6 +63,8 @@ def test_missing_order_is_imported_and_settled(shop_a):
     assert finding.order is not None and finding.order.external_id == "2001"
     assert (finding.ours, finding.theirs) == ("not here", "CREATED 49.90 USD")
     assert finding.suggested_action == IssueAction.IMPORT
+    # The amount is kept as a value, shown in the reader's language with the money filter.
+    assert finding.data == {"theirs": {"status": "CREATED", "amount": "49.90", "currency": "USD"}}
 
 
 def test_missing_order_that_cannot_be_imported_is_an_error(shop_a):
@@ -89,6 +91,7 @@ def test_status_drift_suggests_the_side_that_changed_last():
     assert (finding.kind, finding.key, finding.severity) == (IssueKind.STATUS_DRIFT, "1001", Severity.WARNING)
     assert (finding.ours, finding.theirs) == (Lifecycle.AWAITING_FULFILLMENT, "CANCELLED (cancelled)")
     assert finding.suggested_action == IssueAction.REFRESH and finding.order is order
+    assert finding.detail == "Order 1001 is “Awaiting fulfilment” here and “Cancelled” on the channel."
     cancelled_before = channel_order(status="CANCELLED", lifecycle=Lifecycle.CANCELLED, updated_at=then)
     assert status_drift(order, cancelled_before).suggested_action == IssueAction.REPUSH
 
@@ -118,6 +121,10 @@ def test_amount_mismatch_beyond_one_minor_unit_or_in_another_currency():
         IssueAction.REFRESH,
     )
     assert amount_mismatch(order, channel_order(total="99.80", currency="EUR")).theirs == "99.80 EUR"
+    assert finding.data == {
+        "ours": {"amount": "99.80", "currency": "USD"},
+        "theirs": {"amount": "104.80", "currency": "USD"},
+    }
 
 
 def test_unknown_to_channel_lists_only_orders_the_channel_lacks():
@@ -131,8 +138,10 @@ def test_unknown_to_channel_lists_only_orders_the_channel_lacks():
             ours="fulfilled 49.90 USD",
             theirs="not on the channel",
             detail="We hold order LOCAL-1 but the channel does not list it.",
-            suggested_action=IssueAction.RESOLVE,
+            # Asking the channel for the one order is safe: it settles an order the list left out.
+            suggested_action=IssueAction.REFRESH,
             order=local,
+            data={"ours": {"lifecycle": "fulfilled", "amount": "49.90", "currency": "USD"}},
         )
     ]
 
@@ -161,21 +170,26 @@ def test_oversold_lines_of_open_orders_only():
 # --- Listings -----------------------------------------------------------------------------------
 
 
-def test_rejected_and_failed_listings_drift_with_the_channels_reasons():
+def test_rejected_and_failed_listings_are_one_finding_with_their_count_and_reasons():
     listings = [
         ChannelListing(item_id="TEE-M", status=ListingStatus.REJECTED, errors=[{"message": "Image too small"}, "x"]),
+        ChannelListing(item_id="TEE-L", status=ListingStatus.REJECTED, errors=[{"message": "Image too small"}]),
         ChannelListing(item_id="CAP", status=ListingStatus.ERROR, errors=[]),
         ChannelListing(item_id="OK", status=ListingStatus.PUBLISHED),
     ]
-    findings = listings_rejected(listings)
-    assert [(f.kind, f.key, f.severity) for f in findings] == [
-        (IssueKind.LISTING_DRIFT, "listing:TEE-M", Severity.WARNING),
-        (IssueKind.LISTING_DRIFT, "listing:CAP", Severity.WARNING),
-    ]
-    assert (findings[0].ours, findings[0].theirs, findings[0].detail) == ("listed", "Rejected", "Image too small; x")
+    [finding] = listings_rejected(listings)
+    assert (finding.kind, finding.key, finding.severity) == (
+        IssueKind.LISTING_DRIFT,
+        "listings:rejected",
+        Severity.WARNING,
+    )
+    assert (finding.ours, finding.theirs, finding.detail) == ("3 listed", "3 refused", "Image too small (2); x (1)")
+    assert finding.suggested_action == IssueAction.REPUBLISH
+    assert finding.data == {"group": "rejected", "count": 3, "items": ["CAP", "TEE-L", "TEE-M"]}
+    assert listings_rejected(listings[3:]) == []
 
 
-def test_listing_quantity_drift_compares_what_the_channel_sells_with_our_stock():
+def test_listing_quantity_drift_is_one_finding_per_account_beyond_what_open_orders_hold():
     def listing(item_id, variant_id, quantity, status=ListingStatus.PUBLISHED):
         return ChannelListing(item_id=item_id, variant_id=variant_id, status=status, accepted_payload={"q": quantity})
 
@@ -186,12 +200,21 @@ def test_listing_quantity_drift_compares_what_the_channel_sells_with_our_stock()
         listing("NONE", 4, None),  # the payload states no quantity
         listing("DRAFT", 5, 9, status=ListingStatus.DRAFT),
         listing("LOOSE", None, 9),  # no variant
+        listing("HELD", 6, 10),  # 2 fewer here, and open orders hold 3 units: explained, not drift
+        listing("MORE", 7, 1),  # we have more than the channel sells: not explained by orders
     ]
-    findings = listing_quantity_drift(listings, {1: 0, 2: 7, 3: -2, 4: 3}, lambda payload: payload.get("q"))
-    assert [(f.kind, f.key, f.ours, f.theirs) for f in findings] == [
-        (IssueKind.LISTING_DRIFT, "quantity:RARE", "0 available", "5 on sale")
-    ]
-    assert findings[0].suggested_action == IssueAction.RESOLVE
+    available = {1: 0, 2: 7, 3: -2, 4: 3, 6: 8, 7: 4}
+    held = {1: 2, 6: 3}
+    [finding] = listing_quantity_drift(listings, available, lambda payload: payload.get("q"), held)
+    assert (finding.kind, finding.key) == (IssueKind.LISTING_DRIFT, "listings:quantity")
+    assert (finding.ours, finding.theirs) == ("4 available", "6 on sale")
+    assert finding.suggested_action == IssueAction.REPUBLISH
+    assert finding.data == {"group": "quantity", "count": 2, "items": ["MORE", "RARE"]}
+    assert finding.detail == (
+        "The channel sells 2 listings from a quantity that is no longer yours, e.g. MORE (1 → 4), RARE (5 → 0)."
+    )
+    # Within the tolerance everywhere: nothing to say.
+    assert listing_quantity_drift(listings[:2], {1: 3, 2: 7}, lambda payload: payload.get("q"), {1: 2}) == []
 
 
 # --- The run: the checks in sequence, and its two ways of ending early -------------------------
@@ -229,5 +252,6 @@ def test_anything_unexpected_fails_the_run_with_its_message_and_the_counts_so_fa
         reconciliation_run(run=queued_run)
     with shop_context(shop_a):
         run = ReconciliationRun.objects.get(pk=queued_run.pk)
-    assert (run.status, run.error) == (ReconciliationRun.Status.FAILED, "RuntimeError: database went away")
+    # The message in words, without the exception's class name (the worker's log has the rest).
+    assert (run.status, run.error) == (ReconciliationRun.Status.FAILED, "database went away")
     assert run.counts == {IssueKind.UNKNOWN_TO_CHANNEL: 1} and run.finished_at is not None
