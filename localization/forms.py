@@ -4,7 +4,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from localization.models import DdpPricing, DutyMode, RateMode
-from localization.money import ROUNDING_PRESETS, currency_choices
+from localization.money import ROUNDING_PRESETS
+from shopadmin.inputs import (
+    CountryChoiceField,
+    CountryMultipleChoiceField,
+    CurrencyChoiceField,
+    LocalizedDecimalField,
+)
 
 ADJUSTMENT_HELP = _("Positive raises prices: +2.5 makes a €10.00 price €10.25; -2.5 lowers it.")
 
@@ -27,8 +33,8 @@ class CodesField(forms.CharField):
 
 class MarketForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80)
-    countries = CodesField(label=_("Countries"), help_text=_("ISO country codes, e.g. FR, DE, IT"))
-    currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices)
+    countries = CountryMultipleChoiceField(label=_("Countries"), help_text=_("Tick every country of the market."))
+    currency = CurrencyChoiceField(label=_("Currency"))
     languages = CodesField(
         label=_("Languages"), upper=False, help_text=_("Language tags, the first is the default: fr, de, en")
     )
@@ -36,7 +42,7 @@ class MarketForm(forms.Form):
     duty_mode = forms.ChoiceField(label=_("Duties"), choices=DutyMode.choices)
     ddp_pricing = forms.ChoiceField(choices=DdpPricing.choices, label=_("In DDP markets"))
     rate_mode = forms.ChoiceField(choices=RateMode.choices, label=_("Exchange rate"))
-    adjustment_percent = forms.DecimalField(
+    adjustment_percent = LocalizedDecimalField(
         max_digits=7, decimal_places=3, initial=0, label=_("Price adjustment (%)"), help_text=ADJUSTMENT_HELP
     )
     rounding = forms.ChoiceField(
@@ -48,27 +54,27 @@ class MarketForm(forms.Form):
 
 
 class ManualRateForm(forms.Form):
-    base = forms.ChoiceField(label=_("Base currency"), choices=currency_choices)
-    quote = forms.ChoiceField(label=_("Quote currency"), choices=currency_choices)
-    rate = forms.DecimalField(
+    base = CurrencyChoiceField(label=_("Base currency"))
+    quote = CurrencyChoiceField(label=_("Quote currency"))
+    rate = LocalizedDecimalField(
         label=_("Rate"), max_digits=20, decimal_places=10, min_value=0, help_text=_("1 base = rate quote")
     )
 
 
 class QuoteForm(forms.Form):
-    destination_country = forms.CharField(label=_("Destination country"), max_length=2, help_text=_("e.g. GB"))
+    destination_country = CountryChoiceField(label=_("Destination country"))
     destination_region = forms.CharField(
         label=_("Region"), max_length=3, required=False, help_text=_("State or province, e.g. CA or ON")
     )
-    origin_country = forms.CharField(label=_("Origin country"), max_length=2, required=False)
-    currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices, initial="USD")
-    quote_currency = forms.ChoiceField(
-        label=_("Quote currency"), choices=[("", _("Destination's currency")), *currency_choices()], required=False
+    origin_country = CountryChoiceField(label=_("Origin country"), required=False)
+    currency = CurrencyChoiceField(label=_("Currency"))
+    quote_currency = CurrencyChoiceField(
+        label=_("Quote currency"), required=False, empty_label=_("Destination's currency")
     )
     incoterm = forms.ChoiceField(label=_("Incoterm"), choices=[("DDP", "DDP"), ("DAP", "DAP")])
-    shipping = forms.DecimalField(label=_("Shipping"), min_value=0, initial=0, decimal_places=2)
-    insurance = forms.DecimalField(label=_("Insurance"), min_value=0, initial=0, decimal_places=2)
-    tax_rate = forms.DecimalField(
+    shipping = LocalizedDecimalField(label=_("Shipping"), min_value=0, initial=0, decimal_places=2)
+    insurance = LocalizedDecimalField(label=_("Insurance"), min_value=0, initial=0, decimal_places=2)
+    tax_rate = LocalizedDecimalField(
         label=_("Tax rate"),
         min_value=0,
         max_value=1,
@@ -88,12 +94,12 @@ class QuoteItemForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), required=False)
     description = forms.CharField(label=_("Description"), required=False)
     hs_code = forms.CharField(required=False, label=_("HS code"))
-    unit_price = forms.DecimalField(label=_("Unit price"), required=False, min_value=0, decimal_places=4)
+    unit_price = LocalizedDecimalField(label=_("Unit price"), required=False, min_value=0, decimal_places=4)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1, required=False)
-    weight_kg = forms.DecimalField(label=_("Weight (kg)"), required=False, min_value=0, decimal_places=3)
-    origin_country = forms.CharField(label=_("Origin country"), required=False, max_length=2)
+    weight_kg = LocalizedDecimalField(label=_("Weight (kg)"), required=False, min_value=0, decimal_places=3)
+    origin_country = CountryChoiceField(label=_("Origin country"), required=False)
     # Ad valorem, as a fraction: overrides the dataset's rate for the item, as in the API.
-    duty_rate = forms.DecimalField(label=_("Duty rate"), required=False, min_value=0, max_value=10, decimal_places=5)
+    duty_rate = LocalizedDecimalField(label=_("Duty rate"), required=False, min_value=0, max_value=10, decimal_places=5)
 
 
 QuoteItemFormSet = forms.formset_factory(QuoteItemForm, extra=5, max_num=20)
@@ -101,17 +107,17 @@ QuoteItemFormSet = forms.formset_factory(QuoteItemForm, extra=5, max_num=20)
 
 class PriceOverrideForm(forms.Form):
     sku = forms.CharField(label=_("SKU"))
-    fixed_price = forms.DecimalField(
+    fixed_price = LocalizedDecimalField(
         label=_("Fixed price"), required=False, min_value=0, decimal_places=4, help_text=_("Overrides the rule")
     )
-    compare_at_price = forms.DecimalField(label=_("Compare-at price"), required=False, min_value=0, decimal_places=4)
-    sale_price = forms.DecimalField(label=_("Sale price"), required=False, min_value=0, decimal_places=4)
+    compare_at_price = LocalizedDecimalField(label=_("Compare-at price"), required=False, min_value=0, decimal_places=4)
+    sale_price = LocalizedDecimalField(label=_("Sale price"), required=False, min_value=0, decimal_places=4)
     sale_starts_at = forms.DateTimeField(label=_("Sale starts"), required=False, help_text=_("e.g. 2026-12-01 00:00"))
     sale_ends_at = forms.DateTimeField(label=_("Sale ends"), required=False)
 
 
 class ShopTaxRateForm(forms.Form):
-    country = forms.CharField(label=_("Country"), max_length=2)
+    country = CountryChoiceField(label=_("Country"))
     region = forms.CharField(
         label=_("Region"), max_length=3, required=False, help_text=_("State or province, e.g. CA or ON")
     )
@@ -124,7 +130,7 @@ class ShopTaxRateForm(forms.Form):
             ("exempt", _("Exempt")),
         ],
     )
-    rate = forms.DecimalField(
+    rate = LocalizedDecimalField(
         label=_("Rate"),
         min_value=0,
         max_value=Decimal("0.99999"),

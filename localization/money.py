@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from babel.numbers import get_currency_name, get_currency_precision, get_territory_currencies
+from babel.numbers import get_currency_precision, get_territory_currencies
 from django.utils.translation import gettext_lazy as _
-
-from shopadmin.validators import currency_codes
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -39,10 +37,6 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
 def currency_for_country(country: str, on: dt.date | None = None) -> str | None:
     currencies = get_territory_currencies(country, on or dt.date.today(), tender=True)
     return currencies[0] if currencies else None
-
-
-def currency_choices() -> list[tuple[str, str]]:
-    return [(code, f"{code} — {get_currency_name(code, locale='en')}") for code in sorted(currency_codes())]
 
 
 # --- Rounding rules ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from localization.models import ExchangeRate, Market
 from localization.rates import RateNotFound, rate_for
 from shopadmin.decorators import shop_view
 from shopadmin.forms import add_service_errors
+from shopadmin.inputs import shop_currency_first
 from shopadmin.roles import Perm
 
 
@@ -67,7 +68,9 @@ def _initial(market: Market) -> dict:
 @shop_view(Perm.LOCALIZATION_WRITE)
 def market_edit(request, pk=None):
     market = get_object_or_404(Market.objects.all(), pk=pk) if pk else None
-    form = MarketForm(request.POST or None, initial=_initial(market) if market else {"rounding": "none"})
+    initial = _initial(market) if market else {"rounding": "none", "currency": request.shop.default_currency}
+    form = MarketForm(request.POST or None, initial=initial)
+    shop_currency_first(form, request.shop.default_currency)
     if request.method == "POST" and form.is_valid():
         try:
             if market:
@@ -100,6 +103,7 @@ def market_delete(request, pk):
 @shop_view()
 def exchange_rates(request):
     form = ManualRateForm(request.POST or None, initial={"base": request.shop.default_currency})
+    shop_currency_first(form, request.shop.default_currency)
     if request.method == "POST":
         if not request.membership.has_perm(Perm.LOCALIZATION_WRITE):
             raise PermissionDenied
@@ -123,6 +127,7 @@ def exchange_rates(request):
 @shop_view()
 def landed_cost_calculator(request):
     form = QuoteForm(request.POST or None, initial={"currency": request.shop.default_currency})
+    shop_currency_first(form, request.shop.default_currency)
     items = QuoteItemFormSet(request.POST or None, prefix="items")
     result, problems = None, []
     if request.method == "POST" and form.is_valid() and items.is_valid():

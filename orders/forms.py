@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import IssueAction
+from shopadmin.inputs import LocalizedDecimalField
 
 
 class OrderWriteForm(forms.Form):
@@ -68,7 +69,7 @@ class CancelForm(OrderWriteForm):
 
 
 class RefundForm(OrderWriteForm):
-    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=3, min_value=0)
+    amount = LocalizedDecimalField(label=_("Amount"), max_digits=14, decimal_places=3, min_value=0)
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
     restock = forms.BooleanField(label=_("Put the items back in stock"), required=False)
 

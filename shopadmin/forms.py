@@ -5,9 +5,10 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from shopadmin.inputs import CountryChoiceField, CurrencyChoiceField
 from shopadmin.models import ApiScope, Shop
 from shopadmin.roles import Role
-from shopadmin.validators import timezone_names, validate_country_code, validate_currency_code
+from shopadmin.validators import timezone_names
 
 
 def add_service_errors(
@@ -32,16 +33,8 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class ShopSettingsForm(forms.ModelForm):
-    # Wider than the column so a wrong code gets the validator's explanation, not a length error.
-    default_currency = forms.CharField(
-        label=_("Default currency"),
-        max_length=10,
-        validators=[validate_currency_code],
-        help_text=_("ISO 4217, e.g. USD"),
-    )
-    country = forms.CharField(
-        label=_("Country"), max_length=10, validators=[validate_country_code], help_text=_("ISO 3166-1, e.g. US")
-    )
+    default_currency = CurrencyChoiceField(label=_("Default currency"))
+    country = CountryChoiceField(label=_("Country"))
     timezone = forms.ChoiceField(label=_("Time zone"), choices=[(n, n) for n in timezone_names()])
 
     class Meta:
@@ -55,12 +48,8 @@ class ShopSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.data:
-            # Codes are case-insensitive to type; they are stored upper-case.
-            self.data = self.data.copy()
-            for name in ("default_currency", "country"):
-                if name in self.data:
-                    self.data[name] = self.data[name].strip().upper()
+        if self.instance.pk:
+            self.fields["default_currency"].put_first(self.instance.default_currency)
 
 
 class InvitationForm(forms.Form):
