@@ -175,6 +175,8 @@ def make_rendition(upload) -> tuple[bytes, int, int]:
     """
     with Image.open(io.BytesIO(_read(upload))) as source:
         source.seek(0)
+        if source.format == "JPEG":  # decode at the smallest 1/2, 1/4 or 1/8 scale still large enough
+            source.draft("RGB", rendition_size(source.width, source.height))
         image = ImageOps.exif_transpose(source)
         if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
             rgba = image.convert("RGBA")

@@ -5,6 +5,7 @@ gets 404; the main pages pass axe at desktop and phone sizes (issue 3, DESIGN.md
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from catalog import services
@@ -29,7 +30,7 @@ def section(page, name):
     return page.get_by_role("region", name=name)
 
 
-def test_alice_builds_a_product_and_moves_its_stock(page, live_server, alice, shop_a, screenshot):
+def test_alice_builds_a_product_and_moves_its_stock(page, live_server, alice, shop_a, screenshot, tmp_path):
     with shop_context(shop_a):
         make_location()
     sign_in(page, live_server, alice)
@@ -80,6 +81,29 @@ def test_alice_builds_a_product_and_moves_its_stock(page, live_server, alice, sh
     expect(movement).to_contain_text("TEE-M")
     expect(movement).to_contain_text("+12")
     expect(movement).to_contain_text("Received")
+
+    # Images: a text file named .png is refused on its field, the alt text stays; a real
+    # picture is stored, and the page shows it from the media URL.
+    fake = tmp_path / "tee.png"
+    fake.write_text("not a picture")
+    real = tmp_path / "tee-real.png"
+    Image.new("RGB", (900, 700), (30, 90, 160)).save(real, "PNG")
+    images = section(page, "Images")
+    images.get_by_label("Alt text").fill("Blue organic tee")
+    images.get_by_label("…or upload an image").set_input_files(str(fake))
+    images.get_by_role("button", name="Add image").click()
+    images = section(page, "Images")
+    expect(images.get_by_text("This file is not an image we can read.")).to_be_visible()
+    expect(images.get_by_label("Alt text")).to_have_value("Blue organic tee")
+    images.get_by_label("…or upload an image").set_input_files(str(real))
+    images.get_by_role("button", name="Add image").click()
+    expect(page.get_by_text("Image added.")).to_be_visible()
+    picture = section(page, "Images").get_by_role("img", name="Blue organic tee")
+    expect(picture).to_be_visible()
+    picture.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
+    assert picture.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [900, 700]
+    assert "/media/catalog/" in picture.get_attribute("src")
     screenshot(page, "editor")
 
 
