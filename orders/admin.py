@@ -24,6 +24,40 @@ from orders.models import (
     RefundLine,
 )
 from shopadmin.admin_base import TenantAdmin, TenantInline
+from shopadmin.templatetags.formats import format_money
+
+
+def _money(field: str, currency_of, label: str):
+    """An admin column or read-only field: the amount rounded to its currency's minor units, with
+    the currency (`273.980` → `$273.98`)."""
+
+    def show(self, obj):
+        return format_money(getattr(obj, field), currency_of(obj))
+
+    show.short_description = label
+    show.admin_order_field = field
+    show.__name__ = f"{field}_amount"
+    return show
+
+
+def _order_currency(obj):
+    return obj.currency
+
+
+def _shop_currency(obj):
+    return obj.shop.default_currency
+
+
+class MoneyFieldsMixin:
+    """Shows each amount field through its `<field>_amount` method instead of the raw decimal."""
+
+    money_fields: tuple[str, ...] = ()
+
+    def get_fields(self, request, obj=None):
+        return [f"{name}_amount" if name in self.money_fields else name for name in super().get_fields(request, obj)]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *(f"{name}_amount" for name in self.money_fields)]
 
 
 class ReadOnlyMixin:
@@ -39,8 +73,17 @@ class ReadOnlyMixin:
 
 class LineInline(ReadOnlyMixin, TenantInline):
     model = OrderLine
-    fields = ("sku", "title", "quantity", "unit_price", "quantity_allocated", "quantity_short", "quantity_fulfilled")
+    fields = (
+        "sku",
+        "title",
+        "quantity",
+        "unit_price_amount",
+        "quantity_allocated",
+        "quantity_short",
+        "quantity_fulfilled",
+    )
     readonly_fields = fields
+    unit_price_amount = _money("unit_price", lambda line: line.order.currency, "unit price")
 
 
 class EventInline(ReadOnlyMixin, TenantInline):
@@ -50,8 +93,30 @@ class EventInline(ReadOnlyMixin, TenantInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyMixin, TenantAdmin):
-    list_display = ("external_id", "channel", "status", "channel_status", "total", "currency", "placed_at")
+class OrderAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
+    list_display = ("external_id", "channel", "status", "channel_status", "total_amount", "placed_at")
+    money_fields = ("subtotal", "shipping", "tax", "duties", "discounts", "total")
+    shop_money_fields = ("subtotal_shop", "shipping_shop", "tax_shop", "duties_shop", "discounts_shop", "total_shop")
+    subtotal_amount = _money("subtotal", _order_currency, "subtotal")
+    shipping_amount = _money("shipping", _order_currency, "shipping")
+    tax_amount = _money("tax", _order_currency, "tax")
+    duties_amount = _money("duties", _order_currency, "duties")
+    discounts_amount = _money("discounts", _order_currency, "discounts")
+    total_amount = _money("total", _order_currency, "total")
+    subtotal_shop_amount = _money("subtotal_shop", lambda o: o.shop_currency, "subtotal in the shop currency")
+    shipping_shop_amount = _money("shipping_shop", lambda o: o.shop_currency, "shipping in the shop currency")
+    tax_shop_amount = _money("tax_shop", lambda o: o.shop_currency, "tax in the shop currency")
+    duties_shop_amount = _money("duties_shop", lambda o: o.shop_currency, "duties in the shop currency")
+    discounts_shop_amount = _money("discounts_shop", lambda o: o.shop_currency, "discounts in the shop currency")
+    total_shop_amount = _money("total_shop", lambda o: o.shop_currency, "total in the shop currency")
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return [f"{name}_amount" if name in self.shop_money_fields else name for name in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *(f"{n}_amount" for n in self.shop_money_fields)]
+
     list_filter = ("channel", "status")
     search_fields = ("external_id", "buyer_email", "lines__sku")
     inlines = [LineInline, EventInline]
@@ -77,8 +142,10 @@ class CancellationAdmin(ReadOnlyMixin, TenantAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyMixin, TenantAdmin):
-    list_display = ("order", "created_at")
+class RefundAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
+    list_display = ("order", "amount_amount", "created_at")
+    money_fields = ("amount",)
+    amount_amount = _money("amount", _order_currency, "amount")
     inlines = [RefundLineInline]
 
 
@@ -144,14 +211,20 @@ class MarketLocationAdmin(TenantAdmin):
 
 
 @admin.register(DailySales)
-class DailySalesAdmin(ReadOnlyMixin, TenantAdmin):
+class DailySalesAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
     """The dashboard's daily rollup, maintained by order imports (read-only)."""
 
-    list_display = ("day", "account", "market", "orders", "units", "revenue")
+    list_display = ("day", "account", "market", "orders", "units", "revenue_amount")
+    list_select_related = ("shop", "account", "market")
     date_hierarchy = "day"
+    money_fields = ("revenue",)
+    revenue_amount = _money("revenue", _shop_currency, "revenue")
 
 
 @admin.register(DailyProductSales)
-class DailyProductSalesAdmin(ReadOnlyMixin, TenantAdmin):
-    list_display = ("day", "channel", "product", "units", "revenue")
+class DailyProductSalesAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
+    list_display = ("day", "channel", "product", "units", "revenue_amount")
+    list_select_related = ("shop", "product")
     date_hierarchy = "day"
+    money_fields = ("revenue",)
+    revenue_amount = _money("revenue", _shop_currency, "revenue")

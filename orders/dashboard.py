@@ -64,17 +64,46 @@ STOCK_OUTS_SHOWN = 10
 
 @dataclass(frozen=True)
 class Period:
+    """A dashboard window: what the selector says (`label`, the window itself, so the selected
+    choice and the sentence under it agree), its buckets and how they are named."""
+
     key: str
-    label: str
+    label: str  # the selector: the window, e.g. "30 days"
     buckets: int
     trunc: type
-    span: str  # the window in words
+    span: str  # the window in a sentence
+    bucket: str  # one bucket, as a column heading: "Day"
+    by: str  # how the window is cut, in a sentence: "day by day"
 
 
 PERIODS = {
-    "day": Period("day", gettext_lazy("Day"), 30, TruncDay, gettext_lazy("the last 30 days")),
-    "week": Period("week", gettext_lazy("Week"), 12, TruncWeek, gettext_lazy("the last 12 weeks")),
-    "month": Period("month", gettext_lazy("Month"), 12, TruncMonth, gettext_lazy("the last 12 months")),
+    "day": Period(
+        "day",
+        gettext_lazy("30 days"),
+        30,
+        TruncDay,
+        gettext_lazy("the last 30 days"),
+        gettext_lazy("Day"),
+        gettext_lazy("day by day"),
+    ),
+    "week": Period(
+        "week",
+        gettext_lazy("12 weeks"),
+        12,
+        TruncWeek,
+        gettext_lazy("the last 12 weeks"),
+        gettext_lazy("Week"),
+        gettext_lazy("week by week"),
+    ),
+    "month": Period(
+        "month",
+        gettext_lazy("12 months"),
+        12,
+        TruncMonth,
+        gettext_lazy("the last 12 months"),
+        gettext_lazy("Month"),
+        gettext_lazy("month by month"),
+    ),
 }
 DEFAULT_PERIOD = "day"
 

@@ -47,8 +47,7 @@ def dashboard_section(request):
     totals = context["totals"]
     context["time_chart"] = charts.revenue_over_time(
         series,
-        title=_("Revenue by %(period)s, in %(currency)s")
-        % {"period": PERIODS[period].label.lower(), "currency": currency},
+        title=_("Revenue %(by)s, in %(currency)s") % {"by": PERIODS[period].by, "currency": currency},
         desc=_("Bars: this period, %(total)s %(currency)s in all. Dashed line: the previous period, %(prev)s.")
         % {"total": totals.revenue, "currency": currency, "prev": totals.prev_revenue},
         label=label,

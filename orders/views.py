@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalog.models import Location
+from catalog.selectors import first_media_by_product
 from channels.models import Channel, ChannelAccount
 from localization.models import Market
 from orders import reconciliation as recon
@@ -29,6 +30,7 @@ from orders.models import (
     Lifecycle,
     MarketLocation,
     Order,
+    OrderLine,
     ReconciliationIssue,
 )
 from orders.services import customers, lifecycle
@@ -64,9 +66,11 @@ def order_list(request):
 
 
 def _order(pk) -> Order:
+    # The lines in one query with their variants and products (names and options on the page).
+    lines = OrderLine.objects.select_related("variant__product")
     return get_object_or_404(
         Order.objects.select_related("account", "market", "customer").prefetch_related(
-            "lines__variant",
+            Prefetch("lines", queryset=lines),
             "lines__allocations__location",
             Prefetch("fulfillments", queryset=Fulfillment.objects.prefetch_related("lines__line")),
             "events",
@@ -77,8 +81,24 @@ def _order(pk) -> Order:
     )
 
 
+def _describe_lines(order: Order) -> None:
+    """Each line's product name, variant options and thumbnail (the product's first image): one
+    query for the images of every product on the order, whatever the number of lines."""
+    lines = list(order.lines.all())
+    product_ids = {line.variant.product_id for line in lines if line.variant is not None}
+    images = first_media_by_product(product_ids) if product_ids else {}
+    for line in lines:
+        variant = line.variant
+        line.product_name = variant.product.title if variant is not None else line.title
+        line.options = [(name, value) for name, value in ((variant.option_values or {}) if variant else {}).items()]
+        media = images.get(variant.product_id) if variant is not None else None
+        line.thumbnail = media.src if media is not None else ""
+        line.thumbnail_alt = (media.alt_text if media is not None else "") or line.product_name
+
+
 def _detail(request, order, *, fulfil_form=None, cancel_form=None, refund_form=None, status=200):
     can_write = request.membership.has_perm(Perm.ORDERS_WRITE)
+    _describe_lines(order)
     return render(
         request,
         "orders/order_detail.html",

@@ -169,6 +169,7 @@ def test_alice_runs_her_shop_end_to_end_and_charlie_sees_none_of_it(
     page.get_by_role("link", name=re.compile(placed["order_id"])).first.click()
     order_url = page.url
     expect(page.get_by_role("heading", level=1)).to_contain_text(placed["order_id"])
+    page.get_by_text("Fulfil", exact=True).click()  # one action at a time: open the fulfilment
     page.get_by_label("Carrier").fill("La Poste")
     page.get_by_label("Tracking number").fill("6A12345678901")
     page.get_by_role("button", name="Mark as shipped").click()
@@ -187,8 +188,8 @@ def test_alice_runs_her_shop_end_to_end_and_charlie_sees_none_of_it(
     expect(issue).to_be_visible(timeout=WORKER_MS)
     screenshot(page, "reconciliation")
     issue.get_by_label("Note").fill("test order, never on Meta")
-    issue.get_by_role("button", name="Resolve").click()
-    expect(page.get_by_text("Done.")).to_be_visible()
+    issue.get_by_role("button", name="Mark resolved").click()
+    expect(page.get_by_text("Marked resolved.")).to_be_visible()
     expect(issue).to_have_count(0)
 
     page.goto(f"{base}/")

@@ -25,7 +25,7 @@ def test_the_dashboard_renders_its_charts_and_is_accessible(page, live_server, a
     sign_in(page, live_server, alice)
     page.goto(f"{live_server.url}/app/{shop_a.slug}/")
     expect(page.get_by_role("heading", name="Sales")).to_be_visible()
-    time_chart = page.get_by_role("img", name="Revenue by day, in USD")
+    time_chart = page.get_by_role("img", name="Revenue day by day, in USD")
     expect(time_chart).to_be_visible()
     expect(page.get_by_role("img", name="Revenue by channel, in USD")).to_be_visible()
     assert time_chart.bounding_box()["height"] > 100
@@ -36,12 +36,12 @@ def test_the_dashboard_renders_its_charts_and_is_accessible(page, live_server, a
     assert_accessible(page)
     screenshot(page, "desktop")
 
-    page.get_by_role("link", name="Week").click()
-    expect(page.get_by_role("img", name="Revenue by week, in USD")).to_be_visible()
+    page.get_by_role("link", name="12 weeks").click()
+    expect(page.get_by_role("img", name="Revenue week by week, in USD")).to_be_visible()
 
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/app/{shop_a.slug}/")
-    box = page.get_by_role("img", name="Revenue by day, in USD").bounding_box()
+    box = page.get_by_role("img", name="Revenue day by day, in USD").bounding_box()
     assert box["width"] <= PHONE["width"] and box["height"] > 80
     # Nothing makes the page scroll sideways on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
