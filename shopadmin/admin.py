@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from shopadmin.admin_base import TenantAdmin
 from shopadmin.models import (
@@ -73,10 +74,18 @@ class ApiKeyAdmin(TenantAdmin):
 
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(TenantAdmin):
-    list_display = ["created_at", "action", "object_repr", "actor_label", "door"]
+    list_display = ["created_at", "what", "object_repr", "who", "door"]
     list_filter = ["door"]
     search_fields = ["action", "object_repr", "actor_label", "object_id"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("action"), ordering="action")
+    def what(self, entry):
+        return entry.action_words
+
+    @admin.display(description=_("who"), ordering="actor_label")
+    def who(self, entry):
+        return entry.actor_words
 
     def has_add_permission(self, request):
         return False

@@ -250,6 +250,20 @@ class AuditLogEntry(TenantModel):
         return f"{self.action} {self.object_repr}"
 
     @property
+    def action_words(self) -> str:
+        """What was done, as a sentence in the reader's language (shopadmin.audit_words)."""
+        from shopadmin.audit_words import action_words
+
+        return action_words(self.action)
+
+    @property
+    def actor_words(self) -> str:
+        """Who did it, in words: a background task by what it does, not by its code name."""
+        from shopadmin.audit_words import actor_words
+
+        return actor_words(self.actor_label, self.door)
+
+    @property
     def change_rows(self) -> list[tuple[str, object, object]]:
         """(field, old, new) per change. Templates use this, not `changes.items`: a change
         named "items" would shadow the dict method there. A summary value (not an

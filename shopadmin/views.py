@@ -10,15 +10,17 @@ from django.db import connection, transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shopadmin import selectors, services
 from shopadmin.api.errors import ErrorCode, problem_response
+from shopadmin.audit_words import ACTION_WORDS
 from shopadmin.decorators import shop_view
 from shopadmin.forms import ApiKeyForm, InvitationForm, RoleForm, ShopSettingsForm, add_service_errors
 from shopadmin.home import render_home_sections
-from shopadmin.models import ApiKey, AuditLogEntry, Invitation, Job, Membership
+from shopadmin.models import ApiKey, AuditLogEntry, Door, Invitation, Job, Membership
 from shopadmin.roles import Perm
 from shopadmin.tasks import audit_log_export_task
 
@@ -224,13 +226,24 @@ def audit_log(request):
     entries = AuditLogEntry.objects.select_related("actor_user", "actor_api_key")
     if request.GET.get("door"):
         entries = entries.filter(door=request.GET["door"])
+    if request.GET.get("action"):
+        entries = entries.filter(action=request.GET["action"])
     if request.GET.get("q"):
         entries = entries.filter(action__icontains=request.GET["q"])
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    # The filter offers the actions in words, in the reader's alphabetical order.
+    actions = sorted(((code, str(words)) for code, words in ACTION_WORDS.items()), key=lambda a: a[1].casefold())
+    filters = {k: request.GET[k] for k in ("door", "action", "q") if request.GET.get(k)}
     return render(
         request,
         "shopadmin/audit_log.html",
-        {"page": page, "exports": Job.objects.filter(kind="audit_log_export")[:5]},
+        {
+            "page": page,
+            "actions": actions,
+            "doors": Door.choices,
+            "filters": urlencode(filters),
+            "exports": Job.objects.filter(kind="audit_log_export")[:5],
+        },
     )
 
 
