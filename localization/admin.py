@@ -16,10 +16,10 @@ from localization.models import (
     Translation,
 )
 from localization.signals import market_saved_send_on_commit
-from shopadmin.admin_base import TenantAdmin
+from shopadmin.admin_base import MoneyColumnsMixin, TenantAdmin
 
 
-class ReferenceAdmin(admin.ModelAdmin):
+class ReferenceAdmin(MoneyColumnsMixin, admin.ModelAdmin):
     """Reference rows carry their source and the date last checked; staff edit them here."""
 
     list_per_page = 100
@@ -47,6 +47,7 @@ class DutyRateAdmin(ReferenceAdmin):
         "last_checked",
     ]
     list_filter = ["destination", "kind"]
+    money_columns = {"specific_amount": "specific_currency"}
     search_fields = ["hs_prefix", "description", "source"]
 
 
@@ -66,6 +67,7 @@ class DeMinimisRuleAdmin(ReferenceAdmin):
         "last_checked",
     ]
     list_filter = ["country", "applies_to", "effect"]
+    money_columns = {"threshold": "threshold_currency", "flat_amount": "threshold_currency"}
     search_fields = ["code", "description", "source"]
 
 
@@ -106,7 +108,13 @@ class ShopTaxRateAdmin(TenantAdmin):
 @admin.register(MarketVariantPrice)
 class MarketVariantPriceAdmin(TenantAdmin):
     list_display = ["market", "variant", "fixed_price", "sale_price", "sale_starts_at", "sale_ends_at"]
+    list_select_related = ("shop", "market", "variant")
     raw_id_fields = ["market", "variant"]
+    money_columns = {
+        "fixed_price": "market.currency",
+        "compare_at_price": "market.currency",
+        "sale_price": "market.currency",
+    }
 
 
 @admin.register(Translation)
@@ -124,6 +132,14 @@ class MarketPriceAdmin(TenantAdmin):
     list_filter = ["origin", "currency"]
     search_fields = ["variant__sku"]
     raw_id_fields = ["market", "variant", "duty_rate"]
+    list_select_related = ("shop", "market", "variant")
+    money_columns = {
+        "amount": "currency",
+        "compare_at_amount": "currency",
+        "sale_amount": "currency",
+        "base_amount": "base_currency",
+        "landed_cost_amount": "currency",
+    }
 
     def has_add_permission(self, request):
         return False

@@ -116,6 +116,8 @@ class ExchangeRate(TenantModel):
     all_shops = ExchangeRateAllShopsManager()
 
     class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
         constraints = [
             models.UniqueConstraint(
                 fields=["shop", "source", "base", "quote", "effective_at"],
@@ -208,6 +210,8 @@ class Market(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("market")
+        verbose_name_plural = _("markets")
         ordering = ["-is_home", "name"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "name"], name="market_unique_shop_name"),
@@ -306,6 +310,8 @@ class TaxRate(models.Model):
     last_checked = models.DateField()
 
     class Meta:
+        verbose_name = _("tax rate")
+        verbose_name_plural = _("tax rates")
         ordering = ["country", "region", "category", "-effective_from"]
         constraints = [
             models.UniqueConstraint(
@@ -329,6 +335,8 @@ class ShopTaxRate(TenantModel):
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("tax rate override")
+        verbose_name_plural = _("tax rate overrides")
         constraints = [
             models.UniqueConstraint(
                 fields=["shop", "country", "region", "category"], name="shoptaxrate_unique_shop_place"
@@ -363,6 +371,10 @@ class CustomsRegime(models.Model):
     import_tax_name = models.CharField(max_length=40, default="VAT")
     source = models.CharField(max_length=300)
     last_checked = models.DateField()
+
+    class Meta:
+        verbose_name = _("customs regime")
+        verbose_name_plural = _("customs regimes")
 
     def __str__(self):
         return f"{self.country}: duty on {self.duty_basis}, tax on {self.get_tax_base_display()}"
@@ -399,6 +411,8 @@ class DutyRate(models.Model):
     last_checked = models.DateField()
 
     class Meta:
+        verbose_name = _("duty rate")
+        verbose_name_plural = _("duty rates")
         ordering = ["destination", "hs_prefix", "origin"]
         constraints = [
             models.UniqueConstraint(
@@ -469,6 +483,8 @@ class DeMinimisRule(models.Model):
     last_checked = models.DateField()
 
     class Meta:
+        verbose_name = _("de minimis rule")
+        verbose_name_plural = _("de minimis rules")
         ordering = ["country", "applies_to", "effective_from"]
 
     def __str__(self):
@@ -483,6 +499,8 @@ class DatasetVersion(models.Model):
     notes = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("dataset version")
+        verbose_name_plural = _("dataset versions")
         ordering = ["-published_at"]
 
     def __str__(self):
@@ -515,6 +533,8 @@ class MarketVariantPrice(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("fixed and sale price")
+        verbose_name_plural = _("fixed and sale prices")
         constraints = [
             models.UniqueConstraint(fields=["shop", "market", "variant"], name="marketvariantprice_unique"),
             models.CheckConstraint(
@@ -593,6 +613,8 @@ class MarketPrice(TenantModel):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("market price")
+        verbose_name_plural = _("market prices")
         constraints = [
             models.UniqueConstraint(fields=["shop", "market", "variant"], name="marketprice_unique"),
         ]
@@ -647,6 +669,8 @@ class Translation(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("translation")
+        verbose_name_plural = _("translations")
         constraints = [
             models.UniqueConstraint(
                 fields=["shop", "kind", "product", "variant", "option", "field", "language"],

@@ -5,11 +5,61 @@ explicit cross-shop path; these bases read through `Model.all_shops` accordingly
 """
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 
 from shopadmin.audit import audit_record, diff, snapshot
+from shopadmin.templatetags.formats import format_money
 
 
-class TenantAdmin(admin.ModelAdmin):
+def money_column(model, name: str, currency_path: str | None):
+    """A list column showing the field `name` as money in its currency, rounded to the
+    currency's minor units and in the reader's format ($273.98, 273,98 €), instead of the
+    stored 273.9800. `currency_path` names the attribute holding the currency code
+    (`currency`, `market.currency`); a djmoney MoneyField carries its own."""
+    field = model._meta.get_field(name)
+
+    def column(obj):
+        value = getattr(obj, name)
+        if value is None or value == "":
+            return "—"
+        if currency_path is None:
+            return format_money(value)
+        currency = obj
+        for part in currency_path.split("."):
+            currency = getattr(currency, part, None)
+        return format_money(value, currency or None)
+
+    column.short_description = field.verbose_name
+    column.admin_order_field = name
+    column.__name__ = f"{name}_money"
+    return column
+
+
+class MoneyColumnsMixin:
+    """Money in list columns: every djmoney MoneyField, and the decimal fields named in
+    `money_columns` ({field: attribute path of its currency code})."""
+
+    money_columns: dict[str, str] = {}
+
+    def get_list_display(self, request):
+        columns = []
+        for name in super().get_list_display(request):
+            columns.append(self._money_or_plain(name) if isinstance(name, str) else name)
+        return columns
+
+    def _money_or_plain(self, name: str):
+        try:
+            field = self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return name
+        if type(field).__name__ == "MoneyField":
+            return money_column(self.model, name, None)
+        if name in self.money_columns:
+            return money_column(self.model, name, self.money_columns[name])
+        return name
+
+
+class TenantAdmin(MoneyColumnsMixin, admin.ModelAdmin):
     list_select_related = ("shop",)
     list_per_page = 50
     show_full_result_count = False  # counting every row of a big table on each page is slow

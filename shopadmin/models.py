@@ -63,6 +63,8 @@ class User(AbstractUser):
     objects = EmailUserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["email"]
 
     def __str__(self):
@@ -92,6 +94,8 @@ class Shop(models.Model):
     created_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
         ordering = ["name"]
 
     def __str__(self):
@@ -105,6 +109,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["shop", "user"], name="membership_unique_shop_user")]
         ordering = ["shop", "user__email"]
 
@@ -132,6 +138,8 @@ class Invitation(TenantModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -180,6 +188,8 @@ class ApiKey(TenantModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "name"], name="apikey_unique_shop_name"),
@@ -242,9 +252,10 @@ class AuditLogEntry(TenantModel):
     changes = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log entries")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["shop", "-created_at"], name="audit_shop_created")]
-        verbose_name_plural = "audit log entries"
 
     def __str__(self):
         return f"{self.action} {self.object_repr}"
@@ -299,6 +310,8 @@ class Job(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
@@ -342,6 +355,8 @@ class IdempotencyRecord(TenantModel):
     created_at = models.DateTimeField(default=now, db_index=True)
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [models.UniqueConstraint(fields=["shop", "key"], name="idempotency_unique_shop_key")]
 
     def __str__(self):

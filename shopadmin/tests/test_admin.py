@@ -53,3 +53,49 @@ def test_staff_open_any_changelist(client, staff, shop_a, shop_b):
 def test_merchants_never_enter_the_admin(alice_client):
     response = alice_client.get(reverse("admin:shopadmin_auditlogentry_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+def test_models_of_shopadmin_and_localization_name_themselves_in_the_plural():
+    """Staff read these names in their language; an automatic plural is English made from the class name."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+
+    bare = [
+        m._meta.label
+        for app in ("shopadmin", "localization")
+        for m in apps.get_app_config(app).get_models()
+        if not isinstance(m._meta.verbose_name_plural, Promise) or not isinstance(m._meta.verbose_name, Promise)
+    ]
+    assert bare == []
+    from shopadmin.models import ApiKey
+
+    assert str(ApiKey._meta.verbose_name_plural) == "API keys"
+
+
+def test_money_columns_show_the_currency_and_its_minor_units(rf, staff):
+    from decimal import Decimal
+
+    from djmoney.money import Money
+
+    from catalog.models import ProductVariant
+    from localization.models import DeMinimisRule, Market, MarketPrice, MarketVariantPrice
+
+    request = rf.get("/admin/")
+    request.user = staff
+
+    def shown(model, obj, field):
+        columns = admin.site._registry[model].get_list_display(request)
+        column = next(c for c in columns if callable(c) and c.__name__ == f"{field}_money")
+        return column(obj)
+
+    assert shown(MarketPrice, MarketPrice(amount=Decimal("273.9800"), currency="USD"), "amount") == "$273.98"
+    assert shown(MarketPrice, MarketPrice(amount=Decimal("1449.0000"), currency="JPY"), "amount") == "¥1,449"
+    market = Market(currency="EUR")
+    assert shown(MarketVariantPrice, MarketVariantPrice(market=market, fixed_price=Decimal("9.9")), "fixed_price") == (
+        "€9.90"
+    )
+    assert shown(MarketVariantPrice, MarketVariantPrice(market=market, sale_price=None), "sale_price") == "—"
+    rule = DeMinimisRule(threshold=Decimal("135.00"), threshold_currency="GBP")
+    assert shown(DeMinimisRule, rule, "threshold") == "£135.00"
+    # The catalog's prices (djmoney, three stored decimals) are money too.
+    assert shown(ProductVariant, ProductVariant(price=Money(Decimal("273.980"), "USD")), "price") == "$273.98"
