@@ -72,9 +72,12 @@ class VariantAdmin(TenantAdmin):
 
 @admin.register(ProductMedia)
 class MediaAdmin(TenantAdmin):
-    list_display = ("product", "alt_text", "url", "position")
+    list_display = ("product", "alt_text", "url", "image", "position")
     search_fields = ("product__title", "alt_text", "variant__sku")
     raw_id_fields = ("product", "variant")
+    # Uploads are checked and rendered by catalog.services.media_add (the merchant UI or the
+    # API); here the stored files are only shown.
+    readonly_fields = ("image", "original", "width", "height")
 
 
 @admin.register(Location)

@@ -41,3 +41,38 @@ def test_staff_searches_by_sku_gtin_and_title(client, staff, catalogs, shop_b):
 
 def test_merchants_are_kept_out_of_the_admin(alice_client):
     assert alice_client.get("/admin/catalog/product/").status_code == 302
+
+
+def test_catalog_models_have_proper_plural_names_in_the_admin(client, staff, catalogs):
+    login(client, staff)
+    index = client.get("/admin/catalog/").content.decode()
+    for plural in (
+        "Categories",
+        "Products",
+        "Product variants",
+        "Product media",
+        "Locations",
+        "Stock levels",
+        "Stock movements",
+    ):
+        assert f">{plural}<" in index, plural
+    assert "medias" not in index.lower() and "categorys" not in index.lower()
+
+
+def test_staff_sees_an_uploaded_image_read_only(client, staff, shop_a):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from catalog import services
+
+    out = io.BytesIO()
+    Image.new("RGB", (600, 600), (10, 120, 60)).save(out, "PNG")
+    with shop_context(shop_a):
+        product = make_product("Alice Tee", skus=("A-1",))
+        media = services.media_add(product=product, image=SimpleUploadedFile("x.png", out.getvalue()))
+    login(client, staff)
+    page = client.get(f"/admin/catalog/productmedia/{media.pk}/change/").content.decode()
+    assert media.image.url in page and media.original.url in page
+    assert 'type="file"' not in page
