@@ -14,11 +14,13 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from localization import signals
 from localization.landed_cost import customs_area, tax_rate_lookup
 from localization.models import DdpPricing, DutyMode, Market, MarketPrice
-from localization.money import minor_units, quantize
+from localization.money import ROUNDING_PRESETS, minor_units, quantize
 from localization.rates import RateNotFound, rate_for
 from shopadmin.models import Shop
 
@@ -29,6 +31,41 @@ def rule_label(market: Market) -> str:
     )
     adjustment = f"{market.adjustment_percent:+.3f}%".rstrip("0").rstrip(".")
     return f"{adjustment} · {preset}"[:120]
+
+
+RATE_SOURCE_WORDS = {
+    "ecb": _("ECB rate"),
+    "ecb (cross via EUR)": _("ECB rate, crossed through EUR"),
+    "manual": _("manual rate"),
+    "identity": _("same currency"),
+}
+
+
+def rule_words(rule: str) -> str:
+    """A stored `rule` (rule_label's "+2.5% · end_90") in the reader's words:
+    "+2.5% adjustment · End in .90"; no adjustment is left unsaid."""
+    from babel.numbers import format_percent
+
+    from shopadmin.templatetags.formats import current_locale
+
+    adjustment, _sep, preset = rule.partition(" · ")
+    parts = []
+    try:
+        percent = Decimal(adjustment.strip().rstrip("%") or "0")
+    except ArithmeticError:
+        percent = None
+    if percent:
+        shown = format_percent(percent / 100, locale=current_locale(), decimal_quantization=False)
+        parts.append(gettext("%(percent)s adjustment") % {"percent": f"+{shown}" if percent > 0 else shown})
+    if preset in ROUNDING_PRESETS:
+        parts.append(str(ROUNDING_PRESETS[preset][0]))
+    elif preset:
+        parts.append(gettext("Custom rounding"))
+    return " · ".join(parts)
+
+
+def rate_source_words(source: str) -> str:
+    return str(RATE_SOURCE_WORDS.get(source, source))
 
 
 def _rounded(expr: str, raw: str) -> str:

@@ -12,7 +12,8 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 from localization import landed_cost, services
 from localization.api import QuoteRequestSerializer
 from localization.forms import ManualRateForm, MarketForm, QuoteForm, QuoteItemFormSet
-from localization.models import ExchangeRate, Market
+from localization.models import DdpPricing, DutyMode, ExchangeRate, Market
+from localization.pricing import rate_source_words, rule_words
 from localization.rates import RateNotFound, rate_for
 from shopadmin.decorators import shop_view
 from shopadmin.forms import add_service_errors
@@ -243,13 +244,20 @@ def market_prices(request, pk):
                 else:
                     messages.success(request, _("Price saved; the market price is recomputed in the background."))
                     return redirect("localization:market-prices", shop_slug=request.shop.slug, pk=market.pk)
-    prices = MarketPrice.objects.filter(market=market).select_related("variant").order_by("variant__sku")
+    prices = MarketPrice.objects.filter(market=market).select_related("variant__product").order_by("variant__sku")
     query = request.GET.get("q", "").strip()
     if query:
-        prices = prices.filter(variant__sku__icontains=query)
+        prices = prices.filter(Q(variant__sku__icontains=query) | Q(variant__product__title__icontains=query))
     page = Paginator(prices, 50).get_page(request.GET.get("page"))
+    # The rule and the rate's source in words; a page holds a handful of distinct rules.
+    rules, sources = {}, {}
+    for price in page.object_list:
+        price.rule_words = rules.setdefault(price.rule, rule_words(price.rule))
+        price.rate_source_words = sources.setdefault(price.rate_source, rate_source_words(price.rate_source))
     overrides = (
-        MarketVariantPrice.objects.filter(market=market).select_related("variant").order_by("variant__sku")[:100]
+        MarketVariantPrice.objects.filter(market=market)
+        .select_related("variant__product")
+        .order_by("variant__sku")[:100]
     )
     from shopadmin.models import Job
 
@@ -267,6 +275,9 @@ def market_prices(request, pk):
             "can_write": can_write,
             "q": query,
             "job": job,
+            # Duty and import tax are in the prices only in a DDP market that prices them in;
+            # elsewhere the column would be a row of zeros.
+            "landed_cost_priced_in": market.duty_mode == DutyMode.DDP and market.ddp_pricing == DdpPricing.PRICE_IN,
         },
     )
 
