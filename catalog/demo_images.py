@@ -53,5 +53,7 @@ def demo_image_url(name: str, base_url: str = "") -> str:
         rgb = colour_of(name)
         band = tuple(min(255, c + 40) for c in rgb)
         default_storage.save(path, ContentFile(png(WIDTH, HEIGHT, rgb, band)))
-    base = (base_url or settings.SITE_URL).rstrip("/")
-    return f"{base}{settings.MEDIA_URL if settings.MEDIA_URL.startswith('/') else '/' + settings.MEDIA_URL}{path}"
+    url = default_storage.url(path)  # the storage's own URL: a bucket's is absolute already
+    if url.startswith(("http://", "https://")):
+        return url
+    return (base_url or settings.SITE_URL).rstrip("/") + "/" + url.lstrip("/")

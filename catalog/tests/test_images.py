@@ -317,3 +317,25 @@ def test_api_charlie_cannot_add_to_alices_product(shop_b, product):
         f"/api/v1/products/{product.pk}/media/", {"url": "https://example.com/x.jpg"}, format="json"
     )
     assert response.status_code == 404
+
+
+def test_demo_pictures_are_made_here_and_served(settings):
+    from catalog.demo_images import demo_image_url
+
+    url = demo_image_url("Navy", "http://127.0.0.1:8000")
+    assert url == "http://127.0.0.1:8000/media/demo/navy.png"
+    response = Client().get("/media/demo/navy.png")
+    assert response.status_code == 200
+    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as served:
+        assert served.size == (800, 1000)
+
+
+def test_demo_and_catalog_seeding_name_no_outside_image_service():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [*root.joinpath("demo").rglob("*.py"), *root.joinpath("catalog").glob("*.py")]
+    for source in sources:
+        text = source.read_text().lower()
+        for service in ("picsum", "unsplash", "placehold", "loremflickr", "dummyimage", "placekitten"):
+            assert service not in text, f"{source} names {service}"
