@@ -18,6 +18,7 @@ class ChannelsErrorCode(enum.StrEnum):
     ACCOUNT_NEEDS_RECONNECT = "account_needs_reconnect"  # the channel refused the account's authorisation
     MARKET_INVALID = "market_invalid"  # not a market code or object, unknown keys, a malformed code
     MARKET_DUPLICATE = "market_duplicate"  # the same market twice in one account
+    MARKET_NOT_IN_SHOP = "market_not_in_shop"  # no active market of the shop sells there (in that currency)
     API_BASE_URL_REFUSED = "api_base_url_refused"  # not the channel's own API (or this deployment's sandbox)
     CREDENTIAL_INVALID = "credential_invalid"  # not an object / not a string / too long / the wrong shape
     CREDENTIAL_REQUIRED = "credential_required"

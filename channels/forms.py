@@ -16,7 +16,16 @@ from channels.account_methods import (
     publish_methods,
 )
 from channels.credentials import CREDENTIALS, default_api_base_url
+from channels.services import market_choice_label
+from localization.models import Market
 from shopadmin.forms import add_service_errors
+
+
+class MarketsField(forms.TypedMultipleChoiceField):
+    """The shop's markets as checkboxes; an empty value sent along (no box ticked) is none."""
+
+    def to_python(self, value):
+        return [v for v in super().to_python(value) if v not in ("", None)]
 
 
 class ChannelAccountForm(forms.Form):
@@ -27,18 +36,29 @@ class ChannelAccountForm(forms.Form):
         max_length=300,
         help_text=_("Leave empty for the channel's own API; the sandbox URL for testing."),
     )
-    markets = forms.CharField(
+    markets = MarketsField(
         label=_("Markets"),
-        required=False,
-        help_text=_("Market codes separated by commas, e.g. US, CA. Empty: the shop's home market."),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,  # none ticked: the shop's home market
+        help_text=_(
+            "The shop's markets this account sells in, each in its currency and first language. "
+            "None ticked: the home market. Add a market under Markets first."
+        ),
     )
 
-    def __init__(self, *args, channel: str, editing: bool = False, credential_keys=None, **kwargs):
+    def __init__(self, *args, channel: str, editing: bool = False, credential_keys=None, account=None, **kwargs):
         """`credential_keys`: the credentials the form asks for (None: all the channel's; an
-        authorisation on the channel's page asks for none, nor for the API address)."""
+        authorisation on the channel's page asks for none, nor for the API address).
+        `account`: the account being edited (its markets are ticked); a new one ticks the home
+        market. Only the current shop's active markets are offered."""
         super().__init__(*args, **kwargs)
         self.channel = channel
         self.editing = editing
+        self.shop_markets = list(Market.objects.filter(is_active=True).order_by("-is_home", "name"))
+        self.fields["markets"].choices = [(m.pk, market_choice_label(m)) for m in self.shop_markets]
+        if not self.is_bound:
+            self.initial["markets"] = self._ticked(account)
         self.specs = [spec for spec in CREDENTIALS[channel] if credential_keys is None or spec.key in credential_keys]
         if credential_keys is not None and not credential_keys and not editing:
             del self.fields["api_base_url"]
@@ -121,9 +141,23 @@ class ChannelAccountForm(forms.Form):
             if name in self.fields and self.cleaned_data.get(name)
         }
 
-    def market_codes(self) -> list[str]:
-        raw = self.cleaned_data.get("markets") or ""
-        return [code.strip() for code in raw.replace(";", ",").split(",") if code.strip()]
+    def _ticked(self, account) -> list[int]:
+        """The markets an account sells in (none stored: the home market), as offered ids."""
+        from channels.items import market_for
+
+        offered = {m.pk for m in self.shop_markets}
+        if account is None or not account.markets:
+            return [m.pk for m in self.shop_markets if m.is_home][:1]
+        ticked = []
+        for entry in account.markets:
+            market = market_for(entry)
+            if market is not None and market.pk in offered and market.pk not in ticked:
+                ticked.append(market.pk)
+        return ticked
+
+    def market_choices(self) -> list[dict]:
+        """The ticked markets as the connection services take them (one entry per market)."""
+        return [{"market_id": pk} for pk in self.cleaned_data.get("markets") or []]
 
     def apply_errors(self, exc) -> None:
         """Put a service's ValidationError on the matching fields (credentials.x → cred_x)."""

@@ -49,8 +49,14 @@ class MarketContext:
 
 
 def market_for(account_market: dict) -> Market | None:
-    """The localization Market that sells to this account market's country in its currency."""
+    """The localization Market the account market was picked from (`market_id`), while it is
+    active and still sells to the country; for entries stored without one, the active market
+    that sells to the country in the entry's currency."""
     country, currency = account_market["country"].upper(), account_market["currency"].upper()
+    if account_market.get("market_id"):
+        market = Market.objects.filter(pk=account_market["market_id"], is_active=True).first()
+        if market is not None and country in [c.upper() for c in market.countries]:
+            return market
     candidates = Market.objects.filter(is_active=True, currency=currency).order_by("-is_home", "id")
     for market in candidates:
         if country in [c.upper() for c in market.countries]:
@@ -62,6 +68,8 @@ def market_context(account: ChannelAccount, account_market: dict) -> MarketConte
     currency = account_market["currency"].upper()
     language = account_market.get("language") or account.shop.default_language
     market = market_for(account_market)
+    if market is not None:
+        currency = market.currency  # the market's own, should it have changed since it was picked
     if market is None:
         problem = _("No active market of the shop sells to %(country)s in %(currency)s: add one under Markets.") % {
             "country": account_market["country"].upper(),

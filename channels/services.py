@@ -24,12 +24,44 @@ AUDITED_FIELDS = ("name", "api_base_url", "markets", "is_active")
 MARKET_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
-def normalise_markets(markets, *, shop: Shop) -> list[dict]:
-    """Accept market codes ("FR") or objects ({"market": "FR", "language": "fr", ...}).
+def market_entries(market) -> list[dict]:
+    """What an account stores for a shop market it sells in: one entry per country of the
+    market, in its currency and its first language, with the market's id (the publishing code
+    prices each entry from that market's stored prices)."""
+    language = market.default_language
+    return [
+        {"market": country.upper(), "country": country.upper(), "language": language, "currency": market.currency,
+         "market_id": market.pk}
+        for country in market.countries
+    ]  # fmt: skip
 
-    Until the localization app owns markets, a code that is a country fills country from
-    itself and language/currency from the shop; the merchant can say otherwise per market.
+
+def market_choice_label(market) -> str:
+    """A shop market as the connect form offers it: name, currency, languages and countries."""
+    return _("%(name)s — %(currency)s · %(languages)s · %(countries)s") % {
+        "name": market.name,
+        "currency": market.currency,
+        "languages": ", ".join(market.languages),
+        "countries": ", ".join(market.countries),
+    }
+
+
+def _shop_markets_text(markets) -> str:
+    return "; ".join(f"{m.name} ({', '.join(m.countries)}, {m.currency})" for m in markets)
+
+
+def normalise_markets(markets, *, shop: Shop) -> list[dict]:
+    """The account markets for what was picked: each entry is one of the shop's active markets.
+
+    An entry is a market id ({"market_id": 3}: every country of that market), a code ("GB": the
+    shop's market selling to that country) or an object ({"market": "CA", "country": "CA",
+    "language": "fr", "currency": "CAD"}). A country or currency no active market of the shop
+    sells to is refused (`market_not_in_shop`), never stored to fail every item later. Each
+    stored entry carries the market's currency (unless given and equal), its first language
+    (unless another is given) and `market_id`.
     """
+    from localization.models import Market
+
     if markets in (None, ""):
         return []
     if not isinstance(markets, list | tuple):
@@ -40,14 +72,27 @@ def normalise_markets(markets, *, shop: Shop) -> list[dict]:
                 )
             }
         )
+    active = list(Market.objects.filter(shop=shop, is_active=True).order_by("-is_home", "id"))
     errors: dict[str, list[ValidationError]] = {}
     cleaned: list[dict] = []
     seen = set()
+
+    def not_in_shop(message: str) -> str:
+        return message + " " + _("The shop's markets: %(markets)s.") % {"markets": _shop_markets_text(active)}
+
     for index, entry in enumerate(markets):
         field = f"markets.{index}"
         if isinstance(entry, str):
             entry = {"market": entry}
-        if not isinstance(entry, dict) or not isinstance(entry.get("market"), str):
+        market_id = entry.get("market_id") if isinstance(entry, dict) else None
+        if (
+            isinstance(entry, dict)
+            and "market_id" in entry
+            and (isinstance(market_id, bool) or not isinstance(market_id, int))
+        ):
+            errors[field] = [ValidationError(_("market_id is a whole number."), code=ChannelsErrorCode.MARKET_INVALID)]
+            continue
+        if not isinstance(entry, dict) or not (isinstance(entry.get("market"), str) or market_id is not None):
             errors[field] = [
                 ValidationError(
                     _('Each market is a code such as "FR" or an object with "market".'),
@@ -55,7 +100,7 @@ def normalise_markets(markets, *, shop: Shop) -> list[dict]:
                 )
             ]
             continue
-        unknown = set(entry) - {"market", "country", "language", "currency"}
+        unknown = set(entry) - {"market", "country", "language", "currency", "market_id"}
         if unknown:
             errors[field] = [
                 ValidationError(
@@ -63,33 +108,83 @@ def normalise_markets(markets, *, shop: Shop) -> list[dict]:
                 )
             ]
             continue
-        code = entry["market"].strip().upper()
-        if not MARKET_CODE.match(code):
+        if market_id is not None:
+            market = next((m for m in active if m.pk == market_id), None)
+            if market is None:
+                errors[field] = [
+                    ValidationError(
+                        not_in_shop(_("The shop has no active market %(id)s.") % {"id": market_id}),
+                        code=ChannelsErrorCode.MARKET_NOT_IN_SHOP,
+                    )
+                ]
+                continue
+            if "market" not in entry and "country" not in entry:
+                entries = market_entries(market)
+                if entry.get("language"):
+                    entries = [e | {"language": entry["language"]} for e in entries]
+            else:
+                entries = None  # one country of that market, checked below
+        else:
+            market = None
+        if market is None or entries is None:
+            code = str(entry.get("market") or entry.get("country") or "").strip().upper()
+            if not MARKET_CODE.match(code):
+                errors[field] = [
+                    ValidationError(
+                        _("A market code is 1 to 32 letters, digits, - or _."), code=ChannelsErrorCode.MARKET_INVALID
+                    )
+                ]
+                continue
+            country = str(entry.get("country") or (code if len(code) == 2 else shop.country)).upper()
+            currency = str(entry.get("currency") or "").upper()
+            language = entry.get("language") or ""
+            try:
+                validate_country_code(country)
+                if language:
+                    validate_language(language)
+                if currency:
+                    validate_currency_code(currency)
+            except ValidationError as exc:
+                errors[field] = exc.error_list  # the validator's code: invalid_country, invalid_currency, …
+                continue
+            candidates = [market] if market is not None else active
+            market = next(
+                (
+                    m
+                    for m in candidates
+                    if country in [c.upper() for c in m.countries] and (not currency or m.currency == currency)
+                ),
+                None,
+            )
+            if market is None:
+                if currency:
+                    message = _("No active market of the shop sells to %(country)s in %(currency)s.") % {
+                        "country": country,
+                        "currency": currency,
+                    }
+                else:
+                    message = _("No active market of the shop sells to %(country)s.") % {"country": country}
+                errors[field] = [ValidationError(not_in_shop(message), code=ChannelsErrorCode.MARKET_NOT_IN_SHOP)]
+                continue
+            entries = [
+                {
+                    "market": code,
+                    "country": country,
+                    "language": language or market.default_language or shop.default_language,
+                    "currency": market.currency,
+                    "market_id": market.pk,
+                }
+            ]
+        duplicate = next((e["market"] for e in entries if e["market"] in seen), None)
+        if duplicate:
             errors[field] = [
                 ValidationError(
-                    _("A market code is 1 to 32 letters, digits, - or _."), code=ChannelsErrorCode.MARKET_INVALID
+                    _("Market %(code)s is listed twice.") % {"code": duplicate}, code=ChannelsErrorCode.MARKET_DUPLICATE
                 )
             ]
             continue
-        country = (entry.get("country") or (code if len(code) == 2 else shop.country)).upper()
-        language = entry.get("language") or shop.default_language
-        currency = (entry.get("currency") or shop.default_currency).upper()
-        try:
-            validate_country_code(country)
-            validate_language(language)
-            validate_currency_code(currency)
-        except ValidationError as exc:
-            errors[field] = exc.error_list  # the validator's code: invalid_country, invalid_currency, …
-            continue
-        if code in seen:
-            errors[field] = [
-                ValidationError(
-                    _("Market %(code)s is listed twice.") % {"code": code}, code=ChannelsErrorCode.MARKET_DUPLICATE
-                )
-            ]
-            continue
-        seen.add(code)
-        cleaned.append({"market": code, "country": country, "language": language, "currency": currency})
+        seen.update(e["market"] for e in entries)
+        cleaned.extend(entries)
     if errors:
         raise ValidationError(errors)
     return cleaned

@@ -64,7 +64,7 @@ def account_connect(request, channel: str):
                 user=request.user,
                 channel=channel,
                 name=authorize_form.cleaned_data["name"],
-                markets=authorize_form.market_codes(),
+                markets=authorize_form.market_choices(),
                 methods=authorize_form.methods(),
             )
         except ValidationError as exc:
@@ -79,7 +79,7 @@ def account_connect(request, channel: str):
                 channel=channel,
                 credentials=other_form.credentials(),
                 name=other_form.cleaned_data["name"],
-                markets=other_form.market_codes(),
+                markets=other_form.market_choices(),
                 methods=other_form.methods(),
                 api_base_url=other_form.cleaned_data.get("api_base_url", ""),
             )
@@ -94,7 +94,7 @@ def account_connect(request, channel: str):
                     shop=request.shop,
                     channel=channel,
                     name=other_form.cleaned_data["name"],
-                    markets=other_form.market_codes(),
+                    markets=other_form.market_choices(),
                 )
                 channel_account_set_methods(account=account, **other_form.methods())
         except ValidationError as exc:
@@ -129,7 +129,6 @@ def account_detail(request, account_id: int):
         initial = {
             "name": account.name,
             "api_base_url": account.api_base_url,
-            "markets": ", ".join(m["market"] for m in account.markets),
             "publish_method": account.publish_method,
             "checkout_method": account.checkout_method,
         }
@@ -138,6 +137,7 @@ def account_detail(request, account_id: int):
             channel=account.channel,
             editing=True,
             initial=initial,
+            account=account,
             credential_keys=cls.pasted_keys if cls else (),
         )
     if request.method == "POST":
@@ -151,7 +151,7 @@ def account_detail(request, account_id: int):
                         account=account,
                         name=form.cleaned_data["name"],
                         api_base_url=form.cleaned_data["api_base_url"],
-                        markets=form.market_codes(),
+                        markets=form.market_choices(),
                     )
                     channel_account_set_methods(account=updated, **form.methods())
                     if form.credentials():

@@ -38,7 +38,7 @@ def test_choices_follow_the_adapters_capabilities():
 # --- Form ------------------------------------------------------------------------------------
 
 
-def test_form_offers_only_the_channels_choices():
+def test_form_offers_only_the_channels_choices(in_shop_a):
     pinterest = ChannelAccountForm(channel="pinterest")
     assert [v for v, _label in pinterest.fields["publish_method"].choices] == ["api", "feed"]
     assert "feed data source" in str(pinterest.fields["publish_method"].help_text)
@@ -50,7 +50,7 @@ def test_form_offers_only_the_channels_choices():
         assert "publish_method" not in form.fields and "checkout_method" not in form.fields
 
 
-def test_form_refuses_a_method_it_does_not_offer():
+def test_form_refuses_a_method_it_does_not_offer(in_shop_a):
     data = {"name": "Pins", **{f"cred_{k}": v for k, v in PINTEREST_CREDENTIALS.items()}}
     form = ChannelAccountForm({**data, "publish_method": "carrier-pigeon"}, channel="pinterest")
     assert not form.is_valid() and "publish_method" in form.errors
@@ -68,7 +68,7 @@ def test_form_refuses_a_method_it_does_not_offer():
 def connect(client, channel, **fields):
     """Start connecting as a merchant does: "Continue to <channel>" (a feed channel is created at once)."""
     how = "feed" if channel in ("snapchat", "google_merchant") else "authorize"
-    data = {"how": how, "name": f"{channel} shop", "markets": "US", **fields}
+    data = {"how": how, "name": f"{channel} shop", **fields}
     return client.post(f"/app/alice/channels/connect/{channel}/", data)
 
 

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _post(api, **overrides):
-    body = {"channel": "meta", "name": "FB US", "credentials": META_CREDENTIALS, "markets": ["US", "CA"]}
+    body = {"channel": "meta", "name": "FB US", "credentials": META_CREDENTIALS, "markets": ["US"]}
     body.update(overrides)
     return api.post("/api/v1/channel-accounts/", body, format="json")
 
@@ -33,6 +33,20 @@ def test_market_errors_carry_codes_including_the_validators(api_a):
         "markets.2": "invalid_country",  # shopadmin's validator: the code travels through the channels service
         "markets.3": "market_invalid",
     }
+
+
+def test_a_market_the_shop_does_not_have_is_market_not_in_shop(api_a, shop_a):
+    response = _post(api_a, markets=["US", "GB", {"market": "US", "currency": "EUR"}, {"market_id": 999999}])
+    codes = _codes(response)
+    assert codes == {
+        "markets.1": "market_not_in_shop",
+        "markets.2": "market_not_in_shop",
+        "markets.3": "market_not_in_shop",
+    }
+    messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert "No active market of the shop sells to GB." in messages["markets.1"]
+    assert "sells to US in EUR" in messages["markets.2"]
+    assert "Home" in messages["markets.1"]  # the markets it has are named
 
 
 def test_a_taken_account_name_is_account_name_taken(api_a, shop_a):

@@ -195,9 +195,13 @@ def test_missing_market_price_is_an_item_problem(in_shop_a, shop_a):
 
 
 def test_market_without_localization_market_is_reported(in_shop_a, shop_a):
+    # The account was connected to the Japan market, which the merchant later switched off.
+    japan = market_create(shop=shop_a, name="Japan", countries=["JP"], currency="JPY", languages=["ja"])
     account = seeded_account(
         shop_a, variants=2, markets=[{"market": "JP", "country": "JP", "currency": "JPY", "language": "ja"}]
     )
+    assert account.markets[0]["market_id"] == japan.pk
+    Market.objects.filter(pk=japan.pk).update(is_active=False)
     check = feed_check(account)
     assert check["invalid"] == 2 and "No active market" in check["items"][0]["problems"][0]["message"]
 
