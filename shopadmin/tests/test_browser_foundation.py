@@ -171,31 +171,31 @@ def test_dismissing_the_revoke_confirmation_keeps_the_key(page, live_server, ali
         assert ApiKey.objects.get(name="Warehouse").is_active
 
 
-def test_alice_edits_settings_and_an_invalid_currency_keeps_her_other_input(
-    page, live_server, alice, shop_a, screenshot
-):
+def test_alice_edits_settings_and_an_error_keeps_her_other_input(page, live_server, alice, shop_a, screenshot):
     sign_in(page, live_server, alice)
     nav(page).get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Shop settings")
 
-    page.get_by_label("Name").fill("Alice Apparel Europe")
-    page.get_by_label("Default currency").fill("EURO")
-    page.get_by_label("Country").fill("DE")
+    # Currencies and countries are picked from lists: the shop's currency first, countries by name.
+    currency = page.get_by_label("Default currency")
+    expect(currency.locator("option").first).to_have_text("USD — US Dollar")
+    page.get_by_label("Name").fill("")
+    currency.select_option(label="EUR — Euro")
+    page.get_by_label("Country").select_option(label="Germany")
     page.get_by_label("Time zone").select_option("Europe/Berlin")
     page.get_by_role("button", name="Save").click()
 
-    currency = page.get_by_label("Default currency")
-    expect(currency).to_have_attribute("aria-invalid", "true")
+    name = page.get_by_label("Name")
+    expect(name).to_have_attribute("aria-invalid", "true")
     expect(page.locator(".errorlist").first).to_be_visible()
-    expect(page.get_by_label("Name")).to_have_value("Alice Apparel Europe")
+    expect(page.get_by_label("Default currency")).to_have_value("EUR")
     expect(page.get_by_label("Country")).to_have_value("DE")
     expect(page.get_by_label("Time zone")).to_have_value("Europe/Berlin")
-    expect(currency).to_have_value("EURO")
     assert Shop.objects.get(slug="alice").name == "Alice Apparel"
     assert_accessible(page)
     screenshot(page, "settings-error")
 
-    currency.fill("eur")
+    name.fill("Alice Apparel Europe")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Settings saved.")
     expect(page.get_by_label("Default currency")).to_have_value("EUR")
@@ -288,9 +288,10 @@ def test_the_layout_is_usable_on_a_phone(page, live_server, alice, shop_a, scree
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {PHONE['width']}px wide"
 
-        # The top bar stays one line, so the page starts near the top of the screen.
+        # The top bar takes two short lines at most (the shop switcher has the first to itself),
+        # so the page starts near the top of the screen.
         header = page.get_by_role("banner").bounding_box()
-        assert header is not None and header["height"] < 70, f"{path}: the top bar wraps ({header})"
+        assert header is not None and header["height"] < 100, f"{path}: the top bar is too tall ({header})"
 
         shop_nav = nav(page)
         assert shop_nav.evaluate("el => getComputedStyle(el).overflowX") in ("auto", "scroll")
