@@ -2,6 +2,7 @@
 the timeline and the channel in step), editable settings, resolvable issues."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import (
     Allocation,
@@ -28,8 +29,8 @@ from shopadmin.templatetags.formats import format_money
 
 
 def _money(field: str, currency_of, label: str):
-    """An admin column or read-only field: the amount rounded to its currency's minor units, with
-    the currency (`273.980` → `$273.98`)."""
+    """A read-only field of a record's page: the amount rounded to its currency's minor units,
+    with the currency (`273.980` → `$273.98`). List columns use TenantAdmin's `money_columns`."""
 
     def show(self, obj):
         return format_money(getattr(obj, field), currency_of(obj))
@@ -83,7 +84,7 @@ class LineInline(ReadOnlyMixin, TenantInline):
         "quantity_fulfilled",
     )
     readonly_fields = fields
-    unit_price_amount = _money("unit_price", lambda line: line.order.currency, "unit price")
+    unit_price_amount = _money("unit_price", lambda line: line.order.currency, _("unit price"))
 
 
 class EventInline(ReadOnlyMixin, TenantInline):
@@ -94,21 +95,22 @@ class EventInline(ReadOnlyMixin, TenantInline):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
-    list_display = ("external_id", "channel", "status", "channel_status", "total_amount", "placed_at")
+    list_display = ("external_id", "channel", "status", "channel_status", "total", "placed_at")
+    money_columns = {"total": "currency"}
     money_fields = ("subtotal", "shipping", "tax", "duties", "discounts", "total")
     shop_money_fields = ("subtotal_shop", "shipping_shop", "tax_shop", "duties_shop", "discounts_shop", "total_shop")
-    subtotal_amount = _money("subtotal", _order_currency, "subtotal")
-    shipping_amount = _money("shipping", _order_currency, "shipping")
-    tax_amount = _money("tax", _order_currency, "tax")
-    duties_amount = _money("duties", _order_currency, "duties")
-    discounts_amount = _money("discounts", _order_currency, "discounts")
-    total_amount = _money("total", _order_currency, "total")
-    subtotal_shop_amount = _money("subtotal_shop", lambda o: o.shop_currency, "subtotal in the shop currency")
-    shipping_shop_amount = _money("shipping_shop", lambda o: o.shop_currency, "shipping in the shop currency")
-    tax_shop_amount = _money("tax_shop", lambda o: o.shop_currency, "tax in the shop currency")
-    duties_shop_amount = _money("duties_shop", lambda o: o.shop_currency, "duties in the shop currency")
-    discounts_shop_amount = _money("discounts_shop", lambda o: o.shop_currency, "discounts in the shop currency")
-    total_shop_amount = _money("total_shop", lambda o: o.shop_currency, "total in the shop currency")
+    subtotal_amount = _money("subtotal", _order_currency, _("subtotal"))
+    shipping_amount = _money("shipping", _order_currency, _("shipping"))
+    tax_amount = _money("tax", _order_currency, _("tax"))
+    duties_amount = _money("duties", _order_currency, _("duties"))
+    discounts_amount = _money("discounts", _order_currency, _("discounts"))
+    total_amount = _money("total", _order_currency, _("total"))
+    subtotal_shop_amount = _money("subtotal_shop", lambda o: o.shop_currency, _("subtotal in the shop currency"))
+    shipping_shop_amount = _money("shipping_shop", lambda o: o.shop_currency, _("shipping in the shop currency"))
+    tax_shop_amount = _money("tax_shop", lambda o: o.shop_currency, _("tax in the shop currency"))
+    duties_shop_amount = _money("duties_shop", lambda o: o.shop_currency, _("duties in the shop currency"))
+    discounts_shop_amount = _money("discounts_shop", lambda o: o.shop_currency, _("discounts in the shop currency"))
+    total_shop_amount = _money("total_shop", lambda o: o.shop_currency, _("total in the shop currency"))
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -143,9 +145,10 @@ class CancellationAdmin(ReadOnlyMixin, TenantAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
-    list_display = ("order", "amount_amount", "created_at")
+    list_display = ("order", "amount", "created_at")
+    money_columns = {"amount": "currency"}
     money_fields = ("amount",)
-    amount_amount = _money("amount", _order_currency, "amount")
+    amount_amount = _money("amount", _order_currency, _("amount"))
     inlines = [RefundLineInline]
 
 
@@ -214,17 +217,19 @@ class MarketLocationAdmin(TenantAdmin):
 class DailySalesAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
     """The dashboard's daily rollup, maintained by order imports (read-only)."""
 
-    list_display = ("day", "account", "market", "orders", "units", "revenue_amount")
+    list_display = ("day", "account", "market", "orders", "units", "revenue")
+    money_columns = {"revenue": "shop.default_currency"}
     list_select_related = ("shop", "account", "market")
     date_hierarchy = "day"
     money_fields = ("revenue",)
-    revenue_amount = _money("revenue", _shop_currency, "revenue")
+    revenue_amount = _money("revenue", _shop_currency, _("revenue"))
 
 
 @admin.register(DailyProductSales)
 class DailyProductSalesAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
-    list_display = ("day", "channel", "product", "units", "revenue_amount")
+    list_display = ("day", "channel", "product", "units", "revenue")
+    money_columns = {"revenue": "shop.default_currency"}
     list_select_related = ("shop", "product")
     date_hierarchy = "day"
     money_fields = ("revenue",)
-    revenue_amount = _money("revenue", _shop_currency, "revenue")
+    revenue_amount = _money("revenue", _shop_currency, _("revenue"))

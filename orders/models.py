@@ -85,7 +85,8 @@ class OrderSettings(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "order settings"
+        verbose_name = _("order settings")
+        verbose_name_plural = _("order settings")
         constraints = [models.UniqueConstraint(fields=["shop"], name="ordersettings_unique_shop")]
 
     def __str__(self):
@@ -99,6 +100,8 @@ class MarketLocation(TenantModel):
     location = models.ForeignKey("catalog.Location", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("market stock location")
+        verbose_name_plural = _("market stock locations")
         constraints = [models.UniqueConstraint(fields=["shop", "market"], name="marketlocation_unique_market")]
 
     def __str__(self):
@@ -116,6 +119,8 @@ class Customer(TenantModel):
     erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["-updated_at", "-id"]
         indexes = [models.Index(fields=["shop", "email"], name="customer_email")]
 
@@ -173,6 +178,8 @@ class Order(TenantModel):
     erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-placed_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "account", "external_id"], name="order_unique_per_account"),
@@ -210,8 +217,8 @@ class DailySales(TenantModel):
     units = models.IntegerField(default=0)
 
     class Meta:
-        verbose_name = "daily sales"
-        verbose_name_plural = "daily sales"
+        verbose_name = _("daily sales")
+        verbose_name_plural = _("daily sales")
         indexes = [models.Index(fields=["shop", "day"], name="dailysales_day")]
 
 
@@ -225,8 +232,8 @@ class DailyProductSales(TenantModel):
     units = models.IntegerField(default=0)
 
     class Meta:
-        verbose_name = "daily product sales"
-        verbose_name_plural = "daily product sales"
+        verbose_name = _("daily product sales")
+        verbose_name_plural = _("daily product sales")
         indexes = [
             models.Index(
                 fields=["shop", "day", "channel", "product"],
@@ -255,6 +262,8 @@ class OrderLine(TenantModel):
     quantity_refunded = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["order", "id"]
         constraints = [
             models.CheckConstraint(
@@ -282,6 +291,8 @@ class Allocation(TenantModel):
     created_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = _("stock allocation")
+        verbose_name_plural = _("stock allocations")
         ordering = ["line", "id"]
 
     def __str__(self):
@@ -302,6 +313,8 @@ class Fulfillment(TenantModel):
     created_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = _("fulfilment")
+        verbose_name_plural = _("fulfilments")
         ordering = ["order", "id"]
 
     def __str__(self):
@@ -312,6 +325,10 @@ class FulfillmentLine(TenantModel):
     fulfillment = models.ForeignKey(Fulfillment, on_delete=models.CASCADE, related_name="lines")
     line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("fulfilment line")
+        verbose_name_plural = _("fulfilment lines")
 
     def __str__(self):
         return f"{self.quantity} x line {self.line_id}"
@@ -327,6 +344,10 @@ class Cancellation(TenantModel):
     pushed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
+    class Meta:
+        verbose_name = _("cancellation")
+        verbose_name_plural = _("cancellations")
+
     def __str__(self):
         return f"Cancellation {self.pk} of {self.order_id}"
 
@@ -335,6 +356,10 @@ class CancellationLine(TenantModel):
     cancellation = models.ForeignKey(Cancellation, on_delete=models.CASCADE, related_name="lines")
     line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("cancellation line")
+        verbose_name_plural = _("cancellation lines")
 
 
 class Refund(TenantModel):
@@ -346,6 +371,10 @@ class Refund(TenantModel):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MERCHANT)
     created_at = models.DateTimeField(default=now)
 
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+
     def __str__(self):
         return f"Refund {self.amount} {self.currency} of {self.order_id}"
 
@@ -354,6 +383,10 @@ class RefundLine(TenantModel):
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
     line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")
 
 
 class OrderEvent(TenantModel):
@@ -382,6 +415,8 @@ class OrderEvent(TenantModel):
     created_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
         ordering = ["created_at", "id"]
 
     def __str__(self):
@@ -398,6 +433,8 @@ class OrderSyncCursor(TenantModel):
     orders_seen = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("order sync cursor")
+        verbose_name_plural = _("order sync cursors")
         constraints = [models.UniqueConstraint(fields=["shop", "account"], name="ordersynccursor_unique_account")]
 
     def __str__(self):
@@ -423,6 +460,8 @@ class ReconciliationRun(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
         ordering = ["-started_at", "-id"]
 
     def __str__(self):
@@ -488,6 +527,8 @@ class ReconciliationIssue(TenantModel):
     updated_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = _("reconciliation issue")
+        verbose_name_plural = _("reconciliation issues")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(

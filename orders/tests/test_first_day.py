@@ -334,15 +334,25 @@ def test_a_refused_action_stays_open_and_dates_read_one_way(alice_client, shop_a
 # --- The staff admin -------------------------------------------------------------------------------
 
 
-def test_every_orders_model_has_a_correct_plural():
+def test_every_orders_model_names_itself_in_the_singular_and_plural():
+    """Staff read these names in their language; an automatic plural is English made from the
+    class name ("Daily saless")."""
     from django.apps import apps
+    from django.utils.functional import Promise
 
-    plurals = {m.__name__: str(m._meta.verbose_name_plural) for m in apps.get_app_config("orders").get_models()}
+    models = list(apps.get_app_config("orders").get_models())
+    bare = [
+        m.__name__
+        for m in models
+        if not isinstance(m._meta.verbose_name, Promise) or not isinstance(m._meta.verbose_name_plural, Promise)
+    ]
+    assert bare == []
+    plurals = {m.__name__: str(m._meta.verbose_name_plural) for m in models}
     assert plurals["DailySales"] == "daily sales"
     assert plurals["DailyProductSales"] == "daily product sales"
     assert plurals["OrderSettings"] == "order settings"
-    for name, plural in plurals.items():
-        assert (not plural.endswith("ss") and not plural.endswith("ses")) or plural.endswith("sales"), (name, plural)
+    assert plurals["Fulfillment"] == "fulfilments"
+    assert not [p for p in plurals.values() if p.endswith("ss") or p.endswith("ys")]
 
 
 def test_the_staff_admin_shows_amounts_in_the_currency(client, staff, shop_a, meta, tee):
@@ -360,3 +370,48 @@ def test_the_staff_admin_shows_amounts_in_the_currency(client, staff, shop_a, me
     assert "Daily sales" in daily and "saless" not in daily.lower()
     assert "$273.98" in daily
     assert Decimal("273.98") == order.total
+
+
+def test_the_api_queues_an_action_that_talks_to_the_channel(
+    api_a, shop_a, meta, tee, monkeypatch, django_capture_on_commit_callbacks
+):
+    from orders import tasks
+    from orders.services.timeline import issue_raise
+
+    queued = []
+    monkeypatch.setattr(tasks.issue_act_task, "delay", lambda *args: queued.append(args))
+    order = _order(shop_a, meta, tee)
+    with shop_context(shop_a):
+        issue, _created = issue_raise(
+            account=meta,
+            kind=IssueKind.AMOUNT_MISMATCH,
+            key=order.external_id,
+            order=order,
+            suggested_action=IssueAction.REFRESH,
+        )
+    url = f"/api/v1/reconciliation-issues/{issue.pk}/act/"
+    assert api_a.get(f"/api/v1/reconciliation-issues/{issue.pk}/").json()["pending_action"] is None
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_a.post(url, {"action": "refresh"}, format="json")
+    assert response.status_code == 202, response.content
+    assert (response.json()["status"], response.json()["pending_action"]) == ("open", "refresh")
+    assert queued == [(shop_a.pk, issue.pk, "refresh", "")]
+    # Asked again while it waits: still one job for the worker.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_a.post(url, {"action": "refresh"}, format="json").status_code == 202
+    assert len(queued) == 1
+    # The worker's refusal is kept on the issue, in words.
+    with shop_context(shop_a), acting_as(Actor(door=Door.TASK, label="test")):
+        from orders import reconciliation
+
+        def refused(*, issue, action, note=""):
+            from channels.adapters.base import AdapterError
+
+            raise AdapterError("AdapterError: (#100) Unsupported get request")
+
+        monkeypatch.setattr(reconciliation, "issue_act", refused)
+        tasks.issue_act_task.run(shop_a.pk, issue.pk, "refresh", "")
+    body = api_a.get(f"/api/v1/reconciliation-issues/{issue.pk}/").json()
+    assert (body["pending_action"], body["action_error"]) == (None, "(#100) Unsupported get request")
+    resolved = api_a.post(url, {"action": "resolve", "note": "checked"}, format="json")
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
