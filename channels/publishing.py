@@ -117,7 +117,7 @@ def plan_compute(*, account: ChannelAccount) -> dict:
     errors_of = dict(
         ChannelListing.objects.filter(account=account, status=ListingStatus.ERROR).values_list("id", "errors")
     )
-    changes, invalid, unchanged = [], {}, 0
+    changes, invalid, unchanged, with_problems = [], {}, 0, 0
     delisted, error = ListingStatus.DELISTED, ListingStatus.ERROR
     for builts in iter_items_markets(account, markets, listings=overrides):
         primary = builts[0]
@@ -134,6 +134,7 @@ def plan_compute(*, account: ChannelAccount) -> dict:
                 continue
         problems = listing_problems(adapter, builts, markets)
         if problems:
+            with_problems += 1  # counted whether or not an earlier plan already recorded them
             if errors != problems or status != error:
                 invalid[listing_id] = problems
             continue
@@ -150,7 +151,13 @@ def plan_compute(*, account: ChannelAccount) -> dict:
         .exclude(variant_id__in=selected_variants(account).values("id"))
         .values_list("id", flat=True)
     )
-    return {"changes": changes, "invalid": invalid, "unchanged": unchanged, "deletes": deletes}
+    return {
+        "changes": changes,
+        "invalid": invalid,
+        "unchanged": unchanged,
+        "deletes": deletes,
+        "with_problems": with_problems,
+    }
 
 
 @transaction.atomic
@@ -162,7 +169,9 @@ def publish_plan_create(*, account: ChannelAccount, automatic: bool = False, cre
     _record_local_problems(account, computed["invalid"])
     plan = PublishPlan(shop_id=account.shop_id, account=account, automatic=automatic, created_by=created_by)
     plan.unchanged = computed["unchanged"]
-    plan.invalid = sum(1 for problems in computed["invalid"].values() if problems)
+    # Every item that cannot be published, not only those whose problems are new: a plan never
+    # says "nothing to publish" over items that still have problems.
+    plan.invalid = computed["with_problems"]
     plan.save()
     accepted = dict(
         ChannelListing.objects.filter(
@@ -618,7 +627,18 @@ def _poll(adapter, batch: PublishBatch, handle: str, sent_ids: list[str], deadli
 
 
 def _errors_json(errors) -> list[dict]:
-    return [{"field": e.field, "code": str(e.code), "message": e.message} for e in errors]
+    """An item's errors, each reason once with how many times the channel gave it: the same
+    refusal from several calls (one per request id or market) is one entry with a count."""
+    grouped: dict[tuple, dict] = {}
+    for e in errors:
+        reason = _reason_text(e.message)
+        key = (e.field or "", str(e.code or ""), reason)
+        if key in grouped:
+            entry = grouped[key]
+            entry["message"], entry["count"] = reason, entry.get("count", 1) + 1
+        else:
+            grouped[key] = {"field": e.field, "code": str(e.code), "message": e.message}
+    return list(grouped.values())
 
 
 def _record_outcomes(items: list[PublishPlanItem], results: dict[str, ItemResult]) -> None:

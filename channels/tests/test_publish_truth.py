@@ -101,8 +101,14 @@ def test_rejections_show_as_counts_and_grouped_reasons(live_server, alice_client
     assert account.last_success_at is not None  # the channel answered
     page = alice_client.get(f"/app/{shop_a.slug}/channels/plans/{plan.pk}/")
     body = page.content.decode()
-    assert f"{accepted} accepted, {rejected} rejected" in body
-    assert "Applied:" in body and "Succeeded" not in body
+    assert f"Finished: {accepted} accepted, {rejected} rejected" in body
+    assert "Succeeded" not in body
+    assert '<li class="warning" role="status"><span class="badge warn">Finished:' in body  # a warning, not success
+    # The job says the same wherever it is shown (its progress bar, /jobs/<id>/).
+    with shop_context(shop_a):
+        assert plan.job.status_label == f"Finished: {accepted} accepted, {rejected} rejected"
+    job = alice_client.get(f"/app/{shop_a.slug}/jobs/{plan.job_id}/").json()
+    assert job["label"] == f"Finished: {accepted} accepted, {rejected} rejected"
     # One row for the reason, with its count, however many items it refused.
     reason = "Image could not be downloaded (sandbox rejection)"
     assert body.count(reason) == 1
@@ -146,4 +152,47 @@ def test_nothing_to_publish_is_not_said_over_problems(alice_client, shop_a):
     assert (plan.creates, plan.updates, plan.deletes, plan.invalid) == (0, 0, 0, 1)
     body = alice_client.get(f"/app/{shop_a.slug}/channels/plans/{plan.pk}/").content.decode()
     assert "the channel has what the catalog says" not in body
-    assert "1 item has problems" in body
+    assert "1 item cannot be published" in body
+    # Reviewing again: the problem is already on the listing, and still counted.
+    with shop_context(shop_a):
+        again = publish_plan_create(account=account)
+    assert (again.creates, again.updates, again.deletes, again.invalid) == (0, 0, 0, 1)
+    body = alice_client.get(f"/app/{shop_a.slug}/channels/plans/{again.pk}/").content.decode()
+    assert "the channel has what the catalog says" not in body
+    assert "1 item cannot be published" in body
+    # Changes and problems together: both are said.
+    with shop_context(shop_a):
+        other = ChannelListing.objects.order_by("id")[1]
+        listing_update(listing=other, title_override="A new title")
+        mixed = publish_plan_create(account=account)
+    assert (mixed.updates, mixed.invalid) == (1, 1)
+    body = alice_client.get(f"/app/{shop_a.slug}/channels/plans/{mixed.pk}/").content.decode()
+    assert "1 item cannot be published" in body and "Apply these changes" in body
+    assert "the channel has what the catalog says" not in body
+
+
+@pytest.mark.django_db
+def test_nothing_to_publish_when_there_are_neither_changes_nor_problems(alice_client, shop_a):
+    account = seeded_account(shop_a, variants=4, channel="snapchat")
+    with shop_context(shop_a):
+        publish_plan_apply(plan=publish_plan_create(account=account))
+        plan = publish_plan_create(account=account)
+    assert (plan.creates, plan.updates, plan.deletes, plan.invalid) == (0, 0, 0, 0)
+    body = alice_client.get(f"/app/{shop_a.slug}/channels/plans/{plan.pk}/").content.decode()
+    assert "Nothing to publish: the channel has what the catalog says." in body
+    assert "cannot be published" not in body
+
+
+def test_an_items_errors_are_grouped_by_reason_with_a_count():
+    from channels.adapters.base import ItemError
+    from channels.publishing import _errors_json
+
+    def refused(n):
+        return ItemError(field="image_link", code="12052700", message=f"main image uri illegal (request 20240{n}9A)")
+
+    other = ItemError(field="price", code="invalid", message="price too low")
+    grouped = _errors_json([refused(1), other, refused(2), refused(3)])
+    assert grouped == [
+        {"field": "image_link", "code": "12052700", "message": "main image uri illegal", "count": 3},
+        {"field": "price", "code": "invalid", "message": "price too low"},
+    ]
