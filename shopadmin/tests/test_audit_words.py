@@ -92,6 +92,15 @@ def test_every_background_task_has_words():
     assert sorted(set(ours) - set(TASK_WORDS)) == []
 
 
+def test_the_template_filters_give_the_same_words():
+    from django.template import Context, Template
+
+    rendered = Template("{% load audit %}{{ label|actor_words }} / {{ action|action_words }}").render(
+        Context({"label": "task orders.poll", "action": "stock.post_movements"})
+    )
+    assert rendered == "Background task: fetching new orders from a channel / Stock moved"
+
+
 def test_actors_in_words():
     assert actor_words("task channels.webhook_event_process", Door.TASK) == (
         "Background task: processing a channel webhook"
@@ -110,6 +119,8 @@ def test_the_audit_log_page_and_the_admin_show_words(alice_client, client, staff
             audit_record(action="order.import", shop_id=shop_a.pk, model_label="orders.Order", object_repr="#1001")
         with acting_as(Actor(door=Door.UI, user=None, label="alice@example.com")):
             audit_record(action="stock.post_movements", shop_id=shop_a.pk, model_label="catalog.StockMovement")
+    home = alice_client.get(reverse("shop-home", args=[shop_a.slug])).content.decode()
+    assert "Background task: processing a channel webhook" in home and "Order imported from the channel" in home
     page = alice_client.get(reverse("audit-log", args=[shop_a.slug])).content.decode()
     for words in ("Order imported from the channel", "Background task: processing a channel webhook", "Stock moved"):
         assert words in page
