@@ -113,7 +113,9 @@ def check_image(upload) -> ImageInfo:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                info = ImageInfo(format=image.format or "", width=image.width, height=image.height)
+                # Phones write JPEGs with extra pictures in them (MPO): Pillow names them MPO.
+                fmt = "JPEG" if image.format == "MPO" else (image.format or "")
+                info = ImageInfo(format=fmt, width=image.width, height=image.height)
         if info.format not in ALLOWED_FORMATS:
             raise _error(
                 _("%(format)s images are not accepted. Upload a JPEG, PNG, WebP or GIF picture."),

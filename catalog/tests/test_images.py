@@ -339,3 +339,11 @@ def test_demo_and_catalog_seeding_name_no_outside_image_service():
         text = source.read_text().lower()
         for service in ("picsum", "unsplash", "placehold", "loremflickr", "dummyimage", "placekitten"):
             assert service not in text, f"{source} names {service}"
+
+
+def test_a_phone_jpeg_with_extra_pictures_mpo_is_a_jpeg(product):
+    first, second = Image.new("RGB", (600, 600), (1, 2, 3)), Image.new("RGB", (600, 600), (4, 5, 6))
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    media = services.media_add(product=product, image=upload(out.getvalue(), name="IMG_0001.JPG"))
+    assert media.original.name.endswith(".jpg") and media.image.name.endswith(".jpg")
