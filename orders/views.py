@@ -164,8 +164,16 @@ def reconciliation(request):
         issues = issues.filter(kind=kind)
     labels = dict(IssueKind.choices)
     groups = selectors.open_issues_grouped()
+    # A listing finding covers many listings: its panel says how many.
+    listings = {}
+    for account_id, data in ReconciliationIssue.objects.filter(status="open", kind=IssueKind.LISTING_DRIFT).values_list(
+        "account_id", "data"
+    ):
+        listings[account_id] = listings.get(account_id, 0) + int((data or {}).get("count") or 1)
     for group in groups:
         group["label"] = labels.get(group["kind"], group["kind"])
+        if group["kind"] == IssueKind.LISTING_DRIFT:
+            group["listings"] = listings.get(group["account_id"], 0)
     runs = list(selectors.recent_runs())
     for run in runs:
         run.count_labels = [(labels.get(k, k), n) for k, n in sorted((run.counts or {}).items())]

@@ -1,9 +1,10 @@
-"""The dashboard and an order page on a 375 px phone: nothing scrolls sideways, every amount stays
-on one line, and both pass the accessibility check."""
+"""The dashboard, an order page and reconciliation on a 375 px phone: nothing scrolls sideways,
+every amount stays on one line, and each passes the accessibility check."""
 
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from orders.tests.conftest import stocked_variant
@@ -57,3 +58,55 @@ def test_the_dashboard_and_an_order_fit_a_phone(page, live_server, alice, shop_a
     assert page.evaluate(AMOUNTS_ON_MORE_THAN_ONE_LINE) == []
     assert_accessible(page)
     screenshot(page, "order-phone")
+
+
+def test_reconciliation_findings_fit_a_phone(page, live_server, alice, shop_a, screenshot):
+    from channels.tests.factories import make_account
+    from orders.models import IssueAction, IssueKind, Order
+    from orders.reconciliation import amount_mismatch
+    from orders.services.timeline import issue_raise
+    from orders.tests.conftest import channel_order
+    from shopadmin.tenancy import shop_context
+
+    variant, _loc = stocked_variant(shop_a, sku="TEE-A", on_hand=50, price="154.87", title="Alice Tee")
+    meta = make_account(shop_a, "meta", name="Alice on Meta")
+    plant_orders(shop_a, meta, variant, count=1, total="154.87", prefix="R")
+    with shop_context(shop_a), transaction.atomic():
+        order = Order.objects.get()
+        finding = amount_mismatch(order, channel_order(order.external_id, total="160.00"))
+        issue_raise(
+            account=meta,
+            kind=finding.kind,
+            key=finding.key,
+            severity=finding.severity,
+            ours=finding.ours,
+            theirs=finding.theirs,
+            detail=finding.detail,
+            suggested_action=finding.suggested_action,
+            order=order,
+            data=finding.data,
+        )
+        issue_raise(
+            account=meta,
+            kind=IssueKind.LISTING_DRIFT,
+            key="listings:quantity",
+            ours="4 available",
+            theirs="9 on sale",
+            suggested_action=IssueAction.REPUBLISH,
+            data={"group": "quantity", "count": 2, "items": ["TEE-A", "TEE-B"]},
+        )
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, alice)
+    page.goto(f"{live_server.url}/app/{shop_a.slug}/orders/reconciliation/")
+    mismatch = page.get_by_role("row").filter(has_text="Total differs")
+    expect(mismatch).to_contain_text("$154.87")
+    expect(mismatch).to_contain_text("$160.00")
+    expect(mismatch.get_by_role("button", name="Refresh from the channel")).to_be_visible()
+    listings = page.get_by_role("row").filter(has_text="Listing differs")
+    expect(listings).to_contain_text("Publish again, so the channel sells the stock you have.")
+    expect(listings.get_by_role("button", name="Publish again")).to_be_visible()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+    assert page.evaluate(AMOUNTS_ON_MORE_THAN_ONE_LINE) == []
+    assert_accessible(page)
+    screenshot(page, "reconciliation-phone")
