@@ -12,6 +12,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel.numbers import get_currency_precision, get_territory_currencies
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 ZERO = Decimal("0")
@@ -67,17 +68,23 @@ class RoundingRule:
         if self.increment is None:
             return problems
         if self.increment <= 0:
-            problems.append("The rounding step must be positive.")
+            problems.append(gettext("The rounding step must be positive."))
             return problems
         if self.increment % unit:
-            problems.append(f"The rounding step {self.increment} is finer than {currency}'s minor unit {unit}.")
+            problems.append(
+                gettext("The rounding step %(step)s is finer than %(currency)s's minor unit %(unit)s.")
+                % {"step": self.increment, "currency": currency, "unit": unit}
+            )
         if self.ending % unit:
             problems.append(
-                f"{currency} has {minor_units(currency)} decimals, so a price cannot end in {self.ending}; "
-                "choose whole units or a nearest-N rule."
+                gettext(
+                    "%(currency)s has %(places)s decimals, so a price cannot end in %(ending)s; "
+                    "choose whole units or a nearest-N rule."
+                )
+                % {"currency": currency, "places": minor_units(currency), "ending": self.ending}
             )
         if not ZERO <= self.ending < self.increment:
-            problems.append("The ending must be at least 0 and smaller than the rounding step.")
+            problems.append(gettext("The ending must be at least 0 and smaller than the rounding step."))
         return problems
 
     def apply(self, amount: Decimal, currency: str) -> Decimal:

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from defusedxml import ElementTree
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from localization.models import ExchangeRate, RateSource
 
@@ -28,7 +29,10 @@ RATE_PLACES = Decimal("0.0000000001")
 
 class RateNotFound(LookupError):
     def __init__(self, base: str, quote: str, source: str):
-        super().__init__(f"No {source} exchange rate from {base} to {quote}.")
+        super().__init__(
+            gettext("No %(source)s exchange rate from %(base)s to %(quote)s.")
+            % {"source": source, "base": base, "quote": quote}
+        )
         self.base, self.quote, self.source = base, quote, source
 
 
