@@ -45,7 +45,11 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
     )
     credentials_masked = serializers.SerializerMethodField()
     markets = serializers.JSONField(
-        required=False, help_text='Market codes ("FR") or objects {"market", "country", "language", "currency"}.'
+        required=False,
+        help_text="The shop's markets the account sells in: country codes (\"GB\": the shop's market selling "
+        'there), objects {"market", "country", "language", "currency"} or {"market_id"} (every country of that '
+        "market). A market the shop does not have is refused (market_not_in_shop). Shown with each market's "
+        "market_id.",
     )
     webhook_url = serializers.SerializerMethodField()
     feeds = serializers.SerializerMethodField(
@@ -174,7 +178,7 @@ EXAMPLE_REPLY = {
     "name": "Facebook & Instagram US",
     "credentials_masked": {"catalog_id": "••••2345", "access_token": "••••9xYz"},
     "api_base_url": f"https://graph.facebook.com/{settings.META_GRAPH_API_VERSION}",
-    "markets": [{"market": "US", "country": "US", "language": "en", "currency": "USD"}],
+    "markets": [{"market": "US", "country": "US", "language": "en", "currency": "USD", "market_id": 1}],
     "is_active": True,
     "publish_method": "api",
     "checkout_method": "on_channel",
@@ -223,7 +227,9 @@ AUTHORIZABLE_CHANNELS = [(c, label) for c, label in Channel.choices if auth_clas
 class ConnectionStartSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=AUTHORIZABLE_CHANNELS)
     name = serializers.CharField(max_length=120)
-    markets = serializers.JSONField(required=False)
+    markets = serializers.JSONField(
+        required=False, help_text='The shop\'s markets, as for an account: ["GB"], [{"market_id": 3}], …'
+    )
     publish_method = serializers.ChoiceField(choices=ChannelAccount.PublishMethod.choices, required=False)
     checkout_method = serializers.ChoiceField(choices=ChannelAccount.CheckoutMethod.choices, required=False)
 
