@@ -157,6 +157,31 @@ def action_words(action: str) -> str:
     return action
 
 
+def field_words(model_label: str, name: str) -> str:
+    """A changed field's name as the model names it ("default currency"); a relation named
+    only after its field reads as the related model's name, which is translated ("user")."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    try:
+        field = apps.get_model(model_label)._meta.get_field(name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return name
+    if field.auto_created and not field.concrete:  # a reverse relation: a summary named by its service
+        return name
+    verbose = str(getattr(field, "verbose_name", "") or "")
+    if field.is_relation and field.related_model is not None and verbose in ("", name.replace("_", " ")):
+        verbose = str(field.related_model._meta.verbose_name)
+    if not verbose:
+        return name
+    # Most model fields are named in plain English; the forms' labels ("HS code", "Default
+    # currency") are translated, and the same words read the same.
+    for candidate in (verbose, verbose[:1].upper() + verbose[1:]):
+        translated = gettext(candidate)
+        if translated != candidate:
+            return translated
+    return verbose
+
+
 def task_words(task_name: str) -> str:
     return str(TASK_WORDS.get(task_name, GENERIC_TASK))
 

@@ -276,15 +276,18 @@ class AuditLogEntry(TenantModel):
 
     @property
     def change_rows(self) -> list[tuple[str, object, object]]:
-        """(field, old, new) per change. Templates use this, not `changes.items`: a change
+        """(field name in words, old, new) per change. Templates use this, not `changes.items`: a change
         named "items" would shadow the dict method there. A summary value (not an
         [old, new] pair) reads as a new value."""
+        from shopadmin.audit_words import field_words
+
         rows = []
         for name, value in (self.changes or {}).items():
+            label = field_words(self.model, name) if self.model else name
             if isinstance(value, list | tuple) and len(value) == 2:
-                rows.append((name, value[0], value[1]))
+                rows.append((label, value[0], value[1]))
             else:
-                rows.append((name, None, value))
+                rows.append((label, None, value))
         return rows
 
 

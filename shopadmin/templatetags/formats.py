@@ -58,3 +58,33 @@ def number(value, decimals=None):
         pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
         return format_decimal(value, format=pattern, locale=current_locale())
     return format_decimal(value, locale=current_locale())
+
+
+@register.filter
+def percent(value):
+    """A fraction as a percentage: 0.08875|percent -> 8.875% (en), 8,875 % (fr)."""
+    from babel.numbers import format_percent
+
+    if value is None or value == "":
+        return EMPTY
+    try:
+        value = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return format_percent(value.normalize(), locale=current_locale(), decimal_quantization=False)
+
+
+@register.filter
+def country(code):
+    """FR|country -> France (en), France (fr); DE -> Germany, Allemagne."""
+    from shopadmin.inputs import country_name
+
+    return country_name(code) if code else EMPTY
+
+
+@register.filter
+def countries(codes):
+    """["FR", "DE"]|countries -> France, Germany (in the active language)."""
+    from shopadmin.inputs import country_name
+
+    return ", ".join(country_name(code) for code in codes or ())

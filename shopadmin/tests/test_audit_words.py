@@ -112,6 +112,19 @@ def test_actors_in_words():
     assert action_words("something.unheard_of") == "something.unheard_of"
 
 
+def test_changed_fields_are_named_in_words():
+    from django.utils import translation
+
+    from shopadmin.audit_words import field_words
+
+    assert field_words("shopadmin.Shop", "default_currency") == "default currency"
+    with translation.override("fr"):  # the form's label, translated
+        assert field_words("shopadmin.Shop", "default_currency") not in ("default currency", "Default currency")
+    assert field_words("shopadmin.Membership", "user") == "user"  # the related model's (translated) name
+    assert field_words("channels.PublishPlan", "items") == "items"  # not a field: left as recorded
+    assert field_words("nowhere.Nothing", "x") == "x"
+
+
 @pytest.mark.django_db
 def test_the_audit_log_page_and_the_admin_show_words(alice_client, client, staff, shop_a):
     with shop_context(shop_a):
