@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from channels import health
 from channels.adapters import adapter_for
-from channels.adapters.base import AdapterError, ChannelOrder
+from channels.adapters.base import AdapterError, ChannelOrder, RateLimited, TransientError
 from channels.models import ChannelAccount, ChannelListing, ListingStatus
 from localization.money import minor_unit
 from orders.errors import OrdersErrorCode
@@ -550,9 +550,6 @@ def _run_stopped(run: ReconciliationRun, message: str) -> ReconciliationRun:
 
 # --- Acting on an issue --------------------------------------------------------------------------
 
-# The actions that talk to the channel (or publish to it): done by the worker, never by a request.
-BACKGROUND_ACTIONS = frozenset({IssueAction.IMPORT, IssueAction.REFRESH, IssueAction.REPUSH, IssueAction.REPUBLISH})
-
 
 def _refuse_action(message: str, code: str):
     raise ValidationError({"action": ValidationError(message, code=code)})
@@ -602,6 +599,8 @@ def issue_act_background(*, issue: ReconciliationIssue, action: str, note: str =
         issue = issue_act(issue=issue, action=action, note=note)
     except ValidationError as exc:
         error = " ".join(exc.messages)
+    except (TransientError, RateLimited):
+        error = _("The channel did not answer in time; try again in a moment.")
     except AdapterError as exc:
         error = error_words(exc)
     else:
