@@ -194,8 +194,32 @@ class ReconciliationIssueAdmin(TenantAdmin):
     list_display = ("kind", "key", "severity", "status", "ours", "theirs", "created_at")
     list_filter = ("kind", "status", "severity")
     search_fields = ("key",)
-    fields = ("kind", "key", "severity", "ours", "theirs", "detail", "suggested_action", "status", "resolution_note")
-    readonly_fields = ("kind", "key", "severity", "ours", "theirs", "detail", "suggested_action")
+    fields = (
+        "kind",
+        "key",
+        "severity",
+        "ours",
+        "theirs",
+        "detail",
+        "data",
+        "suggested_action",
+        "pending_action",
+        "action_error",
+        "status",
+        "resolution_note",
+    )
+    readonly_fields = (
+        "kind",
+        "key",
+        "severity",
+        "ours",
+        "theirs",
+        "detail",
+        "data",
+        "suggested_action",
+        "pending_action",
+        "action_error",
+    )
 
     def has_add_permission(self, request, obj=None):
         return False

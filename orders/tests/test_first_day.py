@@ -370,6 +370,13 @@ def test_the_staff_admin_shows_amounts_in_the_currency(client, staff, shop_a, me
     assert "Daily sales" in daily and "saless" not in daily.lower()
     assert "$273.98" in daily
     assert Decimal("273.98") == order.total
+    from orders.services.timeline import issue_raise
+
+    with shop_context(shop_a):
+        issue, _created = issue_raise(account=meta, kind=IssueKind.OVERSELL, key="A1:TEE-A", order=order)
+    assert client.get("/admin/orders/reconciliationissue/").status_code == 200
+    assert client.get(f"/admin/orders/reconciliationissue/{issue.pk}/change/").status_code == 200
+    assert "Reconciliation issues" in client.get("/admin/orders/").content.decode()
 
 
 def test_the_api_queues_an_action_that_talks_to_the_channel(
