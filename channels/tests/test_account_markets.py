@@ -180,3 +180,20 @@ def test_alice_connects_and_edits_an_account_in_the_uk_market_and_its_items_are_
     assert all(str(i.payload["price"]).endswith("GBP") for i in items)
     assert {b.item.currency for b in built} == {"GBP"}
     screenshot(page, "plan-gbp")
+
+
+@pytest.mark.django_db
+def test_a_market_of_several_countries_is_sold_in_each_of_them(shop_a):
+    with shop_context(shop_a):
+        exchange_rate_set_manual(shop=shop_a, base="USD", quote="EUR", rate="0.9")
+        europe = market_create(
+            shop=shop_a, name="Europe", countries=["FR", "DE"], currency="EUR", languages=["fr", "de"]
+        )
+        assert normalise_markets([{"market_id": europe.pk}], shop=shop_a) == [
+            {"market": "FR", "country": "FR", "language": "fr", "currency": "EUR", "market_id": europe.pk},
+            {"market": "DE", "country": "DE", "language": "fr", "currency": "EUR", "market_id": europe.pk},
+        ]
+        # One of its countries, in another of its languages, through the API's object form.
+        assert normalise_markets([{"market": "DE", "language": "de"}], shop=shop_a) == [
+            {"market": "DE", "country": "DE", "language": "de", "currency": "EUR", "market_id": europe.pk}
+        ]
