@@ -102,3 +102,39 @@ def test_market_prices_on_a_phone(page, live_server, alice, shop_a, screenshot):
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(page.get_by_role("row").filter(has_text="LIN-M")).to_contain_text("Nearest 100")
     assert_accessible(page)
+
+
+def test_a_french_merchant_makes_a_market_on_a_phone(page, live_server, alice, shop_a, screenshot):
+    from localization.models import Market
+
+    alice.language = "fr"
+    alice.save(update_fields=["language"])
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, alice)
+    page.goto(f"{live_server.url}/app/alice/localization/markets/new/")
+
+    page.locator("#id_name").fill("Europe")
+    # Countries by their French names, ticked in a list that scrolls inside its box.
+    countries = page.locator("div.choice-list")
+    box = countries.bounding_box()
+    assert box is not None and box["height"] <= 16 * 16 + 30 and box["x"] + box["width"] <= PHONE["width"]
+    page.get_by_role("checkbox", name="Allemagne").check()
+    page.get_by_role("checkbox", name="France", exact=True).check()
+    currency = page.locator("#id_currency")
+    expect(currency.locator("option").first).to_have_text("USD — dollar des États-Unis")
+    currency.select_option("EUR")
+    page.locator("#id_languages").fill("fr, de")
+    page.locator("#id_adjustment_percent").fill("2,5")
+    assert_accessible(page)
+    screenshot(page, "market-form-fr")
+    page.locator("form.panel button[type=submit]").click()
+    expect(page).to_have_url(f"{live_server.url}/app/alice/localization/")
+    with shop_context(shop_a):
+        market = Market.objects.get(name="Europe")
+    assert sorted(market.countries) == ["DE", "FR"] and market.adjustment_percent == Decimal("2.5")
+
+    # Editing it: the ticked countries come first and the adjustment reads the French way.
+    page.goto(f"{live_server.url}/app/alice/localization/markets/{market.pk}/")
+    first_two = page.locator("div.choice-list input[type=checkbox]")
+    assert {first_two.nth(0).get_attribute("value"), first_two.nth(1).get_attribute("value")} == {"DE", "FR"}
+    expect(page.locator("#id_adjustment_percent")).to_have_value("2,50")
