@@ -136,6 +136,16 @@ WEBHOOK_PREFIX = "webhook "
 SIGN_IN_PREFIX = "sign-in from "
 
 
+# Webhooks are recorded as "webhook <channel code>"; channels' names are brands, the same in every language.
+CHANNEL_NAMES = {
+    "meta": "Meta",
+    "tiktok_shop": "TikTok Shop",
+    "pinterest": "Pinterest",
+    "snapchat": "Snapchat",
+    "google_merchant": "Google Merchant Center",
+}
+
+
 def _model_name(model_name: str) -> str | None:
     for model in apps.get_models():
         if model._meta.model_name == model_name:
@@ -191,7 +201,8 @@ def actor_words(label: str, door: str = "") -> str:
     if label.startswith(TASK_PREFIX):
         return task_words(label[len(TASK_PREFIX) :])
     if label.startswith(WEBHOOK_PREFIX):
-        return gettext("Webhook from %(channel)s") % {"channel": label[len(WEBHOOK_PREFIX) :]}
+        channel = label[len(WEBHOOK_PREFIX) :]
+        return gettext("Webhook from %(channel)s") % {"channel": CHANNEL_NAMES.get(channel, channel)}
     if label.startswith(SIGN_IN_PREFIX):
         return gettext("Sign-in attempts from %(address)s") % {"address": label[len(SIGN_IN_PREFIX) :]}
     if label.startswith("API key "):

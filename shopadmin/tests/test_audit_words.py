@@ -106,6 +106,7 @@ def test_actors_in_words():
         "Background task: processing a channel webhook"
     )
     assert actor_words("task someapp.new_thing", Door.TASK) == "Background task"
+    assert actor_words("webhook tiktok_shop", Door.WEBHOOK) == "Webhook from TikTok Shop"
     assert actor_words("alice@example.com", Door.UI) == "alice@example.com"
     assert actor_words("system", Door.SYSTEM) == "System"
     assert action_words("taxrate.update") == "Tax rate changed in the staff admin"
@@ -146,3 +147,10 @@ def test_the_audit_log_page_and_the_admin_show_words(alice_client, client, staff
     listing = client.get(reverse("admin:shopadmin_auditlogentry_changelist")).content.decode()
     assert "Order imported from the channel" in listing
     assert "Background task: processing a channel webhook" in listing
+
+
+def test_every_channel_has_a_name_for_its_webhooks():
+    from channels.models import Channel
+    from shopadmin.audit_words import CHANNEL_NAMES
+
+    assert set(CHANNEL_NAMES) == set(Channel.values)
