@@ -6,6 +6,7 @@ explicit cross-shop path; these bases read through `Model.all_shops` accordingly
 
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 
 from shopadmin.audit import audit_record, diff, snapshot
 from shopadmin.templatetags.formats import format_money
@@ -59,7 +60,12 @@ class MoneyColumnsMixin:
         return name
 
 
+# A URL typed without a scheme reads as https:// (Django 6's default, asked for now).
+URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class TenantAdmin(MoneyColumnsMixin, admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_select_related = ("shop",)
     list_per_page = 50
     show_full_result_count = False  # counting every row of a big table on each page is slow
@@ -100,4 +106,5 @@ class TenantAdmin(MoneyColumnsMixin, admin.ModelAdmin):
 
 
 class TenantInline(admin.TabularInline):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     extra = 0
