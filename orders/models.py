@@ -193,7 +193,10 @@ class Order(TenantModel):
         ]
 
     def __str__(self):
-        return f"{self.channel} #{self.external_id}"
+        from channels.models import Channel
+
+        name = Channel(self.channel).label if self.channel in Channel.values else self.channel
+        return f"{name} #{self.external_id}"
 
     @property
     def is_closed(self) -> bool:

@@ -192,6 +192,21 @@ def field_words(model_label: str, name: str) -> str:
     return verbose
 
 
+def value_words(model_label: str, name: str, value):
+    """A recorded value as the merchant UI shows it: a choice by its label ("Awaiting
+    fulfilment", not awaiting_fulfillment); anything else as recorded."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        field = apps.get_model(model_label)._meta.get_field(name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return value
+    choices = dict(getattr(field, "flatchoices", None) or [])
+    return str(choices.get(value, value))
+
+
 def task_words(task_name: str) -> str:
     return str(TASK_WORDS.get(task_name, GENERIC_TASK))
 

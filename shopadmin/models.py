@@ -279,13 +279,14 @@ class AuditLogEntry(TenantModel):
         """(field name in words, old, new) per change. Templates use this, not `changes.items`: a change
         named "items" would shadow the dict method there. A summary value (not an
         [old, new] pair) reads as a new value."""
-        from shopadmin.audit_words import field_words
+        from shopadmin.audit_words import field_words, value_words
 
         rows = []
         for name, value in (self.changes or {}).items():
             label = field_words(self.model, name) if self.model else name
             if isinstance(value, list | tuple) and len(value) == 2:
-                rows.append((label, value[0], value[1]))
+                old, new = (value_words(self.model, name, v) if self.model else v for v in value)
+                rows.append((label, old, new))
             else:
                 rows.append((label, None, value))
         return rows

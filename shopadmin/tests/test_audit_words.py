@@ -154,3 +154,12 @@ def test_every_channel_has_a_name_for_its_webhooks():
     from shopadmin.audit_words import CHANNEL_NAMES
 
     assert set(CHANNEL_NAMES) == set(Channel.values)
+
+
+def test_a_recorded_choice_reads_as_its_label(db):
+    from shopadmin.audit_words import value_words
+
+    assert value_words("orders.Order", "status", "awaiting_fulfillment") == "Awaiting fulfilment"
+    assert value_words("orders.Order", "status", "no_such_status") == "no_such_status"
+    assert value_words("orders.Order", "total", "61.99 USD") == "61.99 USD"
+    assert value_words("nowhere.Nothing", "status", "x") == "x"
