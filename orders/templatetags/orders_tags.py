@@ -18,7 +18,8 @@ def issue_side(issue, side: str):
     the finding kept them (issue.data), else the stored text."""
     values = (issue.data or {}).get(side) or {}
     if not values:
-        return getattr(issue, side, "")
+        text = getattr(issue, side, "")
+        return dict(Lifecycle.choices).get(text, text)  # a status recorded as its code reads as its label
     parts = []
     if values.get("lifecycle"):
         parts.append(str(dict(Lifecycle.choices).get(values["lifecycle"], values["lifecycle"])))

@@ -422,3 +422,12 @@ def test_the_api_queues_an_action_that_talks_to_the_channel(
     assert (body["pending_action"], body["action_error"]) == (None, "(#100) Unsupported get request")
     resolved = api_a.post(url, {"action": "resolve", "note": "checked"}, format="json")
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+
+
+def test_a_status_recorded_as_its_code_reads_as_its_label():
+    from orders.models import ReconciliationIssue
+    from orders.templatetags.orders_tags import issue_side
+
+    issue = ReconciliationIssue(ours="cancelled", theirs="TikTok Shop does not know order 1.", data={})
+    assert issue_side(issue, "ours") == "Cancelled"
+    assert issue_side(issue, "theirs") == "TikTok Shop does not know order 1."
