@@ -1,4 +1,4 @@
-"""The market prices page (issue 14): products by name with their options and SKU, the rule in
+"""The market prices page: products by name with their options and SKU, the rule in
 words, the landed-cost column only where duty and tax are priced in, no query per row."""
 
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""The audit log speaks in words (issue 14): every action recorded anywhere in the code and
+"""The audit log speaks in words: every action recorded anywhere in the code and
 every background task has a sentence, so a new one cannot be forgotten."""
 
 import ast

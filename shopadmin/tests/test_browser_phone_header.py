@@ -1,5 +1,5 @@
 """On a phone (375 x 740), in English and in French: the shop switcher shows the shop's name,
-and the market prices page reads as product names and words (issue 14)."""
+and the market prices page reads as product names and words."""
 
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""Input in the user's language (issue 14): amounts typed as the language writes them,
+"""Input in the user's language: amounts typed as the language writes them,
 currencies in use today with the shop's first, countries by name."""
 
 import copy
