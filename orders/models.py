@@ -425,6 +425,14 @@ class OrderEvent(TenantModel):
     def __str__(self):
         return f"{self.kind}: {self.message}"
 
+    @property
+    def text(self) -> str:
+        """The message in the reader's language when it was written as words, else as stored."""
+        from shopadmin.words import render
+
+        words = (self.data or {}).get("words")
+        return render(words) or self.message if words else self.message
+
 
 class OrderSyncCursor(TenantModel):
     """Where polling of one account's orders got to (the channel's update time, Unix seconds)."""

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.models import (
     Customer,
@@ -17,6 +17,7 @@ from orders.models import (
 from orders.services.settings import settings_get
 from orders.services.timeline import order_event
 from shopadmin.audit import audit_record
+from shopadmin.words import Words
 
 PERSONAL_ORDER_FIELDS = ("buyer_name", "buyer_email", "buyer_phone", "shipping_address", "buyer_message", "raw")
 
@@ -105,7 +106,7 @@ def customer_erase(*, customer: Customer) -> Customer:
     if email:
         WebhookEvent.objects.filter(raw_body__icontains=email).update(raw_body="{}")
     for order in Order.objects.filter(pk__in=order_ids):
-        order_event(order, OrderEvent.Kind.ERASED, _("Personal data erased on request"))
+        order_event(order, OrderEvent.Kind.ERASED, Words(gettext_noop("Personal data erased on request")))
     customer.name = ""
     customer.email = ""
     customer.phone = ""

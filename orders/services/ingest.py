@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from catalog.models import ProductVariant
 from channels.adapters.base import ChannelOrder
@@ -39,6 +40,7 @@ from orders.services.timeline import issue_raise, order_event
 from shopadmin.audit import audit_record
 from shopadmin.models import Shop
 from shopadmin.tenancy import current_shop, current_shop_id
+from shopadmin.words import Words
 
 AMOUNT_FIELDS = ("subtotal", "shipping", "tax", "duties", "discounts", "total")
 
@@ -251,7 +253,7 @@ def order_import(*, account: ChannelAccount, data: ChannelOrder, via: str = "web
     order_event(
         order,
         OrderEvent.Kind.UPDATED,
-        _("Channel status %(status)s (via %(via)s)") % {"status": data.channel_status, "via": via},
+        Words(gettext_noop("Channel status %(status)s (via %(via)s)"), status=data.channel_status, via=via),
         changes=changes,
     )
     sales_rollup_touch(order, tz_name=shop.timezone, also=placed_before)
@@ -309,8 +311,12 @@ def _order_create(*, account: ChannelAccount, data: ChannelOrder, shop: Shop, vi
     order_event(
         order,
         OrderEvent.Kind.RECEIVED,
-        _("Received from %(account)s via %(via)s, channel status %(status)s")
-        % {"account": account.name, "via": via, "status": data.channel_status},
+        Words(
+            gettext_noop("Received from %(account)s via %(via)s, channel status %(status)s"),
+            account=account.name,
+            via=via,
+            status=data.channel_status,
+        ),
         total=str(order.total),
         currency=order.currency,
         rate=str(order.rate) if order.rate is not None else None,

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from catalog.models import Location, MovementReason
 from catalog.services import StockChange, stock_post_movements
@@ -34,6 +35,7 @@ from orders.services.stock import _allocate, _release
 from orders.services.timeline import order_event
 from shopadmin.audit import audit_record
 from shopadmin.tenancy import current_shop
+from shopadmin.words import Words
 
 
 def _status_from_lines(order: Order, channel_lifecycle: str | None = None) -> str:
@@ -104,11 +106,11 @@ def _fulfill(
     order_event(
         order,
         OrderEvent.Kind.FULFILLED,
-        _("Fulfilled %(n)d item(s)%(how)s")
-        % {
-            "n": sum(q for _l, q in picks),
-            "how": f" — {carrier} {tracking_number}".rstrip() if carrier or tracking_number else "",
-        },
+        Words(
+            gettext_noop("Fulfilled %(n)d item(s)%(how)s"),
+            n=sum(q for _l, q in picks),
+            how=f" — {carrier} {tracking_number}".rstrip() if carrier or tracking_number else "",
+        ),
         fulfillment=fulfillment.pk,
         source=source,
     )
@@ -228,13 +230,13 @@ def _cancel_lines(order: Order, picks: Sequence[tuple[OrderLine, int]], *, reaso
             order_event(
                 order,
                 OrderEvent.Kind.RELEASED,
-                _("%(n)d x %(sku)s back in stock") % {"n": released, "sku": line.sku},
+                Words(gettext_noop("%(n)d x %(sku)s back in stock"), n=released, sku=line.sku),
                 line=line.pk,
             )
     order.status = _status_from_lines(order)
     order.updated_at = timezone.now()
     order.save(update_fields=["status", "updated_at"])
-    order_event(order, OrderEvent.Kind.CANCELLED, reason or _("Cancelled"), source=source)
+    order_event(order, OrderEvent.Kind.CANCELLED, reason or Words(gettext_noop("Cancelled")), source=source)
     return cancellation
 
 
@@ -362,8 +364,12 @@ def order_refund(
     order_event(
         order,
         OrderEvent.Kind.REFUNDED,
-        _("Refunded %(amount)s %(cur)s%(restock)s")
-        % {"amount": amount, "cur": order.currency, "restock": _(", restocked") if restock else ""},
+        Words(
+            gettext_noop("Refunded %(amount)s %(cur)s%(restock)s"),
+            amount=amount,
+            cur=order.currency,
+            restock=Words(gettext_noop(", restocked")) if restock else "",
+        ),
         refund=refund.pk,
     )
     audit_record(action="order.refund", instance=order, changes={"refund": [None, f"{amount} {order.currency}"]})

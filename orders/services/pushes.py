@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from channels.adapters.base import ShipmentLine
 from channels.health import account_refused, account_usable, refusal_message
@@ -27,6 +28,7 @@ from orders.models import (
     Severity,
 )
 from orders.services.timeline import issue_raise, order_event
+from shopadmin.words import Words
 
 
 def _ack_key(order: Order) -> str:
@@ -239,7 +241,11 @@ def order_acknowledge(*, order: Order, final_attempt: bool = True) -> bool:
     with transaction.atomic():
         if state == PushState.PUSHED:
             Order.objects.filter(pk=order.pk).update(acknowledged_at=timezone.now(), acknowledge_error="")
-            order_event(order, OrderEvent.Kind.ACKNOWLEDGED, _("Acknowledged to %(ch)s") % {"ch": order.account.name})
+            order_event(
+                order,
+                OrderEvent.Kind.ACKNOWLEDGED,
+                Words(gettext_noop("Acknowledged to %(ch)s"), ch=order.account.name),
+            )
         elif state == PushState.FAILED:
             Order.objects.filter(pk=order.pk).update(acknowledge_error=error[:500])
         _push_settle(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from catalog.models import MovementReason, StockLevel
 from catalog.services import StockChange, stock_post_movements, stock_release
@@ -21,6 +22,7 @@ from orders.models import (
 )
 from orders.services.settings import settings_get
 from orders.services.timeline import _event, issue_raise
+from shopadmin.words import Words
 
 
 def _preferred_locations(order: Order) -> list[int]:
@@ -102,7 +104,7 @@ def _allocate(order: Order, lines: Sequence[OrderLine]) -> None:
                 _event(
                     order,
                     OrderEvent.Kind.ALLOCATED,
-                    _("%(n)d x %(sku)s allocated") % {"n": sum(q for _l, q in taken), "sku": line.sku},
+                    Words(gettext_noop("%(n)d x %(sku)s allocated"), n=sum(q for _l, q in taken), sku=line.sku),
                     line=line.pk,
                     locations=[[loc, q] for loc, q in taken],
                 )
@@ -112,7 +114,7 @@ def _allocate(order: Order, lines: Sequence[OrderLine]) -> None:
                 _event(
                     order,
                     OrderEvent.Kind.OVERSOLD,
-                    _("%(n)d x %(sku)s oversold: not in stock") % {"n": remaining, "sku": line.sku},
+                    Words(gettext_noop("%(n)d x %(sku)s oversold: not in stock"), n=remaining, sku=line.sku),
                     line=line.pk,
                     shortfall=remaining,
                 )

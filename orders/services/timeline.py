@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from channels.models import ChannelAccount
 from orders.models import (
@@ -14,10 +14,16 @@ from orders.models import (
     Severity,
 )
 from shopadmin.audit import audit_record, current_actor
+from shopadmin.words import Words
 
 
-def _event(order: Order, kind: str, message: str, **data) -> OrderEvent:
-    """An unsaved timeline entry, for callers that insert several in one query."""
+def _event(order: Order, kind: str, message: str | Words, **data) -> OrderEvent:
+    """An unsaved timeline entry, for callers that insert several in one query. A message given
+    as `Words` is shown in the reader's language (`OrderEvent.text`)."""
+    if isinstance(message, Words):
+        data["words"] = message.as_data()
+        with translation.override("en"):
+            message = str(message)
     return OrderEvent(
         shop_id=order.shop_id,
         order=order,
@@ -28,7 +34,7 @@ def _event(order: Order, kind: str, message: str, **data) -> OrderEvent:
     )
 
 
-def order_event(order: Order, kind: str, message: str, **data) -> OrderEvent:
+def order_event(order: Order, kind: str, message: str | Words, **data) -> OrderEvent:
     event = _event(order, kind, message, **data)
     event.save(force_insert=True)
     return event

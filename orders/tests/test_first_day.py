@@ -431,3 +431,24 @@ def test_a_status_recorded_as_its_code_reads_as_its_label():
     issue = ReconciliationIssue(ours="cancelled", theirs="TikTok Shop does not know order 1.", data={})
     assert issue_side(issue, "ours") == "Cancelled"
     assert issue_side(issue, "theirs") == "TikTok Shop does not know order 1."
+
+
+def test_a_timeline_written_by_a_task_reads_in_the_merchants_language(alice_client, shop_a, meta, tee):
+    from django.utils import translation
+
+    from shopadmin.words import Words, render
+
+    order = _order(shop_a, meta, tee, external_id="W1")  # imported as a task would, in English
+    with shop_context(shop_a):
+        event = order.events.order_by("id").first()
+        assert event.message.startswith("Received from Alice on Meta")  # what the API and the admin show
+    url = f"/app/{shop_a.slug}/orders/{order.pk}/"
+    alice_client.post("/i18n/setlang/", {"language": "fr", "next": url})
+    page = alice_client.get(url).content.decode()
+    assert "Reçue de Alice on Meta" in page and "réservés" in page
+    # A malformed record reads as its English text; numbers stay numbers.
+    assert render({"msgid": "%(n)d x %(sku)s allocated", "params": {"n": "two"}}) == "%(n)d x %(sku)s allocated"
+    with translation.override("en"):
+        assert str(Words("%(n)d x %(sku)s allocated", n=2, sku="TEE")) == "2 x TEE allocated"
+    with translation.override("fr"):
+        assert str(Words("%(n)d x %(sku)s allocated", n=2, sku="TEE")) == "2 x TEE réservés"
