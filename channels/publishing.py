@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from channels import health
 from channels.adapters import adapter_class
@@ -56,6 +57,7 @@ from channels.selectors import publishes_by_api
 from shopadmin.audit import audit_record
 from shopadmin.models import Job
 from shopadmin.services import job_create, job_finish, job_progress
+from shopadmin.words import Words
 
 logger = logging.getLogger(__name__)
 
@@ -261,8 +263,8 @@ def publish_plan_apply(*, plan: PublishPlan, created_by=None) -> PublishPlan:
         )
     adapter = adapter_for_account(account)
     total = plan.items.count()
-    job = job_create(kind="publish", label=_("Publish to %(name)s") % {"name": account.name}, total=total,
-                     created_by=created_by)  # fmt: skip
+    label = Words(gettext_noop("Publish to %(name)s"), name=account.name)
+    job = job_create(kind="publish", label=label, total=total, created_by=created_by)
     plan.job, plan.status, plan.applied_at = job, PublishPlan.Status.APPLYING, timezone.now()
     plan.save(update_fields=["job", "status", "applied_at"])
     audit_record(action="publish_plan.apply", instance=plan, changes={"items": total})

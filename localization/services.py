@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from localization import signals
 from localization.errors import LocalizationErrorCode
@@ -24,6 +25,7 @@ from localization.rates import ECB_URL, ecb_effective_at, parse_ecb_daily
 from shopadmin.audit import audit_record, diff, snapshot
 from shopadmin.models import Shop
 from shopadmin.tenancy import all_shops_access
+from shopadmin.words import Words
 
 MARKET_FIELDS = (
     "name",
@@ -71,7 +73,7 @@ def market_prices_recompute_start(*, market: Market, user=None):
 
     job = job_create(
         kind="market_prices",
-        label=_("Recompute prices in %(market)s") % {"market": market.name},
+        label=Words(gettext_noop("Recompute prices in %(market)s"), market=market.name),
         total=1,
         created_by=user,
     )

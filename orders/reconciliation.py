@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from channels import health
 from channels.adapters import adapter_for
@@ -39,6 +40,7 @@ from orders.sync import ORDER_CHANNELS, channel_orders, channel_refused
 from orders.wording import error_words
 from shopadmin.audit import audit_record
 from shopadmin.services import job_finish, job_progress
+from shopadmin.words import Words
 
 DEFAULT_WINDOW = dt.timedelta(days=30)
 PROGRESS_EVERY = 500
@@ -60,7 +62,8 @@ def reconciliation_start(*, account: ChannelAccount, trigger: str = "manual", cr
             }
         )
     _require_usable(account)
-    job = job_create(kind="reconciliation", label=_("Reconcile %(a)s") % {"a": account.name}, created_by=created_by)
+    label = Words(gettext_noop("Reconcile %(a)s"), a=account.name)
+    job = job_create(kind="reconciliation", label=label, created_by=created_by)
     run = ReconciliationRun.objects.create(account=account, trigger=trigger, job=job)
     audit_record(action="reconciliation.start", instance=run, changes={"account": [None, account.pk]})
     shop_id, run_id = run.shop_id, run.pk

@@ -308,6 +308,8 @@ class Job(TenantModel):
     total = models.PositiveIntegerField(default=0)
     result = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # The label's English text and values when it was given as words (shopadmin.words).
+    label_words = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -320,6 +322,13 @@ class Job(TenantModel):
 
     def __str__(self):
         return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def title(self) -> str:
+        """The label in the reader's language when it was given as words, else as stored."""
+        from shopadmin.words import render
+
+        return (render(self.label_words) or self.label) if self.label_words else self.label
 
     @property
     def percent(self) -> int:

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from shopadmin.audit import audit_record, diff, snapshot
@@ -26,6 +26,7 @@ from shopadmin.models import ApiKey, ApiScope, Invitation, Job, Membership, Shop
 from shopadmin.roles import Perm, Role
 from shopadmin.signals import shop_created, shop_updated
 from shopadmin.tenancy import all_shops_access, shop_context
+from shopadmin.words import Words
 
 SHOP_EDITABLE_FIELDS = ("name", "default_currency", "default_language", "country", "timezone")
 INVITATION_LIFETIME = dt.timedelta(days=7)
@@ -311,8 +312,14 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 # --- Jobs ---------------------------------------------------------------------------------
 
 
-def job_create(*, kind: str, label: str = "", total: int = 0, created_by: User | None = None) -> Job:
-    job = Job(kind=kind, label=label, total=total, created_by=created_by)
+def job_create(*, kind: str, label: str | Words = "", total: int = 0, created_by: User | None = None) -> Job:
+    """A job to follow. A label given as `Words` is shown in the reader's language (`Job.title`)."""
+    job = Job(kind=kind, total=total, created_by=created_by)
+    if isinstance(label, Words):
+        job.label_words = label.as_data()
+        with translation.override("en"):
+            label = str(label)
+    job.label = label[:200]
     job.save()
     return job
 

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from shopadmin import selectors, services
@@ -23,6 +24,7 @@ from shopadmin.home import render_home_sections
 from shopadmin.models import ApiKey, AuditLogEntry, Door, Invitation, Job, Membership
 from shopadmin.roles import Perm
 from shopadmin.tasks import audit_log_export_task
+from shopadmin.words import Words
 
 
 def root(request):
@@ -250,7 +252,9 @@ def audit_log(request):
 @require_POST
 @shop_view(Perm.SHOP_AUDIT_LOG)
 def audit_log_export(request):
-    job = services.job_create(kind="audit_log_export", label=_("Audit log export"), created_by=request.user)
+    job = services.job_create(
+        kind="audit_log_export", label=Words(gettext_noop("Audit log export")), created_by=request.user
+    )
     transaction.on_commit(lambda: audit_log_export_task.delay(request.shop.pk, job.pk))
     messages.success(request, _("The export is being prepared; it appears below when ready."))
     return redirect("audit-log", shop_slug=request.shop.slug)
