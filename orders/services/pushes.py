@@ -21,6 +21,7 @@ from orders.models import (
     Fulfillment,
     IssueAction,
     IssueKind,
+    Lifecycle,
     Order,
     OrderEvent,
     PushState,
@@ -145,7 +146,17 @@ def _push_send(account: ChannelAccount, adapter, send, *, final_attempt: bool, n
     return PushState.PUSHED, ""
 
 
-def _push_settle(*, order: Order, key: str, state: str, error: str, ours: str, detail: str, resolved_note: str) -> None:
+def _push_settle(
+    *,
+    order: Order,
+    key: str,
+    state: str,
+    error: str,
+    ours: str,
+    detail: str,
+    resolved_note: str,
+    data: dict | None = None,
+) -> None:
     """The re-push issue of one write: raised (or refreshed) when it failed, resolved once it got through."""
     if state == PushState.PUSHED:
         ReconciliationIssue.objects.filter(
@@ -162,6 +173,7 @@ def _push_settle(*, order: Order, key: str, state: str, error: str, ours: str, d
             detail=detail,
             suggested_action=IssueAction.REPUSH,
             order=order,
+            data=data,
         )
 
 
@@ -171,13 +183,15 @@ def _push_row(
     *,
     final_attempt: bool,
     key: str,
-    sent: str,
+    sent: Words,
     not_sent: str,
     ours: str,
     detail: str,
+    ours_data: dict | None = None,
 ) -> str:
     """Send a fulfilment or cancellation (`send(adapter)`) and record the outcome on it, on the
-    order's timeline and as its re-push issue. `not_sent` takes the error as %(e)s."""
+    order's timeline and as its re-push issue. `not_sent` is an untranslated text that takes the
+    error as %(e)s; `ours_data` is what the issue keeps of our side (a status to show translated)."""
     model = type(row)
     order = row.order
     if not account_usable(order.account):
@@ -200,7 +214,7 @@ def _push_row(
         if state == PushState.PUSHED:
             order_event(order, OrderEvent.Kind.PUSHED, sent)
         elif state == PushState.FAILED:
-            order_event(order, OrderEvent.Kind.PUSH_FAILED, not_sent % {"e": error[:300]})
+            order_event(order, OrderEvent.Kind.PUSH_FAILED, Words(not_sent, e=error[:300]))
         _push_settle(
             order=order,
             key=key,
@@ -209,6 +223,7 @@ def _push_row(
             ours=ours,
             detail=detail,
             resolved_note="Sent on a later attempt.",
+            data={"ours": ours_data} if ours_data else None,
         )
     return state
 
@@ -283,8 +298,8 @@ def fulfillment_push(*, fulfillment: Fulfillment, final_attempt: bool = True) ->
         ),
         final_attempt=final_attempt,
         key=f"fulfillment:{fulfillment.pk}",
-        sent=_("Fulfilment sent to %(ch)s") % {"ch": order.account.name},
-        not_sent=_("Fulfilment not sent: %(e)s"),
+        sent=Words(gettext_noop("Fulfilment sent to %(ch)s"), ch=order.account.name),
+        not_sent=gettext_noop("Fulfilment not sent: %(e)s"),
         ours=f"{fulfillment.carrier} {fulfillment.tracking_number}".strip(),
         detail=_("The fulfilment of order %(o)s did not reach the channel.") % {"o": order.external_id},
     )
@@ -305,8 +320,9 @@ def cancellation_push(*, cancellation: Cancellation, final_attempt: bool = True)
         ),
         final_attempt=final_attempt,
         key=f"cancellation:{cancellation.pk}",
-        sent=_("Cancellation sent to %(ch)s") % {"ch": order.account.name},
-        not_sent=_("Cancellation not sent: %(e)s"),
+        sent=Words(gettext_noop("Cancellation sent to %(ch)s"), ch=order.account.name),
+        not_sent=gettext_noop("Cancellation not sent: %(e)s"),
         ours=_("cancelled"),
+        ours_data={"lifecycle": Lifecycle.CANCELLED},
         detail=_("The cancellation of order %(o)s did not reach the channel.") % {"o": order.external_id},
     )

@@ -8,6 +8,7 @@ what it receives; its fault knobs inject the 5xx and 429 answers the retries mus
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from channels.adapters.base import ORDER_LIFECYCLE
 from channels.adapters.meta import ORDER_STATES, MetaAdapter
@@ -307,6 +308,12 @@ def test_cancellation_push_retries_counts_attempts_and_settles_its_issue(live_se
         assert cancellation_push(cancellation=cancellation, final_attempt=True) == PushState.FAILED
         issue = ReconciliationIssue.objects.get(kind=IssueKind.PUSH_FAILED, key=f"cancellation:{cancellation.pk}")
         assert issue.status == "open" and issue.suggested_action == "repush"
+        # Our side is kept as a status, shown in the reader's language; so is the timeline entry.
+        assert issue.data == {"ours": {"lifecycle": "cancelled"}}
+        failed = cancellation.order.events.filter(kind="push_failed").latest("id")
+        assert failed.data["words"]["msgid"] == "Cancellation not sent: %(e)s"
+        with translation.override("fr"):
+            assert failed.text.startswith("Annulation non transmise : ")
         assert order.events.filter(kind="push_failed").exists()
     assert received(order.external_id) == []
 
