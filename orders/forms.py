@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
+
 from django import forms
+from django.forms.forms import DeclarativeFieldsMetaclass
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import IssueAction
 from shopadmin.inputs import LocalizedDecimalField
 
 
-class OrderWriteForm(forms.Form):
+class _AbstractFormMeta(DeclarativeFieldsMetaclass, ABCMeta):
+    """A form class that may declare abstract methods."""
+
+
+class OrderWriteForm(forms.Form, metaclass=_AbstractFormMeta):
     """The form of a write on an order (fulfil, cancel, refund). `arguments()` gives the service's
     keyword arguments, the same ones the API's body gives (orders.api): how many units a line
     still takes is the service's rule, so both doors refuse too many with the same message."""
@@ -36,8 +43,9 @@ class OrderWriteForm(forms.Form):
             if self.cleaned_data.get(f"line_{line.pk}")
         ]
 
+    @abstractmethod
     def arguments(self) -> dict:
-        raise NotImplementedError
+        """The service's keyword arguments from the cleaned data."""
 
 
 class FulfilForm(OrderWriteForm):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -186,7 +187,7 @@ def country_name(code: str) -> str:
     return dict(_country_names(_active_locale())).get(code, code)
 
 
-class _LanguageChoiceField(forms.ChoiceField):
+class _LanguageChoiceField(forms.ChoiceField, ABC):
     """A choice field whose choices are made in the language active when the form is made."""
 
     empty_label = "—"
@@ -206,8 +207,9 @@ class _LanguageChoiceField(forms.ChoiceField):
         # Codes are case-insensitive to send; they are stored upper-case.
         return super().to_python(value).strip().upper()
 
+    @abstractmethod
     def make_choices(self) -> list[tuple[str, str]]:
-        raise NotImplementedError
+        """(code, label) in the active language."""
 
     def refresh(self) -> None:
         choices = self.make_choices()
