@@ -208,18 +208,8 @@ class ReconciliationIssueAdmin(TenantAdmin):
         "status",
         "resolution_note",
     )
-    readonly_fields = (
-        "kind",
-        "key",
-        "severity",
-        "ours",
-        "theirs",
-        "detail",
-        "data",
-        "suggested_action",
-        "pending_action",
-        "action_error",
-    )
+    # Staff settle an issue (its status and note); what was found stays as found.
+    readonly_fields = tuple(name for name in fields if name not in ("status", "resolution_note"))
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -38,6 +38,16 @@ def format_money(amount, currency=None, locale: str | None = None) -> str:
     return format_currency(amount, currency, locale=locale or current_locale())
 
 
+def _decimal(value) -> Decimal | str:
+    """The value as a Decimal to format, or the text to show instead (— for nothing)."""
+    if value is None or value == "":
+        return EMPTY
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+
+
 @register.filter
 def money(amount, currency=None):
     """19.9|money:"USD" -> $19.90 (en), 19,90 $US (fr); rounded to the currency's minor units."""
@@ -47,12 +57,9 @@ def money(amount, currency=None):
 @register.filter
 def number(value, decimals=None):
     """1234.5|number -> 1,234.5 (en), 1 234,5 (fr); number:2 fixes two decimals."""
-    if value is None or value == "":
-        return EMPTY
-    try:
-        value = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
+    value = _decimal(value)
+    if not isinstance(value, Decimal):
+        return value
     if decimals is not None and decimals != "":
         places = int(decimals)
         pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
@@ -65,12 +72,9 @@ def percent(value):
     """A fraction as a percentage: 0.08875|percent -> 8.875% (en), 8,875 % (fr)."""
     from babel.numbers import format_percent
 
-    if value is None or value == "":
-        return EMPTY
-    try:
-        value = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
+    value = _decimal(value)
+    if not isinstance(value, Decimal):
+        return value
     return format_percent(value.normalize(), locale=current_locale(), decimal_quantization=False)
 
 
