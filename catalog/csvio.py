@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from catalog import services, signals
 from catalog.errors import CatalogErrorCode
@@ -40,6 +41,7 @@ from shopadmin.audit import audit_record
 from shopadmin.models import Shop
 from shopadmin.spreadsheets import SpreadsheetWriter, restore
 from shopadmin.tenancy import current_shop_id
+from shopadmin.words import Words
 
 PRODUCT_COLUMNS = [
     "handle",
@@ -523,7 +525,7 @@ def commit_import(text: str, *, progress: Callable[[int, int], None] | None = No
         action="catalog.import",
         model_label="catalog.Product",
         shop_id=shop_id,
-        object_repr="CSV import",
+        object_repr=Words(gettext_noop("CSV file")),
         changes=result,
     )
     signals.send_on_commit(shop_id=shop_id, variant_ids=[v.pk for _k, v, _n in plan.variants], what=signals.CONTENT)

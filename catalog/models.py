@@ -313,6 +313,11 @@ class ProductMedia(TenantModel):
         validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp", "gif"])],
         help_text=_("The uploaded file, as it was sent."),
     )
+    thumbnail = models.FileField(
+        upload_to=media_upload_to,
+        blank=True,
+        help_text=_("A small copy for lists and order pages."),
+    )
     width = models.PositiveIntegerField(null=True, blank=True, help_text=_("Of the uploaded image's rendition."))
     height = models.PositiveIntegerField(null=True, blank=True, help_text=_("Of the uploaded image's rendition."))
     alt_text = models.CharField(max_length=255, blank=True)
@@ -335,6 +340,11 @@ class ProductMedia(TenantModel):
     @property
     def src(self) -> str:
         return self.image.url if self.image else self.url
+
+    @property
+    def thumbnail_src(self) -> str:
+        """What a list shows: the small copy of an upload, else the picture itself."""
+        return self.thumbnail.url if self.thumbnail else self.src
 
     def clean(self):
         if not self.url and not self.image:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
 from catalog.demo_images import demo_image_url
@@ -29,6 +30,7 @@ from catalog.models import (
 from catalog.validators import gtin_check_digit
 from shopadmin.audit import audit_record
 from shopadmin.models import Shop
+from shopadmin.words import Words
 
 BATCH = 2000
 
@@ -262,6 +264,10 @@ def seed_catalog(
         if progress:
             progress(made)
     audit_record(
-        action="catalog.seed", model_label="catalog.Product", shop_id=shop.pk, object_repr="seed", changes=made
+        action="catalog.seed",
+        model_label="catalog.Product",
+        shop_id=shop.pk,
+        object_repr=Words(gettext_noop("Sample catalog")),
+        changes=made,
     )
     return made

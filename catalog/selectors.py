@@ -195,7 +195,7 @@ def _fill_rows(rows: list[ProductRow]) -> None:
         row.available = (row.available or 0) + on_hand - allocated
     ids = list(by_id)
     for product_id, media in first_media_by_product(ids).items():
-        by_id[product_id].image = media.src
+        by_id[product_id].image = media.thumbnail_src
 
 
 def first_media_by_product(product_ids) -> dict:

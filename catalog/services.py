@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
 from catalog import images, signals
@@ -42,6 +43,7 @@ from catalog.models import (
 from shopadmin.audit import audit_record, current_actor, diff, snapshot
 from shopadmin.models import Shop
 from shopadmin.tenancy import current_shop_id
+from shopadmin.words import Words
 
 logger = logging.getLogger(__name__)
 
@@ -735,7 +737,9 @@ def variant_bulk_upsert(*, items: Sequence[dict]) -> list[tuple[ProductVariant, 
         action="variant.bulk_upsert",
         model_label="catalog.ProductVariant",
         shop_id=shop.pk,
-        object_repr=f"{len(to_create)} created, {len(to_update)} updated",
+        object_repr=Words(
+            gettext_noop("%(created)d created, %(updated)d updated"), created=len(to_create), updated=len(to_update)
+        ),
         changes={"created": [v.sku for v in to_create], "updated": [v.sku for v in to_update]},
     )
     signals.send_on_commit(shop_id=shop.pk, variant_ids=[v.pk for v, _c in results], what=signals.CONTENT)
@@ -853,11 +857,13 @@ def _media_set_upload(media: ProductMedia, upload) -> None:
     try:
         info = images.check_image(upload)
         rendition, width, height = images.make_rendition(upload)
+        thumbnail = images.make_thumbnail(upload)
     except ValidationError as exc:
         raise ValidationError({"image": exc}) from exc
     upload.seek(0)
     media.original = File(upload, name=f"original.{info.extension}")
     media.image = ContentFile(rendition, name="image.jpg")
+    media.thumbnail = ContentFile(thumbnail, name="thumbnail.jpg")
     media.width, media.height = width, height
 
 
@@ -873,7 +879,7 @@ def _delete_stored_files(names: list[str]) -> None:
 def media_delete(*, media: ProductMedia) -> None:
     audit_record(action="media.delete", instance=media, changes={"src": [media.src, None]})
     product = media.product
-    stored = [f.name for f in (media.image, media.original) if f]
+    stored = [f.name for f in (media.image, media.original, media.thumbnail) if f]
     media.delete()
     # The files go once the row is gone for good (a rolled-back delete keeps them).
     transaction.on_commit(lambda: _delete_stored_files(stored))
@@ -1047,6 +1053,10 @@ def stock_post_movements(*, movements: Sequence[StockChange | dict]) -> list[Sto
     return ledger
 
 
+def _reason_words(reason: str) -> Words | str:
+    return Words.of(MovementReason(reason).label) if reason in MovementReason.values else reason
+
+
 # Lines spelled out in one audit entry; the ledger holds every line, the entry says what
 # the post was, so a 10,000-row import writes one small row, not 10,000.
 AUDIT_STOCK_LINES = 50
@@ -1064,15 +1074,28 @@ def _audit_stock(changes: Sequence[StockChange], variants: dict, locations: dict
         summary["more lines"] = [None, len(changes) - AUDIT_STOCK_LINES]
     reasons = sorted({c.reason for c in changes})
     references = sorted({c.reference for c in changes if c.reference})
-    repr_ = _("%(n)d stock movements (%(reasons)s)") % {"n": len(changes), "reasons": ", ".join(reasons)}
     if len(changes) == 1:
         c = changes[0]
-        repr_ = f"{variants[c.variant_id]} @ {locations[c.location_id]}: {c.quantity:+d} {c.reason}"
+        what = Words(
+            gettext_noop("%(item)s at %(location)s: %(quantity)+d, %(reason)s"),
+            item=variants[c.variant_id],
+            location=locations[c.location_id],
+            quantity=c.quantity,
+            reason=_reason_words(c.reason),
+        )
+    elif len(reasons) == 1:
+        what = Words(
+            gettext_noop("%(n)d stock movements: %(reason)s"), n=len(changes), reason=_reason_words(reasons[0])
+        )
+    else:
+        what = Words(gettext_noop("%(n)d stock movements"), n=len(changes))
+    if references:
+        what = Words(gettext_noop("%(what)s · %(references)s"), what=what, references=", ".join(references[:3]))
     audit_record(
         action="stock.post_movements",
         model_label="catalog.StockMovement",
         shop_id=shop_id,
-        object_repr=repr_ + (f" · {', '.join(references[:3])}" if references else ""),
+        object_repr=what,
         changes=summary,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
+from django.utils.translation import gettext as _
 
 from catalog import csvio
 from shopadmin.models import Job
@@ -25,7 +26,7 @@ def import_check_task(shop_id: int, job_id: int) -> None:
         text = _read(job.result["file"])
     except UnicodeDecodeError:
         job_finish(
-            job=job, result=job.result, error="The file is not UTF-8 text. Save it as “CSV UTF-8” and upload again."
+            job=job, result=job.result, error=_("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload again.")
         )
         return
     job_progress(job=job, done=0, total=1)
@@ -51,8 +52,10 @@ def import_commit_task(shop_id: int, job_id: int) -> None:
         job_finish(
             job=job,
             result=job.result,
-            error="The catalog changed while importing (a SKU or handle was just taken); nothing was imported. "
-            "Upload the file again to check it.",
+            error=_(
+                "The catalog changed while importing (a SKU or handle was just taken); nothing was imported. "
+                "Upload the file again to check it."
+            ),
         )
         return
     job_finish(job=job, result={**job.result, **result, "committed": True})

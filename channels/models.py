@@ -7,9 +7,11 @@ import secrets
 from django.db import models
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from channels.crypto import EncryptedJSONField
 from shopadmin.tenancy import TenantModel
+from shopadmin.words import Words
 
 
 class Channel(models.TextChoices):
@@ -374,6 +376,9 @@ class PublishPlan(TenantModel):
 
     def __str__(self):
         return f"plan {self.pk} ({self.status})"
+
+    def audit_words(self) -> Words:
+        return Words(gettext_noop("Changes for %(account)s (plan %(id)s)"), account=self.account.name, id=self.pk)
 
 
 class PublishBatch(TenantModel):

@@ -22,7 +22,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -710,31 +710,56 @@ def publish_resume_stale() -> int:
     return len(stale)
 
 
-def replan_request(*, shop_id: int, account_ids: list[int] | None = None) -> int:
-    """Ask for an automatic re-plan after a quiet spell: each request moves the deadline,
-    and only the task carrying the newest request does the work (trailing debounce)."""
-    from channels.tasks import replan_task
+# A pending re-plan whose task has not run for this long lost its message (a broker restart):
+# the next request queues a new one.
+REPLAN_LOST_AFTER = timedelta(minutes=10)
 
+
+def replan_request(*, shop_id: int, account_ids: list[int] | None = None) -> int:
+    """Ask for an automatic re-plan after a quiet spell (trailing debounce).
+
+    Each request moves the account's deadline; only a request that finds none pending queues
+    the task. A burst of changes (a flash sale's orders, a seeded catalog) costs one message
+    per account, not one per change: the task waits out the deadline by queuing itself again.
+    """
     accounts = ChannelAccount.objects.filter(is_active=True)
     if account_ids is not None:
         accounts = accounts.filter(pk__in=account_ids)
     count = 0
     for account in accounts:
         settings_ = listing_settings_ensure(account)
-        token = timezone.now()
-        ListingSettings.objects.filter(pk=settings_.pk).update(replan_requested_at=token)
-        replan_task.apply_async((shop_id, account.pk, token.isoformat()), countdown=REPLAN_DEBOUNCE_SECONDS)
+        now = timezone.now()
+        idle = Q(replan_requested_at__isnull=True) | Q(replan_requested_at__lt=now - REPLAN_LOST_AFTER)
+        if ListingSettings.objects.filter(idle, pk=settings_.pk).update(replan_requested_at=now):
+            _replan_queue(shop_id, account.pk, now, REPLAN_DEBOUNCE_SECONDS)
+        else:
+            ListingSettings.objects.filter(pk=settings_.pk).update(replan_requested_at=now)
         count += 1
     return count
 
 
-def replan_run(*, account_id: int, token: str) -> PublishPlan | None:
+def _replan_queue(shop_id: int, account_id: int, requested_at, countdown: float) -> None:
+    from channels.tasks import replan_task
+
+    replan_task.apply_async((shop_id, account_id, requested_at.isoformat()), countdown=countdown)
+
+
+def replan_run(*, account_id: int, token: str = "") -> PublishPlan | None:
+    """Re-plan once the account has been quiet for the debounce; earlier, wait the rest out."""
     account = ChannelAccount.objects.filter(pk=account_id, is_active=True).first()
     if account is None or not health.account_usable(account):
         return None  # gone, or waiting to be reconnected: the attention list says so once
     settings_ = listing_settings_for(account)
-    if settings_.replan_requested_at is None or settings_.replan_requested_at.isoformat() != token:
-        return None  # a newer request is waiting out its own debounce
+    requested = settings_.replan_requested_at
+    if requested is None:
+        return None  # done by an earlier task
+    wait = (requested + timedelta(seconds=REPLAN_DEBOUNCE_SECONDS) - timezone.now()).total_seconds()
+    # The claim clears the request only if no newer one came in since it was read.
+    if wait > 0 or not ListingSettings.objects.filter(pk=settings_.pk, replan_requested_at=requested).update(
+        replan_requested_at=None
+    ):
+        _replan_queue(account.shop_id, account.pk, requested, max(wait, 0.5))
+        return None
     plan = publish_plan_create(account=account, automatic=True)
     if settings_.auto_apply and (plan.creates or plan.updates or plan.deletes):
         publish_plan_apply(plan=plan)

@@ -43,6 +43,12 @@ def account_markets(account: ChannelAccount, shop: Shop | None = None) -> list[d
     return [home_market(shop or account.shop)]
 
 
+def webhook_event_words(event) -> str:
+    """What a received notification was about, in words; an unknown type as the channel sent it."""
+    words = adapter_class(event.account.channel).webhook_event_words.get(event.event_type)
+    return str(words) if words else event.event_type
+
+
 def webhook_url(account: ChannelAccount) -> str | None:
     if account.channel not in WEBHOOK_CHANNELS:
         return None

@@ -17,9 +17,17 @@ from channels.adapters.auth import auth_class
 from channels.credentials import CREDENTIALS
 from channels.forms import ChannelAccountForm
 from channels.models import Channel, ChannelAccount, ChannelConnection, WebhookEvent
-from channels.selectors import account_feeds, account_health, account_markets, webhook_url
+from channels.selectors import account_feeds, account_health, account_markets, webhook_event_words, webhook_url
 from shopadmin.decorators import shop_view
 from shopadmin.roles import Perm
+
+
+def _in_words(events) -> list:
+    """Webhook events with `words`: what each notification was about."""
+    events = list(events)
+    for event in events:
+        event.words = webhook_event_words(event)
+    return events
 
 
 @shop_view(Perm.VIEW)
@@ -28,7 +36,7 @@ def account_list(request):
     for account in accounts:
         account.feed_list = account_feeds(account, request.shop)
         account.market_list = account_markets(account, request.shop)
-    events = WebhookEvent.objects.select_related("account")[:20]
+    events = _in_words(WebhookEvent.objects.select_related("account")[:20])
     return render(
         request,
         "channels/account_list.html",
@@ -188,7 +196,7 @@ def account_detail(request, account_id: int):
         "webhook_url": webhook_url(account),
         "feeds": feeds,
         "markets": account_markets(account, request.shop),
-        "events": account.webhook_events.all()[:50],
+        "events": _in_words(account.webhook_events.select_related("account")[:50]),
         "offers_publish_method": offers_publish_method(account.channel),
         "offers_checkout_method": offers_checkout_method(account.channel),
     }

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from localization.models import (
     EU,
@@ -36,6 +37,7 @@ from localization.models import (
 )
 from localization.money import ZERO, currency_for_country, quantize
 from localization.rates import RateUsed, rate_for
+from shopadmin.words import Words
 
 DEFAULT_REGIME = (DutyBasis.CIF, ImportTaxBase.CIF_PLUS_DUTY)
 
@@ -108,7 +110,7 @@ def regime_for(country: str) -> tuple[str, str, str]:
         regime = CustomsRegime.objects.filter(country=code).first()
         if regime:
             return regime.duty_basis, regime.tax_base, regime.import_tax_name
-    return (*DEFAULT_REGIME, "import tax")
+    return (*DEFAULT_REGIME, gettext_noop("import tax"))
 
 
 def tax_rate_lookup(
@@ -203,7 +205,8 @@ class DutyLine:
     duty: Decimal
     duty_rate: Decimal | None  # the ad valorem rate applied, if any
     duty_rate_id: int | None  # the dataset row the duty comes from
-    rule: str  # what decided the duty, with its source
+    rule: str  # what decided the duty, with its source (English, as the API gives it)
+    rule_words: Words | None = None  # the same for a page, in its reader's language
 
 
 @dataclass(frozen=True)
@@ -265,7 +268,8 @@ class LandedCostQuote:
     exchange_rates: list[RateUsed]  # the conversions made, without identities
     dataset_version: str
     date: dt.date  # the date the rates and rules were taken in force
-    warnings: list[str]
+    warnings: list[str]  # English, as the API gives them
+    warning_words: list[Words] = field(default_factory=list)  # the same for a page
 
     @property
     def duties_paid_by(self) -> str:
@@ -352,7 +356,7 @@ class _Assessed:
     duty: Decimal = ZERO
     ad_valorem: Decimal | None = None
     rate_row: DutyRate | None = None
-    rule: str = ""
+    rule: Words = field(default_factory=lambda: Words("—"))
 
 
 def _dataset_duty(basket: _Basket, item: QuoteItem, duty_value: Decimal) -> _Assessed:
@@ -365,7 +369,13 @@ def _dataset_duty(basket: _Basket, item: QuoteItem, duty_value: Decimal) -> _Ass
         on=basket.on,
     )
     if rate_row is None:
-        return _Assessed(rule=f"no duty rate for HS {item.hs_code or '(none)'} to {request.destination_country}")
+        return _Assessed(
+            rule=Words(
+                gettext_noop("no duty rate for HS %(hs)s to %(country)s"),
+                hs=item.hs_code or "—",
+                country=request.destination_country,
+            )
+        )
     assessed = _Assessed(rate_row=rate_row)
     if rate_row.kind in (DutyKind.AD_VALOREM, DutyKind.COMPOUND):
         assessed.ad_valorem = rate_row.ad_valorem
@@ -373,11 +383,17 @@ def _dataset_duty(basket: _Basket, item: QuoteItem, duty_value: Decimal) -> _Ass
     if rate_row.kind in (DutyKind.SPECIFIC, DutyKind.COMPOUND):
         per = item.weight_kg * item.quantity if rate_row.specific_unit == SpecificUnit.KG else item.quantity
         assessed.duty += basket.convert(rate_row.specific_amount, rate_row.specific_currency) * per
-    assessed.rule = f"dataset {rate_row.destination} HS {rate_row.hs_prefix}: {rate_row.describe()} ({rate_row.source})"
+    assessed.rule = Words(
+        gettext_noop("dataset %(country)s HS %(hs)s: %(rate)s (%(source)s)"),
+        country=rate_row.destination,
+        hs=rate_row.hs_prefix,
+        rate=rate_row.describe(),
+        source=rate_row.source,
+    )
     return assessed
 
 
-def _duties(basket: _Basket, de_minimis: DeMinimis, warnings: list[str]) -> list[DutyLine]:
+def _duties(basket: _Basket, de_minimis: DeMinimis, warnings: list[Words]) -> list[DutyLine]:
     """The duty of each item: exempt, a flat de-minimis duty per tariff subheading, the item's own
     rate, or the dataset's. Freight and insurance are shared out over the lines by value."""
     request, qc, rule = basket.request, basket.currency, de_minimis.duty_rule
@@ -389,28 +405,47 @@ def _duties(basket: _Basket, de_minimis: DeMinimis, warnings: list[str]) -> list
         line_cif = line.value_q + (basket.shipping + basket.insurance) * share
         duty_value = line.value_q if basket.duty_basis == DutyBasis.FOB else line_cif
         if de_minimis.duty_exempt:
-            assessed = _Assessed(rule=f"de minimis {rule.code}: {rule.description}")
+            assessed = _Assessed(
+                rule=Words(gettext_noop("de minimis %(code)s: %(rule)s"), code=rule.code, rule=rule.description)
+            )
         elif de_minimis.flat_duty:
             subheading = item.hs_code[:6]
             if subheading and subheading not in subheadings_charged:
                 subheadings_charged.add(subheading)
                 assessed = _Assessed(
                     duty=basket.convert(rule.flat_amount, rule.threshold_currency),
-                    rule=f"{rule.code}: flat {rule.flat_amount} {rule.threshold_currency} "
-                    f"per tariff subheading {subheading}",
+                    rule=Words(
+                        gettext_noop("%(code)s: flat %(amount)s %(currency)s per tariff subheading %(hs)s"),
+                        code=rule.code,
+                        amount=rule.flat_amount,
+                        currency=rule.threshold_currency,
+                        hs=subheading,
+                    ),
                 )
             else:
-                assessed = _Assessed(rule=f"{rule.code}: subheading {subheading or '?'} already charged")
+                assessed = _Assessed(
+                    rule=Words(
+                        gettext_noop("%(code)s: subheading %(hs)s already charged"),
+                        code=rule.code,
+                        hs=subheading or "?",
+                    )
+                )
         elif item.duty_rate is not None:
             assessed = _Assessed(
                 duty=duty_value * item.duty_rate,
                 ad_valorem=item.duty_rate,
-                rule=f"override {item.duty_rate.normalize():f} ad valorem on {basket.duty_basis}",
+                rule=Words(
+                    gettext_noop("the item's own rate, %(rate)s ad valorem on %(basis)s"),
+                    rate=f"{item.duty_rate.normalize():f}",
+                    basis=basket.duty_basis,
+                ),
             )
         else:
             assessed = _dataset_duty(basket, item, duty_value)
             if assessed.rate_row is None:
-                warnings.append(f"items.{index}: {assessed.rule}; duty 0 assumed")
+                warnings.append(
+                    Words(gettext_noop("items.%(i)s: %(rule)s; duty 0 assumed"), i=index, rule=assessed.rule)
+                )
         out.append(
             DutyLine(
                 index=index,
@@ -423,7 +458,8 @@ def _duties(basket: _Basket, de_minimis: DeMinimis, warnings: list[str]) -> list
                 duty=quantize(assessed.duty, qc),
                 duty_rate=assessed.ad_valorem,
                 duty_rate_id=assessed.rate_row.pk if assessed.rate_row else None,
-                rule=assessed.rule,
+                rule=_english(assessed.rule),
+                rule_words=assessed.rule,
             )
         )
     return out
@@ -462,14 +498,20 @@ def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.date
     """
     basket = _basket(request, shop_id=shop_id, at=at)
     qc = basket.currency
-    warnings: list[str] = []
+    warnings: list[Words] = []
     de_minimis = _de_minimis(basket)
     lines = _duties(basket, de_minimis, warnings)
     duty = sum((line.duty for line in lines), ZERO)
     tax = _import_tax(basket, duty, de_minimis, shop_id=shop_id)
     for used in basket.convert.used.values():
         if used.is_stale(basket.at):
-            warnings.append(f"exchange rate {used.pair} from {used.date} is older than the allowed age")
+            warnings.append(
+                Words(
+                    gettext_noop("exchange rate %(pair)s from %(date)s is older than the allowed age"),
+                    pair=used.pair,
+                    date=used.date,
+                )
+            )
     goods, shipping, insurance = (quantize(v, qc) for v in (basket.goods, basket.shipping, basket.insurance))
     fees = quantize(ZERO, qc)
     return LandedCostQuote(
@@ -488,5 +530,12 @@ def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.date
         exchange_rates=[rate for rate in basket.convert.used.values() if rate.source != "identity"],
         dataset_version=dataset_version(),
         date=basket.on,
-        warnings=warnings,
+        warnings=[_english(w) for w in warnings],
+        warning_words=warnings,
     )
+
+
+def _english(words: Words) -> str:
+    """The API's text: English whatever the caller's language."""
+    with translation.override("en"):
+        return str(words)

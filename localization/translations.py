@@ -15,6 +15,7 @@ from babel import Locale
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
+from django.utils.translation import gettext_noop
 
 from catalog.models import Product, ProductOption, ProductVariant
 from localization.errors import LocalizationErrorCode
@@ -23,6 +24,7 @@ from shopadmin.audit import audit_record
 from shopadmin.models import Shop
 from shopadmin.spreadsheets import SpreadsheetWriter, restore
 from shopadmin.validators import validate_language
+from shopadmin.words import Words
 
 CSV_COLUMNS = ["kind", "key", "field", "language", "value"]
 PRODUCT_FIELDS = ("title", "description", "seo_title", "seo_description")
@@ -261,7 +263,7 @@ def translations_import_csv(*, data: str, shop: Shop) -> ImportResult:
         action="translation.import",
         instance=shop,
         model_label="localization.Translation",
-        object_repr=f"{written} written, {deleted} removed",
+        object_repr=Words(gettext_noop("%(written)d written, %(deleted)d removed"), written=written, deleted=deleted),
         changes={"rows": [None, len(plan)]},
     )
     return ImportResult(written=written, deleted=deleted)

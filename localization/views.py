@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 from localization import landed_cost, services
 from localization.api import QuoteRequestSerializer
 from localization.forms import ManualRateForm, MarketForm, QuoteForm, QuoteItemFormSet
-from localization.models import DdpPricing, DutyMode, ExchangeRate, Market
+from localization.models import DdpPricing, DutyBasis, DutyMode, ExchangeRate, Market
 from localization.pricing import rate_source_words, rule_words
 from localization.rates import RateNotFound, rate_for
 from shopadmin.decorators import shop_view
@@ -151,7 +151,13 @@ def landed_cost_calculator(request):
     return render(
         request,
         "localization/calculator.html",
-        {"form": form, "items": items, "result": result, "problems": problems},
+        {
+            "form": form,
+            "items": items,
+            "result": result,
+            "problems": problems,
+            "basis_label": DutyBasis(result.basis).label if result and result.basis in DutyBasis.values else "",
+        },
     )
 
 

@@ -16,8 +16,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from shopadmin.tenancy import TenantModel
+from shopadmin.words import Words, render
 
 AMOUNT = {"max_digits": 14, "decimal_places": 3, "default": Decimal("0")}
 ZERO = Decimal("0")
@@ -91,6 +93,9 @@ class OrderSettings(TenantModel):
 
     def __str__(self):
         return f"Order settings of shop {self.shop_id}"
+
+    def audit_words(self) -> Words:
+        return Words(gettext_noop("Order settings"))
 
 
 class MarketLocation(TenantModel):
@@ -478,6 +483,9 @@ class ReconciliationRun(TenantModel):
     def __str__(self):
         return f"Reconciliation {self.pk} of account {self.account_id}"
 
+    def audit_words(self) -> Words:
+        return Words(gettext_noop("Reconciliation of %(account)s"), account=self.account.name)
+
     @property
     def findings(self) -> int:
         return sum(self.counts.values()) if self.counts else 0
@@ -527,6 +535,8 @@ class ReconciliationIssue(TenantModel):
     # The values behind `ours` and `theirs`, for showing them in the reader's language: amounts
     # ({"amount": "154.870", "currency": "USD"}), a status, the listings of a grouped finding.
     data = models.JSONField(default=dict, blank=True)
+    # `ours`, `theirs` and `detail` as words (shopadmin.words) when the check wrote them so.
+    words = models.JSONField(default=dict, blank=True)
     # An action asked for from the UI or the API and not yet done by the worker (it talks to
     # the channel), and why the last one failed.
     pending_action = models.CharField(max_length=10, choices=IssueAction.choices, blank=True)
@@ -552,6 +562,26 @@ class ReconciliationIssue(TenantModel):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.key}"
+
+    def _text(self, name: str) -> str:
+        """A stored text in the reader's language when it was written as words."""
+        stored = (self.words or {}).get(name) if isinstance(self.words, dict) else None
+        return (render(stored) or getattr(self, name)) if stored else getattr(self, name)
+
+    @property
+    def ours_text(self) -> str:
+        return self._text("ours")
+
+    @property
+    def theirs_text(self) -> str:
+        return self._text("theirs")
+
+    @property
+    def detail_text(self) -> str:
+        return self._text("detail")
+
+    def audit_words(self) -> Words:
+        return Words(gettext_noop("%(kind)s: %(key)s"), kind=Words.of(IssueKind(self.kind).label), key=self.key)
 
     @property
     def advice(self) -> str:

@@ -90,9 +90,9 @@ class Finding:
     kind: str
     key: str
     severity: str = Severity.WARNING
-    ours: str = ""
-    theirs: str = ""
-    detail: str = ""
+    ours: str | Words = ""
+    theirs: str | Words = ""
+    detail: str | Words = ""
     suggested_action: str = IssueAction.RESOLVE
     order: Order | None = None
     resolved_note: str = ""
@@ -137,8 +137,11 @@ def _amount(value, currency: str) -> dict:
     return {"amount": str(value), "currency": (currency or "").upper()}
 
 
-def _lifecycle_label(value: str) -> str:
-    return str(dict(Lifecycle.choices).get(value, value))
+def _lifecycle_words(value: str) -> Words | str:
+    return Words.of(Lifecycle(value).label) if value in Lifecycle.values else value
+
+
+NOT_HERE = Words(gettext_noop("not here"))
 
 
 class _RunStopped(Exception):
@@ -160,9 +163,9 @@ def missing_order(account: ChannelAccount, theirs: ChannelOrder) -> Finding:
             IssueKind.MISSING_ORDER,
             key=theirs.external_id,
             severity=Severity.ERROR,
-            ours=_("not here"),
+            ours=NOT_HERE,
             theirs=their_side,
-            detail=_("Import failed: %(e)s") % {"e": "; ".join(exc.messages)},
+            detail=Words(gettext_noop("Import failed: %(e)s"), e="; ".join(exc.messages)),
             suggested_action=IssueAction.IMPORT,
             data=data,
         )
@@ -170,10 +173,12 @@ def missing_order(account: ChannelAccount, theirs: ChannelOrder) -> Finding:
         IssueKind.MISSING_ORDER,
         key=theirs.external_id,
         severity=Severity.WARNING,
-        ours=_("not here"),
+        ours=NOT_HERE,
         theirs=their_side,
-        detail=_("The channel has order %(o)s that never reached us; it has been imported.")
-        % {"o": theirs.external_id},
+        detail=Words(
+            gettext_noop("The channel has order %(o)s that never reached us; it has been imported."),
+            o=theirs.external_id,
+        ),
         suggested_action=IssueAction.IMPORT,
         order=order,
         resolved_note=_("Imported by reconciliation."),
@@ -207,12 +212,12 @@ def status_drift(order: Order, theirs: ChannelOrder) -> Finding | None:
         key=order.external_id,
         ours=ours,
         theirs=their_side,
-        detail=_("Order %(o)s is “%(ours)s” here and “%(theirs)s” on the channel.")
-        % {
-            "o": order.external_id,
-            "ours": _lifecycle_label(ours),
-            "theirs": _lifecycle_label(theirs.lifecycle),
-        },
+        detail=Words(
+            gettext_noop("Order %(o)s is “%(ours)s” here and “%(theirs)s” on the channel."),
+            o=order.external_id,
+            ours=_lifecycle_words(ours),
+            theirs=_lifecycle_words(theirs.lifecycle),
+        ),
         suggested_action=IssueAction.REFRESH if newer_there else IssueAction.REPUSH,
         order=order,
         data={
@@ -232,7 +237,9 @@ def amount_mismatch(order: Order, theirs: ChannelOrder) -> Finding | None:
         severity=Severity.ERROR,
         ours=f"{order.total} {order.currency}",
         theirs=f"{theirs.total} {theirs.currency}",
-        detail=_("The totals of order %(o)s differ by more than one minor unit.") % {"o": order.external_id},
+        detail=Words(
+            gettext_noop("The totals of order %(o)s differ by more than one minor unit."), o=order.external_id
+        ),
         suggested_action=IssueAction.REFRESH,
         order=order,
         data={"ours": _amount(order.total, order.currency), "theirs": _amount(theirs.total, theirs.currency)},
@@ -247,8 +254,8 @@ def unknown_to_channel(ours: dict[str, Order], theirs: dict[str, ChannelOrder]) 
             key=external_id,
             severity=Severity.ERROR,
             ours=f"{order.status} {order.total} {order.currency}",
-            theirs=_("not on the channel"),
-            detail=_("We hold order %(o)s but the channel does not list it.") % {"o": external_id},
+            theirs=Words(gettext_noop("not on the channel")),
+            detail=Words(gettext_noop("We hold order %(o)s but the channel does not list it."), o=external_id),
             # Asking the channel for this one order settles it when the list only left it out.
             suggested_action=IssueAction.REFRESH,
             order=order,
@@ -270,9 +277,9 @@ def unknown_items(lines: Iterable[OrderLine]) -> list[Finding]:
             IssueKind.UNKNOWN_ITEM,
             key=_line_key(line),
             severity=Severity.ERROR,
-            ours=_("no variant with SKU %(sku)s") % {"sku": line.sku or "—"},
+            ours=Words(gettext_noop("no variant with SKU %(sku)s"), sku=line.sku or "—"),
             theirs=line.channel_item_id or line.sku,
-            detail=_("Order %(o)s has an item we cannot match.") % {"o": line.order.external_id},
+            detail=Words(gettext_noop("Order %(o)s has an item we cannot match."), o=line.order.external_id),
             order=line.order,
         )
         for line in lines
@@ -287,10 +294,14 @@ def oversold_lines(lines: Iterable[OrderLine]) -> list[Finding]:
             IssueKind.OVERSELL,
             key=_line_key(line),
             severity=Severity.ERROR,
-            ours=_("%(n)d available") % {"n": line.quantity_allocated},
-            theirs=_("%(n)d ordered") % {"n": line.open_quantity},
-            detail=_("Order %(o)s is short of %(n)d x %(sku)s.")
-            % {"o": line.order.external_id, "n": line.quantity_short, "sku": line.sku},
+            ours=Words(gettext_noop("%(n)d available"), n=line.quantity_allocated),
+            theirs=Words(gettext_noop("%(n)d ordered"), n=line.open_quantity),
+            detail=Words(
+                gettext_noop("Order %(o)s is short of %(n)d x %(sku)s."),
+                o=line.order.external_id,
+                n=line.quantity_short,
+                sku=line.sku,
+            ),
             order=line.order,
         )
         for line in lines
@@ -322,8 +333,8 @@ def listings_rejected(listings: Iterable[ChannelListing]) -> list[Finding]:
         Finding(
             IssueKind.LISTING_DRIFT,
             key="listings:rejected",
-            ours=_("%(n)d listed") % {"n": len(refused)},
-            theirs=_("%(n)d refused") % {"n": len(refused)},
+            ours=Words(gettext_noop("%(n)d listed"), n=len(refused)),
+            theirs=Words(gettext_noop("%(n)d refused"), n=len(refused)),
             detail="; ".join(f"{reason} ({n})" for reason, n in top)[:1000],
             suggested_action=IssueAction.REPUBLISH,
             data={"group": "rejected", "count": len(refused), "items": items[:LISTING_EXAMPLES]},
@@ -363,10 +374,15 @@ def listing_quantity_drift(
         Finding(
             IssueKind.LISTING_DRIFT,
             key="listings:quantity",
-            ours=_("%(n)d available") % {"n": sum(o for _i, o, _s in drifted)},
-            theirs=_("%(n)d on sale") % {"n": sum(s for _i, _o, s in drifted)},
-            detail=_("The channel sells %(n)d listings from a quantity that is no longer yours, e.g. %(items)s.")
-            % {"n": len(drifted), "items": ", ".join(f"{i} ({s} → {o})" for i, o, s in drifted[:3])},
+            ours=Words(gettext_noop("%(n)d available"), n=sum(o for _i, o, _s in drifted)),
+            theirs=Words(gettext_noop("%(n)d on sale"), n=sum(s for _i, _o, s in drifted)),
+            detail=Words(
+                gettext_noop(
+                    "The channel sells %(n)d listings from a quantity that is no longer yours, e.g. %(items)s."
+                ),
+                n=len(drifted),
+                items=", ".join(f"{i} ({s} → {o})" for i, o, s in drifted[:3]),
+            ),
             suggested_action=IssueAction.REPUBLISH,
             data={
                 "group": "quantity",

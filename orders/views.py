@@ -92,7 +92,7 @@ def _describe_lines(order: Order) -> None:
         line.product_name = variant.product.title if variant is not None else line.title
         line.options = [(name, value) for name, value in ((variant.option_values or {}) if variant else {}).items()]
         media = images.get(variant.product_id) if variant is not None else None
-        line.thumbnail = media.src if media is not None else ""
+        line.thumbnail = media.thumbnail_src if media is not None else ""
         line.thumbnail_alt = (media.alt_text if media is not None else "") or line.product_name
 
 

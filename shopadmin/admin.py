@@ -74,7 +74,7 @@ class ApiKeyAdmin(TenantAdmin):
 
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(TenantAdmin):
-    list_display = ["created_at", "what", "object_repr", "who", "door"]
+    list_display = ["created_at", "what", "about", "who", "door"]
     list_filter = ["door"]
     search_fields = ["action", "object_repr", "actor_label", "object_id"]
     date_hierarchy = "created_at"
@@ -82,6 +82,10 @@ class AuditLogEntryAdmin(TenantAdmin):
     @admin.display(description=_("action"), ordering="action")
     def what(self, entry):
         return entry.action_words
+
+    @admin.display(description=_("about"), ordering="object_repr")
+    def about(self, entry):
+        return entry.object_text
 
     @admin.display(description=_("who"), ordering="actor_label")
     def who(self, entry):

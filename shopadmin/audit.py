@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.utils import translation
 
 from shopadmin.models import AuditLogEntry, Door
+from shopadmin.words import Words
 
 
 @dataclass(frozen=True)
@@ -102,18 +104,27 @@ def audit_record(
     changes: dict | None = None,
     model_label: str = "",
     object_id: str = "",
-    object_repr: str = "",
+    object_repr: str | Words = "",
 ) -> AuditLogEntry:
+    """Record a change. An `object_repr` given as `Words` is shown in the reader's language and
+    kept in English in `object_repr` (the export, the search)."""
     actor = current_actor()
     user = actor.user if getattr(actor.user, "is_authenticated", False) else None
     if instance is not None:
         model_label = model_label or instance._meta.label
         object_id = object_id or str(instance.pk)
-        object_repr = object_repr or str(instance)[:200]
+        # A model that says what it is in words (`audit_words()`) is described in the reader's language.
+        described = getattr(instance, "audit_words", None)
+        object_repr = object_repr or (described() if described else str(instance)[:200])
         if shop_id is None:
             shop_id = getattr(instance, "shop_id", None)
             if shop_id is None and instance._meta.label == "shopadmin.Shop":
                 shop_id = instance.pk
+    object_words = {}
+    if isinstance(object_repr, Words):
+        object_words = object_repr.as_data()
+        with translation.override("en"):
+            object_repr = str(object_repr)
     entry = AuditLogEntry(
         shop_id=shop_id,
         door=actor.door,
@@ -124,6 +135,7 @@ def audit_record(
         model=model_label,
         object_id=object_id,
         object_repr=object_repr[:200],
+        object_words=object_words,
         changes=_jsonable(changes or {}),
     )
     entry.save()

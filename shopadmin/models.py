@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from shopadmin.roles import Role
 from shopadmin.tenancy import TenantModel
@@ -24,6 +25,7 @@ from shopadmin.validators import (
     validate_language,
     validate_timezone,
 )
+from shopadmin.words import Words, render
 
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
@@ -249,6 +251,9 @@ class AuditLogEntry(TenantModel):
     model = models.CharField(max_length=100)
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=200, blank=True)
+    # The object's description as words (shopadmin.words) when it says more than names:
+    # `object_repr` keeps its English text for the export and the search.
+    object_words = models.JSONField(default=dict, blank=True)
     changes = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -259,6 +264,11 @@ class AuditLogEntry(TenantModel):
 
     def __str__(self):
         return f"{self.action} {self.object_repr}"
+
+    @property
+    def object_text(self) -> str:
+        """What the entry is about, in the reader's language when it was written as words."""
+        return (render(self.object_words) or self.object_repr) if self.object_words else self.object_repr
 
     @property
     def action_words(self) -> str:
@@ -326,9 +336,11 @@ class Job(TenantModel):
     @property
     def title(self) -> str:
         """The label in the reader's language when it was given as words, else as stored."""
-        from shopadmin.words import render
-
         return (render(self.label_words) or self.label) if self.label_words else self.label
+
+    def audit_words(self) -> Words:
+        what = Words.from_data(self.label_words) if self.label_words else self.label
+        return Words(gettext_noop("Job %(id)s: %(what)s"), id=self.pk, what=what)
 
     @property
     def percent(self) -> int:

@@ -15,7 +15,7 @@ from celery.exceptions import Ignore, Reject, Retry
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from shopadmin.audit import Actor, acting_as
@@ -48,6 +48,15 @@ def job_fail_unexpected(job_id: int, exc: BaseException) -> bool:
     return bool(updated)
 
 
+def _requested_language(request) -> str | None:
+    """The language of whoever queued the task (shopadmin.celery.carry_language); None keeps
+    the active one (a task called in-process)."""
+    language = getattr(request, "language", None)
+    if isinstance(language, str) and translation.check_for_language(language):
+        return language
+    return translation.get_language()
+
+
 class TenantTask(Task):
     """Runs `run(shop_id, ...)` inside the shop's context and one transaction; acked late.
 
@@ -73,6 +82,7 @@ class TenantTask(Task):
 
     def __call__(self, shop_id, *args, **kwargs):
         with (
+            translation.override(_requested_language(self.request)),
             shop_context(int(shop_id)),
             acting_as(Actor(door=Door.TASK, label=f"task {self.name}")),
         ):

@@ -9,6 +9,7 @@ are themselves `Words` are translated too; numbers stay numbers, every other val
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 
@@ -17,8 +18,28 @@ class Words:
         self.msgid = msgid
         self.params = params
 
+    @classmethod
+    def of(cls, text) -> Words | str:
+        """A `gettext_lazy` text (a choice's label) as words, so it is translated when read;
+        any other text is kept as it is."""
+        args = getattr(text, "_args", None) if isinstance(text, Promise) else None
+        if args and len(args) == 1 and isinstance(args[0], str):
+            return cls(args[0])
+        return str(text)
+
+    @classmethod
+    def from_data(cls, data: dict) -> Words:
+        """Words back from what `as_data` stored."""
+        params = {k: cls.from_data(v) if isinstance(v, dict) else v for k, v in (data.get("params") or {}).items()}
+        return cls(str(data.get("msgid", "")), **params)
+
     def __str__(self) -> str:
         return render(self.as_data())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Words) and self.as_data() == other.as_data()
+
+    __hash__ = None  # mutable params: compared, not hashed
 
     def as_data(self) -> dict:
         """What is stored: the English text and its values (nested Words as dicts)."""

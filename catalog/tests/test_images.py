@@ -62,6 +62,15 @@ def test_a_real_image_is_stored_as_given_and_as_a_jpeg_rendition(product):
     assert "photo" not in media.image.name and "photo" not in media.original.name
 
 
+def test_lists_get_a_small_copy_of_an_upload_and_of_nothing_else(product):
+    media = services.media_add(product=product, image=upload(picture(1600, 1200)))
+    with default_storage.open(media.thumbnail.name) as f, Image.open(f) as thumb:
+        assert (thumb.format, thumb.size) == ("JPEG", (images.THUMBNAIL_MAX_SIDE, 180))
+    assert media.thumbnail_src == media.thumbnail.url
+    by_url = services.media_add(product=product, url="https://cdn.example.com/tee.jpg")
+    assert by_url.thumbnail_src == "https://cdn.example.com/tee.jpg"  # nothing to shrink: the picture itself
+
+
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF"])
 def test_every_allowed_format_is_accepted(product, fmt):
     media = services.media_add(product=product, image=upload(picture(600, 600, fmt), name=f"x.{fmt.lower()}"))
@@ -170,7 +179,7 @@ def test_transparency_becomes_a_white_background():
 
 def test_deleting_an_image_deletes_its_files(product, django_capture_on_commit_callbacks):
     media = services.media_add(product=product, image=upload(picture(600, 600)))
-    names = [media.image.name, media.original.name]
+    names = [media.image.name, media.original.name, media.thumbnail.name]
     with django_capture_on_commit_callbacks(execute=True):
         services.media_delete(media=media)
     assert not any(default_storage.exists(name) for name in names)
@@ -247,6 +256,10 @@ def test_ui_upload_shows_the_image_and_its_url_answers_200(alice_client, shop_a,
     assert f'src="{media.src}"' in page.content.decode()
     assert 'width="900" height="700"' in page.content.decode()
     assert alice_client.get(media.src).status_code == 200
+    # The product list shows the small copy, not the channels' picture.
+    listing = alice_client.get(reverse("catalog:product-list", args=[shop_a.slug])).content.decode()
+    assert f'src="{media.thumbnail.url}"' in listing and f'src="{media.src}"' not in listing
+    assert alice_client.get(media.thumbnail.url).status_code == 200
 
 
 def test_ui_refuses_a_text_file_named_png_with_a_field_error_and_keeps_the_input(alice_client, shop_a, product):

@@ -215,6 +215,31 @@ def test_import_runs_on_a_real_worker(client, alice, shop_a, live_worker):
         assert ProductVariant.objects.count() == 20
 
 
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_reports_a_files_problems_in_the_language_of_who_uploaded_it(client, alice, shop_a, live_worker):
+    with shop_context(shop_a):
+        services.category_create(name="Apparel")
+        make_location()
+    alice.language = "fr"
+    alice.save(update_fields=["language"])
+    client.force_login(alice)
+    rows = thousand_rows()[:3]
+    rows[1][7] = "4006381333932"  # wrong check digit
+    upload = SimpleUploadedFile("catalogue.csv", to_csv(rows).encode(), content_type="text/csv")
+    response = client.post(reverse("catalog:import", args=["alice"]), {"file": upload})
+    job_id = int(response["Location"].rstrip("/").rsplit("/", 1)[-1])
+
+    def finished():
+        with shop_context(shop_a):
+            job = Job.objects.get(pk=job_id)
+            return job if job.is_finished else None
+
+    job = wait_for(finished, timeout=60, message="the worker did not finish the job")
+    [error] = job.result["errors"]
+    assert "clé de contrôle" in error["message"], error
+
+
 def _check(shop, text: str) -> Job:
     """Run the background check of an uploaded file the way the upload view queues it."""
     from django.core.files.base import ContentFile

@@ -459,6 +459,8 @@ class ChannelAdapter:
     """
 
     channel: ClassVar[str]
+    # What the channel's webhook notifications mean, by the event type `parse_webhook` gives.
+    webhook_event_words: ClassVar[dict[str, str]] = {}
     # What an account of the channel enters to connect (feed-only channels: nothing).
     credential_specs: ClassVar[tuple[CredentialSpec, ...]] = ()
     # Credentials of the deployment's own app on the channel (credential key -> setting),

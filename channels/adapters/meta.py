@@ -208,6 +208,11 @@ def graph_api_version() -> str:
 
 class MetaAdapter(ChannelAdapter):
     channel = "meta"
+    # `commerce_orders.<event>`: the sandbox announces new orders as ORDER_CREATED (docs/channels.md).
+    webhook_event_words = {
+        "commerce_orders": gettext_lazy("Order changed"),
+        "commerce_orders.ORDER_CREATED": gettext_lazy("New order"),
+    }
     credential_specs = (
         CredentialSpec(
             "catalog_id",

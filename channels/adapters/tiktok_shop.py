@@ -92,6 +92,14 @@ ORDER_EVENT_TYPES = {
     WEBHOOK_RETURN_STATUS_CHANGE,
 }
 RECONNECT_EVENT_TYPES = {WEBHOOK_SELLER_DEAUTHORIZATION, WEBHOOK_UPCOMING_AUTHORIZATION_EXPIRATION}
+WEBHOOK_EVENT_WORDS = {
+    str(WEBHOOK_ORDER_STATUS_CHANGE): gettext_lazy("Order status changed"),
+    str(WEBHOOK_REVERSE_ORDER_STATUS_UPDATE): gettext_lazy("Return or refund updated"),
+    str(WEBHOOK_SELLER_DEAUTHORIZATION): gettext_lazy("The shop withdrew this app's access"),
+    str(WEBHOOK_UPCOMING_AUTHORIZATION_EXPIRATION): gettext_lazy("Access expires soon"),
+    str(WEBHOOK_CANCELLATION_STATUS_CHANGE): gettext_lazy("Cancellation updated"),
+    str(WEBHOOK_RETURN_STATUS_CHANGE): gettext_lazy("Return updated"),
+}
 EXCLUDED_FROM_SIGN = {"sign", "access_token"}
 # Calls that must not carry shop_cipher (TikTok answers 36009004 "Unexpected identifier"):
 # image and file uploads, and the authorisation and seller calls, which name no shop.
@@ -225,6 +233,7 @@ class MemoryReferences:
 
 class TikTokShopAdapter(ChannelAdapter):
     channel = "tiktok_shop"
+    webhook_event_words = WEBHOOK_EVENT_WORDS
     credential_specs = (
         CredentialSpec(
             "app_key",

@@ -248,4 +248,20 @@ def test_ui_lists_events_for_alice_not_charlie(client, alice_client, shop_a, cha
     body = meta_body()
     post(client, account, body, HTTP_X_HUB_SIGNATURE_256=meta_sig(body))
     page = alice_client.get(f"/app/alice/channels/{account.pk}/")
-    assert "commerce_orders.ORDER_CREATED" in page.content.decode()
+    assert "New order" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_pages_say_what_each_notification_was_about(alice_client, shop_a):
+    account = make_account(shop_a, "tiktok_shop", credentials=TIKTOK_CREDENTIALS)
+    with shop_context(shop_a):
+        for number, event_type in enumerate(["1", "6", "99"]):
+            WebhookEvent.objects.create(
+                account=account, provider_event_id=f"n-{number}", event_type=event_type, raw_body="{}"
+            )
+    for url in (f"/app/{shop_a.slug}/channels/", f"/app/{shop_a.slug}/channels/{account.pk}/"):
+        page = alice_client.get(url).content.decode()
+        assert "Order status changed" in page and "The shop withdrew this app" in page
+        assert "<td>99</td>" in page  # a type the adapter does not know is shown as the channel sent it
+    alice_client.post("/i18n/setlang/", {"language": "fr", "next": f"/app/{shop_a.slug}/"})
+    assert "Statut de la commande modifié" in alice_client.get(f"/app/{shop_a.slug}/channels/").content.decode()

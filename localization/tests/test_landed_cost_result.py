@@ -99,3 +99,48 @@ def test_the_calculator_page_takes_the_region_date_and_duty_rate_the_api_takes(a
     assert api.json() == LandedCostQuoteSerializer(quote).data
     html = page.content.decode()
     assert 'name="destination_region"' in html and 'name="date"' in html and 'name="items-0-duty_rate"' in html
+
+
+def test_the_calculator_explains_in_the_readers_language_and_the_api_in_english(alice_client, api_a, shop_a, ecb_rates):
+    form = {
+        "destination_country": "CA",
+        "currency": "USD",
+        "quote_currency": "CAD",
+        "incoterm": "DAP",
+        "shipping": "0",
+        "insurance": "0",
+        "date": ON.isoformat(),
+        "items-TOTAL_FORMS": "2",
+        "items-INITIAL_FORMS": "0",
+        "items-0-description": "Shirt",
+        "items-0-hs_code": "610910",
+        "items-0-unit_price": "100",
+        "items-0-quantity": "1",
+        "items-0-duty_rate": "0.05",
+        "items-1-description": "Mystery",
+        "items-1-hs_code": "999999",
+        "items-1-unit_price": "100",
+        "items-1-quantity": "1",
+    }
+    alice_client.post("/i18n/setlang/", {"language": "fr", "next": f"/app/{shop_a.slug}/"})
+    page = alice_client.post(reverse("localization:calculator", args=[shop_a.slug]), form)
+    assert page.status_code == 200 and page.context["problems"] == []
+    html = page.content.decode()
+    assert "taux propre à l\u2019article, 0.05 ad valorem sur FOB" in html
+    assert "aucun taux de droit pour le SH 999999 vers CA" in html and "droit de 0 retenu" in html
+    assert "duty 0 assumed" not in html and "ad valorem on" not in html
+
+    request = {
+        **API_REQUEST,
+        "destination_region": "",
+        "shipping": "0",
+        "items": [
+            {"description": "Shirt", "hs_code": "610910", "unit_price": "100", "quantity": 1, "duty_rate": "0.05"},
+            {"description": "Mystery", "hs_code": "999999", "unit_price": "100", "quantity": 1},
+        ],
+    }
+    api = api_a.post("/api/v1/landed-cost/quotes/", request, format="json", HTTP_ACCEPT_LANGUAGE="fr")
+    assert api.status_code == 200, api.json()
+    body = api.json()
+    assert body["lines"][0]["rule"] == "the item's own rate, 0.05 ad valorem on FOB"
+    assert body["warnings"] == ["items.1: no duty rate for HS 999999 to CA; duty 0 assumed"]

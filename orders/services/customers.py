@@ -70,7 +70,7 @@ def customer_export(*, customer: Customer) -> dict:
     audit_record(
         action="customer.export",
         instance=customer,
-        object_repr=f"Customer {customer.pk}",
+        object_repr=Words(gettext_noop("Customer %(id)s"), id=customer.pk),
         changes={"orders": [None, len(data["orders"])]},
     )
     return data
@@ -119,7 +119,7 @@ def customer_erase(*, customer: Customer) -> Customer:
         action="customer.erase",
         model_label="orders.Customer",
         object_id=str(customer.pk),
-        object_repr=f"Customer {customer.pk} (erased)",
+        object_repr=Words(gettext_noop("Customer %(id)s (erased)"), id=customer.pk),
         shop_id=customer.shop_id,
         changes={"orders_anonymised": [None, len(order_ids)]},
     )

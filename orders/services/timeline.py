@@ -46,9 +46,9 @@ def issue_raise(
     kind: str,
     key: str,
     severity: str = Severity.WARNING,
-    ours: str = "",
-    theirs: str = "",
-    detail: str = "",
+    ours: str | Words = "",
+    theirs: str | Words = "",
+    detail: str | Words = "",
     suggested_action: str = IssueAction.RESOLVE,
     order: Order | None = None,
     run=None,
@@ -57,11 +57,18 @@ def issue_raise(
 ) -> tuple[ReconciliationIssue, bool]:
     """Record a finding once: an open issue with the same (account, kind, key) is refreshed."""
     account_id = account if isinstance(account, int) else account.pk
+    # Text given as words is kept in English in the text fields (the API, the admin search) and
+    # as words for the pages, which show it in the reader's language.
+    words = {name: value.as_data() for name, value in (("ours", ours), ("theirs", theirs), ("detail", detail))
+             if isinstance(value, Words)}  # fmt: skip
+    with translation.override("en"):
+        ours, theirs, detail = str(ours), str(theirs), str(detail)
     values = {
         "severity": severity,
-        "ours": str(ours)[:500],
-        "theirs": str(theirs)[:500],
+        "ours": ours[:500],
+        "theirs": theirs[:500],
         "detail": detail[:1000],
+        "words": words,
         "suggested_action": suggested_action,
         "order": order,
         "data": data or {},

@@ -18,7 +18,7 @@ def issue_side(issue, side: str):
     the finding kept them (issue.data), else the stored text."""
     values = (issue.data or {}).get(side) or {}
     if not values:
-        text = getattr(issue, side, "")
+        text = getattr(issue, f"{side}_text", "")
         return dict(Lifecycle.choices).get(text, text)  # a status recorded as its code reads as its label
     parts = []
     if values.get("lifecycle"):
@@ -29,7 +29,7 @@ def issue_side(issue, side: str):
         parts.append(format_html('<span class="amount">{}</span>', money(values["amount"], values.get("currency"))))
     if side == "ours" and not parts:
         return _("not here")
-    return _join(parts) if parts else getattr(issue, side, "")
+    return _join(parts) if parts else getattr(issue, f"{side}_text", "")
 
 
 def _join(parts):

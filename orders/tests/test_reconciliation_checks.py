@@ -31,6 +31,7 @@ from orders.reconciliation import (
 )
 from orders.tests.conftest import channel_order
 from shopadmin.tenancy import shop_context
+from shopadmin.words import Words
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -61,7 +62,7 @@ def test_missing_order_is_imported_and_settled(shop_a):
     assert (finding.kind, finding.key, finding.severity) == (IssueKind.MISSING_ORDER, "2001", Severity.WARNING)
     assert finding.resolved_note == "Imported by reconciliation."
     assert finding.order is not None and finding.order.external_id == "2001"
-    assert (finding.ours, finding.theirs) == ("not here", "CREATED 49.90 USD")
+    assert (str(finding.ours), finding.theirs) == ("not here", "CREATED 49.90 USD")
     assert finding.suggested_action == IssueAction.IMPORT
     # The amount is kept as a value, shown in the reader's language with the money filter.
     assert finding.data == {"theirs": {"status": "CREATED", "amount": "49.90", "currency": "USD"}}
@@ -78,7 +79,7 @@ def test_missing_order_that_cannot_be_imported_is_an_error(shop_a):
         None,
         "",
     )
-    assert finding.detail.startswith("Import failed: ")
+    assert str(finding.detail).startswith("Import failed: ")
 
 
 def test_status_drift_suggests_the_side_that_changed_last():
@@ -91,7 +92,7 @@ def test_status_drift_suggests_the_side_that_changed_last():
     assert (finding.kind, finding.key, finding.severity) == (IssueKind.STATUS_DRIFT, "1001", Severity.WARNING)
     assert (finding.ours, finding.theirs) == (Lifecycle.AWAITING_FULFILLMENT, "CANCELLED (cancelled)")
     assert finding.suggested_action == IssueAction.REFRESH and finding.order is order
-    assert finding.detail == "Order 1001 is “Awaiting fulfilment” here and “Cancelled” on the channel."
+    assert str(finding.detail) == "Order 1001 is “Awaiting fulfilment” here and “Cancelled” on the channel."
     cancelled_before = channel_order(status="CANCELLED", lifecycle=Lifecycle.CANCELLED, updated_at=then)
     assert status_drift(order, cancelled_before).suggested_action == IssueAction.REPUSH
 
@@ -136,8 +137,8 @@ def test_unknown_to_channel_lists_only_orders_the_channel_lacks():
             key="LOCAL-1",
             severity=Severity.ERROR,
             ours="fulfilled 49.90 USD",
-            theirs="not on the channel",
-            detail="We hold order LOCAL-1 but the channel does not list it.",
+            theirs=Words("not on the channel"),
+            detail=Words("We hold order %(o)s but the channel does not list it.", o="LOCAL-1"),
             # Asking the channel for the one order is safe: it settles an order the list left out.
             suggested_action=IssueAction.REFRESH,
             order=local,
@@ -154,7 +155,7 @@ def test_unknown_items_are_lines_without_a_variant():
     matched, ghost = line(order), line(order, sku="GHOST", variant_id=None)
     [finding] = unknown_items([matched, ghost])
     assert (finding.kind, finding.key, finding.severity) == (IssueKind.UNKNOWN_ITEM, "1002:GHOST", Severity.ERROR)
-    assert (finding.ours, finding.theirs, finding.order) == ("no variant with SKU GHOST", "GHOST", order)
+    assert (str(finding.ours), finding.theirs, finding.order) == ("no variant with SKU GHOST", "GHOST", order)
     assert finding.suggested_action == IssueAction.RESOLVE
 
 
@@ -163,8 +164,8 @@ def test_oversold_lines_of_open_orders_only():
     short = line(open_order, sku="RARE", quantity=2, allocated=1, short=1)
     findings = oversold_lines([short, line(open_order), line(cancelled, sku="RARE", quantity=2, allocated=1, short=1)])
     assert [(f.kind, f.key, f.severity) for f in findings] == [(IssueKind.OVERSELL, "1003:RARE", Severity.ERROR)]
-    assert (findings[0].ours, findings[0].theirs) == ("1 available", "2 ordered")
-    assert findings[0].detail == "Order 1003 is short of 1 x RARE."
+    assert (str(findings[0].ours), str(findings[0].theirs)) == ("1 available", "2 ordered")
+    assert str(findings[0].detail) == "Order 1003 is short of 1 x RARE."
 
 
 # --- Listings -----------------------------------------------------------------------------------
@@ -183,7 +184,11 @@ def test_rejected_and_failed_listings_are_one_finding_with_their_count_and_reaso
         "listings:rejected",
         Severity.WARNING,
     )
-    assert (finding.ours, finding.theirs, finding.detail) == ("3 listed", "3 refused", "Image too small (2); x (1)")
+    assert (str(finding.ours), str(finding.theirs), finding.detail) == (
+        "3 listed",
+        "3 refused",
+        "Image too small (2); x (1)",
+    )
     assert finding.suggested_action == IssueAction.REPUBLISH
     assert finding.data == {"group": "rejected", "count": 3, "items": ["CAP", "TEE-L", "TEE-M"]}
     assert listings_rejected(listings[3:]) == []
@@ -207,10 +212,10 @@ def test_listing_quantity_drift_is_one_finding_per_account_beyond_what_open_orde
     held = {1: 2, 6: 3}
     [finding] = listing_quantity_drift(listings, available, lambda payload: payload.get("q"), held)
     assert (finding.kind, finding.key) == (IssueKind.LISTING_DRIFT, "listings:quantity")
-    assert (finding.ours, finding.theirs) == ("4 available", "6 on sale")
+    assert (str(finding.ours), str(finding.theirs)) == ("4 available", "6 on sale")
     assert finding.suggested_action == IssueAction.REPUBLISH
     assert finding.data == {"group": "quantity", "count": 2, "items": ["MORE", "RARE"]}
-    assert finding.detail == (
+    assert str(finding.detail) == (
         "The channel sells 2 listings from a quantity that is no longer yours, e.g. MORE (1 → 4), RARE (5 → 0)."
     )
     # Within the tolerance everywhere: nothing to say.
@@ -255,3 +260,25 @@ def test_anything_unexpected_fails_the_run_with_its_message_and_the_counts_so_fa
     # The message in words, without the exception's class name (the worker's log has the rest).
     assert (run.status, run.error) == (ReconciliationRun.Status.FAILED, "database went away")
     assert run.counts == {IssueKind.UNKNOWN_TO_CHANNEL: 1} and run.finished_at is not None
+
+
+def test_a_finding_is_kept_in_english_and_read_in_the_readers_language(shop_a):
+    from django.utils import translation
+
+    from orders.services.timeline import issue_raise
+
+    account = make_account(shop_a, "meta")
+    finding = status_drift(ours("1001"), channel_order(status="CANCELLED", lifecycle=Lifecycle.CANCELLED))
+    with shop_context(shop_a), translation.override("fr"):  # a run a French-speaking merchant started
+        issue, _created = issue_raise(
+            account=account,
+            kind=finding.kind,
+            key=finding.key,
+            ours=finding.ours,
+            theirs=finding.theirs,
+            detail=finding.detail,
+        )
+    assert issue.detail == "Order 1001 is “Awaiting fulfilment” here and “Cancelled” on the channel."
+    with translation.override("fr"):
+        assert issue.detail_text == "La commande 1001 est « À expédier » ici et « Annulée » sur le canal."
+    assert issue.ours_text == issue.ours == "awaiting_fulfillment"  # a code, shown by the page as its label
