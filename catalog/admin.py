@@ -77,7 +77,7 @@ class MediaAdmin(TenantAdmin):
     raw_id_fields = ("product", "variant")
     # Uploads are checked and rendered by catalog.services.media_add (the merchant UI or the
     # API); here the stored files are only shown.
-    readonly_fields = ("image", "original", "width", "height")
+    readonly_fields = ("image", "original", "thumbnail", "width", "height")
 
 
 @admin.register(Location)
