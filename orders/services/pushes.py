@@ -152,8 +152,8 @@ def _push_settle(
     key: str,
     state: str,
     error: str,
-    ours: str,
-    detail: str,
+    ours: str | Words,
+    detail: str | Words,
     resolved_note: str,
     data: dict | None = None,
 ) -> None:
@@ -185,8 +185,8 @@ def _push_row(
     key: str,
     sent: Words,
     not_sent: str,
-    ours: str,
-    detail: str,
+    ours: str | Words,
+    detail: str | Words,
     ours_data: dict | None = None,
 ) -> str:
     """Send a fulfilment or cancellation (`send(adapter)`) and record the outcome on it, on the
@@ -222,7 +222,7 @@ def _push_row(
             error=error,
             ours=ours,
             detail=detail,
-            resolved_note="Sent on a later attempt.",
+            resolved_note=_("Sent on a later attempt."),
             data={"ours": ours_data} if ours_data else None,
         )
     return state
@@ -268,9 +268,9 @@ def order_acknowledge(*, order: Order, final_attempt: bool = True) -> bool:
             key=f"ack:{order.external_id}",
             state=state,
             error=error,
-            ours=_("acknowledgement"),
-            detail=_("The channel refused the acknowledgement of order %(o)s.") % {"o": order.external_id},
-            resolved_note="Acknowledged on a later attempt.",
+            ours=Words(gettext_noop("acknowledgement")),
+            detail=Words(gettext_noop("The channel refused the acknowledgement of order %(o)s."), o=order.external_id),
+            resolved_note=_("Acknowledged on a later attempt."),
         )
     return state == PushState.PUSHED
 
@@ -301,7 +301,7 @@ def fulfillment_push(*, fulfillment: Fulfillment, final_attempt: bool = True) ->
         sent=Words(gettext_noop("Fulfilment sent to %(ch)s"), ch=order.account.name),
         not_sent=gettext_noop("Fulfilment not sent: %(e)s"),
         ours=f"{fulfillment.carrier} {fulfillment.tracking_number}".strip(),
-        detail=_("The fulfilment of order %(o)s did not reach the channel.") % {"o": order.external_id},
+        detail=Words(gettext_noop("The fulfilment of order %(o)s did not reach the channel."), o=order.external_id),
     )
 
 
@@ -322,7 +322,7 @@ def cancellation_push(*, cancellation: Cancellation, final_attempt: bool = True)
         key=f"cancellation:{cancellation.pk}",
         sent=Words(gettext_noop("Cancellation sent to %(ch)s"), ch=order.account.name),
         not_sent=gettext_noop("Cancellation not sent: %(e)s"),
-        ours=_("cancelled"),
+        ours=Words(gettext_noop("cancelled")),
         ours_data={"lifecycle": Lifecycle.CANCELLED},
-        detail=_("The cancellation of order %(o)s did not reach the channel.") % {"o": order.external_id},
+        detail=Words(gettext_noop("The cancellation of order %(o)s did not reach the channel."), o=order.external_id),
     )
