@@ -130,7 +130,7 @@ def landed_cost_calculator(request):
     form = QuoteForm(request.POST or None, initial={"currency": request.shop.default_currency})
     shop_currency_first(form, request.shop.default_currency)
     items = QuoteItemFormSet(request.POST or None, prefix="items")
-    result, problems = None, []
+    result, problems, rates = None, [], []
     if request.method == "POST" and form.is_valid() and items.is_valid():
         payload = {k: str(v) if v is not None else v for k, v in form.cleaned_data.items() if v not in (None, "")}
         payload["items"] = [
@@ -142,6 +142,7 @@ def landed_cost_calculator(request):
         try:
             serializer.is_valid(raise_exception=True)
             result = landed_cost.quote_landed_cost(serializer.quote_request(), shop_id=request.shop.pk)
+            rates = [(rate, rate_source_words(rate.source)) for rate in result.exchange_rates]
         except DrfValidationError as exc:
             from shopadmin.api.errors import flatten_errors
 
@@ -156,6 +157,7 @@ def landed_cost_calculator(request):
             "items": items,
             "result": result,
             "problems": problems,
+            "rates": rates,
             "basis_label": DutyBasis(result.basis).label if result and result.basis in DutyBasis.values else "",
         },
     )

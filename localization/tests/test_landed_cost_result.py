@@ -129,6 +129,7 @@ def test_the_calculator_explains_in_the_readers_language_and_the_api_in_english(
     assert "taux propre à l\u2019article, 0.05 ad valorem sur FOB" in html
     assert "aucun taux de droit pour le SH 999999 vers CA" in html and "droit de 0 retenu" in html
     assert "duty 0 assumed" not in html and "ad valorem on" not in html
+    assert "cross via EUR" not in html  # the rate's source in words too
 
     request = {
         **API_REQUEST,
