@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, Location, MovementReason, Product, ProductVariant
 from catalog.services import BulkAction
-from shopadmin.inputs import CountryChoiceField, LocalizedDecimalField
+from shopadmin.inputs import CountryChoiceField, LocalizedDecimalField, LocalizedIntegerField
 
 MANUAL_REASONS = [
     (r.value, r.label)
@@ -94,10 +94,10 @@ class VariantForm(forms.Form):
     cost = LocalizedDecimalField(label=_("Cost"), required=False)
     gtin = forms.CharField(label=_("GTIN / barcode"), max_length=20, required=False, help_text=_("EAN-13, UPC-A…"))
     mpn = forms.CharField(label=_("MPN"), max_length=70, required=False)
-    weight_grams = forms.IntegerField(label=_("Weight (g)"), min_value=0, required=False)
-    length_mm = forms.IntegerField(label=_("Length (mm)"), min_value=0, required=False)
-    width_mm = forms.IntegerField(label=_("Width (mm)"), min_value=0, required=False)
-    height_mm = forms.IntegerField(label=_("Height (mm)"), min_value=0, required=False)
+    weight_grams = LocalizedIntegerField(label=_("Weight (g)"), min_value=0, required=False)
+    length_mm = LocalizedIntegerField(label=_("Length (mm)"), min_value=0, required=False)
+    width_mm = LocalizedIntegerField(label=_("Width (mm)"), min_value=0, required=False)
+    height_mm = LocalizedIntegerField(label=_("Height (mm)"), min_value=0, required=False)
 
     def __init__(self, *args, options=(), **kwargs):
         kwargs.setdefault("auto_id", "id_variant_%s")
@@ -172,7 +172,7 @@ class StockAdjustForm(forms.Form):
         choices=[("delta", _("Add or remove (e.g. 5 or -2)")), ("set", _("Set counted quantity"))],
         initial="delta",
     )
-    quantity = forms.IntegerField(label=_("Quantity"))
+    quantity = LocalizedIntegerField(label=_("Quantity"))
     reason = forms.ChoiceField(label=_("Reason"), choices=MANUAL_REASONS, initial=MovementReason.ADJUSTMENT)
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 

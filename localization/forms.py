@@ -10,6 +10,7 @@ from shopadmin.inputs import (
     CountryMultipleChoiceField,
     CurrencyChoiceField,
     LocalizedDecimalField,
+    LocalizedIntegerField,
 )
 
 ADJUSTMENT_HELP = _("Positive raises prices: +2.5 makes a €10.00 price €10.25; -2.5 lowers it.")
@@ -95,7 +96,7 @@ class QuoteItemForm(forms.Form):
     description = forms.CharField(label=_("Description"), required=False)
     hs_code = forms.CharField(required=False, label=_("HS code"))
     unit_price = LocalizedDecimalField(label=_("Unit price"), required=False, min_value=0, decimal_places=4)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1, required=False)
+    quantity = LocalizedIntegerField(label=_("Quantity"), min_value=1, initial=1, required=False)
     weight_kg = LocalizedDecimalField(label=_("Weight (kg)"), required=False, min_value=0, decimal_places=3)
     origin_country = CountryChoiceField(label=_("Origin country"), required=False)
     # Ad valorem, as a fraction: overrides the dataset's rate for the item, as in the API.

@@ -9,7 +9,7 @@ from django.forms.forms import DeclarativeFieldsMetaclass
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import IssueAction
-from shopadmin.inputs import LocalizedDecimalField
+from shopadmin.inputs import LocalizedDecimalField, LocalizedIntegerField
 
 
 class _AbstractFormMeta(DeclarativeFieldsMetaclass, ABCMeta):
@@ -25,14 +25,13 @@ class OrderWriteForm(forms.Form, metaclass=_AbstractFormMeta):
         super().__init__(*args, **kwargs)
         self.order_lines = []
 
-    def _line_field(self, line, label, *, most: int, initial: int) -> None:
+    def _line_field(self, line, label, *, initial: int) -> None:
         self.order_lines.append(line)
-        self.fields[f"line_{line.pk}"] = forms.IntegerField(
+        self.fields[f"line_{line.pk}"] = LocalizedIntegerField(
             label=label,
             min_value=0,
             initial=initial,
             required=False,
-            widget=forms.NumberInput(attrs={"max": most}),  # a hint; the service decides
         )
 
     def picks(self) -> list[tuple[int, int]]:
@@ -58,7 +57,7 @@ class FulfilForm(OrderWriteForm):
         for line in order.lines.all() if order else ():
             if line.open_quantity:
                 label = f"{line.sku or line.channel_item_id} — {line.title}".strip(" —")
-                self._line_field(line, label, most=line.open_quantity, initial=line.open_quantity)
+                self._line_field(line, label, initial=line.open_quantity)
 
     def arguments(self) -> dict:
         return {
@@ -85,7 +84,7 @@ class RefundForm(OrderWriteForm):
         super().__init__(*args, **kwargs)
         for line in order.lines.all() if order else ():
             label = _("Items of %(sku)s") % {"sku": line.sku or line.channel_item_id}
-            self._line_field(line, label, most=line.quantity - line.quantity_refunded, initial=0)
+            self._line_field(line, label, initial=0)
 
     def arguments(self) -> dict:
         return {
@@ -103,7 +102,7 @@ class IssueActForm(forms.Form):
 
 class OrderSettingsForm(forms.Form):
     default_location = forms.ModelChoiceField(queryset=None, required=False, label=_("Default stock location"))
-    retention_days = forms.IntegerField(
+    retention_days = LocalizedIntegerField(
         required=False,
         min_value=30,
         label=_("Erase customers' personal data after (days)"),

@@ -27,6 +27,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from shopadmin.numerals import ascii_digits, locale_digits
+
 API_PREFIX = "/api/"
 # Webhooks verify signatures over the raw body: their forms are not parsed here.
 RAW_BODY_PREFIXES = ("/webhooks/", "/sandbox/")
@@ -288,9 +290,29 @@ class CountryMultipleChoiceField(forms.MultipleChoiceField):
 _SPACES = (" ", "\u00a0", "\u202f", "\u2009")
 
 
+class LocalizedIntegerField(forms.IntegerField):
+    """A whole number in any digits people type (`১২`, `۱۲`, `12`); shown in the user's."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "numeric")
+        self.widget.attrs.setdefault("autocomplete", "off")
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = ascii_digits(value).strip()
+        return super().to_python(value)
+
+    def prepare_value(self, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return locale_digits(str(value), _active_locale())
+        return value
+
+
 class LocalizedDecimalField(forms.DecimalField):
     """A number typed the way the user's language writes it: `12,50` or `1 234,50` in French,
-    `12.50` or `1,234.50` in English, and `12.50` everywhere. Anything else (letters,
+    `12.50` or `1,234.50` in English, `১২.৫০` in Bengali, and `12.50` everywhere. Anything else (letters,
     exponents, misplaced group separators) is refused with the field's error. Initial values
     are shown in the same format."""
 
@@ -330,7 +352,7 @@ def parse_localized_decimal(text: str, locale: str | None = None) -> Decimal | N
     from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
 
     locale = locale or _active_locale()
-    text = text.strip()
+    text = ascii_digits(text).strip()
     group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
     if group in _SPACES:
         # People type a plain space where the locale writes a narrow no-break one.
@@ -352,6 +374,16 @@ def parse_localized_decimal(text: str, locale: str | None = None) -> Decimal | N
     return value if value is not None and value.is_finite() else None
 
 
+@lru_cache
+def _grouped_integer(locale: str) -> str:
+    """The integer part of the locale's number pattern: `#,##0`, or `#,##,##0` (lakh grouping)."""
+    from babel import Locale
+
+    pattern = Locale.parse(locale).decimal_formats.get(None)
+    integer = (pattern.pattern if pattern is not None else "#,##0").split(";")[0].split(".")[0]
+    return integer if "," in integer else "#,##0"
+
+
 def format_localized_decimal(value: Decimal, *, locale: str | None = None, grouping: bool = False) -> str:
     """`value` as the user writes it, with its digits (at least two decimals when it has any)."""
     from babel.numbers import format_decimal
@@ -359,8 +391,9 @@ def format_localized_decimal(value: Decimal, *, locale: str | None = None, group
     value = value.normalize()
     exponent = value.as_tuple().exponent
     places = max(2, -exponent) if isinstance(exponent, int) and exponent < 0 else 0
-    pattern = ("#,##0" if grouping else "0") + ("." + "0" * places if places else "")
-    return format_decimal(value, format=pattern, locale=locale or _active_locale(), decimal_quantization=False)
+    locale = locale or _active_locale()
+    pattern = (_grouped_integer(locale) if grouping else "0") + ("." + "0" * places if places else "")
+    return locale_digits(format_decimal(value, format=pattern, locale=locale, decimal_quantization=False), locale)
 
 
 def shop_currency_first(form: forms.BaseForm, currency: str | None) -> None:

@@ -1,8 +1,9 @@
 """Locale-aware money and number formatting for every app's templates.
 
 `{% load formats %}` then `{{ amount|money:currency }}`, `{{ count|number }}`. Babel knows
-each locale's separators and each currency's minor units (JPY 0, EUR 2, KWD 3), so the
-same amount reads `€1,234.56` in English and `1 234,56 €` in French.
+each locale's separators, grouping and each currency's minor units (JPY 0, EUR 2, KWD 3), so
+the same amount reads `€1,234.56` in English, `1 234,56 €` in French and `১২,৩৪,৫৬৭.৫০৳` in
+Bengali (lakh grouping, Bengali digits: shopadmin.numerals).
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -10,6 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from django import template
 from django.utils.translation import get_language, to_locale
+
+from shopadmin.numerals import locale_digits
 
 register = template.Library()
 
@@ -30,12 +33,13 @@ def format_money(amount, currency=None, locale: str | None = None) -> str:
         amount = Decimal(str(amount))
     except InvalidOperation:
         return str(amount)
+    locale = locale or current_locale()
     if not currency:
-        return format_decimal(amount, locale=locale or current_locale())
+        return locale_digits(format_decimal(amount, locale=locale), locale)
     currency = str(currency)
     # Half up, as prices are rounded everywhere else (babel alone would round half to even).
     amount = amount.quantize(Decimal(1).scaleb(-get_currency_precision(currency)), rounding=ROUND_HALF_UP)
-    return format_currency(amount, currency, locale=locale or current_locale())
+    return locale_digits(format_currency(amount, currency, locale=locale), locale)
 
 
 def _decimal(value) -> Decimal | str:
@@ -60,11 +64,12 @@ def number(value, decimals=None):
     value = _decimal(value)
     if not isinstance(value, Decimal):
         return value
+    locale = current_locale()
     if decimals is not None and decimals != "":
         places = int(decimals)
         pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
-        return format_decimal(value, format=pattern, locale=current_locale())
-    return format_decimal(value, locale=current_locale())
+        return locale_digits(format_decimal(value, format=pattern, locale=locale), locale)
+    return locale_digits(format_decimal(value, locale=locale), locale)
 
 
 @register.filter
@@ -75,7 +80,8 @@ def percent(value):
     value = _decimal(value)
     if not isinstance(value, Decimal):
         return value
-    return format_percent(value.normalize(), locale=current_locale(), decimal_quantization=False)
+    locale = current_locale()
+    return locale_digits(format_percent(value.normalize(), locale=locale, decimal_quantization=False), locale)
 
 
 @register.filter
