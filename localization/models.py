@@ -381,8 +381,10 @@ class CustomsRegime(models.Model):
 
 
 class DutyKind(models.TextChoices):
+    # xgettext:no-python-format
     AD_VALOREM = "ad_valorem", _("Ad valorem (% of value)")
     SPECIFIC = "specific", _("Specific (amount per kg or per unit)")
+    # xgettext:no-python-format
     COMPOUND = "compound", _("Compound (% of value + amount per kg or unit)")
 
 

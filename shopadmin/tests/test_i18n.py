@@ -1,4 +1,5 @@
-"""The merchant UI in French: a complete catalog, every template marked, locale formats, time zones."""
+"""The merchant UI in French, Bengali and Urdu: complete catalogs, every template marked,
+locale formats, time zones."""
 
 import datetime as dt
 import gettext
@@ -18,14 +19,18 @@ from shopadmin.models import AuditLogEntry
 from shopadmin.templatetags.formats import format_money
 from shopadmin.tenancy import shop_context
 
-PO = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
-MO = PO.with_suffix(".mo")
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
+# Every language the UI offers besides English, the language of the source.
+TRANSLATED = [code for code, _name in settings.LANGUAGES if code != "en"]
 
 
-def catalog():
-    with PO.open("rb") as f:
-        return read_po(f, locale="fr")
+def po_path(language: str) -> Path:
+    return Path(settings.BASE_DIR) / "locale" / language / "LC_MESSAGES" / "django.po"
+
+
+def catalog(language: str = "fr"):
+    with po_path(language).open("rb") as f:
+        return read_po(f, locale=language)
 
 
 def spaces(text: str) -> str:
@@ -34,22 +39,28 @@ def spaces(text: str) -> str:
     return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
-def test_french_catalog_is_complete_and_compiled():
-    messages = [m for m in catalog() if m.id]
+def test_the_ui_offers_bengali_and_urdu():
+    assert {"fr", "bn", "ur"} <= set(TRANSLATED)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_catalog_is_complete_and_compiled(language):
+    messages = [m for m in catalog(language) if m.id]
     # The UI has over a thousand strings; a sudden drop means makemessages lost sources.
     assert len(messages) >= 1000
     untranslated = [m.id for m in messages if not (all(m.string) if m.pluralizable else m.string)]
     fuzzy = [m.id for m in messages if m.fuzzy]
     assert untranslated == [] and fuzzy == []
     # The shipped .mo is what runs (no gettext at run time): it must hold the same translations.
-    with MO.open("rb") as f:
+    with po_path(language).with_suffix(".mo").open("rb") as f:
         mo = gettext.GNUTranslations(f)
     stale = [m.id for m in messages if not m.pluralizable and not m.context and mo.gettext(m.id) != m.string]
-    assert stale == [], "locale/fr/LC_MESSAGES/django.mo is out of date: run compilemessages"
+    assert stale == [], f"locale/{language}/LC_MESSAGES/django.mo is out of date: run compilemessages"
 
 
-def test_placeholders_survive_translation():
-    for m in catalog():
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_placeholders_survive_translation(language):
+    for m in catalog(language):
         if not m.id or m.pluralizable:
             continue
         assert sorted(re.findall(r"%\(\w+\)[sd]", m.id)) == sorted(re.findall(r"%\(\w+\)[sd]", m.string)), m.id
