@@ -64,9 +64,11 @@ class ShopKey:
     def name(self) -> str:
         return constraint_name(self.table, self.column, FOREIGN_KEY_SUFFIX if self.is_foreign_key else UNIQUE_SUFFIX)
 
-    def create_sql(self, quote) -> str:
+    def create_sql(self, quote, *, prebuilt_index: bool = False) -> str:
         table, name = quote(self.table), quote(self.name)
         if not self.is_foreign_key:
+            if prebuilt_index:
+                return f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}"
             return f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE ({SHOP_COLUMN}, {quote(self.column)})"
         return (
             f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({SHOP_COLUMN}, {quote(self.column)}) "
@@ -141,6 +143,31 @@ def existing_keys(cursor, tables: list[str]) -> set[ShopKey]:
     return keys
 
 
+def prebuilt_indexes(cursor, keys: set[ShopKey]) -> set[ShopKey]:
+    """The unique keys whose index was built beforehand, under the key's name and on its columns.
+
+    On a large table, ``CREATE UNIQUE INDEX CONCURRENTLY <name> ON <table> (shop_id, id)`` run
+    before migrating leaves the migration only a short lock to turn that index into the key.
+    """
+    if not keys:
+        return set()
+    cursor.execute(
+        """
+        SELECT t.relname, i.relname,
+               ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(attnum, n)
+                     JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum ORDER BY k.n)
+        FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_class t ON t.oid = x.indrelid
+        WHERE i.relname = ANY(%s) AND x.indisunique AND x.indisvalid AND x.indpred IS NULL
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+        """,
+        [[key.name for key in keys]],
+    )
+    found = {(table, name, tuple(columns)) for table, name, columns in cursor.fetchall()}
+    return {key for key in keys if (key.table, key.name, (SHOP_COLUMN, key.column)) in found}
+
+
 class ShopScopedKeys(Operation):
     """Bring the app's tables to their shop-scoped keys; PostgreSQL only (see the module)."""
 
@@ -159,7 +186,8 @@ class ShopScopedKeys(Operation):
         tables = sorted({key.table for key in wanted} | self._app_tables(from_state.apps, app_label))
         with connection.cursor() as cursor:
             existing = existing_keys(cursor, tables)
-        self._apply(schema_editor, drop=existing - wanted, add=wanted - existing)
+            prebuilt = prebuilt_indexes(cursor, {key for key in wanted - existing if not key.is_foreign_key})
+        self._apply(schema_editor, drop=existing - wanted, add=wanted - existing, prebuilt=prebuilt)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         connection = schema_editor.connection
@@ -168,14 +196,14 @@ class ShopScopedKeys(Operation):
         tables = sorted(self._app_tables(from_state.apps, app_label) | self._app_tables(to_state.apps, app_label))
         with connection.cursor() as cursor:
             existing = existing_keys(cursor, tables)
-        self._apply(schema_editor, drop=existing, add=set())
+        self._apply(schema_editor, drop=existing, add=set(), prebuilt=set())
 
     @staticmethod
     def _app_tables(apps, app_label) -> set[str]:
         return {model._meta.db_table for model in apps.get_app_config(app_label).get_models()}
 
     @staticmethod
-    def _apply(schema_editor, *, drop: set[ShopKey], add: set[ShopKey]) -> None:
+    def _apply(schema_editor, *, drop: set[ShopKey], add: set[ShopKey], prebuilt: set[ShopKey]) -> None:
         quote = schema_editor.quote_name
         order = attrgetter("table", "column")
         # Foreign keys are dropped before, and added after, the unique constraints they reference.
@@ -184,7 +212,7 @@ class ShopScopedKeys(Operation):
         for key in sorted((k for k in drop if not k.is_foreign_key), key=order):
             schema_editor.execute(key.drop_sql(quote))
         for key in sorted((k for k in add if not k.is_foreign_key), key=order):
-            schema_editor.execute(key.create_sql(quote))
+            schema_editor.execute(key.create_sql(quote, prebuilt_index=key in prebuilt))
         for key in sorted((k for k in add if k.is_foreign_key), key=order):
             schema_editor.execute(key.create_sql(quote))
 

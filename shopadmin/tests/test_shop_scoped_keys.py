@@ -16,7 +16,7 @@ from django.db.migrations.loader import MigrationLoader
 from djmoney.money import Money
 
 from catalog.models import Category, Product, ProductMedia, ProductVariant
-from shopadmin.db.shop_keys import SHOP_COLUMN, ShopKey, ShopScopedKeys, is_shop_scoped
+from shopadmin.db.shop_keys import SHOP_COLUMN, ShopKey, ShopScopedKeys, is_shop_scoped, wanted_keys
 from shopadmin.models import Shop
 from shopadmin.tenancy import no_shop
 
@@ -245,3 +245,50 @@ def test_the_operation_restores_a_missing_key_and_drops_a_stale_one():
             [[missing.name, stale.name]],
         )
         assert dict(cursor.fetchall()) == {missing.name: "catalog_product", stale.name: "catalog_product"}
+
+
+def shop_key_names(cursor, table_prefix: str) -> set[str]:
+    cursor.execute(
+        r"SELECT conname FROM pg_constraint WHERE conrelid::regclass::text LIKE %s AND conname ~ '_shop_(key|fk)$'",
+        [f"{table_prefix}%"],
+    )
+    return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.django_db(databases=["default", "owner"])
+def test_the_operation_reverses_and_reapplies():
+    owner = connections["owner"]
+    state = MigrationLoader(owner).project_state()
+    with owner.cursor() as cursor:
+        before = shop_key_names(cursor, "orders_")
+    assert before == {key.name for key in wanted_keys(state.apps, "orders", "owner")}
+    assert {"orders_order_id_shop_key", "orders_orderline_order_id_shop_fk"} <= before
+
+    with owner.schema_editor(atomic=False) as editor:
+        ShopScopedKeys().database_backwards("orders", editor, state, state)
+    with owner.cursor() as cursor:
+        assert shop_key_names(cursor, "orders_") == set()
+
+    with owner.schema_editor(atomic=False) as editor:
+        ShopScopedKeys().database_forwards("orders", editor, state, state)
+    with owner.cursor() as cursor:
+        assert shop_key_names(cursor, "orders_") == before
+
+
+@pytest.mark.django_db(databases=["default", "owner"])
+def test_the_operation_adopts_a_unique_index_built_beforehand():
+    owner = connections["owner"]
+    state = MigrationLoader(owner).project_state()
+    key = ShopKey("catalog_stockmovement", "id")
+    with owner.schema_editor(atomic=False) as editor:
+        editor.execute(key.drop_sql(editor.quote_name))
+        editor.execute(f"CREATE UNIQUE INDEX {key.name} ON catalog_stockmovement (shop_id, id)")
+    with owner.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)::oid", [key.name])
+        (index,) = cursor.fetchone()
+
+    with owner.schema_editor(atomic=False) as editor:
+        ShopScopedKeys().database_forwards("catalog", editor, state, state)
+    with owner.cursor() as cursor:
+        cursor.execute("SELECT contype, conindid FROM pg_constraint WHERE conname = %s", [key.name])
+        assert cursor.fetchone() == ("u", index)
