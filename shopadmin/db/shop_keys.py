@@ -113,7 +113,7 @@ def wanted_keys(apps, app_label: str, using: str) -> set[ShopKey]:
 def existing_keys(cursor, tables: list[str]) -> set[ShopKey]:
     """The shop-scoped keys (recognised by their name) that the given tables have now."""
     cursor.execute(
-        r"""
+        """
         SELECT rel.relname, c.contype, ref.relname,
                ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(attnum, n)
                      JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.n),
@@ -137,7 +137,7 @@ def existing_keys(cursor, tables: list[str]) -> set[ShopKey]:
         else:
             key = None
         if key is None or key.name != name:
-            # Not of our making (or renamed by hand): keep it, and a key with our name is not it.
+            # Not one of ours (its name and its columns disagree): left alone.
             continue
         keys.add(key)
     return keys
