@@ -102,6 +102,13 @@ class QuoteItemForm(forms.Form):
     # Ad valorem, as a fraction: overrides the dataset's rate for the item, as in the API.
     duty_rate = LocalizedDecimalField(label=_("Duty rate"), required=False, min_value=0, max_value=10, decimal_places=5)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The items are a table: the column heads name the fields for the eye, these for a screen reader.
+        number = int(self.prefix.rsplit("-", 1)[-1]) + 1 if self.prefix and self.prefix[-1].isdigit() else 1
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = _("Item %(n)d: %(field)s") % {"n": number, "field": field.label}
+
 
 QuoteItemFormSet = forms.formset_factory(QuoteItemForm, extra=5, max_num=20)
 

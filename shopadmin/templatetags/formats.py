@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from django import template
-from django.utils.translation import get_language, to_locale
+from django.utils.translation import get_language, get_language_bidi, to_locale
 
 from shopadmin.numerals import locale_digits
 
@@ -21,6 +21,12 @@ EMPTY = "—"
 
 def current_locale() -> str:
     return to_locale(get_language() or "en")
+
+
+def _isolated(text: str) -> str:
+    """In a right-to-left page an amount keeps its own order (`-12.50 Rs`, `+15%`): it is set
+    apart with Unicode's first-strong isolate, which works in text and in attributes alike."""
+    return f"\u2068{text}\u2069" if get_language_bidi() else text
 
 
 def format_money(amount, currency=None, locale: str | None = None) -> str:
@@ -35,11 +41,11 @@ def format_money(amount, currency=None, locale: str | None = None) -> str:
         return str(amount)
     locale = locale or current_locale()
     if not currency:
-        return locale_digits(format_decimal(amount, locale=locale), locale)
+        return _isolated(locale_digits(format_decimal(amount, locale=locale), locale))
     currency = str(currency)
     # Half up, as prices are rounded everywhere else (babel alone would round half to even).
     amount = amount.quantize(Decimal(1).scaleb(-get_currency_precision(currency)), rounding=ROUND_HALF_UP)
-    return locale_digits(format_currency(amount, currency, locale=locale), locale)
+    return _isolated(locale_digits(format_currency(amount, currency, locale=locale), locale))
 
 
 def _decimal(value) -> Decimal | str:
@@ -68,8 +74,8 @@ def number(value, decimals=None):
     if decimals is not None and decimals != "":
         places = int(decimals)
         pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
-        return locale_digits(format_decimal(value, format=pattern, locale=locale), locale)
-    return locale_digits(format_decimal(value, locale=locale), locale)
+        return _isolated(locale_digits(format_decimal(value, format=pattern, locale=locale), locale))
+    return _isolated(locale_digits(format_decimal(value, locale=locale), locale))
 
 
 @register.filter
@@ -81,7 +87,8 @@ def percent(value):
     if not isinstance(value, Decimal):
         return value
     locale = current_locale()
-    return locale_digits(format_percent(value.normalize(), locale=locale, decimal_quantization=False), locale)
+    shown = format_percent(value.normalize(), locale=locale, decimal_quantization=False)
+    return _isolated(locale_digits(shown, locale))
 
 
 @register.filter
