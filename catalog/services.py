@@ -42,6 +42,7 @@ from catalog.models import (
 )
 from shopadmin.audit import audit_record, current_actor, diff, snapshot
 from shopadmin.models import Shop
+from shopadmin.numerals import ascii_digits
 from shopadmin.tenancy import current_shop_id
 from shopadmin.words import Words
 
@@ -98,7 +99,8 @@ def to_money(value: Any, currency: str, *, field: str) -> Money | None:
     if isinstance(value, Money):
         return value
     try:
-        amount = Decimal(str(value).strip())
+        # Any digits people write (১২.৫০, ۱۲٫۵۰) read as the amount they mean.
+        amount = Decimal(ascii_digits(str(value)).strip())
     except (InvalidOperation, ValueError):
         raise ValidationError(
             {

@@ -222,3 +222,16 @@ def test_schema_documents_catalog_endpoints(client):
         assert path in schema["paths"], path
     post = schema["paths"]["/api/v1/variants/bulk-upsert/"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
+
+
+def test_the_api_reads_native_digits_and_answers_in_ascii(api_a, catalog_a):
+    response = api_a.post(
+        "/api/v1/variants/",
+        {"product": catalog_a.pk, "sku": "TEE-XL", "price": "১২৫০.৫০", "weight_grams": "۴۲۰"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["price"] == "1250.50" and response.json()["weight_grams"] == 420
+    response = api_a.patch(f"/api/v1/variants/{response.json()['id']}/", {"price": "۱۲۵۰٫۷۵"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["price"] == "1250.75"

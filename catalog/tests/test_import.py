@@ -1,5 +1,6 @@
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -371,3 +372,23 @@ def test_the_command_line_checks_then_imports_through_the_worker(shop_a, live_wo
         assert ProductVariant.objects.count() == 6
         started = AuditLogEntry.objects.filter(action__in=["catalog.import_check", "catalog.import_commit"])
         assert set(started.values_list("door", flat=True)) == {"cli"}
+
+
+def test_a_file_written_with_bengali_digits_imports_as_the_numbers_it_means(ready):
+    from catalog.models import StockLevel
+
+    rows = [
+        ["panjabi-12", "পাঞ্জাবি ১২ নম্বর", "Apparel", "active", "Size", "M", "PJ-M", "", "১২৫০.৫০", "", "১২"],
+        ["panjabi-12", "পাঞ্জাবি ১২ নম্বর", "Apparel", "active", "Size", "L", "PJ-L", "", "۱۲۵۰٫۵۰", "", "۷"],
+    ]
+    with shop_context(ready):
+        plan = csvio.plan_import(to_csv(rows))
+        assert plan.errors == []
+        csvio.commit_import(to_csv(rows))
+        medium = ProductVariant.objects.select_related("product").get(sku="PJ-M")
+        large = ProductVariant.objects.get(sku="PJ-L")
+        # Numbers read as numbers; text keeps its own digits.
+        assert medium.price.amount == large.price.amount == Decimal("1250.50")
+        assert medium.product.title == "পাঞ্জাবি ১২ নম্বর" and medium.product.handle == "panjabi-12"
+        assert StockLevel.objects.get(variant=medium).on_hand == 12
+        assert StockLevel.objects.get(variant=large).on_hand == 7

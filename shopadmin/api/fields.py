@@ -2,12 +2,17 @@
 
 Every DRF IntegerField without explicit bounds gets the signed 64-bit range (PostgreSQL's
 bigint): a larger number is a 400 naming the field, never an overflow deep in a query.
+Every DecimalField reads a number written with any digits people use (`১২৫০.৫০`, `۱۲۵۰٫۵۰`;
+shopadmin.numerals), as forms and CSV imports do; answers keep ASCII. (Python's int() already
+reads any Unicode digits, so IntegerField needs nothing more.)
 Installed once from ShopadminConfig.ready(), so it covers every serializer of every app.
 """
 
 from __future__ import annotations
 
 from rest_framework import fields
+
+from shopadmin.numerals import ascii_digits
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -29,4 +34,11 @@ def install() -> None:
         original_init(self, **kwargs)
 
     fields.IntegerField.__init__ = __init__
+
+    original_decimal = fields.DecimalField.to_internal_value
+
+    def to_internal_value(self, data):
+        return original_decimal(self, ascii_digits(data) if isinstance(data, str) else data)
+
+    fields.DecimalField.to_internal_value = to_internal_value
     _installed = True
