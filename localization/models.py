@@ -77,6 +77,8 @@ def normalize_hs_code(value: str) -> str:
 class RateSource(models.TextChoices):
     ECB = "ecb", _("European Central Bank reference rate")
     MANUAL = "manual", _("Manual rate set by the shop")
+    # The deployment's second source (localization.rate_providers) for what the ECB lacks.
+    PROVIDER = "provider", _("Rate provider configured by the platform")
 
 
 class ExchangeRateManager(models.Manager.from_queryset(TenantQuerySet)):
@@ -126,8 +128,10 @@ class ExchangeRate(TenantModel):
             ),
             models.CheckConstraint(condition=Q(rate__gt=0), name="exchangerate_rate_positive"),
             models.CheckConstraint(
-                condition=(Q(source="ecb", shop__isnull=True) | Q(source="manual", shop__isnull=False)),
-                name="exchangerate_ecb_shared_manual_per_shop",
+                condition=(
+                    Q(source__in=["ecb", "provider"], shop__isnull=True) | Q(source="manual", shop__isnull=False)
+                ),
+                name="exchangerate_shared_or_manual_per_shop",
             ),
         ]
         indexes = [models.Index(fields=["base", "quote", "-effective_at"], name="exchangerate_pair_time")]

@@ -9,6 +9,7 @@ market shows prices with tax, the import tax on goods + duty are added before ro
 
 from __future__ import annotations
 
+import re
 import time
 from decimal import Decimal
 
@@ -37,6 +38,7 @@ RATE_SOURCE_WORDS = {
     "ecb": _("ECB rate"),
     "ecb (cross via EUR)": _("ECB rate, crossed through EUR"),
     "manual": _("manual rate"),
+    "provider": _("rate provider"),
     "identity": _("same currency"),
 }
 
@@ -65,7 +67,16 @@ def rule_words(rule: str) -> str:
 
 
 def rate_source_words(source: str) -> str:
-    return str(RATE_SOURCE_WORDS.get(source, source))
+    words = RATE_SOURCE_WORDS.get(source)
+    if words is not None:
+        return str(words)
+    crossed = re.fullmatch(r"(\w+) \(cross via ([A-Z]{3})\)", source or "")
+    if crossed and crossed.group(1) in RATE_SOURCE_WORDS:
+        return _("%(source)s, crossed through %(pivot)s") % {
+            "source": RATE_SOURCE_WORDS[crossed.group(1)],
+            "pivot": crossed.group(2),
+        }
+    return source
 
 
 def _rounded(expr: str, raw: str) -> str:

@@ -124,29 +124,54 @@ def manual_rate(base: str, quote: str, *, shop_id: int, at: dt.datetime | None =
     raise RateNotFound(base, quote, "manual")
 
 
-def ecb_rate(base: str, quote: str, *, at: dt.datetime | None = None) -> RateUsed:
-    """ECB reference rate, crossing through EUR from the latest day that has both legs."""
-    at = at or timezone.now()
-    ecb = ExchangeRate.objects.filter(shop__isnull=True, source=RateSource.ECB, base="EUR", effective_at__lte=at)
-    legs = [c for c in (base, quote) if c != "EUR"]
-    rows = ecb.filter(quote__in=legs).order_by("-effective_at").values("quote", "rate", "date", "effective_at")
+def _crossed(shared, pivot: str, base: str, quote: str, source: str) -> RateUsed | None:
+    """base → quote from shared rows quoted from `pivot`, crossing through it when neither side
+    is the pivot; both legs from the same day, the latest that has them."""
+    legs = [c for c in (base, quote) if c != pivot]
+    rows = (
+        shared.filter(base=pivot, quote__in=legs)
+        .order_by("-effective_at")
+        .values("quote", "rate", "date", "effective_at")
+    )
     by_date: dict[dt.date, dict[str, dict]] = {}
     for row in rows[: 40 * len(legs)]:
         by_date.setdefault(row["date"], {})[row["quote"]] = row
         day = by_date[row["date"]]
         if all(leg in day for leg in legs):
-            eur = {leg: day[leg]["rate"] for leg in legs}
-            eur["EUR"] = Decimal(1)
-            rate = (eur[quote] / eur[base]).quantize(RATE_PLACES)
-            source = RateSource.ECB if "EUR" in (base, quote) else "ecb (cross via EUR)"
-            return RateUsed(base, quote, rate, row["date"], source, day[legs[0]]["effective_at"])
-    raise RateNotFound(base, quote, "ECB")
+            from_pivot = {leg: day[leg]["rate"] for leg in legs}
+            from_pivot[pivot] = Decimal(1)
+            rate = (from_pivot[quote] / from_pivot[base]).quantize(RATE_PLACES)
+            label = source if pivot in (base, quote) else f"{source} (cross via {pivot})"
+            return RateUsed(base, quote, rate, row["date"], label, day[legs[0]]["effective_at"])
+    return None
+
+
+def ecb_rate(base: str, quote: str, *, at: dt.datetime | None = None) -> RateUsed:
+    """ECB reference rate, crossing through EUR from the latest day that has both legs."""
+    at = at or timezone.now()
+    ecb = ExchangeRate.objects.filter(shop__isnull=True, source=RateSource.ECB, effective_at__lte=at)
+    used = _crossed(ecb, "EUR", base, quote, RateSource.ECB)
+    if used is None:
+        raise RateNotFound(base, quote, "ECB")
+    return used
+
+
+def provider_rate(base: str, quote: str, *, at: dt.datetime | None = None) -> RateUsed:
+    """The configured second source (localization.rate_providers), from its own base currency."""
+    at = at or timezone.now()
+    shared = ExchangeRate.objects.filter(shop__isnull=True, source=RateSource.PROVIDER, effective_at__lte=at)
+    pivot = shared.order_by("-effective_at").values_list("base", flat=True).first()
+    used = _crossed(shared, pivot, base, quote, RateSource.PROVIDER) if pivot else None
+    if used is None:
+        raise RateNotFound(base, quote, "provider")
+    return used
 
 
 def rate_for(
     base: str, quote: str, *, shop_id: int | None, mode: str = "auto", at: dt.datetime | None = None
 ) -> RateUsed:
-    """mode 'manual': the shop's rate only; 'automatic': ECB only; 'auto': manual if set, else ECB."""
+    """mode 'manual': the shop's rate only; 'automatic': ECB, else the configured provider for
+    what the ECB does not publish; 'auto': manual if set, else as automatic."""
     if base == quote:
         return RateUsed(base, quote, Decimal(1), None, "identity")
     if mode in ("manual", "auto") and shop_id is not None:
@@ -155,4 +180,10 @@ def rate_for(
         except RateNotFound:
             if mode == "manual":
                 raise
-    return ecb_rate(base, quote, at=at)
+    try:
+        return ecb_rate(base, quote, at=at)
+    except RateNotFound:
+        try:
+            return provider_rate(base, quote, at=at)
+        except RateNotFound:
+            raise RateNotFound(base, quote, "ECB") from None

@@ -21,7 +21,7 @@ from localization import signals
 from localization.errors import LocalizationErrorCode
 from localization.models import ExchangeRate, Market, MarketVariantPrice, RateSource, ShopTaxRate
 from localization.money import ROUNDING_PRESETS
-from localization.rates import ECB_URL, ecb_effective_at, parse_ecb_daily
+from localization.rates import ECB_URL, RATE_PLACES, ecb_effective_at, parse_ecb_daily
 from shopadmin.audit import audit_record, diff, snapshot
 from shopadmin.models import Shop
 from shopadmin.tenancy import all_shops_access
@@ -171,6 +171,43 @@ def ecb_rates_fetch(*, url: str = ECB_URL, client: httpx.Client | None = None) -
     response.raise_for_status()
     date, rates = parse_ecb_daily(response.content)
     return date, ecb_rates_store(date=date, rates=rates)
+
+
+def provider_rates_store(day) -> int:
+    """Store one day of the configured provider's rates (a `ProviderDay`); a day already stored
+    is left as it is. Platform write, like the ECB's."""
+    with all_shops_access(), transaction.atomic():
+        existing = set(
+            ExchangeRate.all_shops.filter(
+                shop__isnull=True, source=RateSource.PROVIDER, base=day.base, effective_at=day.effective_at
+            ).values_list("quote", flat=True)
+        )
+        rows = [
+            ExchangeRate(
+                shop=None,
+                base=day.base,
+                quote=code,
+                rate=value.quantize(RATE_PLACES),
+                date=day.date,
+                effective_at=day.effective_at,
+                source=RateSource.PROVIDER,
+            )
+            for code, value in sorted(day.rates.items())
+            if code not in existing
+        ]
+        ExchangeRate.all_shops.bulk_create(rows)
+    return len(rows)
+
+
+def provider_rates_fetch(*, client: httpx.Client | None = None) -> tuple[dt.date | None, int]:
+    """Fetch and store the configured provider's rates; (None, 0) when none is configured."""
+    from localization.rate_providers import configured_provider
+
+    provider = configured_provider()
+    if provider is None:
+        return None, 0
+    day = provider.fetch(client or httpx.Client(timeout=20, follow_redirects=True))
+    return day.date, provider_rates_store(day)
 
 
 # --- Markets -----------------------------------------------------------------------------------

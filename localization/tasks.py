@@ -31,6 +31,32 @@ def ecb_rates_fetch_task() -> dict:
     return {"date": date.isoformat(), "stored": stored}
 
 
+@shared_task(
+    name="localization.provider_rates_fetch",
+    base=PlatformTask,
+    autoretry_for=(httpx.HTTPError,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=6,
+)
+def provider_rates_fetch_task() -> dict:
+    """Fetch the configured second rate source (nothing without one); then recompute the
+    automatic-rate markets of every shop, as after the ECB's."""
+    from localization.models import Market
+    from localization.rate_providers import ProviderError
+    from localization.services import provider_rates_fetch
+
+    try:
+        date, stored = provider_rates_fetch()
+    except ProviderError as exc:  # a malformed answer is not retried: the next day's may be fine
+        return {"error": str(exc)}
+    if stored:
+        shop_ids = set(Market.all_shops.filter(rate_mode="automatic", is_active=True).values_list("shop_id", flat=True))
+        for shop_id in sorted(shop_ids):
+            market_prices_recompute_task.delay(shop_id, None)
+    return {"date": date.isoformat() if date else None, "stored": stored}
+
+
 @tenant_task(name="localization.market_prices_recompute", atomic=False)
 def market_prices_recompute_task(
     shop_id: int, market_ids: list[int] | None = None, variant_ids: list[int] | None = None, job_id: int | None = None

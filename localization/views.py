@@ -30,7 +30,14 @@ def _market_rates(shop, markets):
             used = rate_for(shop.default_currency, market.currency, shop_id=shop.pk, mode=mode)
         except RateNotFound:
             used = None
-        rows.append({"market": market, "rate": used, "stale": bool(used and used.is_stale())})
+        rows.append(
+            {
+                "market": market,
+                "rate": used,
+                "source": rate_source_words(used.source) if used else "",
+                "stale": bool(used and used.is_stale()),
+            }
+        )
     return rows
 
 

@@ -111,6 +111,7 @@ TASK_WORDS = {
     "channels.tokens_refresh_due": _("Background task: renewing channel access that expires soon"),
     "channels.webhook_event_process": _("Background task: processing a channel webhook"),
     "localization.ecb_rates_fetch": _("Background task: fetching the ECB exchange rates"),
+    "localization.provider_rates_fetch": _("Background task: fetching exchange rates from the rate provider"),
     "localization.market_prices_recompute": _("Background task: recomputing market prices"),
     "orders.acknowledge": _("Background task: acknowledging an order to the channel"),
     "orders.cancellation_push": _("Background task: sending a cancellation to the channel"),

@@ -382,6 +382,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# --- Exchange rates -----------------------------------------------------------------------
+# A second source for the currencies the ECB does not publish (localization/rate_providers.py).
+EXCHANGE_RATE_PROVIDER_URL = env("EXCHANGE_RATE_PROVIDER_URL", default="")
+EXCHANGE_RATE_PROVIDER_KEY = env("EXCHANGE_RATE_PROVIDER_KEY", default="")
+EXCHANGE_RATE_PROVIDER = env("EXCHANGE_RATE_PROVIDER", default="localization.rate_providers.JsonRatesProvider")
+
 # --- Logging ---------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
