@@ -113,8 +113,8 @@ def test_landed_cost_into_bangladesh_worked_by_hand(in_shop_a):
 
     goods 2 x $450 = $900, freight $80, insurance $20: CIF $1,000 = BDT 120,000.00 (assessable
     value; the 1% landing charge is not modelled)
-    customs duty 25% x 120,000 = BDT 30,000.00 (no supplementary duty in the dataset; the 3%
-    regulatory duty on apparel is not levied from 2023-24)
+    customs duty 25% x 120,000 = BDT 30,000.00 (supplementary duty is not in the dataset; the 3%
+    regulatory duty on apparel was proposed for withdrawal in the 2023-24 budget)
     VAT 15% x (120,000 + 30,000) = BDT 22,500.00
     landed: 120,000 + 30,000 + 22,500 = BDT 172,500.00
     """
