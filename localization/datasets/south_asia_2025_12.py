@@ -8,8 +8,9 @@ rather than in the instrument itself.
 What the tables cannot express
 ------------------------------
 - Bangladesh and Pakistan add a 1% landing charge to the CIF value to make the assessable value
-  (as summarised by the WTO tariff profile of Bangladesh and by Pakistani worked examples). The
-  customs regimes here value at CIF; quotes into BD and PK are low by that 1% of the duty and tax.
+  (as summarised by classiccnf.com and the WTO's 2022 tariff data for Bangladesh, and by Pakistani
+  worked examples). The customs regimes here value at CIF, so quotes into BD and PK understate
+  duty and tax by about 1%.
 - Bangladesh supplementary duty is levied on assessable value + customs duty + regulatory duty,
   and VAT on all of these. A DutyRate row is one rate on the duty base, so a line with
   supplementary or regulatory duty needs its combined rate (CD + RD + SD x (1 + CD + RD)) as the
@@ -31,11 +32,12 @@ What stays unknown
   The National Tariff Policy 2025-30 is moving the 20% top slab, ACD and RD through the
   2025-26 budget and later years; no source read settles the rate of a garment line today.
 - Bangladesh: supplementary duty on garments (varies by tariff line, not sourced), and whether
-  the 3% regulatory duty withdrawn on 191 apparel lines in the 2023-24 budget covers every line
-  of chapters 61 and 62 (as summarised by The Business Standard and Dhaka Tribune, 1 Jun 2023).
+  the withdrawal of the 3% regulatory duty on 191 apparel lines proposed in the 2023-24 budget
+  covers every line of chapters 61 and 62 (as summarised by The Business Standard and Dhaka
+  Tribune, 1 Jun 2023).
 - India: basic customs duty and the social welfare surcharge on garments (not sourced), and the
   de-minimis rules of all three countries.
-- Sri Lanka and Nepal customs regimes and duties; Sri Lanka's 15% rate before 2024.
+- Sri Lanka and Nepal customs regimes and duties; Sri Lanka's rates before 1 Sep 2022.
 - Nepal: the 13% standard rate is widely summarised, but not the date it replaced the 10% rate
   the VAT Act 2052 started with; without a start date there is no row.
 
@@ -113,6 +115,17 @@ TAX_RATES = [
         None,
         "Notification 9/2025-Integrated Tax (Rate) and 9/2025-Central Tax (Rate) of 17 Sep 2025, "
         f"Schedule I, {GST_COUNCIL_56}",
+    ),
+    (
+        "LK",
+        "",
+        "standard",
+        "VAT standard rate (before 1 Jan 2024)",
+        "0.15",
+        D(2022, 9, 1),
+        D(2024, 1, 1),
+        "Raised from 12% with effect from 1 Sep 2022 (as summarised by Lanka News Line from the interim "
+        "budget speech of 2022, and by VATupdate)",
     ),
     (
         "LK",

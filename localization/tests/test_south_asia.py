@@ -104,7 +104,9 @@ def test_pakistan_sales_tax_around_its_changes():
 def test_bangladesh_and_sri_lanka_standard_rates():
     assert standard_rate("BD", dt.date(2019, 6, 30))[0] == D("0")  # the 1991 Act is not in the dataset
     assert standard_rate("BD", dt.date(2019, 7, 1))[0] == D("0.15")
-    assert standard_rate("LK", dt.date(2023, 12, 31))[0] == D("0")
+    assert standard_rate("LK", dt.date(2022, 8, 31))[0] == D("0")
+    assert standard_rate("LK", dt.date(2022, 9, 1))[0] == D("0.15")
+    assert standard_rate("LK", dt.date(2023, 12, 31))[0] == D("0.15")
     assert standard_rate("LK", dt.date(2024, 1, 1))[0] == D("0.18")
 
 
@@ -189,3 +191,26 @@ def test_pakistan_quote_before_february_2023_takes_17_percent(in_shop_a):
         date=dt.date(2023, 2, 14),
     )
     assert result["import_tax"] == "210800.00"
+
+
+def test_bangladesh_supplementary_duty_as_the_items_combined_rate(in_shop_a):
+    """The cascade of charteredjournal.com's example (AV 100, CD 25%, RD 3%, SD 20%, VAT 15%),
+    for goods whose supplementary duty the dataset does not hold, at 1 USD = 120 BDT.
+
+    assessable value: $1,000 CIF (no freight or insurance billed apart) = BDT 120,000.00
+    CD 25% = 30,000.00; RD 3% = 3,600.00; SD 20% x (120,000 + 30,000 + 3,600) = 30,720.00
+    combined rate 0.25 + 0.03 + 0.20 x 1.28 = 0.536: duty 0.536 x 120,000 = BDT 64,320.00
+    VAT 15% x (120,000 + 64,320) = BDT 27,648.00; landed BDT 211,968.00
+    """
+    set_rate(in_shop_a, "BDT", "120")
+    result = quote(
+        in_shop_a,
+        destination_country="BD",
+        currency="USD",
+        quote_currency="BDT",
+        items=[QuoteItem(quantity=1, unit_price=D("1000"), hs_code="62034200", duty_rate=D("0.536"))],
+        date=dt.date(2025, 12, 1),
+    )
+    assert result["duty"] == "64320.00"
+    assert (result["import_tax_detail"]["taxable_amount"], result["import_tax"]) == ("184320.00", "27648.00")
+    assert result["total"] == "211968.00"
