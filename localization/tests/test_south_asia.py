@@ -21,9 +21,9 @@ D = Decimal
 migration = import_module("localization.migrations.0007_south_asia_dataset")
 
 
-def standard_rate(country, on, category="standard"):
-    rate, rule = tax_rate_lookup(country=country, category=category, on=on, shop_id=None)
-    return rate, rule
+def rate_in_force(country, on, category="standard"):
+    """(rate, rule) of the reference row in force that day."""
+    return tax_rate_lookup(country=country, category=category, on=on, shop_id=None)
 
 
 def quote(shop, **kw):
@@ -78,36 +78,36 @@ def test_unload_removes_only_its_rows_and_reopens_india():
 
     migration.load_south_asia(apps, editor)
     assert TaxRate.objects.count() == before
-    assert standard_rate("IN", dt.date(2025, 9, 21))[1] != standard_rate("IN", dt.date(2025, 9, 22))[1]
+    assert rate_in_force("IN", dt.date(2025, 9, 21))[1] != rate_in_force("IN", dt.date(2025, 9, 22))[1]
 
 
 def test_india_gst_on_21_and_22_september_2025():
     """18% and 5% hold across the reform; the rows in force change to notification 9/2025."""
     before, after = dt.date(2025, 9, 21), dt.date(2025, 9, 22)
     for category, rate in (("standard", D("0.18")), ("reduced", D("0.05"))):
-        rate_before, rule_before = standard_rate("IN", before, category)
-        rate_after, rule_after = standard_rate("IN", after, category)
+        rate_before, rule_before = rate_in_force("IN", before, category)
+        rate_after, rule_after = rate_in_force("IN", after, category)
         assert rate_before == rate_after == rate
         assert "9/2025" not in rule_before
         assert "9/2025-Integrated Tax (Rate)" in rule_after
 
 
 def test_pakistan_sales_tax_around_its_changes():
-    assert standard_rate("PK", dt.date(2023, 2, 14))[0] == D("0.17")
-    assert standard_rate("PK", dt.date(2023, 2, 15))[0] == D("0.18")
+    assert rate_in_force("PK", dt.date(2023, 2, 14))[0] == D("0.17")
+    assert rate_in_force("PK", dt.date(2023, 2, 15))[0] == D("0.18")
     # The Finance Act 2023 year starts at the rate already in force since February.
-    assert standard_rate("PK", dt.date(2023, 6, 30))[0] == D("0.18")
-    assert standard_rate("PK", dt.date(2023, 7, 1))[0] == D("0.18")
-    assert standard_rate("PK", dt.date(2013, 6, 12))[0] == D("0")  # before the dataset's first row
+    assert rate_in_force("PK", dt.date(2023, 6, 30))[0] == D("0.18")
+    assert rate_in_force("PK", dt.date(2023, 7, 1))[0] == D("0.18")
+    assert rate_in_force("PK", dt.date(2013, 6, 12))[0] == D("0")  # before the dataset's first row
 
 
 def test_bangladesh_and_sri_lanka_standard_rates():
-    assert standard_rate("BD", dt.date(2019, 6, 30))[0] == D("0")  # the 1991 Act is not in the dataset
-    assert standard_rate("BD", dt.date(2019, 7, 1))[0] == D("0.15")
-    assert standard_rate("LK", dt.date(2022, 8, 31))[0] == D("0")
-    assert standard_rate("LK", dt.date(2022, 9, 1))[0] == D("0.15")
-    assert standard_rate("LK", dt.date(2023, 12, 31))[0] == D("0.15")
-    assert standard_rate("LK", dt.date(2024, 1, 1))[0] == D("0.18")
+    assert rate_in_force("BD", dt.date(2019, 6, 30))[0] == D("0")  # the 1991 Act is not in the dataset
+    assert rate_in_force("BD", dt.date(2019, 7, 1))[0] == D("0.15")
+    assert rate_in_force("LK", dt.date(2022, 8, 31))[0] == D("0")
+    assert rate_in_force("LK", dt.date(2022, 9, 1))[0] == D("0.15")
+    assert rate_in_force("LK", dt.date(2023, 12, 31))[0] == D("0.15")
+    assert rate_in_force("LK", dt.date(2024, 1, 1))[0] == D("0.18")
 
 
 def test_landed_cost_into_bangladesh_worked_by_hand(in_shop_a):
