@@ -1,6 +1,6 @@
 """South Asia reference dataset "2025.12-south-asia": Bangladesh, Pakistan, India, Sri Lanka.
 
-Loaded once by migration 0007, on top of the starter dataset. Never edit this module to change
+Loaded once by migration 0008, on top of the starter dataset. Never edit this module to change
 data: staff maintain the rows in the admin, or a new migration ships a new dataset module. Each
 row names its source; "as summarised by <site>" marks a value read in a secondary summary
 rather than in the instrument itself.

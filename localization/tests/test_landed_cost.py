@@ -118,7 +118,7 @@ def test_sku_item_conversion_reports_rates(in_shop_a, ecb_rates):
     assert result["duty"] == "120.00"
     assert result["import_tax"] == "224.00"  # FR 20% on CIF + duty
     assert {"pair": "USD/EUR", "date": "2025-11-21", "source": "ecb"}.items() <= result["exchange_rates"][0].items()
-    assert result["dataset_version"] == "2025.11-starter"
+    assert result["dataset_version"] == "2025.12-south-asia"  # the latest dataset shipped
 
 
 def gb(shop, amount, on=dt.date(2025, 11, 21)):

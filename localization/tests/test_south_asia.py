@@ -18,7 +18,7 @@ from localization.services import exchange_rate_set_manual
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-migration = import_module("localization.migrations.0007_south_asia_dataset")
+migration = import_module("localization.migrations.0008_south_asia_dataset")
 
 
 def rate_in_force(country, on, category="standard"):

@@ -63,9 +63,15 @@ def load_south_asia(apps, schema_editor):
         )
         for dest, origin, prefix, desc, kind, av, sp, cur, unit, start, end, src in data.DUTY_RATES
     )
+    apps.get_model("localization", "DatasetVersion").objects.using(db).create(
+        version=data.VERSION, notes="South Asian tax, customs-regime and duty data (Bangladesh, Pakistan, India, Sri Lanka)."
+    )
 
 
 def unload_south_asia(apps, schema_editor):
+    apps.get_model("localization", "DatasetVersion").objects.using(schema_editor.connection.alias).filter(
+        version=data.VERSION
+    ).delete()
     TaxRate = apps.get_model("localization", "TaxRate")
     CustomsRegime = apps.get_model("localization", "CustomsRegime")
     DutyRate = apps.get_model("localization", "DutyRate")
@@ -85,7 +91,7 @@ def unload_south_asia(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("localization", "0006_shop_scoped_keys"),
+        ("localization", "0007_rate_provider"),
     ]
 
     operations = [
