@@ -108,44 +108,60 @@ def field_changes(before: dict, after: dict) -> dict:
 # chunks (as feeds do); below it, only the listings to build, read by their ids.
 DENSE_SHARE = 0.1
 
-# What a listing's payload is built from, hashed per selected variant in one statement:
-# its catalog rows, the listing's overrides and channel ids, the product's images, the stock
-# over active locations, its stored prices in the published markets (with whether each sale
-# has started or ended by `now`) and the product's translations in the markets' language
-# chains; `fingerprint` covers what the account's listings share. ROW(…)::text tells NULL
-# from "", so adjacent values never run together.
+# What a listing's payload is built from, hashed per selected variant in one statement that
+# reads each table once: its catalog rows, the listing's overrides and channel ids, the
+# product's images, the stock over active locations, the stored price in each published
+# market (with whether its sale has started or ended by `now`) and the product's translations
+# in the markets' language chains; the fingerprint covers what the account's listings share.
+# ROW(…)::text tells NULL from "", so adjacent values never run together. With a subset of
+# variants, the side tables are read by its ids; `{prices}` is one join per market.
+# Parameters in order: the selection's, [variant ids], now, now, market ids, translation kind,
+# languages, fingerprint, the two statuses that are not live, account, each market id.
 _INPUTS_SQL = """
-WITH selected AS ({selection})
-SELECT v.id AS variant_id,
+WITH scope AS MATERIALIZED (
+    SELECT * FROM ({selection}) selected WHERE true {subset}
+), products AS MATERIALIZED (
+    SELECT p.id, md5(ROW(p.title, p.description, p.brand, p.condition, p.handle, c.google_product_category)::text) AS h
+      FROM catalog_product p LEFT JOIN catalog_category c ON c.id = p.category_id
+     WHERE p.id IN (SELECT product_id FROM scope)
+), media AS (
+    SELECT m.product_id, md5(string_agg(ROW(m.variant_id, m.url, m.image)::text, ',' ORDER BY m.position, m.id)) AS h
+      FROM catalog_productmedia m WHERE true {scope_products:m} GROUP BY m.product_id
+), stock AS (
+    SELECT s.variant_id, SUM(s.on_hand - s.allocated) AS available
+      FROM catalog_stocklevel s JOIN catalog_location loc ON loc.id = s.location_id AND loc.is_active
+     WHERE true {scope_variants:s} GROUP BY s.variant_id
+), prices AS (
+    SELECT mp.variant_id, mp.market_id,
+           ROW(mp.currency, mp.amount, mp.compare_at_amount, mp.sale_amount, mp.sale_starts_at, mp.sale_ends_at,
+               mp.sale_starts_at IS NULL OR mp.sale_starts_at <= %s,
+               mp.sale_ends_at IS NULL OR mp.sale_ends_at > %s)::text AS h
+      FROM localization_marketprice mp WHERE mp.market_id = ANY(%s::bigint[]) {scope_variants:mp}
+), texts AS (
+    SELECT t.product_id, md5(string_agg(ROW(t.field, t.language, t.value)::text, ',' ORDER BY t.field, t.language)) AS h
+      FROM localization_translation t
+     WHERE t.kind = %s AND t.field IN ('title', 'description') AND t.language = ANY(%s::text[])
+           {scope_products:t}
+     GROUP BY t.product_id
+)
+SELECT scope.id AS variant_id,
        md5(ROW(
-           %s, v.sku, v.option_values, v.gtin, v.mpn, v.product_id, v.weight_grams,
-           p.title, p.description, p.brand, p.condition, p.handle, c.google_product_category,
-           l.title_override, l.description_override, l.category_override, l.custom_labels,
-           l.channel_item_id, l.channel_sku_id,
-           (SELECT md5(string_agg(ROW(m.variant_id, m.url, m.image)::text, ',' ORDER BY m.position, m.id))
-              FROM catalog_productmedia m WHERE m.product_id = v.product_id),
-           (SELECT SUM(s.on_hand - s.allocated) FROM catalog_stocklevel s
-              JOIN catalog_location loc ON loc.id = s.location_id AND loc.is_active
-             WHERE s.variant_id = v.id),
-           (SELECT string_agg(ROW(mp.market_id, mp.currency, mp.amount, mp.compare_at_amount, mp.sale_amount,
-                                  mp.sale_starts_at, mp.sale_ends_at,
-                                  mp.sale_starts_at IS NULL OR mp.sale_starts_at <= %s,
-                                  mp.sale_ends_at IS NULL OR mp.sale_ends_at > %s)::text,
-                              ',' ORDER BY mp.market_id)
-              FROM localization_marketprice mp WHERE mp.variant_id = v.id AND mp.market_id = ANY(%s::bigint[])),
-           (SELECT md5(string_agg(ROW(t.field, t.language, t.value)::text, ',' ORDER BY t.field, t.language))
-              FROM localization_translation t
-             WHERE t.product_id = v.product_id AND t.kind = %s AND t.field IN ('title', 'description')
-               AND t.language = ANY(%s::text[]))
+           %s, scope.sku, scope.option_values, scope.gtin, scope.mpn, scope.product_id, scope.weight_grams,
+           products.h, l.title_override, l.description_override, l.category_override, l.custom_labels,
+           l.channel_item_id, l.channel_sku_id, media.h, stock.available, texts.h{price_values}
        )::text) AS inputs_hash,
        COALESCE(l.accepted_hash <> '' AND l.status NOT IN (%s, %s), false) AS live,
        l.accepted_inputs_hash
-  FROM catalog_productvariant v
-  JOIN catalog_product p ON p.id = v.product_id
-  LEFT JOIN catalog_category c ON c.id = p.category_id
-  LEFT JOIN channels_channellisting l ON l.account_id = %s AND l.variant_id = v.id
- WHERE v.id IN (SELECT id FROM selected) {subset}
+  FROM scope
+  JOIN products ON products.id = scope.product_id
+  LEFT JOIN channels_channellisting l ON l.account_id = %s AND l.variant_id = scope.id
+  LEFT JOIN media ON media.product_id = scope.product_id
+  LEFT JOIN stock ON stock.variant_id = scope.id
+  LEFT JOIN texts ON texts.product_id = scope.product_id{prices}
 """
+_SCOPE_VARIANTS = "AND {alias}.variant_id = ANY(ARRAY(SELECT id FROM scope))"
+_SCOPE_PRODUCTS = "AND {alias}.product_id = ANY(ARRAY(SELECT DISTINCT product_id FROM scope))"
+_PRICE_JOIN = "\n  LEFT JOIN prices {alias} ON {alias}.variant_id = scope.id AND {alias}.market_id = %s"
 
 
 # One row: how many listings are unchanged, and the variant ids and inputs hashes of the others.
@@ -181,37 +197,68 @@ class _PlanInputs:
             "media": [getattr(settings, "SITE_URL", ""), settings.MEDIA_URL],
             "code": _payload_code_digest(account.channel),
         }
-        selection, selection_params = selected_variants(account).values("id").query.sql_with_params()
-        self.sql = _INPUTS_SQL.replace("{selection}", selection)
+        market_ids = [c.market_id for c in contexts if c.market_id]
+        selection, selection_params = (
+            selected_variants(account)
+            .order_by()
+            .values("id", "product_id", "sku", "option_values", "gtin", "mpn", "weight_grams")
+            .query.sql_with_params()
+        )
+        self.sql = (
+            _INPUTS_SQL.replace("{selection}", selection)
+            .replace("{price_values}", "".join(f", price{i}.h" for i in range(len(market_ids))))
+            .replace("{prices}", "".join(_PRICE_JOIN.format(alias=f"price{i}") for i in range(len(market_ids))))
+        )
+        self.selection_params = list(selection_params)
         self.params = [
-            *selection_params,
-            payload_hash(fingerprint),
             now,
             now,
-            sorted(c.market_id for c in contexts if c.market_id),
+            market_ids,
             TranslationKind.PRODUCT,
             sorted(languages),
+            payload_hash(fingerprint),
             ListingStatus.DELISTED,
             ListingStatus.ERROR,
             account.pk,
+            *market_ids,
         ]
+
+    def _sql(self, *, subset: bool) -> str:
+        sql = self.sql.replace("{subset}", "AND id = ANY(%s::bigint[])" if subset else "")
+        for alias in ("s", "mp"):
+            sql = sql.replace(f"{{scope_variants:{alias}}}", _SCOPE_VARIANTS.format(alias=alias) if subset else "")
+        for alias in ("m", "t"):
+            sql = sql.replace(f"{{scope_products:{alias}}}", _SCOPE_PRODUCTS.format(alias=alias) if subset else "")
+        return sql
 
     def to_build(self, *, full: bool) -> tuple[int, dict[int, str]]:
         """(listings unchanged, {variant id: inputs hash} of the listings to build): a listing
         live on the channel whose inputs hash equals the one of its accepted payload is
         unchanged, without building it; with `full` every listing is built."""
-        with connection.cursor() as cursor:
-            cursor.execute(_TO_BUILD_SQL.replace("{inputs}", self.sql.replace("{subset}", "")), [full, *self.params])
-            unchanged, variant_ids, hashes = cursor.fetchone()
+        sql = _TO_BUILD_SQL.replace("{inputs}", self._sql(subset=False))
+        [(unchanged, variant_ids, hashes)] = _fetch_hash_joined(sql, [full, *self.selection_params, *self.params])
         return unchanged, dict(zip(variant_ids or [], hashes or [], strict=True))
 
     def of(self, variant_ids: list[int]) -> dict[int, str]:
         """{variant id: inputs hash} of some selected variants, read again."""
         if not variant_ids:
             return {}
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql.replace("{subset}", "AND v.id = ANY(%s::bigint[])"), [*self.params, variant_ids])
-            return {row[0]: row[1] for row in cursor.fetchall()}
+        sql = self._sql(subset=True)
+        rows = _fetch_hash_joined(sql, [*self.selection_params, variant_ids, *self.params])
+        return {row[0]: row[1] for row in rows}
+
+
+def _fetch_hash_joined(sql: str, params: list) -> list[tuple]:
+    """The rows of a statement planned without nested loops. The row-level security filter on
+    every table hides how many rows a shop has from the planner, which then nests loops over
+    the side tables' aggregates (quadratic); hash joins read each table once."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
+        [(before, _off)] = cursor.fetchall()
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [before])
+    return rows
 
 
 @cache
