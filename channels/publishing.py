@@ -113,55 +113,59 @@ DENSE_SHARE = 0.1
 # product's images, the stock over active locations, the stored price in each published
 # market (with whether its sale has started or ended by `now`) and the product's translations
 # in the markets' language chains; the fingerprint covers what the account's listings share.
-# ROW(…)::text tells NULL from "", so adjacent values never run together. With a subset of
-# variants, the side tables are read by its ids; `{prices}` is one join per market.
-# Parameters in order: the selection's, [variant ids], now, now, market ids, translation kind,
-# languages, fingerprint, the two statuses that are not live, account, each market id.
+# Rows are hashed by their columns' own hash functions (no text output; NULL and "" differ),
+# lists of rows as text. With a subset of variants, the side tables are read by its ids;
+# `{prices}` is one join per market.
 _INPUTS_SQL = """
 WITH scope AS MATERIALIZED (
     SELECT * FROM ({selection}) selected WHERE true {subset}
 ), products AS MATERIALIZED (
-    SELECT p.id, md5(ROW(p.title, p.description, p.brand, p.condition, p.handle, c.google_product_category)::text) AS h
+    SELECT p.id,
+           hash_record_extended(ROW(p.title, p.description, p.brand, p.condition, p.handle,
+                                    c.google_product_category), 0) AS h
       FROM catalog_product p LEFT JOIN catalog_category c ON c.id = p.category_id
-     WHERE p.id IN (SELECT product_id FROM scope)
+     WHERE true {scope_products:p.id}
 ), media AS (
     SELECT m.product_id, md5(string_agg(ROW(m.variant_id, m.url, m.image)::text, ',' ORDER BY m.position, m.id)) AS h
-      FROM catalog_productmedia m WHERE true {scope_products:m} GROUP BY m.product_id
+      FROM catalog_productmedia m WHERE true {scope_products:m.product_id} GROUP BY m.product_id
 ), stock AS (
     SELECT s.variant_id, SUM(s.on_hand - s.allocated) AS available
       FROM catalog_stocklevel s JOIN catalog_location loc ON loc.id = s.location_id AND loc.is_active
      WHERE true {scope_variants:s} GROUP BY s.variant_id
 ), prices AS (
     SELECT mp.variant_id, mp.market_id,
-           ROW(mp.currency, mp.amount, mp.compare_at_amount, mp.sale_amount, mp.sale_starts_at, mp.sale_ends_at,
-               mp.sale_starts_at IS NULL OR mp.sale_starts_at <= %s,
-               mp.sale_ends_at IS NULL OR mp.sale_ends_at > %s)::text AS h
-      FROM localization_marketprice mp WHERE mp.market_id = ANY(%s::bigint[]) {scope_variants:mp}
+           hash_record_extended(ROW(mp.currency, mp.amount, mp.compare_at_amount, mp.sale_amount,
+                                    mp.sale_starts_at, mp.sale_ends_at,
+                                    mp.sale_starts_at IS NULL OR mp.sale_starts_at <= %(now)s,
+                                    mp.sale_ends_at IS NULL OR mp.sale_ends_at > %(now)s), 0) AS h
+      FROM localization_marketprice mp WHERE mp.market_id = ANY(%(market_ids)s::bigint[]) {scope_variants:mp}
 ), texts AS (
     SELECT t.product_id, md5(string_agg(ROW(t.field, t.language, t.value)::text, ',' ORDER BY t.field, t.language)) AS h
       FROM localization_translation t
-     WHERE t.kind = %s AND t.field IN ('title', 'description') AND t.language = ANY(%s::text[])
-           {scope_products:t}
+     WHERE t.kind = %(kind)s AND t.field IN ('title', 'description') AND t.language = ANY(%(languages)s::text[])
+           {scope_products:t.product_id}
      GROUP BY t.product_id
 )
 SELECT scope.id AS variant_id,
-       md5(ROW(
-           %s, scope.sku, scope.option_values, scope.gtin, scope.mpn, scope.product_id, scope.weight_grams,
-           products.h, l.title_override, l.description_override, l.category_override, l.custom_labels,
-           l.channel_item_id, l.channel_sku_id, media.h, stock.available, texts.h{price_values}
-       )::text) AS inputs_hash,
-       COALESCE(l.accepted_hash <> '' AND l.status NOT IN (%s, %s), false) AS live,
+       hash_record_extended(ROW(
+           %(fingerprint)s::text, scope.sku, scope.option_values, scope.gtin, scope.mpn, scope.product_id,
+           scope.weight_grams, products.h, l.title_override, l.description_override, l.category_override,
+           l.custom_labels, l.channel_item_id, l.channel_sku_id, media.h, stock.available, texts.h{price_values}
+       ), 0)::text AS inputs_hash,
+       COALESCE(l.accepted_hash <> '' AND l.status NOT IN (%(delisted)s, %(error)s), false) AS live,
        l.accepted_inputs_hash
   FROM scope
   JOIN products ON products.id = scope.product_id
-  LEFT JOIN channels_channellisting l ON l.account_id = %s AND l.variant_id = scope.id
+  LEFT JOIN channels_channellisting l ON l.account_id = %(account)s AND l.variant_id = scope.id {scope_variants:l}
   LEFT JOIN media ON media.product_id = scope.product_id
   LEFT JOIN stock ON stock.variant_id = scope.id
   LEFT JOIN texts ON texts.product_id = scope.product_id{prices}
 """
-_SCOPE_VARIANTS = "AND {alias}.variant_id = ANY(ARRAY(SELECT id FROM scope))"
-_SCOPE_PRODUCTS = "AND {alias}.product_id = ANY(ARRAY(SELECT DISTINCT product_id FROM scope))"
-_PRICE_JOIN = "\n  LEFT JOIN prices {alias} ON {alias}.variant_id = scope.id AND {alias}.market_id = %s"
+_SCOPE_VARIANTS = "AND {alias}.variant_id = ANY(%(variant_ids)s::bigint[])"
+_SCOPE_PRODUCTS = "AND {column} = ANY(ARRAY(SELECT DISTINCT product_id FROM scope))"
+_PRICE_JOIN = """
+  LEFT JOIN prices price{n}
+         ON price{n}.variant_id = scope.id AND price{n}.market_id = (%(market_ids)s::bigint[])[{n}]"""
 
 
 # One row: how many listings are unchanged, and the variant ids and inputs hashes of the others.
@@ -169,7 +173,7 @@ _TO_BUILD_SQL = """
 SELECT count(*) FILTER (WHERE skip),
        array_agg(variant_id ORDER BY variant_id) FILTER (WHERE NOT skip),
        array_agg(inputs_hash ORDER BY variant_id) FILTER (WHERE NOT skip)
-  FROM (SELECT variant_id, inputs_hash, NOT %s AND live AND accepted_inputs_hash = inputs_hash AS skip
+  FROM (SELECT variant_id, inputs_hash, NOT %(full)s AND live AND accepted_inputs_hash = inputs_hash AS skip
           FROM ({inputs}) inputs) compared
 """
 
@@ -206,29 +210,29 @@ class _PlanInputs:
         )
         self.sql = (
             _INPUTS_SQL.replace("{selection}", selection)
-            .replace("{price_values}", "".join(f", price{i}.h" for i in range(len(market_ids))))
-            .replace("{prices}", "".join(_PRICE_JOIN.format(alias=f"price{i}") for i in range(len(market_ids))))
+            .replace("{price_values}", "".join(f", price{n}.h" for n in range(1, len(market_ids) + 1)))
+            .replace("{prices}", "".join(_PRICE_JOIN.format(n=n) for n in range(1, len(market_ids) + 1)))
         )
-        self.selection_params = list(selection_params)
-        self.params = [
-            now,
-            now,
-            market_ids,
-            TranslationKind.PRODUCT,
-            sorted(languages),
-            payload_hash(fingerprint),
-            ListingStatus.DELISTED,
-            ListingStatus.ERROR,
-            account.pk,
-            *market_ids,
-        ]
+        # The selection's parameters named like the others (Django writes them as %s).
+        names = iter(range(len(selection_params)))
+        self.sql = re.sub(r"(?<!%)%s", lambda _m: f"%(selection{next(names)})s", self.sql)
+        self.params = {f"selection{i}": value for i, value in enumerate(selection_params)} | {
+            "now": now,
+            "market_ids": market_ids,
+            "kind": TranslationKind.PRODUCT,
+            "languages": sorted(languages),
+            "fingerprint": payload_hash(fingerprint),
+            "delisted": ListingStatus.DELISTED,
+            "error": ListingStatus.ERROR,
+            "account": account.pk,
+        }
 
     def _sql(self, *, subset: bool) -> str:
-        sql = self.sql.replace("{subset}", "AND id = ANY(%s::bigint[])" if subset else "")
-        for alias in ("s", "mp"):
+        sql = self.sql.replace("{subset}", "AND id = ANY(%(variant_ids)s::bigint[])" if subset else "")
+        for alias in ("s", "mp", "l"):
             sql = sql.replace(f"{{scope_variants:{alias}}}", _SCOPE_VARIANTS.format(alias=alias) if subset else "")
-        for alias in ("m", "t"):
-            sql = sql.replace(f"{{scope_products:{alias}}}", _SCOPE_PRODUCTS.format(alias=alias) if subset else "")
+        for column in ("p.id", "m.product_id", "t.product_id"):
+            sql = sql.replace(f"{{scope_products:{column}}}", _SCOPE_PRODUCTS.format(column=column) if subset else "")
         return sql
 
     def to_build(self, *, full: bool) -> tuple[int, dict[int, str]]:
@@ -236,19 +240,19 @@ class _PlanInputs:
         live on the channel whose inputs hash equals the one of its accepted payload is
         unchanged, without building it; with `full` every listing is built."""
         sql = _TO_BUILD_SQL.replace("{inputs}", self._sql(subset=False))
-        [(unchanged, variant_ids, hashes)] = _fetch_hash_joined(sql, [full, *self.selection_params, *self.params])
+        [(unchanged, variant_ids, hashes)] = _fetch_hash_joined(sql, {**self.params, "full": full})
         return unchanged, dict(zip(variant_ids or [], hashes or [], strict=True))
 
-    def of(self, variant_ids: list[int]) -> dict[int, str]:
-        """{variant id: inputs hash} of some selected variants, read again."""
-        if not variant_ids:
-            return {}
-        sql = self._sql(subset=True)
-        rows = _fetch_hash_joined(sql, [*self.selection_params, variant_ids, *self.params])
+    def of(self, variant_ids: list[int] | None) -> dict[int, str]:
+        """{variant id: inputs hash} of some selected variants (None: all), read again."""
+        if variant_ids is None:
+            rows = _fetch_hash_joined(self._sql(subset=False), self.params)
+        else:
+            rows = _fetch_hash_joined(self._sql(subset=True), {**self.params, "variant_ids": variant_ids})
         return {row[0]: row[1] for row in rows}
 
 
-def _fetch_hash_joined(sql: str, params: list) -> list[tuple]:
+def _fetch_hash_joined(sql: str, params: dict) -> list[tuple]:
     """The rows of a statement planned without nested loops. The row-level security filter on
     every table hides how many rows a shop has from the planner, which then nests loops over
     the side tables' aggregates (quadratic); hash joins read each table once."""
@@ -408,7 +412,7 @@ def plan_compute(*, account: ChannelAccount, full: bool = False) -> dict:
         changes.append((listing_id, action, listing_item_json(builts, markets), payload, digest))
     # The hashes read before the build stand for what was built only if they still hold after
     # it (a change committed meanwhile may or may not be in the payload).
-    still = inputs.of(list(to_build)) if built else {}
+    still = inputs.of(None if dense else list(to_build)) if built else {}
     held = {vid: digest for vid, digest in to_build.items() if still.get(vid) == digest}
     listing_of = {vid: state[vid][0] for vid in held if vid in state}
     _refresh_accepted_inputs(
