@@ -253,15 +253,19 @@ class _PlanInputs:
 
 
 def _fetch_hash_joined(sql: str, params: dict) -> list[tuple]:
-    """The rows of a statement planned without nested loops. The row-level security filter on
-    every table hides how many rows a shop has from the planner, which then nests loops over
-    the side tables' aggregates (quadratic); hash joins read each table once."""
+    """The rows of a statement planned with hash joins and run without JIT compilation. The
+    row-level security filter on every table hides how many rows a shop has from the planner,
+    which then nests loops over the side tables' aggregates (quadratic), or expects billions
+    of rows and spends seconds compiling the statement; hash joins read each table once."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
-        [(before, _off)] = cursor.fetchall()
+        cursor.execute(
+            "SELECT current_setting('enable_nestloop'), current_setting('jit'),"
+            " set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)"
+        )
+        [(nestloop, jit, _off, _jit_off)] = cursor.fetchall()
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [before])
+        cursor.execute("SELECT set_config('enable_nestloop', %s, true), set_config('jit', %s, true)", [nestloop, jit])
     return rows
 
 
