@@ -371,9 +371,13 @@ def plan_compute(*, account: ChannelAccount, full: bool = False) -> dict:
     listings_sync(account=account)
     markets = publish_markets(account)
     adapter = adapter_for_account(account, markets[0])
-    inputs = _PlanInputs(account, markets, timezone.now())
-    unchanged, to_build = inputs.to_build(full=full)
-    dense = full or len(to_build) > DENSE_SHARE * (unchanged + len(to_build))
+    if connection.vendor == "postgresql":
+        inputs = _PlanInputs(account, markets, timezone.now())
+        unchanged, to_build = inputs.to_build(full=full)
+    else:  # the demo's SQLite: every payload is built, and no inputs hash is kept
+        inputs, unchanged = None, 0
+        to_build = dict.fromkeys(selected_variants(account).values_list("id", flat=True), "")
+    dense = full or inputs is None or len(to_build) > DENSE_SHARE * (unchanged + len(to_build))
     state, overrides = _listing_state(account, None if dense else list(to_build))
     errors_of = dict(
         ChannelListing.objects.filter(account=account, status=ListingStatus.ERROR).values_list("id", "errors")
@@ -416,8 +420,8 @@ def plan_compute(*, account: ChannelAccount, full: bool = False) -> dict:
         changes.append((listing_id, action, listing_item_json(builts, markets), payload, digest))
     # The hashes read before the build stand for what was built only if they still hold after
     # it (a change committed meanwhile may or may not be in the payload).
-    still = inputs.of(None if dense else list(to_build)) if built else {}
-    held = {vid: digest for vid, digest in to_build.items() if still.get(vid) == digest}
+    still = inputs.of(None if dense else list(to_build)) if inputs is not None and built else {}
+    held = {vid: digest for vid, digest in to_build.items() if digest and still.get(vid) == digest}
     listing_of = {vid: state[vid][0] for vid in held if vid in state}
     _refresh_accepted_inputs(
         [(listing_id, held[vid]) for vid, listing_id, had in accepted_again if vid in held and had != held[vid]]
