@@ -7,7 +7,8 @@ role so row-level security is on), seeds a shop with `--variants` variants and m
 - the Meta CSV feed of one market, streamed through the real view in a separate process
   (seconds, peak RSS), against PostgreSQL `COPY (…) TO STDOUT` of the same rows (catalog,
   first image, stock and the stored market price) in the same run (the floor);
-- plan computation for all listings with 1% changed since the last accepted payloads;
+- plan computation for all listings with 1% changed since the last accepted payloads, and in
+  the same run the comparison building every payload (`plan_compute(full=True)`);
 - publishing `--publish` items to the Meta sandbox over real HTTP (a threaded server in
   this process): plan, apply, every batch sent, polled and recorded; items per second.
 """
@@ -164,7 +165,7 @@ def bench_plan(shop, variants):
     from django.utils import timezone
 
     from catalog.models import ProductVariant
-    from channels.publishing import publish_plan_apply, publish_plan_create
+    from channels.publishing import plan_compute, publish_plan_apply, publish_plan_create
 
     acct = account(shop, "snapchat", "Plan bench")
     with shop_context(shop), acting_as(Actor(door=Door.CLI, label="bench")):
@@ -178,12 +179,17 @@ def bench_plan(shop, variants):
         started = time.perf_counter()
         plan = publish_plan_create(account=acct)
         seconds = time.perf_counter() - started
-    assert plan.updates == changed, (plan.updates, changed)
+        # The same comparison building every payload (as plans did before inputs hashes), in this run.
+        started = time.perf_counter()
+        full = plan_compute(account=acct, full=True)
+        full_seconds = time.perf_counter() - started
+    assert plan.updates == changed == len(full["changes"]), (plan.updates, changed, len(full["changes"]))
     return {
         "listings": first.creates,
         "changed": changed,
         "planned_updates": plan.updates,
         "seconds": round(seconds, 2),
+        "full_compute_seconds": round(full_seconds, 2),
         "first_plan_seconds": round(first_seconds, 2),
     }
 

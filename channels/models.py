@@ -309,6 +309,10 @@ class ChannelListing(TenantModel):
     accepted_hash = models.CharField(max_length=64, blank=True)
     # The payload the channel accepted, so a plan can show field by field what changes.
     accepted_payload = models.JSONField(default=dict, blank=True)
+    # A hash of what the accepted payload was built from (catalog rows, stock, stored prices,
+    # translations, overrides, the account's settings): a plan builds the payloads of listings
+    # whose inputs hash differs from it, and counts the others unchanged.
+    accepted_inputs_hash = models.CharField(max_length=32, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     errors = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
@@ -427,6 +431,8 @@ class PublishPlanItem(TenantModel):
     item = models.JSONField(default=dict, blank=True)  # the ChannelItem to send
     payload = models.JSONField(default=dict, blank=True)  # what the adapter sends for it
     payload_hash = models.CharField(max_length=64, blank=True)
+    # The listing's inputs hash the payload was built from ("" if they changed while it was built).
+    inputs_hash = models.CharField(max_length=32, blank=True)
     changes = models.JSONField(default=dict, blank=True)  # {field: [accepted, planned]}
     outcome = models.CharField(max_length=10, blank=True)  # "", "accepted", "rejected"
 

@@ -11,39 +11,48 @@ the batch up where the row says it stopped.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import random
 import re
+import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from functools import partial
+from functools import cache, partial
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from catalog.models import StockLevel
 from channels import health
 from channels.adapters import adapter_class
 from channels.adapters.base import AdapterError, BatchStatus, ItemResult, RateLimited, TransientError
 from channels.errors import ChannelsErrorCode
 from channels.items import (
     LISTING_FIELDS,
+    VARIANT_FIELDS,
+    _Builder,
+    _first_images,
     adapter_for_account,
     item_from_json,
     iter_items_markets,
     listing_item_json,
     listing_payload,
     listing_problems,
+    market_context,
     market_key,
     payload_hash,
     publish_markets,
 )
-from channels.listings import listing_settings_ensure, listing_settings_for, listings_sync, selected_variants
+from channels.listings import CHUNK, listing_settings_ensure, listing_settings_for, listings_sync, selected_variants
 from channels.models import (
     ChannelAccount,
     ChannelListing,
@@ -54,6 +63,7 @@ from channels.models import (
     PublishPlanItem,
 )
 from channels.selectors import publishes_by_api
+from localization.selectors import stored_prices_for, translated_texts
 from shopadmin.audit import audit_record
 from shopadmin.models import Job
 from shopadmin.services import job_create, job_finish, job_progress
@@ -94,36 +104,296 @@ def field_changes(before: dict, after: dict) -> dict:
 # --- Computing a plan ------------------------------------------------------------------------------
 
 
-def plan_compute(*, account: ChannelAccount) -> dict:
+# Above this share of the selection to build, a plan builds items over the catalog in id-range
+# chunks (as feeds do); below it, only the listings to build, read by their ids.
+DENSE_SHARE = 0.1
+
+# What a listing's payload is built from, hashed per selected variant in one statement that
+# reads each table once: its catalog rows, the listing's overrides and channel ids, the
+# product's images, the stock over active locations, the stored price in each published
+# market (with whether its sale has started or ended by `now`) and the product's translations
+# in the markets' language chains; the fingerprint covers what the account's listings share.
+# Rows are hashed by their columns' own hash functions (no text output; NULL and "" differ),
+# lists of rows as text. With a subset of variants, the side tables are read by its ids;
+# `{prices}` is one join per market.
+_INPUTS_SQL = """
+WITH scope AS MATERIALIZED (
+    SELECT * FROM ({selection}) selected WHERE true {subset}
+), products AS MATERIALIZED (
+    SELECT p.id,
+           hash_record_extended(ROW(p.title, p.description, p.brand, p.condition, p.handle,
+                                    c.google_product_category), 0) AS h
+      FROM catalog_product p LEFT JOIN catalog_category c ON c.id = p.category_id
+     WHERE true {scope_products:p.id}
+), media AS (
+    SELECT m.product_id, md5(string_agg(ROW(m.variant_id, m.url, m.image)::text, ',' ORDER BY m.position, m.id)) AS h
+      FROM catalog_productmedia m WHERE true {scope_products:m.product_id} GROUP BY m.product_id
+), stock AS (
+    SELECT s.variant_id, SUM(s.on_hand - s.allocated) AS available
+      FROM catalog_stocklevel s JOIN catalog_location loc ON loc.id = s.location_id AND loc.is_active
+     WHERE true {scope_variants:s} GROUP BY s.variant_id
+), prices AS (
+    SELECT mp.variant_id, mp.market_id,
+           hash_record_extended(ROW(mp.currency, mp.amount, mp.compare_at_amount, mp.sale_amount,
+                                    mp.sale_starts_at, mp.sale_ends_at,
+                                    mp.sale_starts_at IS NULL OR mp.sale_starts_at <= %(now)s,
+                                    mp.sale_ends_at IS NULL OR mp.sale_ends_at > %(now)s), 0) AS h
+      FROM localization_marketprice mp WHERE mp.market_id = ANY(%(market_ids)s::bigint[]) {scope_variants:mp}
+), texts AS (
+    SELECT t.product_id, md5(string_agg(ROW(t.field, t.language, t.value)::text, ',' ORDER BY t.field, t.language)) AS h
+      FROM localization_translation t
+     WHERE t.kind = %(kind)s AND t.field IN ('title', 'description') AND t.language = ANY(%(languages)s::text[])
+           {scope_products:t.product_id}
+     GROUP BY t.product_id
+)
+SELECT scope.id AS variant_id,
+       hash_record_extended(ROW(
+           %(fingerprint)s::text, scope.sku, scope.option_values, scope.gtin, scope.mpn, scope.product_id,
+           scope.weight_grams, products.h, l.title_override, l.description_override, l.category_override,
+           l.custom_labels, l.channel_item_id, l.channel_sku_id, media.h, stock.available, texts.h{price_values}
+       ), 0)::text AS inputs_hash,
+       COALESCE(l.accepted_hash <> '' AND l.status NOT IN (%(delisted)s, %(error)s), false) AS live,
+       l.accepted_inputs_hash
+  FROM scope
+  JOIN products ON products.id = scope.product_id
+  LEFT JOIN channels_channellisting l ON l.account_id = %(account)s AND l.variant_id = scope.id {scope_variants:l}
+  LEFT JOIN media ON media.product_id = scope.product_id
+  LEFT JOIN stock ON stock.variant_id = scope.id
+  LEFT JOIN texts ON texts.product_id = scope.product_id{prices}
+"""
+_SCOPE_VARIANTS = "AND {alias}.variant_id = ANY(%(variant_ids)s::bigint[])"
+_SCOPE_PRODUCTS = "AND {column} = ANY(ARRAY(SELECT DISTINCT product_id FROM scope))"
+_PRICE_JOIN = """
+  LEFT JOIN prices price{n}
+         ON price{n}.variant_id = scope.id AND price{n}.market_id = (%(market_ids)s::bigint[])[{n}]"""
+
+
+# One row: how many listings are unchanged, and the variant ids and inputs hashes of the others.
+_TO_BUILD_SQL = """
+SELECT count(*) FILTER (WHERE skip),
+       array_agg(variant_id ORDER BY variant_id) FILTER (WHERE NOT skip),
+       array_agg(inputs_hash ORDER BY variant_id) FILTER (WHERE NOT skip)
+  FROM (SELECT variant_id, inputs_hash, NOT %(full)s AND live AND accepted_inputs_hash = inputs_hash AS skip
+          FROM ({inputs}) inputs) compared
+"""
+
+
+class _PlanInputs:
+    """The listings' inputs hashes of one account, computed in PostgreSQL."""
+
+    def __init__(self, account: ChannelAccount, markets: list[dict], now):
+        from localization.models import TranslationKind
+        from localization.translations import language_chain
+
+        contexts = [market_context(account, m) for m in markets]
+        default_language = account.shop.default_language
+        languages = {lang for c in contexts for lang in language_chain(c.language, default_language)}
+        storefront = listing_settings_for(account).storefront_url
+        fingerprint = {
+            "channel": account.channel,
+            "name": account.name,
+            "storefront": storefront,
+            "default_language": default_language,
+            "markets": [
+                [c.account_market, c.market_id, c.market_name, c.currency, c.language, bool(c.problem)]
+                for c in contexts
+            ],
+            "media": [getattr(settings, "SITE_URL", ""), settings.MEDIA_URL],
+            "code": _payload_code_digest(account.channel),
+        }
+        market_ids = [c.market_id for c in contexts if c.market_id]
+        selection, selection_params = (
+            selected_variants(account)
+            .order_by()
+            .values("id", "product_id", "sku", "option_values", "gtin", "mpn", "weight_grams")
+            .query.sql_with_params()
+        )
+        self.sql = (
+            _INPUTS_SQL.replace("{selection}", selection)
+            .replace("{price_values}", "".join(f", price{n}.h" for n in range(1, len(market_ids) + 1)))
+            .replace("{prices}", "".join(_PRICE_JOIN.format(n=n) for n in range(1, len(market_ids) + 1)))
+        )
+        # The selection's parameters named like the others (Django writes them as %s).
+        names = iter(range(len(selection_params)))
+        self.sql = re.sub(r"(?<!%)%s", lambda _m: f"%(selection{next(names)})s", self.sql)
+        self.params = {f"selection{i}": value for i, value in enumerate(selection_params)} | {
+            "now": now,
+            "market_ids": market_ids,
+            "kind": TranslationKind.PRODUCT,
+            "languages": sorted(languages),
+            "fingerprint": payload_hash(fingerprint),
+            "delisted": ListingStatus.DELISTED,
+            "error": ListingStatus.ERROR,
+            "account": account.pk,
+        }
+
+    def _sql(self, *, subset: bool) -> str:
+        sql = self.sql.replace("{subset}", "AND id = ANY(%(variant_ids)s::bigint[])" if subset else "")
+        for alias in ("s", "mp", "l"):
+            sql = sql.replace(f"{{scope_variants:{alias}}}", _SCOPE_VARIANTS.format(alias=alias) if subset else "")
+        for column in ("p.id", "m.product_id", "t.product_id"):
+            sql = sql.replace(f"{{scope_products:{column}}}", _SCOPE_PRODUCTS.format(column=column) if subset else "")
+        return sql
+
+    def to_build(self, *, full: bool) -> tuple[int, dict[int, str]]:
+        """(listings unchanged, {variant id: inputs hash} of the listings to build): a listing
+        live on the channel whose inputs hash equals the one of its accepted payload is
+        unchanged, without building it; with `full` every listing is built."""
+        sql = _TO_BUILD_SQL.replace("{inputs}", self._sql(subset=False))
+        [(unchanged, variant_ids, hashes)] = _fetch_hash_joined(sql, {**self.params, "full": full})
+        return unchanged, dict(zip(variant_ids or [], hashes or [], strict=True))
+
+    def of(self, variant_ids: list[int] | None) -> dict[int, str]:
+        """{variant id: inputs hash} of some selected variants (None: all), read again."""
+        if variant_ids is None:
+            rows = _fetch_hash_joined(self._sql(subset=False), self.params)
+        else:
+            rows = _fetch_hash_joined(self._sql(subset=True), {**self.params, "variant_ids": variant_ids})
+        return {row[0]: row[1] for row in rows}
+
+
+def _fetch_hash_joined(sql: str, params: dict) -> list[tuple]:
+    """The rows of a statement planned with hash joins and run without JIT compilation. The
+    row-level security filter on every table hides how many rows a shop has from the planner,
+    which then nests loops over the side tables' aggregates (quadratic), or expects billions
+    of rows and spends seconds compiling the statement; hash joins read each table once."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_nestloop'), current_setting('jit'),"
+            " set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)"
+        )
+        [(nestloop, jit, _off, _jit_off)] = cursor.fetchall()
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        cursor.execute("SELECT set_config('enable_nestloop', %s, true), set_config('jit', %s, true)", [nestloop, jit])
+    return rows
+
+
+@cache
+def _payload_code_digest(channel: str) -> str:
+    """A digest of the code that turns catalog rows into a channel's payloads: a deployment that
+    changes it builds every listing's payload once more."""
+    import localization.money
+    import localization.selectors
+    import localization.translations
+    from channels import items
+    from channels.adapters import base
+
+    modules = [items, base, sys.modules[adapter_class(channel).__module__], localization.selectors,
+               localization.translations, localization.money]  # fmt: skip
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+class _ListedBuilder(_Builder):
+    """The item builder reading each chunk's side data by id lists: the listings a plan builds
+    are few and scattered, and their id range would span the whole catalog."""
+
+    def chunk(self, rows: list[tuple]) -> Iterator[tuple[tuple, tuple | None, list]]:
+        variant_ids = [row[0] for row in rows]
+        product_ids = sorted({row[5] for row in rows})
+        self.by_product, self.by_variant = _first_images(product_ids)
+        self.stock = _available_of(variant_ids)
+        per_market, texts_by_language = [], {}
+        for context in self.contexts:
+            prices = stored_prices_for(context.market_id, variant_ids) if context.market_id else {}
+            if context.language not in texts_by_language:
+                texts_by_language[context.language] = translated_texts(
+                    language=context.language, product_ids=product_ids, default_language=self.default_language
+                )
+            per_market.append((prices, texts_by_language[context.language]))
+        for row in rows:
+            yield row, self.listings.get(row[0]), per_market
+
+
+def _available_of(variant_ids: list[int]) -> dict[int, int]:
+    """Available stock (on hand minus allocated over active locations) of some variants."""
+    rows = (
+        StockLevel.objects.filter(variant_id__in=variant_ids, location__is_active=True)
+        .values("variant_id")
+        .annotate(available=Sum(F("on_hand") - F("allocated")))
+        .values_list("variant_id", "available")
+    )
+    return {vid: max(0, int(avail or 0)) for vid, avail in rows}
+
+
+def _items_of(account: ChannelAccount, markets: list[dict], variant_ids: list[int], listings: dict):
+    """The items of some selected variants in every market, in id order, CHUNK variants at a time."""
+    builder = _ListedBuilder(account, [market_context(account, m) for m in markets], listings)
+    selection = selected_variants(account).order_by("id")
+    for start in range(0, len(variant_ids), CHUNK):
+        rows = list(selection.filter(id__in=variant_ids[start : start + CHUNK]).values_list(*VARIANT_FIELDS))
+        if rows:
+            for row, listing, per_market in builder.chunk(rows):
+                yield [
+                    builder.build(context, row, listing, *per_market[i]) for i, context in enumerate(builder.contexts)
+                ]
+
+
+def _listing_state(account: ChannelAccount, variant_ids: list[int] | None) -> tuple[dict, dict]:
+    """({variant id: (listing id, accepted hash, status, channel item id, channel sku id,
+    accepted inputs hash)}, {variant id: LISTING_FIELDS row}) of every listing of the
+    account, or of some variants' listings."""
+    listings = ChannelListing.objects.filter(account=account, variant_id__isnull=False)
+    fields = ("variant_id", "id", "accepted_hash", "status", "channel_item_id", "channel_sku_id",
+              "accepted_inputs_hash", *LISTING_FIELDS[2:])  # fmt: skip
+    if variant_ids is None:
+        chunks = [listings.values_list(*fields)]
+    else:
+        chunks = [
+            listings.filter(variant_id__in=variant_ids[start : start + CHUNK]).values_list(*fields)
+            for start in range(0, len(variant_ids), CHUNK)
+        ]
+    state, overrides = {}, {}
+    for rows in chunks:
+        for row in rows:
+            state[row[0]] = row[1:7]
+            overrides[row[0]] = (row[0], row[1], *row[7:])
+    return state, overrides
+
+
+def plan_compute(*, account: ChannelAccount, full: bool = False) -> dict:
     """What would change on the channel: creates, updates (with field diffs), deletes.
 
     Returns {"changes": [(listing_id, action, item_json, payload, hash)], "invalid":
-    {listing_id: problems}, "unchanged": n, "deletes": [listing_id]}. Reads only, apart
-    from the draft rows `listings_sync` adds for newly selected variants.
+    {listing_id: problems}, "unchanged": n, "deletes": [listing_id], "with_problems": n,
+    "inputs": {listing_id: inputs hash}, "built": n}. Reads only, apart from the draft rows
+    `listings_sync` adds for newly selected variants and the inputs hashes it refreshes.
 
-    One pass over the items (built in chunks, a fixed number of queries per chunk) against
-    the listing state read in one query: a listing whose payload hash equals the accepted one
-    is unchanged and not validated again (the channel accepted that very payload).
+    PostgreSQL hashes every listing's inputs and compares them with those of its accepted
+    payload: a live listing whose inputs are the same is unchanged, and no payload is built
+    for it (with `full`, every payload is built). The payloads of the others are built and
+    compared with the accepted hash: a different hash is a change; an equal one is unchanged
+    and not validated again (the channel accepted that very payload).
     """
     listings_sync(account=account)
     markets = publish_markets(account)
     adapter = adapter_for_account(account, markets[0])
-    # Every listing in one read: its state for the comparison and its overrides for the items
-    # (one query instead of one per chunk); errors only where they are compared (status error).
-    state, overrides = {}, {}
-    for row in ChannelListing.objects.filter(account=account, variant_id__isnull=False).values_list(
-        "variant_id", "id", "accepted_hash", "status", "channel_item_id", "channel_sku_id", *LISTING_FIELDS[2:]
-    ):
-        state[row[0]] = row[1:6]
-        overrides[row[0]] = (row[0], row[1], *row[6:])
+    if connection.vendor == "postgresql":
+        inputs = _PlanInputs(account, markets, timezone.now())
+        unchanged, to_build = inputs.to_build(full=full)
+    else:  # the demo's SQLite: every payload is built, and no inputs hash is kept
+        inputs, unchanged = None, 0
+        to_build = dict.fromkeys(selected_variants(account).values_list("id", flat=True), "")
+    dense = full or inputs is None or len(to_build) > DENSE_SHARE * (unchanged + len(to_build))
+    state, overrides = _listing_state(account, None if dense else list(to_build))
     errors_of = dict(
         ChannelListing.objects.filter(account=account, status=ListingStatus.ERROR).values_list("id", "errors")
     )
-    changes, invalid, unchanged, with_problems = [], {}, 0, 0
+    if dense:
+        builds = iter_items_markets(account, markets, listings=overrides)
+    else:
+        builds = _items_of(account, markets, list(to_build), overrides)
+    changes, invalid, with_problems, built, accepted_again = [], {}, 0, 0, []
     delisted, error = ListingStatus.DELISTED, ListingStatus.ERROR
-    for builts in iter_items_markets(account, markets, listings=overrides):
+    for builts in builds:
         primary = builts[0]
-        listing_id, accepted_hash, status, channel_item_id, channel_sku_id = state[primary.variant_id]
+        if primary.variant_id not in to_build:
+            continue  # unchanged, counted above
+        built += 1
+        listing_id, accepted_hash, status, channel_item_id, channel_sku_id, accepted_inputs = state[primary.variant_id]
         errors = errors_of.get(listing_id)
         primary.item.channel_item_id, primary.item.channel_sku_id = channel_item_id, channel_sku_id
         live = bool(accepted_hash) and status != delisted
@@ -131,6 +401,8 @@ def plan_compute(*, account: ChannelAccount) -> dict:
         if all(b.item.price is not None for b in builts):
             payload = listing_payload(adapter, builts, markets)
             digest = payload_hash(payload)
+            if live and digest == accepted_hash:
+                accepted_again.append((primary.variant_id, listing_id, accepted_inputs))
             if live and digest == accepted_hash and status != error:
                 unchanged += 1
                 continue
@@ -146,6 +418,14 @@ def plan_compute(*, account: ChannelAccount) -> dict:
             continue
         action = PublishPlanItem.Action.UPDATE if live else PublishPlanItem.Action.CREATE
         changes.append((listing_id, action, listing_item_json(builts, markets), payload, digest))
+    # The hashes read before the build stand for what was built only if they still hold after
+    # it (a change committed meanwhile may or may not be in the payload).
+    still = inputs.of(None if dense else list(to_build)) if inputs is not None and built else {}
+    held = {vid: digest for vid, digest in to_build.items() if digest and still.get(vid) == digest}
+    listing_of = {vid: state[vid][0] for vid in held if vid in state}
+    _refresh_accepted_inputs(
+        [(listing_id, held[vid]) for vid, listing_id, had in accepted_again if vid in held and had != held[vid]]
+    )
     deletes = list(
         ChannelListing.objects.filter(account=account)
         .exclude(accepted_hash="")
@@ -159,7 +439,23 @@ def plan_compute(*, account: ChannelAccount) -> dict:
         "unchanged": unchanged,
         "deletes": deletes,
         "with_problems": with_problems,
+        "inputs": {listing_of[vid]: digest for vid, digest in held.items() if vid in listing_of},
+        "built": built,
     }
+
+
+def _refresh_accepted_inputs(rows: list[tuple[int, str]]) -> None:
+    """Listings whose payload was built again and equals the accepted one keep the inputs it
+    was built from: the next plan need not build them (a stock change a channel does not
+    show, a deployment that changed the payload code)."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE channels_channellisting l SET accepted_inputs_hash = x.inputs_hash"
+            " FROM unnest(%s::bigint[], %s::text[]) AS x(id, inputs_hash) WHERE l.id = x.id",
+            [[pk for pk, _h in rows], [h for _pk, h in rows]],
+        )
 
 
 @transaction.atomic
@@ -189,6 +485,7 @@ def publish_plan_create(*, account: ChannelAccount, automatic: bool = False, cre
             item=item,
             payload=payload,
             payload_hash=digest,
+            inputs_hash=computed["inputs"].get(listing_id, ""),
             changes=field_changes(accepted.get(listing_id) or {}, payload) if action == "update" else {},
         )
         for listing_id, action, item, payload, digest in computed["changes"]
@@ -656,10 +953,12 @@ def _record_outcomes(items: list[PublishPlanItem], results: dict[str, ItemResult
         listing.warnings = _errors_json(result.warnings)
         if result.ok and plan_item.action == PublishPlanItem.Action.DELETE:
             listing.status, listing.accepted_hash, listing.accepted_payload = ListingStatus.DELISTED, "", {}
+            listing.accepted_inputs_hash = ""
             listing.errors = []
         elif result.ok:
             listing.status = ListingStatus.PUBLISHED
             listing.accepted_hash, listing.accepted_payload = plan_item.payload_hash, plan_item.payload
+            listing.accepted_inputs_hash = plan_item.inputs_hash
             listing.published_at, listing.errors = now, []
             if result.channel_item_id:
                 listing.channel_item_id = result.channel_item_id[:100]
@@ -674,8 +973,8 @@ def _record_outcomes(items: list[PublishPlanItem], results: dict[str, ItemResult
         plan_items.append(plan_item)
     ChannelListing.objects.bulk_update(
         listings,
-        ["status", "accepted_hash", "accepted_payload", "published_at", "errors", "warnings", "channel_item_id",
-         "channel_sku_id", "updated_at"],
+        ["status", "accepted_hash", "accepted_payload", "accepted_inputs_hash", "published_at", "errors", "warnings",
+         "channel_item_id", "channel_sku_id", "updated_at"],
         batch_size=1000,
     )  # fmt: skip
     PublishPlanItem.objects.bulk_update(plan_items, ["outcome"], batch_size=1000)
