@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels', '0011_verbose_names'),
+        ('channels', '0012_shop_scoped_keys'),
     ]
 
     operations = [
