@@ -4,8 +4,9 @@
 The demo user owns it too, so the shop switcher goes from the first shop to this one and the
 UI shows Bengali amounts (৳, Bengali digits), and its Pakistan market's prices in rupees in
 Urdu, right to left. It sells at home, to Pakistan and to India (West Bengal), through a
-Facebook page (as most such sellers do) pointed at the sandbox; its buyers pay cash on
-delivery, which they say in their message (an order has no payment method of its own).
+Facebook page (as most such sellers do) pointed at the sandbox, where its catalog is
+published; its buyers pay cash on delivery, which they say in their message (an order has
+no payment method of its own).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from demo.dhaka_catalog import seed_dhaka_catalog
+from demo.story import ensure_account, ensure_sandbox, history_rates, publish_catalog, sandbox_key
 
 DHAKA_SLUG = "dhaka"
 DHAKA_NAME = "ঢাকা তাঁতঘর · Dhaka Tantghor"
@@ -50,6 +52,7 @@ MARKETS = [
 RATES = {("BDT", "PKR"): "2.30", ("BDT", "INR"): "0.72"}
 
 META_NAME = "Dhaka Tantghor on Facebook"
+STOREFRONT_URL = "https://dhaka-tantghor.example"
 META_CREDENTIALS = {
     "catalog_id": "880000000000021",
     "commerce_account_id": "880000000000022",
@@ -105,7 +108,11 @@ def seed_dhaka(*, owner, base_url: str) -> None:
         seed_dhaka_catalog(shop=shop, base_url=base_url)
         if fresh:
             seed_dhaka_markets(shop=shop)
-        seed_dhaka_orders(shop=shop, base_url=base_url)
+        # Every run: the page follows the demo to another host or port.
+        page = facebook_page(shop, base_url)
+        seed_dhaka_orders(shop=shop, account=page)
+        if settings.SANDBOX_ENABLED:
+            publish_catalog(page, owner, storefront_url=STOREFRONT_URL)
 
 
 def seed_dhaka_markets(*, shop) -> None:
@@ -124,8 +131,8 @@ def seed_dhaka_markets(*, shop) -> None:
             market_create(shop=shop, **spec)
 
 
-def _meta_account(shop, base_url: str):
-    from demo.story import ensure_account, ensure_sandbox
+def facebook_page(shop, base_url: str):
+    """The shop's Facebook page (a Meta account) on the sandbox, which holds it too."""
 
     account = ensure_account(
         shop,
@@ -139,7 +146,7 @@ def _meta_account(shop, base_url: str):
     return account
 
 
-def seed_dhaka_orders(*, shop, base_url: str) -> None:
+def seed_dhaka_orders(*, shop, account) -> None:
     """Six weeks of orders from the shop's Facebook page: delivered, and the newest to ship.
 
     Imported with `order_import` as the channel reports them (delivered ones take their units
@@ -149,14 +156,11 @@ def seed_dhaka_orders(*, shop, base_url: str) -> None:
     from catalog.models import ProductVariant, StockLevel
     from channels.adapters.base import ChannelOrder, ChannelOrderLine
     from channels.sandbox.control import ORDER_SIMULATORS
-    from demo.story import history_rates, sandbox_key
     from localization.money import quantize
     from localization.rates import rate_for
     from orders.models import Lifecycle, Order
     from orders.services.ingest import order_import
 
-    # Every run: the account follows the demo to another host or port.
-    account = _meta_account(shop, base_url)
     if Order.objects.exists():
         return  # idempotent: keep whatever the merchant has done
     stocked = list(

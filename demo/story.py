@@ -240,7 +240,7 @@ def _history(shop, accounts: list, rng: random.Random) -> int:
     return len(orders)
 
 
-def _publish(account, owner) -> None:
+def publish_catalog(account, owner, storefront_url: str = STOREFRONT_URL) -> None:
     from channels.listings import listing_settings_for, listing_settings_update
     from channels.models import PublishPlan
     from channels.publishing import publish_plan_apply, publish_plan_create
@@ -249,7 +249,7 @@ def _publish(account, owner) -> None:
         return  # published before (or the merchant is reviewing a plan): leave it to them
     if not listing_settings_for(account).storefront_url:
         # Product links need a storefront; stock that orders take is republished on its own.
-        listing_settings_update(account=account, storefront_url=STOREFRONT_URL, auto_apply=True)
+        listing_settings_update(account=account, storefront_url=storefront_url, auto_apply=True)
     plan = publish_plan_create(account=account, created_by=owner)
     if plan.creates or plan.updates or plan.deletes:
         # The batches go out on commit, through the worker, to the sandbox over HTTP.
@@ -307,7 +307,7 @@ def seed_demo_story(*, shop, owner, fresh, base_url) -> None:
     if fresh:
         _history(shop, [meta, tiktok], random.Random(2024))
     for account in (meta, tiktok, pinterest):
-        _publish(account, owner)
+        publish_catalog(account, owner)
     schedule_orders(shop, enabled=True)
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 — Bengali digits and texts are what these tests look for.
 """The demo's second shop, in Dhaka: Bengali and taka at home, Urdu and rupees in Pakistan."""
 
 from __future__ import annotations
@@ -34,14 +35,17 @@ def dhaka(demo_owner):
     return Shop.objects.get(slug=DHAKA_SLUG)
 
 
-def _dhaka_counts(shop) -> dict:
+def _seeded(shop) -> dict:
     from catalog.models import Product, ProductMedia, ProductVariant, StockLevel, StockMovement
-    from channels.models import ChannelAccount
+    from channels.models import ChannelAccount, PublishPlan
+    from channels.sandbox.models import SandboxOrder
     from localization.models import ExchangeRate, Market, Translation
     from orders.models import Order
 
     with shop_context(shop):
         return {
+            "sandbox orders, every shop": SandboxOrder.objects.count(),
+        } | {
             model.__name__: model.objects.count()
             for model in (
                 Product,
@@ -53,6 +57,7 @@ def _dhaka_counts(shop) -> dict:
                 Market,
                 ExchangeRate,
                 ChannelAccount,
+                PublishPlan,
                 Order,
             )
         }
@@ -77,10 +82,10 @@ def test_seed_demo_gives_the_demo_user_a_second_shop_in_dhaka_once():
     )
     assert user.language == ""  # the user's own choice is left alone
     demo = Shop.objects.get(slug="demo")
-    first = _dhaka_counts(demo), _dhaka_counts(dhaka)
+    first = _seeded(demo), _seeded(dhaka)
 
     call_command("seed_demo", base_url="http://127.0.0.1:8000")
-    assert (_dhaka_counts(demo), _dhaka_counts(dhaka)) == first
+    assert (_seeded(demo), _seeded(dhaka)) == first
     assert Shop.objects.filter(slug__in=["demo", "dhaka"]).count() == 2
     with all_shops_access():
         assert Membership.objects.filter(user=user).count() == 2
@@ -139,6 +144,26 @@ def test_the_dhaka_shop_sells_at_home_in_pakistan_and_india_from_manual_rates(dh
         abroad = orders.filter(currency="PKR").first()
         assert abroad is not None and abroad.market == markets["Pakistan"]
         assert abroad.shop_currency == "BDT" and abroad.total_shop < abroad.total
+
+
+def test_the_dhaka_catalog_passes_its_facebook_pages_rules_and_is_being_published(dhaka):
+    from channels.feeds import feed_check
+    from channels.listings import listing_settings_for
+    from channels.models import ChannelAccount, PublishPlan
+    from channels.sandbox.models import SandboxAccount
+    from localization.pricing import market_prices_recompute
+
+    with shop_context(dhaka):
+        market_prices_recompute(shop_id=dhaka.pk)  # as the worker does once the seed commits
+        page = ChannelAccount.objects.get()
+        assert page.channel == "meta" and page.api_base_url == "http://127.0.0.1:8000/sandbox/meta"
+        check = feed_check(page)
+        assert check["total"] >= 150 and check["invalid"] == 0, check["items"][:1]
+        # Published once the prices are stored: the automatic re-plan applies itself.
+        settings_ = listing_settings_for(page)
+        assert settings_.storefront_url == "https://dhaka-tantghor.example" and settings_.auto_apply
+        assert PublishPlan.objects.filter(account=page).exists()
+    assert SandboxAccount.objects.filter(channel="meta", key=page.credentials["catalog_id"]).exists()
 
 
 def test_the_dhaka_home_page_speaks_bengali_in_taka(dhaka, demo_owner, client):
