@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from demo.dhaka_catalog import seed_dhaka_catalog
+from demo.dhaka_catalog import ITEMS, seed_dhaka_catalog
 from demo.story import ensure_account, ensure_sandbox, history_rates, publish_catalog, sandbox_key
 
 DHAKA_SLUG = "dhaka"
@@ -133,7 +133,6 @@ def seed_dhaka_markets(*, shop) -> None:
 
 def facebook_page(shop, base_url: str):
     """The shop's Facebook page (a Meta account) on the sandbox, which holds it too."""
-
     account = ensure_account(
         shop,
         channel="meta",
@@ -175,6 +174,8 @@ def seed_dhaka_orders(*, shop, account) -> None:
     since = now - dt.timedelta(days=ORDER_DAYS + 1)
     history_rates(shop, {"PKR", "INR"}, since)
     simulator = ORDER_SIMULATORS["meta"]
+    # The page shows buyers in Pakistan the Urdu title, everyone else the Bengali one.
+    titles = {item.handle: (item.titles[0], item.titles[2]) for item in ITEMS}
     free = dict(StockLevel.objects.filter(variant__in=stocked).values_list("variant", "on_hand"))
     orders = []
     for n in range(ORDER_COUNT):
@@ -207,7 +208,11 @@ def seed_dhaka_orders(*, shop, account) -> None:
                 total=subtotal + shipping,
                 lines=[
                     ChannelOrderLine(
-                        channel_item_id=v.sku, sku=v.sku, quantity=quantity, unit_price=price, title=v.product.title
+                        channel_item_id=v.sku,
+                        sku=v.sku,
+                        quantity=quantity,
+                        unit_price=price,
+                        title=titles[v.product.handle][country == "PK"],
                     )
                     for v, quantity, price in picked
                 ],
