@@ -63,9 +63,11 @@ def _seeded(shop) -> dict:
         }
 
 
-def test_seed_demo_gives_the_demo_user_a_second_shop_in_dhaka_once():
+def test_seed_demo_gives_the_demo_user_a_second_shop_in_dhaka_once(client):
+    from conftest import make_user
     from shopadmin.models import Membership, Shop, User
 
+    make_user("demo@shopadmin.local", language="fr")  # a demo user from before, who chose French
     call_command("seed_demo", base_url="http://127.0.0.1:8000")
     user = User.objects.get(email="demo@shopadmin.local")
     dhaka = Shop.objects.get(slug="dhaka")
@@ -80,7 +82,10 @@ def test_seed_demo_gives_the_demo_user_a_second_shop_in_dhaka_once():
         "BD",
         "Asia/Dhaka",
     )
-    assert user.language == ""  # the user's own choice is left alone
+    assert user.language == "fr"  # the user's own choice is left alone
+    client.force_login(user)
+    switcher = client.get(reverse("shop-home", args=["demo"])).content.decode()
+    assert "Demo Outfitters" in switcher and "ঢাকা তাঁতঘর · Dhaka Tantghor" in switcher
     demo = Shop.objects.get(slug="demo")
     first = _seeded(demo), _seeded(dhaka)
 
