@@ -70,7 +70,7 @@ def sandbox_key(account) -> str:
     return account.credentials.get(simulator.ACCOUNT_KEY, "") if simulator else ""
 
 
-def _ensure_account(shop, *, channel: str, name: str, credentials: dict, api_base_url: str):
+def ensure_account(shop, *, channel: str, name: str, credentials: dict, api_base_url: str):
     from channels.models import ChannelAccount
     from channels.services import channel_account_create, channel_account_update
 
@@ -85,7 +85,7 @@ def _ensure_account(shop, *, channel: str, name: str, credentials: dict, api_bas
     return account
 
 
-def _ensure_sandbox(account, base_url: str, faults: dict | None = None) -> None:
+def ensure_sandbox(account, base_url: str, faults: dict | None = None) -> None:
     from channels.sandbox.models import SandboxAccount
 
     creds = account.credentials
@@ -105,7 +105,7 @@ def _ensure_sandbox(account, base_url: str, faults: dict | None = None) -> None:
     )
 
 
-def _history_rates(shop, currencies: set[str], since: dt.datetime) -> None:
+def history_rates(shop, currencies: set[str], since: dt.datetime) -> None:
     """The manual rates the shop used while the history's orders were placed: today's, in
     effect from `since` (set through the service, like a merchant back-dating a rate)."""
     from localization.rates import RateNotFound, manual_rate
@@ -161,7 +161,7 @@ def _history(shop, accounts: list, rng: random.Random) -> int:
     home = shop.default_currency
     now = timezone.now()
     since = now - dt.timedelta(days=HISTORY_DAYS + 1)
-    _history_rates(shop, {m.currency for m in market_of.values()}, since)
+    history_rates(shop, {m.currency for m in market_of.values()}, since)
     to_shop = {home: Decimal(1)}
     for market in set(market_of.values()):
         try:
@@ -240,7 +240,7 @@ def _history(shop, accounts: list, rng: random.Random) -> int:
     return len(orders)
 
 
-def _publish(account, owner) -> None:
+def publish_catalog(account, owner, storefront_url: str = STOREFRONT_URL) -> None:
     from channels.listings import listing_settings_for, listing_settings_update
     from channels.models import PublishPlan
     from channels.publishing import publish_plan_apply, publish_plan_create
@@ -249,7 +249,7 @@ def _publish(account, owner) -> None:
         return  # published before (or the merchant is reviewing a plan): leave it to them
     if not listing_settings_for(account).storefront_url:
         # Product links need a storefront; stock that orders take is republished on its own.
-        listing_settings_update(account=account, storefront_url=STOREFRONT_URL, auto_apply=True)
+        listing_settings_update(account=account, storefront_url=storefront_url, auto_apply=True)
     plan = publish_plan_create(account=account, created_by=owner)
     if plan.creates or plan.updates or plan.deletes:
         # The batches go out on commit, through the worker, to the sandbox over HTTP.
@@ -284,30 +284,30 @@ def seed_demo_story(*, shop, owner, fresh, base_url) -> None:
     if not ProductVariant.objects.exists():
         return
     base = base_url.rstrip("/")
-    tiktok = _ensure_account(
+    tiktok = ensure_account(
         shop,
         channel="tiktok_shop",
         name=DEMO_ACCOUNT,
         credentials=dict(DEMO_TIKTOK_CREDENTIALS),
         api_base_url=f"{base}/sandbox/tiktok",
     )
-    meta = _ensure_account(
+    meta = ensure_account(
         shop, channel="meta", name=META_NAME, credentials=META_CREDENTIALS, api_base_url=f"{base}/sandbox/meta"
     )
-    pinterest = _ensure_account(
+    pinterest = ensure_account(
         shop,
         channel="pinterest",
         name=PINTEREST_NAME,
         credentials=PINTEREST_CREDENTIALS,
         api_base_url=f"{base}/sandbox/pinterest",
     )
-    _ensure_sandbox(tiktok, base)
-    _ensure_sandbox(meta, base)
-    _ensure_sandbox(pinterest, base, PINTEREST_FAULTS)
+    ensure_sandbox(tiktok, base)
+    ensure_sandbox(meta, base)
+    ensure_sandbox(pinterest, base, PINTEREST_FAULTS)
     if fresh:
         _history(shop, [meta, tiktok], random.Random(2024))
     for account in (meta, tiktok, pinterest):
-        _publish(account, owner)
+        publish_catalog(account, owner)
     schedule_orders(shop, enabled=True)
 
 

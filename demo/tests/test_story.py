@@ -32,7 +32,7 @@ def test_the_demo_seed_connects_publishes_and_orders_flow_in(live_server, start_
     from channels import publishing
     from channels.models import ChannelAccount, ChannelListing, ListingStatus
     from channels.sandbox.models import SandboxAccount
-    from demo.story import ORDER_TASK_NAME, place_order
+    from demo.story import ORDER_TASK_NAME, place_order, sandbox_key
     from orders.models import Order
     from shopadmin.models import Shop
 
@@ -60,7 +60,7 @@ def test_the_demo_seed_connects_publishes_and_orders_flow_in(live_server, start_
     with shop_context(shop):
         # Pinterest refuses a few items on purpose, so listing health has something to show.
         assert ChannelListing.objects.filter(account=accounts["pinterest"], status=ListingStatus.REJECTED).exists()
-    sandbox = SandboxAccount.objects.get(channel="meta")
+    sandbox = SandboxAccount.objects.get(channel="meta", key=sandbox_key(accounts["meta"]))
     assert sandbox.webhook_url == f"{live_server.url}/webhooks/meta/{accounts['meta'].webhook_key}/"
 
     task = PeriodicTask.objects.get(name=ORDER_TASK_NAME)

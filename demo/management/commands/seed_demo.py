@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from demo.catalog import seed_demo_catalog
+from demo.dhaka import DHAKA_SLUG, seed_dhaka
 from demo.markets import seed_demo_markets
 from demo.orders import seed_demo_orders
 from demo.story import seed_demo_story
@@ -18,7 +19,7 @@ STAFF_EMAIL = "staff@shopadmin.local"
 
 
 class Command(BaseCommand):
-    help = "Create the demo shop with its owner and staff sign-ins (idempotent), and print them."
+    help = "Create the demo shops with their owner and staff sign-ins (idempotent), and print them."
 
     def add_arguments(self, parser):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
@@ -60,8 +61,11 @@ class Command(BaseCommand):
                 seed_demo_markets(**step)
                 seed_demo_orders(**step)
                 seed_demo_story(**step)
+            # The second shop, for the shop switcher: Bengali, taka, a Pakistan market in Urdu.
+            seed_dhaka(owner=owner, base_url=options["base_url"])
         base = options["base_url"].rstrip("/")
         self.stdout.write(self.style.SUCCESS("Demo ready."))
         self.stdout.write(f"  Merchant UI: {base}/app/{DEMO_SLUG}/   sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+        self.stdout.write(f"  Dhaka shop:  {base}/app/{DHAKA_SLUG}/  same sign-in (or switch shop in the header)")
         self.stdout.write(f"  Staff admin: {base}/admin/          sign in as {STAFF_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  API docs:    {base}/api/docs/")
