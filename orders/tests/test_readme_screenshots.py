@@ -100,3 +100,18 @@ def test_readme_tour(page, live_server, live_worker):
     page.set_viewport_size(PHONE)
     page.goto(f"{base}/")
     shoot(page, "dashboard-phone")
+
+    # The same product in the merchants' own languages: the Dhaka shop in Bengali, and the
+    # demo shop in Urdu, right to left, on a phone.
+    with page.expect_navigation():
+        page.locator("#language-switcher").select_option("bn")
+    page.set_viewport_size(SHOT)
+    page.goto(f"{live_server.url}/app/dhaka/")
+    expect(page.locator("html")).to_have_attribute("lang", "bn")
+    shoot(page, "dashboard-bn")
+    with page.expect_navigation():
+        page.locator("#language-switcher").select_option("ur")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/app/dhaka/localization/markets/")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    shoot(page, "markets-ur-phone")
