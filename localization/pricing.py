@@ -1,4 +1,5 @@
-"""Market prices in bulk: one set-based INSERT … ON CONFLICT per market, no per-price ORM saves.
+"""Market prices in bulk: one set-based statement per market (an UPDATE of the prices that
+changed and an INSERT of the new ones), no per-price ORM saves.
 
 The SQL is the same formula as `localization.money` (tested against it): base x rate x
 (1 + adjustment/100), rounded half up to the currency's minor units, then to the rounding
