@@ -6,7 +6,10 @@ it). Queries run as the app role, so row-level security is on, as in production.
 
     .venv/bin/python bench/bench_localization.py [--variants 100000] [--sample 10000] [--drop]
 
-Prints one JSON object.
+Market prices are timed in three passes: every price new (insert), nothing changed (nothing
+written), every market's rate moved (every price rewritten). Each pass also reports the CPU
+seconds of the PostgreSQL backend when the server runs on this machine: on shared cores
+that number moves far less than wall time. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import django
 django.setup()
 
 from django.db import connections, transaction  # noqa: E402
+from django.db.models import F  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 from djmoney.money import Money  # noqa: E402
 
@@ -133,47 +137,84 @@ def seed(n_variants: int):
     return shop
 
 
+def backend_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL backend (when the server runs on this machine):
+    steadier than wall time while other work shares the cores."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(work) -> tuple[float, float | None, object]:
+    """(wall seconds, backend CPU seconds, result) of `work` in one transaction, commit included."""
+    cpu_before, started = backend_cpu_seconds(), time.perf_counter()
+    with transaction.atomic():
+        result = work()
+    wall, cpu_after = time.perf_counter() - started, backend_cpu_seconds()
+    return wall, None if cpu_before is None else cpu_after - cpu_before, result
+
+
 def bench_prices(shop, sample: int) -> dict:
     from catalog.models import ProductVariant
+    from localization import services
     from localization.models import Market, MarketPrice
     from localization.pricing import market_prices_recompute
     from localization.tests.naive_pricing import market_prices_recompute_naive
     from shopadmin.tenancy import shop_context
+
+    def recompute(**kwargs):
+        return market_prices_recompute(shop_id=shop.pk, **kwargs)
+
+    def cpu(seconds):
+        return None if seconds is None else round(seconds, 2)
 
     with shop_context(shop):
         variants = ProductVariant.objects.count()
         markets = Market.objects.filter(is_active=True).count()
         with transaction.atomic():
             MarketPrice.objects.all().delete()
-        started = time.perf_counter()
+        # First pass: no stored price, every one is inserted.
+        bulk_full, cpu_full, result = timed(recompute)
+        # Second pass: nothing changed, so nothing is written.
+        bulk_unchanged, cpu_unchanged, unchanged = timed(recompute)
+        # Third pass: every market's rate moved, so every price is rewritten (the daily ECB case).
         with transaction.atomic():
-            result = market_prices_recompute(shop_id=shop.pk)
-        bulk_full = time.perf_counter() - started
-        # Second pass: every row exists, so this measures the ON CONFLICT update path.
-        started = time.perf_counter()
-        with transaction.atomic():
-            market_prices_recompute(shop_id=shop.pk)
-        bulk_update = time.perf_counter() - started
+            for currency, rate in RATES.items():
+                services.exchange_rate_set_manual(
+                    shop=shop, base="USD", quote=currency, rate=str(Decimal(rate) * Decimal("1.001"))
+                )
+        bulk_rates, cpu_rates, rates_changed = timed(recompute)
 
         sample_ids = list(ProductVariant.objects.order_by("pk").values_list("pk", flat=True)[:sample])
         one_market = [Market.objects.get(name="UK").pk]
-        started = time.perf_counter()
-        with transaction.atomic():
-            market_prices_recompute(shop_id=shop.pk, market_ids=one_market, variant_ids=sample_ids)
-        bulk_sample = time.perf_counter() - started
-        started = time.perf_counter()
-        with transaction.atomic():
-            naive_count = market_prices_recompute_naive(shop_id=shop.pk, market_ids=one_market, variant_ids=sample_ids)
-        naive_sample = time.perf_counter() - started
+        ProductVariant.objects.filter(pk__in=sample_ids).update(price=F("price") + 1)
+        bulk_sample, _cpu, _result = timed(lambda: recompute(market_ids=one_market, variant_ids=sample_ids))
+        naive_sample, _cpu, naive_count = timed(
+            lambda: market_prices_recompute_naive(shop_id=shop.pk, market_ids=one_market, variant_ids=sample_ids)
+        )
+        ProductVariant.objects.filter(pk__in=sample_ids).update(price=F("price") - 1)
 
     naive_per_price = naive_sample / naive_count
     bulk_per_price = bulk_full / max(result["prices"], 1)
     return {
         "variants": variants,
         "markets": markets,
-        "prices_written": result["prices"],
+        "prices_written": result["prices_written"],
         "bulk_seconds_insert": round(bulk_full, 2),
-        "bulk_seconds_update": round(bulk_update, 2),
+        "bulk_db_cpu_seconds_insert": cpu(cpu_full),
+        "bulk_seconds_unchanged": round(bulk_unchanged, 2),
+        "bulk_db_cpu_seconds_unchanged": cpu(cpu_unchanged),
+        "prices_written_unchanged": unchanged["prices_written"],
+        "bulk_seconds_rates_changed": round(bulk_rates, 2),
+        "bulk_db_cpu_seconds_rates_changed": cpu(cpu_rates),
+        "prices_written_rates_changed": rates_changed["prices_written"],
         "bulk_prices_per_second": round(result["prices"] / bulk_full),
         "sample_prices": naive_count,
         "naive_orm_seconds_sample": round(naive_sample, 2),

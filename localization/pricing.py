@@ -1,4 +1,5 @@
-"""Market prices in bulk: one set-based INSERT … ON CONFLICT per market, no per-price ORM saves.
+"""Market prices in bulk: one set-based statement per market (an UPDATE of the prices that
+changed and an INSERT of the new ones), no per-price ORM saves.
 
 The SQL is the same formula as `localization.money` (tested against it): base x rate x
 (1 + adjustment/100), rounded half up to the currency's minor units, then to the rounding
@@ -95,6 +96,13 @@ def _rounded(expr: str, raw: str) -> str:
     )
 
 
+# What a stored price is made of. A recompute rewrites a row only when one of these differs,
+# so `computed_at` is when the price last changed.
+_STORED_COLUMNS = [
+    "currency", "amount", "compare_at_amount", "sale_amount", "sale_starts_at", "sale_ends_at", "base_amount",
+    "base_currency", "origin", "rate", "rate_source", "rate_date", "rule", "landed_cost_amount", "duty_rate_id",
+]  # fmt: skip
+
 _SQL = """
 WITH src AS (
     SELECT v.id AS variant_id, v.price AS base, v.price_currency AS base_currency,
@@ -128,30 +136,33 @@ WITH src AS (
            pre_compare * (pre + extra) / NULLIF(pre, 0) AS rc,
            round(pre_compare * (pre + extra) / NULLIF(pre, 0), %(minor)s) AS qc
     FROM landed
+), computed AS (
+    SELECT variant_id, %(currency)s::text AS currency,
+           COALESCE(fixed_price, {rounded_price}) AS amount,
+           CASE WHEN fixed_price IS NOT NULL THEN fixed_compare ELSE {rounded_compare} END AS compare_at_amount,
+           sale_price AS sale_amount, sale_starts_at, sale_ends_at, base AS base_amount, base_currency,
+           CASE WHEN fixed_price IS NOT NULL THEN 'fixed' ELSE 'rule' END AS origin,
+           %(rate)s::numeric AS rate, %(rate_source)s::text AS rate_source, %(rate_date)s::date AS rate_date,
+           %(rule)s::text AS rule,
+           CASE WHEN fixed_price IS NOT NULL THEN 0 ELSE round(extra, %(minor)s) END AS landed_cost_amount,
+           duty_rate_id
+    FROM q
+), changed AS (
+    UPDATE localization_marketprice stored SET {assign_computed}, computed_at = %(now)s
+    FROM computed
+    WHERE stored.shop_id = %(shop)s AND stored.market_id = %(market)s AND stored.variant_id = computed.variant_id
+      AND ({stored_columns}) IS DISTINCT FROM ({computed_columns})
+    RETURNING 1
+), added AS (
+    INSERT INTO localization_marketprice (shop_id, market_id, variant_id, {columns}, computed_at)
+    SELECT %(shop)s, %(market)s, variant_id, {columns}, %(now)s FROM computed
+    WHERE NOT EXISTS (
+        SELECT 1 FROM localization_marketprice stored
+        WHERE stored.shop_id = %(shop)s AND stored.market_id = %(market)s AND stored.variant_id = computed.variant_id
+    )
+    RETURNING 1
 )
-INSERT INTO localization_marketprice (
-    shop_id, market_id, variant_id, currency, amount, compare_at_amount, sale_amount,
-    sale_starts_at, sale_ends_at, base_amount, base_currency, origin, rate, rate_source,
-    rate_date, rule, landed_cost_amount, duty_rate_id, computed_at
-)
-SELECT %(shop)s, %(market)s, variant_id, %(currency)s,
-       COALESCE(fixed_price, {rounded_price}),
-       CASE WHEN fixed_price IS NOT NULL THEN fixed_compare ELSE {rounded_compare} END,
-       sale_price, sale_starts_at, sale_ends_at, base, base_currency,
-       CASE WHEN fixed_price IS NOT NULL THEN 'fixed' ELSE 'rule' END,
-       %(rate)s::numeric, %(rate_source)s, %(rate_date)s, %(rule)s,
-       CASE WHEN fixed_price IS NOT NULL THEN 0 ELSE round(extra, %(minor)s) END,
-       duty_rate_id, %(now)s
-FROM q
-ON CONFLICT (shop_id, market_id, variant_id) DO UPDATE SET
-    currency = EXCLUDED.currency, amount = EXCLUDED.amount,
-    compare_at_amount = EXCLUDED.compare_at_amount, sale_amount = EXCLUDED.sale_amount,
-    sale_starts_at = EXCLUDED.sale_starts_at, sale_ends_at = EXCLUDED.sale_ends_at,
-    base_amount = EXCLUDED.base_amount, base_currency = EXCLUDED.base_currency,
-    origin = EXCLUDED.origin, rate = EXCLUDED.rate, rate_source = EXCLUDED.rate_source,
-    rate_date = EXCLUDED.rate_date, rule = EXCLUDED.rule,
-    landed_cost_amount = EXCLUDED.landed_cost_amount, duty_rate_id = EXCLUDED.duty_rate_id,
-    computed_at = EXCLUDED.computed_at
+SELECT (SELECT count(*) FROM computed), (SELECT count(*) FROM changed) + (SELECT count(*) FROM added)
 """
 
 
@@ -196,7 +207,27 @@ def _sql(with_variant_filter: bool) -> str:
         variant_filter="AND v.id = ANY(%(variant_ids)s)" if with_variant_filter else "",
         rounded_price=_rounded("qp", "rp"),
         rounded_compare=_rounded("qc", "rc"),
+        columns=", ".join(_STORED_COLUMNS),
+        assign_computed=", ".join(f"{column} = computed.{column}" for column in _STORED_COLUMNS),
+        stored_columns=", ".join(f"stored.{column}" for column in _STORED_COLUMNS),
+        computed_columns=", ".join(f"computed.{column}" for column in _STORED_COLUMNS),
     )
+
+
+def market_prices_store_sql(*, params: dict, variant_ids=None) -> tuple[int, int]:
+    """Store one market's prices in one statement: (prices computed, rows inserted or changed).
+
+    Unchanged rows are left alone (no new row version, no index entries, no lock). Recomputes
+    of the same market wait for each other, so the rows one inserts are the rows the other
+    then finds and updates."""
+    if variant_ids is not None:
+        params = {**params, "variant_ids": list(variant_ids)}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"localization:market_prices:{params['market']}"]
+        )
+        cursor.execute(_sql(variant_ids is not None), params)
+        return cursor.fetchone()
 
 
 def market_prices_recompute(
@@ -208,6 +239,8 @@ def market_prices_recompute(
 ) -> dict:
     """Recompute and store the prices of (some) variants in (some) markets of the current shop.
 
+    The result counts the prices computed (`prices`) and the rows inserted or rewritten
+    (`prices_written`): on PostgreSQL a price that did not change is not written again.
     With `job_id`, progress is reported per market (each market is one statement, committed on
     its own) and the job finishes with the outcome, so the page that started it shows a bar.
     Then `signals.market_prices_stored` announces the new prices after the commit."""
@@ -221,7 +254,7 @@ def market_prices_recompute(
     if market_ids:
         markets = markets.filter(pk__in=market_ids)
     markets = list(markets.order_by("pk"))
-    written, missing = 0, []
+    computed, written, missing = 0, 0, []
     if job is not None:
         job_progress(job=job, done=0, total=len(markets))
     try:
@@ -229,22 +262,24 @@ def market_prices_recompute(
             params = market_params(market, shop)
             if params is None:
                 missing.append(market.name)
+            elif connection.vendor == "postgresql":
+                market_computed, market_written = market_prices_store_sql(params=params, variant_ids=variant_ids)
+                computed, written = computed + market_computed, written + market_written
             else:
-                if connection.vendor != "postgresql":
-                    written += market_prices_store_batched(market=market, params=params, variant_ids=variant_ids)
-                else:
-                    if variant_ids is not None:
-                        params["variant_ids"] = list(variant_ids)
-                    with transaction.atomic(), connection.cursor() as cursor:
-                        cursor.execute(_sql(variant_ids is not None), params)
-                        written += cursor.rowcount
+                market_written = market_prices_store_batched(market=market, params=params, variant_ids=variant_ids)
+                computed, written = computed + market_written, written + market_written
             if job is not None:
                 job_progress(job=job, done=done)
     except Exception as exc:
         if job is not None:
             job_finish(job=job, error=f"{type(exc).__name__}: {exc}"[:500])
         raise
-    result = {"prices": written, "markets_without_rate": missing, "seconds": round(time.perf_counter() - started, 3)}
+    result = {
+        "prices": computed,
+        "prices_written": written,
+        "markets_without_rate": missing,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
     if job is not None:
         job_finish(job=job, result=result)
     # Channels publish stored prices only: they re-plan from this, never ahead of the prices.
