@@ -593,11 +593,15 @@ class PriceOrigin(models.TextChoices):
 class MarketPrice(TenantModel):
     """A computed price of a variant in a market, and what made it (rate, rule, landed cost).
 
-    Written in bulk by `localization.pricing` (one INSERT … ON CONFLICT per market), never
-    one row at a time.
+    Written in bulk by `localization.pricing` (one statement per market that updates the rows
+    whose price changed and inserts the missing ones), never one row at a time. A market holds a
+    price per variant, so every index is paid for a million times: the shop's and the market's
+    own are left out, the unique (shop, market, variant) and (market, variant) indexes serve
+    their lookups.
     """
 
-    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="prices")
+    shop = models.ForeignKey("shopadmin.Shop", on_delete=models.CASCADE, related_name="+", db_index=False)
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="prices", db_index=False)
     variant = models.ForeignKey("catalog.ProductVariant", on_delete=models.CASCADE, related_name="+")
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(max_digits=14, decimal_places=4)

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 — Bengali digits and texts are what these tests look for.
 """The demo's second shop, in Dhaka: Bengali and taka at home, Urdu and rupees in Pakistan."""
 
 from __future__ import annotations
