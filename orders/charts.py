@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from babel.numbers import format_compact_decimal
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, to_locale
+
+from shopadmin.numerals import locale_digits
 
 WIDTH = 400
 BRAND = "#0b5cad"  # 6.5:1 on white: bars read as well as text (WCAG 1.4.11 asks 3:1)
@@ -37,12 +41,19 @@ def _nice_max(value: Decimal) -> Decimal:
     return base * 10
 
 
+def _locale() -> str:
+    return to_locale(get_language() or "en")
+
+
 def _compact(value: Decimal) -> str:
-    value = float(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit:
-            return f"{value / limit:.3g}{suffix}"
-    return f"{value:.0f}" if value == int(value) else f"{value:.2f}"
+    """20K in English, 20 k in French, ২০ হা in Bengali (thousand), 12.5 لاکھ in Urdu (lakh)."""
+    locale = _locale()
+    text = format_compact_decimal(float(value), format_type="short", locale=locale, fraction_digits=2)
+    return locale_digits(text, locale)
+
+
+def _day(label: Callable, day) -> str:
+    return locale_digits(str(label(day)), _locale())
 
 
 def revenue_over_time(
@@ -106,7 +117,7 @@ def revenue_over_time(
                 _n(bar_w),
                 _n(top + plot_h - bar_top),
                 BRAND,
-                label(row["day"]),
+                _day(label, row["day"]),
                 _compact(row["revenue"]),
             )
         )
@@ -118,7 +129,7 @@ def revenue_over_time(
                     _n(left + i * slot + slot / 2),
                     height - 6,
                     INK,
-                    label(row["day"]),
+                    _day(label, row["day"]),
                 )
             )
     if points:

@@ -2,6 +2,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from shopadmin.templatetags.formats import percent as percent_filter
+
 register = template.Library()
 
 
@@ -14,7 +16,7 @@ def change(percent):
     if rounded == 0:
         return format_html('<span class="delta">{}</span>', "±0%")
     sign, css = ("+", "up") if rounded > 0 else ("\u2212", "down")
-    return format_html('<span class="delta {}">{}{}%</span>', css, sign, abs(rounded))
+    return format_html('<span class="delta {}">{}{}</span>', css, sign, percent_filter(abs(rounded) / 100))
 
 
 @register.filter

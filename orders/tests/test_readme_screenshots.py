@@ -112,6 +112,6 @@ def test_readme_tour(page, live_server, live_worker):
     with page.expect_navigation():
         page.locator("#language-switcher").select_option("ur")
     page.set_viewport_size(PHONE)
-    page.goto(f"{live_server.url}/app/dhaka/localization/markets/")
+    page.goto(f"{live_server.url}/app/dhaka/localization/")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     shoot(page, "markets-ur-phone")
