@@ -7,8 +7,12 @@ on, as in production. The catalog comes from seed_catalog; listings (3 accounts)
 and their lines (spread over 13 months) are bulk-inserted.
 
     .venv/bin/python bench/bench_dashboard.py [--variants 100000] [--orders 200000] [--runs 15] [--drop]
+    .venv/bin/python bench/bench_dashboard.py --day-imports 2000
 
-Prints one JSON object: p50/p95 ms and the number of queries per page.
+Prints one JSON object: p50/p95 ms and the number of queries per page. `--day-imports N`
+instead imports N orders of one day through the order service (in a shop of their own) and
+reports what keeping the daily rollups costs an import as the day fills: the queries and
+milliseconds of the rollup step at the 10th, 100th, ... and last import of the day.
 """
 
 from __future__ import annotations
@@ -199,14 +203,95 @@ def measure(shop, runs: int, period: str) -> dict:
     }
 
 
+def day_imports(n: int) -> dict:
+    """N orders of one local day imported one after the other; the rollup step timed in each."""
+    from catalog.models import MovementReason
+    from catalog.services import StockChange, location_create, product_create, stock_post_movements
+    from channels.adapters.base import ChannelOrder, ChannelOrderLine
+    from channels.tests.factories import make_account
+    from orders.services import ingest
+    from shopadmin.audit import Actor, acting_as
+    from shopadmin.models import Door
+    from shopadmin.services import shop_create
+    from shopadmin.tenancy import shop_context
+
+    slug = f"bench-day-{int(time.time())}"
+    with acting_as(Actor(door=Door.CLI, label="bench")):
+        shop = shop_create(name="Bench day", slug=slug, currency="USD", country="US")
+        with shop_context(shop):
+            location = location_create(name="Main", code="main", country="US")
+            product = product_create(
+                title="Day tee", status="active", brand="Bench", variants=[{"sku": "DAY-1", "price": "9.99"}]
+            )
+            stock_post_movements(
+                movements=[StockChange(product.variants.get().pk, location.pk, n * 2, MovementReason.RECEIVED, "bench")]
+            )
+    account = make_account(shop, "tiktok_shop")
+    steps: list[tuple[float, int]] = []
+    touch = ingest.sales_rollup_touch
+
+    def timed_touch(*args, **kwargs):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            touch(*args, **kwargs)
+            elapsed = (time.perf_counter() - started) * 1000
+        steps.append((elapsed, len(captured.captured_queries)))
+
+    ingest.sales_rollup_touch = timed_touch
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    imports_ms = []
+    try:
+        with shop_context(shop), acting_as(Actor(door=Door.CLI, label="bench")):
+            for i in range(n):
+                line = ChannelOrderLine(channel_item_id="DAY-1", sku="DAY-1", quantity=1, unit_price=Decimal("9.99"))
+                when = noon + dt.timedelta(seconds=i)
+                data = ChannelOrder(
+                    external_id=f"D{i:06d}",
+                    channel_status="AWAITING_SHIPMENT",
+                    lifecycle="awaiting_fulfillment",
+                    currency="USD",
+                    total=Decimal("9.99"),
+                    subtotal=Decimal("9.99"),
+                    lines=[line],
+                    placed_at=when,
+                    updated_at=when,
+                )
+                started = time.perf_counter()
+                ingest.order_import(account=account, data=data)
+                imports_ms.append((time.perf_counter() - started) * 1000)
+    finally:
+        ingest.sales_rollup_touch = touch
+    marks = sorted({m for m in (10, 100, 1000, n) if m <= n})
+
+    def around(values, m):
+        # The median of the imports around the m-th, so one slow moment does not decide.
+        window = values[max(0, m - 6) : m + 5]
+        return round(statistics.median(window), 2)
+
+    return {
+        "benchmark": "day_imports",
+        "imports": n,
+        "rollup_step": {str(m): {"ms": around([s[0] for s in steps], m), "queries": steps[m - 1][1]} for m in marks},
+        "import_ms": {str(m): around(imports_ms, m) for m in marks},
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--variants", type=int, default=100_000)
     parser.add_argument("--orders", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--drop", action="store_true")
+    parser.add_argument("--day-imports", type=int, default=0)
     args = parser.parse_args()
     config = database()
+    if args.day_imports:
+        try:
+            print(json.dumps(day_imports(args.day_imports)))
+        finally:
+            if args.drop:
+                teardown_databases(config, verbosity=0)
+        return
     try:
         started = time.perf_counter()
         shop = seed(args.variants, args.orders)
