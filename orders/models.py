@@ -265,7 +265,7 @@ class DailyProductSales(TenantModel):
         ]
 
 
-class DailySalesShare(TenantModel):
+class RollupShare(TenantModel):
     """What one order adds to the daily rollups, as it was last added: a change to the order
     takes exactly this out of the rollups and adds its new share (orders.rollup).
 
@@ -279,7 +279,7 @@ class DailySalesShare(TenantModel):
     class Meta:
         verbose_name = _("order's share of daily sales")
         verbose_name_plural = _("orders' shares of daily sales")
-        constraints = [models.UniqueConstraint(fields=["shop", "order"], name="dailysalesshare_unique_order")]
+        constraints = [models.UniqueConstraint(fields=["shop", "order"], name="rollupshare_unique_order")]
 
 
 class OrderLine(TenantModel):

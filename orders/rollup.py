@@ -1,6 +1,6 @@
 """The daily sales rollups behind the dashboard (orders.models.DailySales, DailyProductSales).
 
-Each order's share of the rollups is kept beside it (DailySalesShare). When an order is
+Each order's share of the rollups is kept beside it (RollupShare). When an order is
 imported, changes status, is cancelled or refunded, its share is read again from the order
 and only the difference is added to the rollup rows (`INSERT … ON CONFLICT DO UPDATE` with
 the signed delta): an import costs the same few queries on the first order of a day and on
@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Round, TruncDate
 
-from orders.models import DailyProductSales, DailySales, DailySalesShare, Lifecycle, Order, OrderLine
+from orders.models import DailyProductSales, DailySales, Lifecycle, Order, OrderLine, RollupShare
 from shopadmin.tenancy import current_shop_id
 
 NOT_SALES = (Lifecycle.CANCELLED, Lifecycle.REFUNDED)
@@ -204,7 +204,7 @@ def sales_rollup_touch(order: Order, *, tz_name: str, also: dt.datetime | None =
     transaction that changed it, after the change). `also` (the order's placing time before the
     change) is not needed: the share kept for the order says where it was counted."""
     _lock_shop(current_shop_id())
-    kept = DailySalesShare.objects.select_for_update().filter(order_id=order.pk).first()
+    kept = RollupShare.objects.select_for_update().filter(order_id=order.pk).first()
     old = kept.share if kept is not None else None
     new = _shares(Order.objects.filter(pk=order.pk), tz_name).get(order.pk)
     if old == new:
@@ -213,7 +213,7 @@ def sales_rollup_touch(order: Order, *, tz_name: str, also: dt.datetime | None =
     if new is None:
         kept.delete()
     elif kept is None:
-        DailySalesShare.objects.create(order_id=order.pk, share=new)
+        RollupShare.objects.create(order_id=order.pk, share=new)
     else:
         kept.share = new
         kept.save(update_fields=["share"])
@@ -278,7 +278,7 @@ def sales_rollup_rebuild(*, tz_name: str) -> int:
     _lock_shop(shop_id, exclusive=True)
     DailySales.objects.all().delete()
     DailyProductSales.objects.all().delete()
-    DailySalesShare.objects.all().delete()
+    RollupShare.objects.all().delete()
     sales, products = sales_rollup_computed(tz_name=tz_name)
     DailySales.objects.bulk_create((DailySales(shop_id=shop_id, **row) for row in sales), batch_size=SHARE_BATCH)
     DailyProductSales.objects.bulk_create(
@@ -287,7 +287,7 @@ def sales_rollup_rebuild(*, tz_name: str) -> int:
     ids = list(Order.objects.exclude(status__in=NOT_SALES).exclude(placed_at=None).values_list("pk", flat=True))
     for start in range(0, len(ids), SHARE_BATCH):
         shares = _shares(Order.objects.filter(pk__in=ids[start : start + SHARE_BATCH]), tz_name)
-        DailySalesShare.objects.bulk_create(
-            DailySalesShare(shop_id=shop_id, order_id=order_id, share=share) for order_id, share in shares.items()
+        RollupShare.objects.bulk_create(
+            RollupShare(shop_id=shop_id, order_id=order_id, share=share) for order_id, share in shares.items()
         )
     return len({row["day"] for row in sales})

@@ -59,7 +59,7 @@ def fill_rollups(apps, schema_editor):
 
         def flush():
             writer.executemany(
-                "INSERT INTO orders_dailysalesshare (shop_id, order_id, share) VALUES (%s, %s, %s)",
+                "INSERT INTO orders_rollupshare (shop_id, order_id, share) VALUES (%s, %s, %s)",
                 [(shop_id, order_id, json.dumps(share)) for order_id, (shop_id, share) in shares.items()],
             )
             shares.clear()
@@ -122,7 +122,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(empty_rollups, migrations.RunPython.noop),
         migrations.CreateModel(
-            name="DailySalesShare",
+            name="RollupShare",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("share", models.JSONField()),
@@ -164,18 +164,18 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddField(
-            model_name="dailysalesshare",
+            model_name="rollupshare",
             name="order",
             field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orders.order"),
         ),
         migrations.AddField(
-            model_name="dailysalesshare",
+            model_name="rollupshare",
             name="shop",
             field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="shopadmin.shop"),
         ),
         migrations.AddConstraint(
-            model_name="dailysalesshare",
-            constraint=models.UniqueConstraint(fields=("shop", "order"), name="dailysalesshare_unique_order"),
+            model_name="rollupshare",
+            constraint=models.UniqueConstraint(fields=("shop", "order"), name="rollupshare_unique_order"),
         ),
         migrations.RunPython(fill_rollups, migrations.RunPython.noop),
     ]
