@@ -428,7 +428,7 @@ class _Theirs:
     never the order itself. An order listed twice counts as its last listing.
 
     Orders we do not hold at all are kept whole (the run imports them): each batch is looked up
-    in one query as it arrives.
+    in one query as it arrives, joined to our orders.
     """
 
     def __init__(self, account: ChannelAccount):
@@ -467,16 +467,20 @@ class _Theirs:
                     f"VALUES ({', '.join(['%s'] * len(THEIRS_COLUMNS))})",
                     rows,
                 )
-        held = set(
-            Order.objects.filter(account=self.account, external_id__in={o.external_id for o in page}).values_list(
-                "external_id", flat=True
+        unknown = {
+            external_id
+            for (external_id,) in self._rows(
+                f"SELECT t.external_id FROM {THEIRS_TABLE} t WHERE t.seq >= %s AND NOT EXISTS "  # noqa: S608
+                f"(SELECT 1 FROM {Order._meta.db_table} o WHERE o.account_id = %s AND o.external_id = t.external_id)",
+                [rows[0][0], self.account.pk],
+                analyze=False,
             )
-        )
+        }
         for data in page:
-            if data.external_id in held:
-                self.missing.pop(data.external_id, None)
-            else:
+            if data.external_id in unknown:
                 self.missing[data.external_id] = data
+            else:
+                self.missing.pop(data.external_id, None)
 
     # Each listed order once, as last listed.
     LATEST = (
@@ -484,8 +488,8 @@ class _Theirs:
         "GROUP BY external_id) last ON last.seq = t.seq"
     )
 
-    def _rows(self, sql: str, params: list) -> list[tuple]:
-        if not self.analyzed and connection.vendor == "postgresql":
+    def _rows(self, sql: str, params: list, *, analyze: bool = True) -> list[tuple]:
+        if analyze and not self.analyzed and connection.vendor == "postgresql":
             # The planner knows nothing of a new temporary table: a join on it needs its counts.
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {THEIRS_TABLE}")
