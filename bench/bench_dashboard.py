@@ -7,8 +7,13 @@ on, as in production. The catalog comes from seed_catalog; listings (3 accounts)
 and their lines (spread over 13 months) are bulk-inserted.
 
     .venv/bin/python bench/bench_dashboard.py [--variants 100000] [--orders 200000] [--runs 15] [--drop]
+    .venv/bin/python bench/bench_dashboard.py --day-orders 10,2000,10000
 
-Prints one JSON object: p50/p95 ms and the number of queries per page.
+Prints one JSON object: p50/p95 ms and the number of queries per page. `--day-orders` instead
+measures what keeping the daily rollups costs an import as a day fills: for each size, a shop
+of its own whose day already holds that many orders (bulk-inserted and rolled up) imports 20
+more through the order service; reported are the rollup step's median milliseconds and its
+queries, and the whole import's median.
 """
 
 from __future__ import annotations
@@ -199,14 +204,121 @@ def measure(shop, runs: int, period: str) -> dict:
     }
 
 
+def day_imports(held: int, imports: int = 20) -> dict:
+    """A day already holding `held` orders (bulk-inserted, then rolled up), and `imports` more
+    orders of that day imported through the order service: the rollup step of each timed."""
+    from catalog.models import MovementReason
+    from catalog.services import StockChange, location_create, product_create, stock_post_movements
+    from channels.adapters.base import ChannelOrder, ChannelOrderLine
+    from channels.tests.factories import make_account
+    from orders.models import Lifecycle, Order, OrderLine
+    from orders.rollup import sales_rollup_rebuild
+    from orders.services import ingest
+    from shopadmin.audit import Actor, acting_as
+    from shopadmin.models import Door
+    from shopadmin.services import shop_create
+    from shopadmin.tenancy import shop_context
+
+    slug = f"bench-day-{held}-{int(time.time())}"
+    with acting_as(Actor(door=Door.CLI, label="bench")):
+        shop = shop_create(name=f"Bench day {held}", slug=slug, currency="USD", country="US")
+        with shop_context(shop):
+            location = location_create(name="Main", code="main", country="US")
+            product = product_create(
+                title="Day tee", status="active", brand="Bench", variants=[{"sku": "DAY-1", "price": "9.99"}]
+            )
+            variant = product.variants.get()
+            stock_post_movements(
+                movements=[StockChange(variant.pk, location.pk, imports * 2, MovementReason.RECEIVED, "bench")]
+            )
+    account = make_account(shop, "tiktok_shop")
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    price = Decimal("9.99")
+    with shop_context(shop), acting_as(Actor(door=Door.CLI, label="bench")):
+        for start in range(0, held, CHUNK):
+            orders = Order.objects.bulk_create(
+                Order(
+                    shop=shop,
+                    account=account,
+                    channel=account.channel,
+                    external_id=f"H{i:07d}",
+                    channel_status="AWAITING_SHIPMENT",
+                    status=Lifecycle.AWAITING_FULFILLMENT,
+                    placed_at=noon - dt.timedelta(seconds=i % 3600),
+                    currency="USD",
+                    total=price,
+                    shop_currency="USD",
+                    total_shop=price,
+                    rate=Decimal("1"),
+                )
+                for i in range(start, min(held, start + CHUNK))
+            )
+            OrderLine.objects.bulk_create(
+                OrderLine(
+                    shop=shop, order=o, variant=variant, sku="DAY-1", quantity=1, unit_price=price, line_total=price
+                )
+                for o in orders
+            )
+        sales_rollup_rebuild(tz_name=shop.timezone)
+    steps: list[tuple[float, int]] = []
+    touch = ingest.sales_rollup_touch
+
+    def timed_touch(*args, **kwargs):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            touch(*args, **kwargs)
+            elapsed = (time.perf_counter() - started) * 1000
+        steps.append((elapsed, len(captured.captured_queries)))
+
+    ingest.sales_rollup_touch = timed_touch
+    imports_ms = []
+    try:
+        with shop_context(shop), acting_as(Actor(door=Door.CLI, label="bench")):
+            for i in range(imports):
+                line = ChannelOrderLine(channel_item_id="DAY-1", sku="DAY-1", quantity=1, unit_price=price)
+                when = noon + dt.timedelta(seconds=i)
+                data = ChannelOrder(
+                    external_id=f"D{i:06d}",
+                    channel_status="AWAITING_SHIPMENT",
+                    lifecycle="awaiting_fulfillment",
+                    currency="USD",
+                    total=price,
+                    subtotal=price,
+                    lines=[line],
+                    placed_at=when,
+                    updated_at=when,
+                )
+                started = time.perf_counter()
+                ingest.order_import(account=account, data=data)
+                imports_ms.append((time.perf_counter() - started) * 1000)
+    finally:
+        ingest.sales_rollup_touch = touch
+    return {
+        "orders_of_the_day_before": held,
+        "imports": imports,
+        "rollup_step_ms_p50": round(statistics.median(s[0] for s in steps), 2),
+        "rollup_step_queries": sorted({s[1] for s in steps}),
+        "import_ms_p50": round(statistics.median(imports_ms), 2),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--variants", type=int, default=100_000)
     parser.add_argument("--orders", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--drop", action="store_true")
+    parser.add_argument("--day-orders", default="", help="e.g. 10,2000,10000: days holding that many orders")
     args = parser.parse_args()
     config = database()
+    if args.day_orders:
+        try:
+            sizes = [int(n) for n in args.day_orders.split(",")]
+            print(json.dumps({"benchmark": "day_imports", "days": [day_imports(n) for n in sizes]}))
+        finally:
+            if args.drop:
+                teardown_databases(config, verbosity=0)
+        return
     try:
         started = time.perf_counter()
         shop = seed(args.variants, args.orders)

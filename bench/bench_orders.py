@@ -15,7 +15,9 @@ role so row-level security is on) and measures, on this machine over loopback:
   duplicate count (must be 0).
 - reconciliation of `--reconcile` orders: that many orders on the sandbox and here (bulk
   inserted), 0.1% of them with a planted total mismatch; one reconciliation run over real HTTP
-  (TikTok pages of 100). Reported: seconds, orders per second, findings.
+  (TikTok pages of 100). Reported: seconds, orders per second, findings, and the seconds
+  apart: the channel's pages (fetch, with the sandbox's serving inside), the sandbox's serving
+  alone, and ours (the run without the sandbox's serving).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -337,9 +340,14 @@ def bench_reconcile(count: int) -> dict:
                 ]
             )
         run = ReconciliationRun.objects.create(account=account, trigger="bench")
-        started = time.perf_counter()
+    # What autovacuum does soon after a bulk load: the planner's counts of the new rows (only a
+    # table's owner may ANALYZE it).
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("ANALYZE orders_order, orders_orderline, channels_sandbox_sandboxorder")
+    with shop_context(shop), _timed_channel() as spent:
+        started, cpu_started = time.perf_counter(), time.thread_time()
         run = reconciliation_run(run=ReconciliationRun.objects.select_related("account").get(pk=run.pk))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
     return {
         "orders": count,
         "status": run.status,
@@ -350,7 +358,47 @@ def bench_reconcile(count: int) -> dict:
         "seconds": round(seconds, 1),
         "orders_per_s": round(count / seconds, 1),
         "channel_pages": -(-count // 100),
+        # The run's time apart: reading the channel's pages (its HTTP calls, the sandbox's serving
+        # within them), the sandbox's own serving, and ours (everything but that serving).
+        "channel_fetch_s": round(spent["fetch"], 1),
+        "sandbox_serving_s": round(spent["serving"], 1),
+        "our_s": round(seconds - spent["serving"], 1),
+        "our_s_besides_fetch": round(seconds - spent["fetch"], 1),
+        # The processor time of the run's own thread (the sandbox serves from another).
+        "our_cpu_s": round(cpu, 1),
     }
+
+
+@contextmanager
+def _timed_channel():
+    """Seconds spent in the adapter's order pages, and in the sandbox's serving of requests (the
+    app and the writing of its answer; it serves from a thread of this process, so its time is
+    inside the run's)."""
+    from django.core.servers.basehttp import ServerHandler
+
+    from channels.adapters.tiktok_shop import TikTokShopAdapter
+
+    spent = {"fetch": 0.0, "serving": 0.0}
+    lock = threading.Lock()
+    fetch_orders, handle = TikTokShopAdapter.fetch_orders, ServerHandler.run
+
+    def timed(key, call):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                with lock:
+                    spent[key] += time.perf_counter() - started
+
+        return wrapper
+
+    TikTokShopAdapter.fetch_orders = timed("fetch", fetch_orders)
+    ServerHandler.run = timed("serving", handle)
+    try:
+        yield spent
+    finally:
+        TikTokShopAdapter.fetch_orders, ServerHandler.run = fetch_orders, handle
 
 
 def main():

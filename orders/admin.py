@@ -23,6 +23,7 @@ from orders.models import (
     ReconciliationRun,
     Refund,
     RefundLine,
+    RollupShare,
 )
 from shopadmin.admin_base import TenantAdmin, TenantInline
 from shopadmin.templatetags.formats import format_money
@@ -247,3 +248,12 @@ class DailyProductSalesAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
     date_hierarchy = "day"
     money_fields = ("revenue",)
     revenue_amount = _money("revenue", _shop_currency, _("revenue"))
+
+
+@admin.register(RollupShare)
+class RollupShareAdmin(ReadOnlyMixin, TenantAdmin):
+    """Each order's share of the daily rollups, as last added to them (read-only)."""
+
+    list_display = ("order", "share")
+    list_select_related = ("shop", "order")
+    raw_id_fields = ("order",)

@@ -220,28 +220,42 @@ class DailySales(TenantModel):
     account = models.ForeignKey("channels.ChannelAccount", on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=20)
     market = models.ForeignKey("localization.Market", on_delete=models.SET_NULL, null=True, related_name="+")
+    # The market the row was counted under (0 for none): unlike `market` it survives the market's
+    # deletion, so the row stays the one later changes of its orders are added to.
+    market_key = models.IntegerField(default=0)
     revenue = models.DecimalField(max_digits=20, decimal_places=3, default=Decimal("0"))
-    orders = models.PositiveIntegerField(default=0)
+    # Signed: a change is added as a delta, which may take orders out.
+    orders = models.IntegerField(default=0)
     units = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("daily sales")
         verbose_name_plural = _("daily sales")
-        indexes = [models.Index(fields=["shop", "day"], name="dailysales_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "day", "account", "channel", "market_key"], name="dailysales_unique_key"
+            )
+        ]
 
 
 class DailyProductSales(TenantModel):
-    """Revenue (lines at their order's rate) and units of one product per local day and channel."""
+    """Revenue (lines at their order's rate, each rounded to the mill) and units of one product
+    per local day and channel."""
 
     day = models.DateField()
     channel = models.CharField(max_length=20)
     product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
     revenue = models.DecimalField(max_digits=20, decimal_places=3, default=Decimal("0"))
     units = models.IntegerField(default=0)
+    # Order lines counted: the row goes when the last one is taken out.
+    lines = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("daily product sales")
         verbose_name_plural = _("daily product sales")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "day", "channel", "product"], name="dailyproductsales_unique_key")
+        ]
         indexes = [
             models.Index(
                 fields=["shop", "day", "channel", "product"],
@@ -249,6 +263,23 @@ class DailyProductSales(TenantModel):
                 include=["revenue", "units"],
             )
         ]
+
+
+class RollupShare(TenantModel):
+    """What one order adds to the daily rollups, as it was last added: a change to the order
+    takes exactly this out of the rollups and adds its new share (orders.rollup).
+
+    `share` holds the day, account, channel, market, revenue and units, and per product its
+    revenue, units and lines. An order that is not a sale (cancelled, refunded) has none.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    share = models.JSONField()
+
+    class Meta:
+        verbose_name = _("order's share of daily sales")
+        verbose_name_plural = _("orders' shares of daily sales")
+        constraints = [models.UniqueConstraint(fields=["shop", "order"], name="rollupshare_unique_order")]
 
 
 class OrderLine(TenantModel):

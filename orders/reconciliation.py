@@ -7,11 +7,12 @@ account, kind and key, refreshed by later runs); the run keeps the counts by kin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,7 +44,8 @@ from shopadmin.services import job_finish, job_progress
 from shopadmin.words import Words
 
 DEFAULT_WINDOW = dt.timedelta(days=30)
-PROGRESS_EVERY = 500
+# The channel's orders written and looked up together (and the run's progress step).
+THEIRS_BATCH = 1000
 
 
 @transaction.atomic
@@ -396,29 +398,174 @@ def listing_quantity_drift(
 # --- What the checks compare -------------------------------------------------------------------
 
 
-def _channel_orders_since(account: ChannelAccount, start: dt.datetime) -> dict[str, ChannelOrder]:
-    """The channel's orders of the window by external id; _RunStopped if it refuses the account."""
-    theirs: dict[str, ChannelOrder] = {}
+def _channel_orders_since(account: ChannelAccount, start: dt.datetime) -> Iterator[list[ChannelOrder]]:
+    """The channel's orders of the window, page by page as it lists them; _RunStopped if it
+    refuses the account."""
     try:
         with adapter_for(account) as adapter:
+            page = []
             for raw in channel_orders(account, since=int(start.timestamp()), adapter=adapter):
-                data = adapter.normalize_order(raw)
-                theirs[data.external_id] = data
+                page.append(adapter.normalize_order(raw))
+                if len(page) == THEIRS_BATCH:
+                    yield page
+                    page = []
+            if page:
+                yield page
     except AdapterError as exc:
         if channel_refused(account, exc):
             raise _RunStopped(str(exc)) from exc
         raise
     health.account_call_succeeded(account)
-    return theirs
 
 
-def _our_orders_since(account: ChannelAccount, start: dt.datetime) -> dict[str, Order]:
-    return {
-        o.external_id: o
-        for o in Order.objects.filter(account=account, placed_at__gte=start).only(
-            "id", "external_id", "status", "channel_status", "total", "currency", "channel_updated_at", "placed_at"
+THEIRS_TABLE = "reconciliation_theirs"
+THEIRS_COLUMNS = ("seq", "external_id", "channel_status", "lifecycle", "currency", "total", "updated_at")
+
+
+class _Theirs:
+    """The channel's view of the window as rows of a temporary table, so it is compared with ours
+    in the database: what each check needs of an order (status, lifecycle, amount, update time),
+    never the order itself. An order listed twice counts as its last listing.
+
+    Orders we do not hold at all are kept whole (the run imports them): each batch is looked up
+    in one query as it arrives.
+    """
+
+    def __init__(self, account: ChannelAccount):
+        self.account = account
+        # Our orders of the account, named by the index's columns (row-level security alone
+        # would leave the shop to a filter the index cannot use).
+        self._ours = (account.shop_id, account.pk)
+        self.listed = 0
+        self.indexed = False
+        self.missing: dict[str, ChannelOrder] = {}
+
+    def __enter__(self) -> _Theirs:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {THEIRS_TABLE}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {THEIRS_TABLE} (seq integer, external_id text, "
+                "channel_status text, lifecycle text, currency text, total numeric, "
+                "updated_at timestamp with time zone)"
+            )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {THEIRS_TABLE}")
+
+    def add(self, page: list[ChannelOrder]) -> None:
+        rows = [
+            (self.listed + n, o.external_id, o.channel_status, o.lifecycle, o.currency, o.total, o.updated_at)
+            for n, o in enumerate(page)
+        ]
+        self.listed += len(page)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {THEIRS_TABLE} ({', '.join(THEIRS_COLUMNS)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(
+                    f"INSERT INTO {THEIRS_TABLE} ({', '.join(THEIRS_COLUMNS)}) "  # noqa: S608 — our table
+                    f"VALUES ({', '.join(['%s'] * len(THEIRS_COLUMNS))})",
+                    rows,
+                )
+        ids = list({o.external_id for o in page})
+        if connection.vendor == "postgresql":
+            # One array parameter: a query with a thousand placeholders costs more to build than to run.
+            held = {
+                external_id
+                for (external_id,) in self._rows(
+                    f"SELECT external_id FROM {Order._meta.db_table} "  # noqa: S608 — our table
+                    "WHERE shop_id = %s AND account_id = %s AND external_id = ANY(%s)",
+                    [*self._ours, ids],
+                    loaded=False,
+                )
+            }
+        else:
+            held = set(
+                Order.objects.filter(account=self.account, external_id__in=ids).values_list("external_id", flat=True)
+            )
+        unknown = set(ids) - held
+        for data in page:
+            if data.external_id in unknown:
+                self.missing[data.external_id] = data
+            else:
+                self.missing.pop(data.external_id, None)
+
+    def _rows(self, sql: str, params: list, *, loaded: bool = True) -> list[tuple]:
+        """Rows of a query on the table; once it is loaded, indexed by order id first, and its counts
+        given to the planner (a join on a table it knows nothing of can go row by row)."""
+        if loaded and not self.indexed:
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE INDEX {THEIRS_TABLE}_external_id ON {THEIRS_TABLE} (external_id, seq)")
+                if connection.vendor == "postgresql":
+                    cursor.execute(f"ANALYZE {THEIRS_TABLE}")
+            self.indexed = True
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def differing(self, start: dt.datetime) -> list[tuple[Order, ChannelOrder]]:
+        """Orders of the window whose status, currency or total differ from the channel's (the
+        checks then decide which of them are findings)."""
+        orders = Order._meta.db_table
+        rows = self._rows(
+            f"SELECT o.id, t.external_id, t.channel_status, t.lifecycle, t.currency, t.total, t.updated_at "  # noqa: S608
+            f"FROM {THEIRS_TABLE} t JOIN {orders} o ON o.external_id = t.external_id "
+            "WHERE o.shop_id = %s AND o.account_id = %s AND o.placed_at >= %s "
+            # The last listing of each order is the channel's view of it.
+            f"AND NOT EXISTS (SELECT 1 FROM {THEIRS_TABLE} later WHERE later.external_id = t.external_id "
+            "AND later.seq > t.seq) "
+            "AND (o.status <> t.lifecycle OR o.currency <> UPPER(t.currency) OR o.total <> t.total) ORDER BY t.seq",
+            [*self._ours, start],
         )
-    }
+        held = Order.objects.in_bulk([row[0] for row in rows])
+        return [
+            (
+                held[order_id],
+                ChannelOrder(
+                    external_id=external_id,
+                    channel_status=channel_status,
+                    lifecycle=lifecycle,
+                    currency=currency,
+                    total=Decimal(str(total)),
+                    updated_at=_aware(updated_at),
+                ),
+            )
+            for order_id, external_id, channel_status, lifecycle, currency, total, updated_at in rows
+        ]
+
+    def not_listed(self, start: dt.datetime) -> dict[str, Order]:
+        """Orders of the window the channel does not list, by external id."""
+        orders = Order._meta.db_table
+        ids = [
+            row[0]
+            for row in self._rows(
+                f"SELECT o.id FROM {orders} o WHERE o.shop_id = %s AND o.account_id = %s AND o.placed_at >= %s "  # noqa: S608
+                f"AND NOT EXISTS (SELECT 1 FROM {THEIRS_TABLE} t WHERE t.external_id = o.external_id)",
+                [*self._ours, start],
+            )
+        ]
+        return {o.external_id: o for o in Order.objects.filter(pk__in=ids).order_by("-placed_at", "-id")}
+
+    def checked(self, start: dt.datetime) -> int:
+        """Orders listed by the channel or held in the window: each counted once."""
+        orders = Order._meta.db_table
+        ((count,),) = self._rows(
+            f"SELECT COUNT(*) FROM (SELECT external_id FROM {THEIRS_TABLE} UNION "  # noqa: S608
+            f"SELECT external_id FROM {orders} WHERE shop_id = %s AND account_id = %s AND placed_at >= %s) ids",
+            [*self._ours, start],
+        )
+        return count
+
+
+def _aware(value):
+    """A time read from the temporary table (SQLite gives text)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value is None or value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _lines_to_check(account: ChannelAccount, start: dt.datetime) -> list[OrderLine]:
@@ -448,32 +595,24 @@ def _stock_by_variant(variant_ids: set[int]) -> tuple[dict[int, int], dict[int, 
 # --- The run -----------------------------------------------------------------------------------
 
 
-def _compare_orders(
-    run: ReconciliationRun, record: _Recorder, theirs: dict[str, ChannelOrder], ours: dict[str, Order]
-) -> int:
-    """The order checks, one order at a time with the job's progress; returns the orders checked."""
+def _compare_orders(run: ReconciliationRun, record: _Recorder, start: dt.datetime) -> int:
+    """The order checks, the channel's pages streamed into the database as they come, with the
+    job's progress; returns the orders checked."""
     account, job = run.account, run.job
-    # Orders the channel lists as updated in the window but placed before it are held, not missing.
-    known = set(ours) | set(
-        Order.objects.filter(account=account, external_id__in=[e for e in theirs if e not in ours]).values_list(
-            "external_id", flat=True
-        )
-    )
-    total = len(set(theirs) | set(ours))
-    if job is not None:
-        job_progress(job=job, done=0, total=total)
-    for done, (external_id, data) in enumerate(theirs.items(), start=1):
-        if job is not None and done % PROGRESS_EVERY == 0:
-            job_progress(job=job, done=done)
-        if external_id not in known:
+    with _Theirs(account) as theirs:
+        for page in _channel_orders_since(account, start):
+            theirs.add(page)
+            if job is not None:
+                job_progress(job=job, done=theirs.listed)
+        total = theirs.checked(start)
+        if job is not None:
+            job_progress(job=job, done=theirs.listed, total=total)
+        for order, data in theirs.differing(start):
+            record(*(f for f in (status_drift(order, data), amount_mismatch(order, data)) if f))
+        for data in theirs.missing.values():
             record(missing_order(account, data))  # the import is its own transaction
-            continue
-        order = ours.get(external_id)
-        if order is None:
-            continue  # placed before the window; the channel only lists it as updated
-        record(*(f for f in (status_drift(order, data), amount_mismatch(order, data)) if f))
-    for finding in unknown_to_channel(ours, theirs):
-        record(finding)
+        for finding in unknown_to_channel(theirs.not_listed(start), {}):
+            record(finding)
     return total
 
 
@@ -520,8 +659,7 @@ def reconciliation_run(*, run: ReconciliationRun, window: dt.timedelta = DEFAULT
         end = timezone.now()
         start = end - window
         ReconciliationRun.objects.filter(pk=run.pk).update(window_start=start, window_end=end)
-        theirs = _channel_orders_since(account, start)
-        orders_checked = _compare_orders(run, record, theirs, _our_orders_since(account, start))
+        orders_checked = _compare_orders(run, record, start)
         lines = _lines_to_check(account, start)
         for finding in (*unknown_items(lines), *oversold_lines(lines)):
             record(finding)
