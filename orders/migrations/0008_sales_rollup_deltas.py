@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import django.db.models.deletion
 from django.db import migrations, models
 
+from shopadmin.db.shop_keys import ShopScopedKeys
+
 # The rollups become sums of each order's share, kept beside the order: the rollups are emptied
 # first (their rows now have one key per market, and product revenue is rounded per line), and
 # both are filled again from the orders at the end. Row-level security is forced on these
@@ -115,7 +117,7 @@ class Migration(migrations.Migration):
         ("catalog", "0005_media_thumbnail"),
         ("channels", "0011_verbose_names"),
         ("localization", "0005_verbose_names"),
-        ("orders", "0006_texts_as_words"),
+        ("orders", "0007_shop_scoped_keys"),
         ("shopadmin", "0006_texts_as_words"),
     ]
 
@@ -178,4 +180,6 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=("shop", "order"), name="rollupshare_unique_order"),
         ),
         migrations.RunPython(fill_rollups, migrations.RunPython.noop),
+        # The new shares table gets its (shop_id, id) key and composite foreign keys like every shop table.
+        ShopScopedKeys(),
     ]
