@@ -597,19 +597,22 @@ def _feed_query(account: ChannelAccount, spec: FeedSpec, shape: FeedShape, media
     stored_exponent = _exponent_sql(currency)
     active_locations = _text(list(Location.objects.filter(is_active=True).values_list("id", flat=True)))
     size, color = _options_sql()
+    # The side rows of a variant are read by their foreign key alone, other conditions in FILTER:
+    # under row-level security the planner's estimates are poor, and an index on another column
+    # (the account's listings, a language's translations) would be scanned once per row.
     if Translation.objects.filter(
         kind=TranslationKind.PRODUCT, field__in=("title", "description"), language__in=languages
     ).exists():
         chain = _text(languages)
         ranked = f"ORDER BY array_position({chain}, t.language)"
+        wanted = f"t.kind = 'product' AND t.language = ANY({chain}) AND t.value <> ''"
         texts = f"""LEFT JOIN LATERAL (
-          SELECT (array_agg(t.value {ranked}) FILTER (WHERE t.field = 'title'))[1] AS title,
-                 (array_agg(t.language {ranked}) FILTER (WHERE t.field = 'title'))[1] AS title_language,
-                 (array_agg(t.value {ranked}) FILTER (WHERE t.field = 'description'))[1] AS description,
-                 (array_agg(t.language {ranked}) FILTER (WHERE t.field = 'description'))[1] AS description_language
-          FROM {Translation._meta.db_table} t
-          WHERE t.product_id = v.product_id AND t.kind = 'product' AND t.field IN ('title', 'description')
-            AND t.language = ANY({chain}) AND t.value <> ''
+          SELECT (array_agg(t.value {ranked}) FILTER (WHERE {wanted} AND t.field = 'title'))[1] AS title,
+                 (array_agg(t.language {ranked}) FILTER (WHERE {wanted} AND t.field = 'title'))[1] AS title_language,
+                 (array_agg(t.value {ranked}) FILTER (WHERE {wanted} AND t.field = 'description'))[1] AS description,
+                 (array_agg(t.language {ranked}) FILTER (WHERE {wanted} AND t.field = 'description'))[1]
+                   AS description_language
+          FROM {Translation._meta.db_table} t WHERE t.product_id = v.product_id
         ) t ON true"""  # noqa: S608 — table names are ours, values are quoted by the driver
 
         def text(field: str) -> str:
@@ -625,6 +628,22 @@ def _feed_query(account: ChannelAccount, spec: FeedSpec, shape: FeedShape, media
 
         def text(field: str) -> str:
             return f"COALESCE(NULLIF(l.{field}_override, ''), v.f_{field})"
+
+    listed = ChannelListing.objects.filter(account=account)
+    if listed.exclude(title_override="", description_override="", category_override="", custom_labels=[]).exists():
+        mine = f"FILTER (WHERE l.account_id = {int(account.pk)})"
+        listing = f"""LEFT JOIN LATERAL (
+          SELECT (array_agg(l.title_override) {mine})[1] AS title_override,
+                 (array_agg(l.description_override) {mine})[1] AS description_override,
+                 (array_agg(l.category_override) {mine})[1] AS category_override,
+                 (array_agg(l.custom_labels) {mine})[1] AS custom_labels
+          FROM {ChannelListing._meta.db_table} l WHERE l.variant_id = v.id
+        ) l ON true"""  # noqa: S608 — table names are ours
+    else:  # no listing of the account changes a text or carries labels
+        listing = (
+            "LEFT JOIN LATERAL (SELECT NULL::text AS title_override, NULL::text AS description_override, "
+            "NULL::text AS category_override, NULL::jsonb AS custom_labels) l ON true"
+        )
 
     utm = urlencode({"utm_source": account.channel, "utm_medium": "social", "utm_campaign": account.name})
     link_prefix = _text(f"{storefront}/products/")
@@ -647,7 +666,7 @@ def _feed_query(account: ChannelAccount, spec: FeedSpec, shape: FeedShape, media
              round({regular}, {stored_exponent}) AS price_r, round({reduced}, {stored_exponent}) AS sale_r,
              {window} AS sale_window
       FROM (__VARIANTS__) v
-      LEFT JOIN {ChannelListing._meta.db_table} l ON l.account_id = {int(account.pk)} AND l.variant_id = v.id
+      {listing}
       LEFT JOIN {MarketPrice._meta.db_table} mp ON mp.market_id = {int(context.market_id)} AND mp.variant_id = v.id
       {texts}
       LEFT JOIN LATERAL (
