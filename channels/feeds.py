@@ -7,8 +7,8 @@ and its problems are listed in the UI.
 
 Two writers: `plain_feed_stream` builds each item and its payload (keyset chunks, constant
 memory); the main feeds are written by PostgreSQL in one streamed statement (`_sql_feed`,
-100k rows in about the time of a plain `COPY` of them), with what the adapter does learnt from
-the adapter (`feed_shape`). Both give the same bytes (channels/tests/test_feed_exactness.py).
+within twice the time of a plain `COPY` of the same rows), with what the adapter does learnt
+from the adapter (`feed_shape`). Both give the same bytes (channels/tests/test_feed_exactness.py).
 """
 
 from __future__ import annotations

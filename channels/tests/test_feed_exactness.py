@@ -192,3 +192,15 @@ def test_the_awkward_values_reach_the_feeds(client, shop_a):
     assert variants[-9].sku not in body and variants[-12].sku not in body  # no price; title too long
     assert "https://cdn.example.com/own,1.jpg" in body and "/media/shops/alice/products/abc-123.jpg" in body
     assert "out of stock" in body and "+0000/" in body  # a sale window
+
+
+def test_an_image_name_sql_cannot_repeat_sends_the_feed_through_the_plain_writer(client, shop_a):
+    account = seeded_account(shop_a, variants=6)
+    with shop_context(shop_a):
+        product = Product.objects.order_by("id").first()
+        ProductMedia.objects.filter(product=product).update(url="", image="shops/alice/ä photo (1).jpg")
+        spec = account_feed_specs(account)[0]
+        assert sql_feed_supported(account, spec) is None  # the storage quotes this name
+        expected = "".join(plain_feed_stream(account, spec))
+    served = body_of(client.get(f"/feeds/{account.feed_token}/{spec.name}"))
+    assert served == expected and "/media/shops/alice/%C3%A4%20photo%20(1).jpg" in served
