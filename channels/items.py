@@ -145,7 +145,7 @@ def _first_images(product_ids, variant_ids=None) -> tuple[dict, dict]:
     rows = media.order_by("product_id", "position", "id").values_list("product_id", "variant_id", "url", "image")
     wanted = set(variant_ids) if variant_ids is not None else None
     for product_id, variant_id, url, image in rows:
-        src = url or (_media_url(image) if image else "")
+        src = url or (media_url(image) if image else "")
         if not src:
             continue
         by_product.setdefault(product_id, src)
@@ -154,7 +154,7 @@ def _first_images(product_ids, variant_ids=None) -> tuple[dict, dict]:
     return by_product, by_variant
 
 
-def _media_url(name: str) -> str:
+def media_url(name: str) -> str:
     from django.conf import settings
     from django.core.files.storage import default_storage
 
