@@ -11,8 +11,13 @@ role so row-level security is on) and measures, on this machine over loopback:
   webhooks from `--senders` threads, with 10% of the deliveries repeated byte for byte (a
   channel's redelivery). Reported: acknowledgement latency (the webhook's HTTP answer) p50/p99,
   orders per second from the first delivery until the last order is imported (the worker
-  fetches each order from the sandbox over HTTP and imports it with stock allocation), and the
-  duplicate count (must be 0).
+  drains the stored events in batches of 50: one order-detail read from the sandbox over HTTP,
+  one import transaction with stock allocation), the duplicate count (must be 0), and what the
+  worker reported per batch (channel read and import time).
+- where that time goes (`--orders` more orders, in this process): the deliveries stored through
+  the receiver over HTTP, then one drain of them with every query counted. Reported per order:
+  milliseconds and queries of the receiver, the channel read, the import, and within the import
+  the stock allocation and the sales rollup (orders.rollup).
 - reconciliation of `--reconcile` orders: that many orders on the sandbox and here (bulk
   inserted), 0.1% of them with a planted total mismatch; one reconciliation run over real HTTP
   (TikTok pages of 100). Reported: seconds, orders per second, findings, and the seconds
@@ -27,6 +32,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import threading
@@ -42,8 +48,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopadmin.test_settings")
 os.environ["SHOPADMIN_TEST_DB"] = os.environ.get("BENCH_DB", "bench_orders")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
-# The threaded server runs each request in a new thread: close its connection with the request.
+# The threaded server runs each request in a new thread: its connection comes from the
+# deployment's connection pool (DATABASE_POOL) and goes back to it with the request, as behind a
+# pooled production server, rather than being opened for every webhook.
 os.environ["CONN_MAX_AGE"] = "0"
+os.environ.setdefault("DATABASE_POOL", "true")
+os.environ.setdefault("DATABASE_POOL_MAX", "24")
 
 import django  # noqa: E402
 
@@ -196,7 +206,7 @@ def bench_ingest(count: int, senders: int) -> dict:
     # The worker keeps its database connections (as in production); only this process's
     # per-request server threads close theirs.
     worker = WorkerProcess(
-        "bench-orders", concurrency=2, pool="prefork", extra_env={"CONN_MAX_AGE": "600"}
+        "bench-orders", concurrency=2, pool="prefork", extra_env={"DATABASE_POOL": "false", "CONN_MAX_AGE": "600"}
     ).wait_ready()
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -232,6 +242,7 @@ def bench_ingest(count: int, senders: int) -> dict:
         total = time.perf_counter() - started
     finally:
         worker.stop()
+    report = worker_report(worker.lines)
     with shop_context(shop):
         ids = list(Order.objects.values_list("external_id", flat=True))
         from catalog.models import StockLevel
@@ -256,6 +267,146 @@ def bench_ingest(count: int, senders: int) -> dict:
         "negative_stock_rows": negative,
         "end_to_end_s": round(total, 2),
         "orders_per_s_end_to_end": round(len(ids) / total, 1),
+        "worker": report,
+    }
+
+
+def worker_report(lines: list[str]) -> dict:
+    """What the worker logged per batch: orders read from the channel, orders imported, and how long each took."""
+    read = [re.search(r"read (\d+) orders from the channel in ([\d.]+) ms", line) for line in lines]
+    imported = [re.search(r"imported (\d+) orders \(\d+ created\) in ([\d.]+) ms", line) for line in lines]
+    read = [(int(m[1]), float(m[2])) for m in read if m]
+    imported = [(int(m[1]), float(m[2])) for m in imported if m]
+    orders = sum(n for n, _ms in imported) or 1
+    return {
+        "batches": len(imported),
+        "orders_per_batch": round(orders / max(len(imported), 1), 1),
+        "channel_read_ms_per_order": round(sum(ms for _n, ms in read) / orders, 2),
+        "import_ms_per_order": round(sum(ms for _n, ms in imported) / orders, 2),
+    }
+
+
+class Stages:
+    """Wall time and queries spent inside some functions, while it is installed."""
+
+    def __init__(self, names: dict[str, tuple[object, str]]):
+        self.names = names
+        self.ms = dict.fromkeys(names, 0.0)
+        self.queries = dict.fromkeys([*names, "all"], 0)
+        self.active: list[str] = []
+        self.saved = []
+
+    def _wrap(self, stage, fn):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            self.active.append(stage)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.active.pop()
+                self.ms[stage] += (time.perf_counter() - started) * 1000
+
+        return timed
+
+    def _count(self, execute, sql, params, many, context):
+        self.queries["all"] += 1
+        for stage in set(self.active):
+            self.queries[stage] += 1
+        return execute(sql, params, many, context)
+
+    def __enter__(self):
+        for stage, (owner, attr) in self.names.items():
+            fn = getattr(owner, attr)
+            self.saved.append((owner, attr, fn))
+            setattr(owner, attr, self._wrap(stage, fn))
+        self.wrapper = connections["default"].execute_wrapper(self._count)
+        self.wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.wrapper.__exit__(*exc)
+        for owner, attr, fn in reversed(self.saved):
+            setattr(owner, attr, fn)
+
+
+def bench_ingest_profile(count: int) -> dict:
+    import channels.services
+    import orders.services.ingest
+    import orders.sync
+    from channels.adapters.tiktok_shop import TikTokShopAdapter, webhook_signature
+    from channels.sandbox.models import SandboxOrder
+    from orders.models import Order
+    from shopadmin.testing.worker import purge_broker
+
+    base = serve()
+    key = "bench-profile-key"
+    shop = make_shop("ingest-profile", [f"PRO-{i}" for i in range(20)], on_hand=count)
+    from channels.services import channel_account_create
+
+    with shop_context(shop), acting_as(Actor(door=Door.CLI, label="bench")):
+        account = channel_account_create(
+            shop=shop,
+            channel="tiktok_shop",
+            name="Profile",
+            credentials={**TIKTOK, "app_key": key},
+            api_base_url=f"{base}/sandbox/tiktok",
+        )
+    sandbox = sandbox_account(key)
+    now = timezone.now()
+    rng = random.Random(3)
+    placed = SandboxOrder.objects.bulk_create(
+        SandboxOrder(
+            account=sandbox,
+            order_id=f"56{i:012d}",
+            status="AWAITING_SHIPMENT",
+            lines=[{"item_id": f"PRO-{rng.randrange(20)}", "product_id": "", "quantity": 1, "price": "9.99"}],
+            total="9.99",
+            currency="USD",
+            created_at=now,
+            updated_at=now,
+        )
+        for i in range(count)
+    )
+    url = f"{base}/webhooks/tiktok_shop/{account.webhook_key}/"
+    started = time.perf_counter()
+    with httpx.Client(timeout=30) as client:
+        for o in placed:
+            raw = json.dumps(
+                {
+                    "type": 1,
+                    "tts_notification_id": uuid.uuid4().hex,
+                    "shop_id": TIKTOK["shop_cipher"],
+                    "timestamp": int(time.time()),
+                    "data": {"order_id": o.order_id, "order_status": o.status},
+                }
+            ).encode()
+            signature = webhook_signature(app_key=key, app_secret=TIKTOK["app_secret"], raw_body=raw)
+            client.post(url, content=raw, headers={"Authorization": signature, "Content-Type": "application/json"})
+    receiver_ms = (time.perf_counter() - started) * 1000 / count
+    purge_broker()  # the drain runs here, not in a worker
+    stages = {
+        "drain": (channels.services, "webhook_events_drain"),
+        "channel_read": (TikTokShopAdapter, "order_detail"),
+        "import": (orders.sync, "orders_import_batch"),
+        "allocation": (orders.services.ingest, "_allocate_many"),
+        "sales_rollup": (orders.services.ingest, "sales_rollup_touch"),
+    }
+    with shop_context(shop), acting_as(Actor(door=Door.TASK, label="bench")), Stages(stages) as measured:
+        channels.services.webhook_events_drain(account=account)
+        imported = Order.objects.count()
+    per_order = max(imported, 1)
+    return {
+        "orders": count,
+        "orders_imported": imported,
+        "ms_per_order": {
+            "receiver_http_sequential": round(receiver_ms, 2),
+            **{stage: round(ms / per_order, 2) for stage, ms in measured.ms.items()},
+        },
+        "queries_per_order": {
+            "all": round(measured.queries["all"] / per_order, 2),
+            **{stage: round(measured.queries[stage] / per_order, 2) for stage in stages},
+            "all_but_sales_rollup": round((measured.queries["all"] - measured.queries["sales_rollup"]) / per_order, 2),
+        },
     }
 
 
@@ -407,6 +558,7 @@ def main():
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--reconcile", type=int, default=100_000)
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--no-breakdown", action="store_true", help="webhook ingest end to end only")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
     config = setup_db()
@@ -414,12 +566,16 @@ def main():
     try:
         if not args.skip_ingest:
             result["webhook_ingest"] = bench_ingest(args.orders, args.senders)
+            if not args.no_breakdown:
+                result["webhook_ingest_breakdown"] = bench_ingest_profile(args.orders)
         if args.reconcile:
             result["reconcile"] = bench_reconcile(args.reconcile)
     finally:
         if not args.keep:
             for conn in connections.all():
                 conn.close()
+                if conn.settings_dict.get("OPTIONS", {}).get("pool"):
+                    conn.close_pool()
             teardown_databases(config, verbosity=0)
     print(json.dumps(result, indent=2))
 

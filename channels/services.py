@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +22,7 @@ from shopadmin.audit import audit_record, diff, snapshot
 from shopadmin.models import Shop
 from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
 
+logger = logging.getLogger(__name__)
 AUDITED_FIELDS = ("name", "api_base_url", "markets", "is_active")
 MARKET_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
@@ -357,14 +360,34 @@ def feed_fetch_record(*, account: ChannelAccount, feed: str, user_agent: str) ->
 
 # --- Webhook events -----------------------------------------------------------------------
 
+# A drain takes this many events at a time: one read of their orders from the channel (TikTok
+# Shop's order detail takes 50 ids) and one import transaction for all of them.
+WEBHOOK_BATCH = 50
+# A waiting event younger than this stands for a drain on its way, so a new delivery asks for
+# none; an older one (its drain lost with a worker, redelivered only later) no longer does.
+WEBHOOK_DRAIN_PENDING = dt.timedelta(seconds=30)
+
+
+def _drain_lock(account_id: int, *, shared: bool) -> None:
+    """The account's drain lock, to the end of the transaction: receivers hold it shared while
+    they store an event and decide whether to ask for a drain; a drain holds it alone for its
+    last look, so an event stored without asking is always seen by a drain still running."""
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(hashtextextended(%s, 0))", [f"webhooks:drain:{account_id}"])
+
 
 def webhook_event_record(
     *, account: ChannelAccount, provider_event_id: str, event_type: str, raw_body: str
 ) -> tuple[WebhookEvent, bool]:
-    """Store a verified delivery once; returns (event, created). Redelivery changes nothing."""
-    existing = WebhookEvent.objects.filter(account=account, provider_event_id=provider_event_id).first()
-    if existing is not None:
-        return existing, False
+    """Store a verified delivery once; returns (event, created). Redelivery changes nothing.
+
+    A new event asks for a drain of the account's events only when none is on its way already,
+    so a burst of deliveries costs one broker message, not one each. This is the webhook's
+    answer time, so it is a few statements: the insert and the look for a drain on its way are
+    one, taken after the drain lock so that it sees what a drain's last look committed."""
     event = WebhookEvent(
         shop_id=account.shop_id,
         account=account,
@@ -372,17 +395,75 @@ def webhook_event_record(
         event_type=event_type[:100],
         raw_body=raw_body,
     )
-    event.full_clean(validate_constraints=False)
+    # The account and its shop were just read; only the values need checking.
+    event.full_clean(exclude=["shop", "account"], validate_constraints=False)
+    if connection.vendor != "postgresql":
+        return _webhook_event_insert(event)
+    with transaction.atomic(savepoint=False):
+        _drain_lock(account.pk, shared=True)
+        with connection.cursor() as cursor:
+            # A concurrent delivery of the same event: the unique constraint decides, the loser replays.
+            cursor.execute(
+                """
+                WITH stored AS (
+                    INSERT INTO channels_webhookevent
+                        (shop_id, account_id, provider_event_id, event_type, raw_body, received_at, status, error)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, '')
+                    ON CONFLICT (shop_id, account_id, provider_event_id) DO NOTHING
+                    RETURNING id
+                )
+                SELECT (SELECT id FROM stored), EXISTS (
+                    SELECT 1 FROM channels_webhookevent
+                    WHERE shop_id = %s AND account_id = %s AND status = %s AND processed_at IS NULL
+                        AND received_at >= %s
+                )
+                """,
+                [
+                    event.shop_id,
+                    account.pk,
+                    event.provider_event_id,
+                    event.event_type,
+                    event.raw_body,
+                    event.received_at,
+                    WebhookEvent.Status.RECEIVED,
+                    event.shop_id,
+                    account.pk,
+                    WebhookEvent.Status.RECEIVED,
+                    event.received_at - WEBHOOK_DRAIN_PENDING,
+                ],
+            )
+            event.pk, on_its_way = cursor.fetchone()
+        if event.pk is None:
+            return WebhookEvent.objects.get(account=account, provider_event_id=event.provider_event_id), False
+        event._state.adding = False
+        if not on_its_way:
+            _drain_request(event)
+    return event, True
+
+
+def _webhook_event_insert(event: WebhookEvent) -> tuple[WebhookEvent, bool]:
+    """The same without PostgreSQL (`make run` on SQLite): one writer at a time, a drain per event."""
+    existing = WebhookEvent.objects.filter(account=event.account, provider_event_id=event.provider_event_id).first()
+    if existing is not None:
+        return existing, False
     try:
-        # Two concurrent deliveries of one event: the unique constraint decides, the loser replays.
         with transaction.atomic():
             event.save()
     except IntegrityError:
-        return WebhookEvent.objects.get(account=account, provider_event_id=provider_event_id), False
+        return WebhookEvent.objects.get(account=event.account, provider_event_id=event.provider_event_id), False
+    _drain_request(event)
+    return event, True
+
+
+def _drain_request(event: WebhookEvent) -> None:
     from channels.tasks import webhook_event_process_task
 
-    transaction.on_commit(lambda: webhook_event_process_task.delay(account.shop_id, event.pk))
-    return event, True
+    transaction.on_commit(lambda: webhook_event_process_task.delay(event.shop_id, event.pk))
+
+
+def _failure(exc: Exception) -> dict:
+    # processed_at stays empty so a later run (or the merchant's retry) tries again.
+    return {"status": WebhookEvent.Status.FAILED, "error": f"{type(exc).__name__}: {exc}"[:2000]}
 
 
 def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
@@ -401,8 +482,7 @@ def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
     try:
         handled = dispatch(event)
     except Exception as exc:
-        # processed_at stays empty so a later run (or the merchant's retry) tries again.
-        fields = {"status": WebhookEvent.Status.FAILED, "error": f"{type(exc).__name__}: {exc}"[:2000]}
+        fields = _failure(exc)
     else:
         fields = {
             "status": WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.STORED,
@@ -413,6 +493,120 @@ def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
     WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(**fields)
     event.refresh_from_db()
     return event
+
+
+def webhook_events_drain(*, account: ChannelAccount) -> int:
+    """Process the account's waiting events, oldest first and a batch at a time, until none is
+    left; returns how many events were processed.
+
+    A batch is claimed with `SELECT … FOR UPDATE SKIP LOCKED` and held by a lease (a session
+    advisory lock per event) rather than by an open transaction, because its handler calls the
+    channel. A lease ends with its batch, or with the worker's connection when the worker dies,
+    so a killed worker's events are claimed again. Several drains of one account share the work.
+    """
+    processed = 0
+    while True:
+        claimed = _webhook_events_claim(account, last_look=False) or _webhook_events_claim(account, last_look=True)
+        if not claimed:
+            return processed
+        try:
+            processed += _webhook_events_run(account, claimed)
+        finally:
+            _webhook_events_release(claimed)
+
+
+def _webhook_events_claim(account: ChannelAccount, *, last_look: bool) -> list[int]:
+    if connection.vendor != "postgresql":
+        return list(
+            WebhookEvent.objects.filter(account=account, status=WebhookEvent.Status.RECEIVED, processed_at=None)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:WEBHOOK_BATCH]
+        )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if last_look:
+            _drain_lock(account.pk, shared=False)
+        # The lease is taken on the rows the outer LIMIT returns, one at a time; rows another
+        # drain leased are passed over.
+        cursor.execute(
+            """
+            SELECT id FROM (
+                SELECT id FROM channels_webhookevent
+                WHERE shop_id = %s AND account_id = %s AND status = %s AND processed_at IS NULL
+                ORDER BY id LIMIT %s
+                FOR UPDATE SKIP LOCKED
+            ) AS waiting
+            WHERE pg_try_advisory_lock(hashtextextended('webhooks:event:' || waiting.id, 0))
+            LIMIT %s
+            """,
+            [account.shop_id, account.pk, WebhookEvent.Status.RECEIVED, WEBHOOK_BATCH * 4, WEBHOOK_BATCH],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _webhook_events_release(event_ids: list[int]) -> None:
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_unlock(hashtextextended('webhooks:event:' || id, 0))"
+                " FROM unnest(%s::bigint[]) AS id",
+                [event_ids],
+            )
+    except DatabaseError:
+        logger.warning("webhook event leases not released; they end with the connection", exc_info=True)
+
+
+def _webhook_events_run(account: ChannelAccount, event_ids: list[int]) -> int:
+    """Order events in a row go to the order handler's `many` together; any other event, and
+    any event `many` leaves out, goes through webhook_event_process alone, in its turn."""
+    from channels.adapters import adapter_for
+    from channels.webhooks import batch_order_handler
+
+    events = list(
+        WebhookEvent.objects.select_related("account")
+        .filter(pk__in=event_ids, status=WebhookEvent.Status.RECEIVED, processed_at=None)
+        .order_by("pk")
+    )
+    many = batch_order_handler()
+    with adapter_for(account) as adapter:
+        parsed_events = []
+        for event in events:
+            try:
+                parsed_events.append((event, adapter.parse_webhook(event.raw_body.encode())))
+            except (ValueError, UnicodeDecodeError, AttributeError, TypeError):
+                parsed_events.append((event, None))
+    run: list[tuple[WebhookEvent, object]] = []
+    for event, parsed in parsed_events:
+        if many is not None and parsed is not None and parsed.is_order and not parsed.needs_reconnect:
+            run.append((event, parsed))
+            continue
+        _webhook_events_many(many, account, run)
+        run = []
+        webhook_event_process(event=event)
+    _webhook_events_many(many, account, run)
+    return len(events)
+
+
+def _webhook_events_many(many, account: ChannelAccount, items: list) -> None:
+    if not items:
+        return
+    try:
+        outcomes = many(account, items)
+    except Exception:
+        logger.exception("batch of %d webhook events failed; processing them one by one", len(items))
+        outcomes = {}
+    handled = [pk for pk, exc in outcomes.items() if exc is None]
+    if handled:
+        WebhookEvent.objects.filter(pk__in=handled, processed_at__isnull=True).update(
+            status=WebhookEvent.Status.PROCESSED, error="", processed_at=timezone.now()
+        )
+    for pk, exc in outcomes.items():
+        if exc is not None:
+            WebhookEvent.objects.filter(pk=pk, processed_at__isnull=True).update(**_failure(exc))
+    for event, _parsed in items:
+        if event.pk not in outcomes:
+            webhook_event_process(event=event)
 
 
 # --- Connection -----------------------------------------------------------------------------

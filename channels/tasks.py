@@ -8,12 +8,12 @@ from shopadmin.tasks import PlatformTask, tenant_task
 
 # Not atomic: the handler may call the channel, and no transaction is held across that.
 @tenant_task(name="channels.webhook_event_process", atomic=False)
-def webhook_event_process_task(shop_id: int, event_id: int) -> None:
-    from channels.services import webhook_event_process
+def webhook_event_process_task(shop_id: int, event_id: int) -> int:
+    """Process the event's account's waiting events, this one among them, in batches."""
+    from channels.services import webhook_events_drain
 
-    event = WebhookEvent.objects.filter(pk=event_id).first()
-    if event is not None:
-        webhook_event_process(event=event)
+    event = WebhookEvent.objects.select_related("account").filter(pk=event_id).first()
+    return webhook_events_drain(account=event.account) if event is not None else 0
 
 
 @tenant_task(name="channels.publish_batch", atomic=False, bind=True, max_retries=50)

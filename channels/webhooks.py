@@ -5,6 +5,11 @@ channels sits below orders (DESIGN.md §2), so it never imports it. The orders a
 stored WebhookEvent and the adapter's parsed view of it (channels.adapters.base.InboundEvent)
 and returns normally when the order is imported. Until a handler exists, order events stay
 stored (status "stored") and are listed in the Channels UI.
+
+A handler may also take several events of one account at once: it then carries a
+`many(account, items)` attribute, given `[(event, parsed), …]` in the order they were
+received, which returns `{event.pk: None or the exception that event failed with}` for the
+events it dealt with; the others are handed to `fn` one by one.
 """
 
 from __future__ import annotations
@@ -26,6 +31,14 @@ def unregister_order_handler(handler: Callable) -> None:
 
 def order_handlers() -> tuple[Callable, ...]:
     return tuple(_order_handlers)
+
+
+def batch_order_handler() -> Callable | None:
+    """The `many` of the only order handler, when it has one (with several handlers, each event
+    goes to all of them one by one)."""
+    if len(_order_handlers) != 1:
+        return None
+    return getattr(_order_handlers[0], "many", None)
 
 
 def dispatch(event) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterator
 
 from django.db import transaction
@@ -18,8 +19,9 @@ from channels import health
 from channels.adapters import ADAPTERS, adapter_for
 from channels.adapters.base import AdapterError, ChannelAdapter, RateLimited, TransientError
 from channels.models import ChannelAccount
+from channels.services import webhook_events_drain
 from orders.models import OrderSyncCursor
-from orders.services.ingest import order_import
+from orders.services.ingest import order_import, orders_import_batch
 from orders.services.pushes import acknowledgements_owed
 from orders.wording import error_words
 
@@ -127,7 +129,7 @@ def handle_order_event(event, parsed) -> None:
     if not health.account_usable(account):
         # Failed, so retryable once the account is reconnected; the channel is not called.
         raise AccountNeedsReconnect(f"{account.name} needs reconnecting before its orders can be read.")
-    order_ids = list(parsed.order_ids or ([parsed.order_id] if parsed.order_id else []))
+    order_ids = _event_order_ids(parsed)
     with adapter_for(account) as adapter:
         for order_id in order_ids:
             try:
@@ -142,6 +144,53 @@ def handle_order_event(event, parsed) -> None:
     health.account_call_succeeded(account)
 
 
+def _event_order_ids(parsed) -> list[str]:
+    return list(parsed.order_ids or ([parsed.order_id] if parsed.order_id else []))
+
+
+def handle_order_events(account: ChannelAccount, items: list) -> dict[int, Exception | None]:
+    """Several order events of one account at once (`handle_order_event.many`): their orders
+    read in as few channel calls as the channel allows and imported in one transaction, with
+    the same result as handle_order_event one event after the other.
+
+    Returns {event id: None} for the events it settled. The others are left to
+    handle_order_event, one by one: an event naming an order the read did not return (it
+    searches the order list), and every event when the read or the import fails, so a bad
+    event fails alone with its own error."""
+    if not health.account_usable(account):
+        return {}
+    with adapter_for(account) as adapter:
+        if not hasattr(adapter, "order_detail"):
+            return {}
+        wanted = list(dict.fromkeys(order_id for _event, parsed in items for order_id in _event_order_ids(parsed)))
+        started = time.perf_counter()
+        try:
+            found = {str(raw.get("id")): raw for raw in adapter.order_detail(wanted)}
+        except AdapterError as exc:
+            channel_refused(account, exc)
+            logger.warning("reading %d orders of account %s failed: %s", len(wanted), account.pk, exc)
+            return {}
+        logger.info("read %d orders from the channel in %.1f ms", len(found), (time.perf_counter() - started) * 1000)
+        settled = [(event, parsed) for event, parsed in items if all(i in found for i in _event_order_ids(parsed))]
+        orders = [
+            adapter.normalize_order(found[order_id])
+            for _event, parsed in settled
+            for order_id in _event_order_ids(parsed)
+        ]
+    try:
+        orders_import_batch(account=account, orders=orders, via="webhook")
+    except Exception:
+        logger.exception(
+            "importing %d orders of account %s together failed; importing them one by one", len(orders), account.pk
+        )
+        return {}
+    health.account_call_succeeded(account)
+    return {event.pk: None for event, _parsed in settled}
+
+
+handle_order_event.many = handle_order_events
+
+
 def sells_through_order_api(account: ChannelAccount) -> bool:
     """Whether the account's orders come through the channel's order API: not when its buyers
     check out on the shop's own checkout URL (the channel then holds no orders for us)."""
@@ -153,6 +202,8 @@ def orders_poll(*, account: ChannelAccount) -> dict:
     ask again for the acknowledgements still owed (a refused or lost one is never dropped)."""
     if not sells_through_order_api(account) or not health.account_usable(account):
         return {}  # nothing to poll, or waiting to be reconnected (the attention list says so once)
+    # Webhook events whose drain was lost (with a worker, or by the broker) wait no longer than this.
+    webhook_events_drain(account=account)
     cursor, _created = OrderSyncCursor.objects.get_or_create(account=account)
     since = None
     if cursor.updated_since:

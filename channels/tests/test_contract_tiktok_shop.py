@@ -400,6 +400,39 @@ def test_returns_search(base, live_server):
     assert entry["order_id"] == order_id and entry["return_line_items"][0]["order_line_item_id"] == unit
 
 
+def _sandbox_orders(count):
+    from django.utils import timezone
+
+    account = SandboxAccount.objects.get(channel="tiktok_shop", key=KEY)
+    now = timezone.now()
+    orders = SandboxOrder.objects.bulk_create(
+        SandboxOrder(
+            account=account,
+            order_id=f"58{i:012d}",
+            status="AWAITING_SHIPMENT",
+            lines=[{"item_id": "SHIRT-M", "product_id": "", "quantity": 1, "price": "9.99"}],
+            total="9.99",
+            currency="USD",
+            created_at=now,
+            updated_at=now,
+        )
+        for i in range(count)
+    )
+    return [o.order_id for o in orders]
+
+
+def test_order_detail_takes_at_most_50_ids(base):
+    """Get Order Detail: `ids` holds 1 to 50 order ids (TTS docs `orders/get-order-detail.doc.json`,
+    "Max count: 50"); 51 are refused, none too."""
+    ids = _sandbox_orders(51)
+    path = f"/order/{V}/orders"
+    fifty = call(base, "GET", path, query={"ids": ",".join(ids[:50])})
+    assert fifty["code"] == 0 and len(fifty["data"]["orders"]) == 50
+    for query in ({"ids": ",".join(ids)}, {"ids": ""}):
+        refused = call(base, "GET", path, query=query)
+        assert refused["code"] == 36009004 and "50" in refused["message"]
+
+
 # --- The adapter against the strict sandbox --------------------------------------------------------------
 
 
@@ -781,3 +814,10 @@ def test_plan_and_apply_publish_each_product_once_with_its_skus(live_server, bas
         assert listing.status == "published"
     row = SandboxItem.objects.get(account__key=KEY, sku_id=listing.channel_sku_id)
     assert row.updates == 2 and row.data["skus"][0]["price"]["amount"] != "0"
+
+
+def test_adapter_reads_orders_50_ids_a_call(tiktok, base):
+    ids = _sandbox_orders(51)
+    found = tiktok.order_detail(ids)
+    assert sorted(o["id"] for o in found) == sorted(ids)
+    assert tiktok.calls.count(f"GET /order/{V}/orders") == 2
