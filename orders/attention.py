@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from channels.health import account_usable
 from channels.models import ChannelAccount, ChannelListing, ListingStatus, PublishBatch, PublishPlan
 from channels.selectors import account_health
+from channels.wording import plain
 from orders.models import (
     Cancellation,
     Fulfillment,
@@ -23,7 +24,6 @@ from orders.models import (
     PushState,
     ReconciliationIssue,
 )
-from orders.wording import plain
 from shopadmin.models import Job, Shop
 
 

@@ -22,6 +22,7 @@ from channels import health
 from channels.adapters import adapter_for
 from channels.adapters.base import AdapterError, ChannelOrder, RateLimited, TransientError
 from channels.models import ChannelAccount, ChannelListing, ListingStatus
+from channels.wording import error_words
 from localization.money import minor_unit
 from orders.errors import OrdersErrorCode
 from orders.models import (
@@ -38,7 +39,6 @@ from orders.models import (
 from orders.services.ingest import order_import
 from orders.services.timeline import issue_raise
 from orders.sync import ORDER_CHANNELS, channel_orders, channel_refused
-from orders.wording import error_words
 from shopadmin.audit import audit_record
 from shopadmin.services import job_finish, job_progress
 from shopadmin.words import Words

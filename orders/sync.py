@@ -20,10 +20,10 @@ from channels.adapters import ADAPTERS, adapter_for
 from channels.adapters.base import AdapterError, ChannelAdapter, RateLimited, TransientError
 from channels.models import ChannelAccount
 from channels.services import webhook_events_drain
+from channels.wording import error_words
 from orders.models import OrderSyncCursor
 from orders.services.ingest import order_import, orders_import_batch
 from orders.services.pushes import acknowledgements_owed
-from orders.wording import error_words
 
 logger = logging.getLogger(__name__)
 

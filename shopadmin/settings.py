@@ -126,6 +126,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "shopadmin.context_processors.shop",
             ],
+            # Dates and times in the reader's digits (Bengali digits in Bengali).
+            "builtins": ["shopadmin.templatetags.dates"],
         },
     },
 ]

@@ -468,10 +468,12 @@ def _raise_unknown_item(account: ChannelAccount, order: Order, entry) -> None:
         kind=IssueKind.UNKNOWN_ITEM,
         key=f"{order.external_id}:{entry.channel_item_id or entry.sku}",
         severity=Severity.ERROR,
-        ours=_("no variant with SKU %(sku)s") % {"sku": entry.sku or "—"},
+        ours=Words(gettext_noop("no variant with SKU %(sku)s"), sku=entry.sku or "—"),
         theirs=entry.channel_item_id or entry.sku,
-        detail=_("Order %(order)s has an item we cannot match; it takes no stock until you fix the SKU.")
-        % {"order": order.external_id},
+        detail=Words(
+            gettext_noop("Order %(order)s has an item we cannot match; it takes no stock until you fix the SKU."),
+            order=order.external_id,
+        ),
         order=order,
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from catalog.models import MovementReason, StockLevel
@@ -159,10 +158,14 @@ def _allocate_many(orders: Sequence[tuple[Order, Sequence[OrderLine]]]) -> None:
             kind=IssueKind.OVERSELL,
             key=f"{order.external_id}:{line.channel_item_id or line.sku}",
             severity=Severity.ERROR,
-            ours=_("%(n)d available") % {"n": line.quantity_allocated},
-            theirs=_("%(n)d ordered") % {"n": line.open_quantity},
-            detail=_("Order %(order)s sold %(n)d more of %(sku)s than was in stock.")
-            % {"order": order.external_id, "n": line.quantity_short, "sku": line.sku},
+            ours=Words(gettext_noop("%(n)d available"), n=line.quantity_allocated),
+            theirs=Words(gettext_noop("%(n)d ordered"), n=line.open_quantity),
+            detail=Words(
+                gettext_noop("Order %(order)s sold %(n)d more of %(sku)s than was in stock."),
+                order=order.external_id,
+                n=line.quantity_short,
+                sku=line.sku,
+            ),
             suggested_action=IssueAction.RESOLVE,
             order=order,
         )

@@ -6,7 +6,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from orders.models import Lifecycle
-from orders.wording import plain
 from shopadmin.templatetags.formats import money
 
 register = template.Library()
@@ -37,9 +36,3 @@ def _join(parts):
     for part in parts[1:]:
         html = format_html("{} · {}", html, part)
     return html
-
-
-@register.filter
-def plain_error(text):
-    """`AdapterError: Invalid token` → `Invalid token`."""
-    return plain(str(text or ""))

@@ -122,7 +122,7 @@ def test_the_badge_counts_each_problem_once_as_the_attention_page_lists_it(alice
 
 def test_messages_lose_their_exception_class_names():
     from channels.adapters.base import AdapterError, TransientError
-    from orders.wording import error_words, plain
+    from channels.wording import error_words, plain
 
     assert plain("AdapterError: Invalid token") == "Invalid token"
     assert plain("channels.adapters.base.AdapterError: Invalid token") == "Invalid token"

@@ -78,3 +78,16 @@ def test_letters_and_exponents_stay_refused_in_any_digits():
     for typed in ("১e৫", "NaN", "১২abc", "--১"):
         assert parse_localized_decimal(typed, locale="bn") is None
     assert ascii_digits("SKU-০০৭ costs ৳১২") == "SKU-007 costs ৳12"
+
+
+def test_dates_in_templates_use_the_readers_digits():
+    import datetime as dt
+
+    from django.template import Context, Template
+
+    template = Template('{{ day|date:"j F Y" }} {{ at|time:"H:i" }}')
+    context = Context({"day": dt.date(2026, 12, 6), "at": dt.time(14, 5)})
+    with translation.override("bn"):
+        assert template.render(context) == "৬ ডিসেম্বর ২০২৬ ১৪:০৫"
+    with translation.override("en"):
+        assert template.render(context) == "6 December 2026 14:05"
