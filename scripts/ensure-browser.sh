@@ -3,7 +3,8 @@
 # need (Latin, Bengali, Arabic script for Urdu) from Debian's packages if they are missing
 # (never a browser or font download at test time).
 set -euo pipefail
-if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -q "Noto Sans Bengali"; then exit 0; fi
+# grep without -q reads all of fc-list's output: with pipefail, an early exit would fail the pipe.
+if command -v chromium >/dev/null && fc-list 2>/dev/null | grep "Noto Sans Bengali" >/dev/null; then exit 0; fi
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 if ! command -v apt-get >/dev/null; then
   echo "ensure-browser: install Debian's chromium package; browser tests need /usr/bin/chromium" >&2
