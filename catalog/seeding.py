@@ -140,6 +140,29 @@ def _ean13(number: int) -> str:
 
 
 @transaction.atomic
+def seeded_stock(
+    shop: Shop, variant, location: Location, on_hand: int, *, now, actor_label: str
+) -> tuple[StockLevel, StockMovement | None]:
+    """A seeded stock level and the received movement that explains it (none for zero), written
+    directly in bulk by the seeders rather than one ledger post at a time."""
+    level = StockLevel(shop=shop, variant=variant, location=location, on_hand=on_hand, updated_at=now)
+    if not on_hand:
+        return level, None
+    movement = StockMovement(
+        shop=shop,
+        variant=variant,
+        location=location,
+        quantity=on_hand,
+        reason=MovementReason.RECEIVED,
+        reference="seed",
+        on_hand_after=on_hand,
+        allocated_after=0,
+        actor_label=actor_label,
+        created_at=now,
+    )
+    return level, movement
+
+
 def seed_catalog(
     *, shop: Shop, variants: int, seed: int | None = None, progress=None, image_base_url: str = ""
 ) -> dict:
@@ -235,24 +258,10 @@ def seed_catalog(
         for variant in new_variants:
             for location in locations:
                 on_hand = rng.choice([0, 0, 3, 5, 8, 12, 20, 40])
-                levels.append(
-                    StockLevel(shop=shop, variant=variant, location=location, on_hand=on_hand, updated_at=now)
-                )
-                if on_hand:
-                    movements.append(
-                        StockMovement(
-                            shop=shop,
-                            variant=variant,
-                            location=location,
-                            quantity=on_hand,
-                            reason=MovementReason.RECEIVED,
-                            reference="seed",
-                            on_hand_after=on_hand,
-                            allocated_after=0,
-                            actor_label="seed_catalog",
-                            created_at=now,
-                        )
-                    )
+                level, movement = seeded_stock(shop, variant, location, on_hand, now=now, actor_label="seed_catalog")
+                levels.append(level)
+                if movement:
+                    movements.append(movement)
         StockLevel.objects.bulk_create(levels, batch_size=BATCH)
         StockMovement.objects.bulk_create(movements, batch_size=BATCH)
         made["products"] += len(products)

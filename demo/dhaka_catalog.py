@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
 from catalog.demo_images import FOLDER, HEIGHT, WIDTH, png
+from catalog.seeding import seeded_stock
 
 LOCATION_CODE = "dhaka"
 LOCATION_NAME = "মিরপুর শোরুম, ঢাকা"  # the shop's showroom and store room in Mirpur, Dhaka
@@ -283,7 +284,6 @@ def seed_dhaka_catalog(*, shop, base_url: str = "") -> None:
     """A few dozen products, their variants, translations, pictures and stock (once)."""
     from catalog.models import (
         Location,
-        MovementReason,
         Product,
         ProductMedia,
         ProductOption,
@@ -388,22 +388,10 @@ def seed_dhaka_catalog(*, shop, base_url: str = "") -> None:
     levels, movements = [], []
     for variant, _titles in variants:
         on_hand = rng.choice([0, 3, 5, 8, 12, 20])
-        levels.append(StockLevel(shop=shop, variant=variant, location=location, on_hand=on_hand, updated_at=now))
-        if on_hand:
-            movements.append(
-                StockMovement(
-                    shop=shop,
-                    variant=variant,
-                    location=location,
-                    quantity=on_hand,
-                    reason=MovementReason.RECEIVED,
-                    reference="seed",
-                    on_hand_after=on_hand,
-                    allocated_after=0,
-                    actor_label="seed_demo",
-                    created_at=now,
-                )
-            )
+        level, movement = seeded_stock(shop, variant, location, on_hand, now=now, actor_label="seed_demo")
+        levels.append(level)
+        if movement:
+            movements.append(movement)
     StockLevel.objects.bulk_create(levels)
     StockMovement.objects.bulk_create(movements)
     audit_record(
