@@ -201,3 +201,23 @@ def test_an_import_costs_the_rollup_the_same_queries_early_and_late_in_the_day(s
         ingest.sales_rollup_touch = touch
     assert len(set(counted)) == 1, counted
     assert counted[0] <= 6, counted
+
+
+def test_an_orders_share_belongs_to_its_shop_alone(shop_a, shop_b, client, staff):
+    """alice's shares are hers: bob's shop sees none, and the staff admin lists them per shop."""
+    from orders.models import RollupShare
+    from orders.services.ingest import order_import
+
+    stocked_variant(shop_a, sku="SHARE-1", on_hand=5)
+    account = make_account(shop_a, "meta")
+    with shop_context(shop_a), acting_as(Actor(door=Door.CLI, label="test")):
+        order_import(account=account, data=channel_order("S-1", lines=(("SHARE-1", 1, "20.00"),)), via="test")
+        assert RollupShare.objects.count() == 1
+    with shop_context(shop_b):
+        assert RollupShare.objects.count() == 0
+    client.force_login(staff)
+    url = "/admin/orders/rollupshare/"
+    listed = client.get(url, {"shop__id__exact": shop_a.pk}).context["cl"]
+    assert [share.shop_id for share in listed.result_list] == [shop_a.pk]
+    # Read-only for staff too: the shares are kept by the imports.
+    assert client.get(f"{url}add/").status_code == 403
