@@ -1,13 +1,14 @@
 """Orders benchmarks, printed as JSON.
 
-    .venv/bin/python bench/bench_orders.py [--orders 2000] [--reconcile 100000] [--senders 8] [--keep]
+    .venv/bin/python bench/bench_orders.py [--orders 2000] [--reconcile 100000] [--senders 8] [--web-workers 4] [--keep]
 
 Creates a scratch database (`bench_orders`, migrated as the owner role, used as the app
 role so row-level security is on) and measures, on this machine over loopback:
 
-- webhook ingest end to end: the web app (a threaded WSGI server in this process, serving
-  the webhook receiver and the TikTok Shop sandbox) plus a real Celery worker process (prefork,
-  2 children) behind Redis. `--orders` orders are placed in the sandbox and announced by signed
+- webhook ingest end to end, as deployed: the web app under gunicorn (`--web-workers`
+  processes, as in the README's production commands), the TikTok Shop sandbox under a gunicorn
+  of its own (the channel, on the same machine here: its CPU is taken from ours), and a real
+  Celery worker process (prefork, 2 children, what a 2-core box runs) behind Redis. `--orders` orders are placed in the sandbox and announced by signed
   webhooks from `--senders` threads, with 10% of the deliveries repeated byte for byte (a
   channel's redelivery). Reported: acknowledgement latency (the webhook's HTTP answer) p50/p99,
   orders per second from the first delivery until the last order is imported (the worker
@@ -110,6 +111,86 @@ def serve() -> str:
     return f"http://127.0.0.1:{server.server_address[1]}"
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each process tree of this machine, by pid,
+    with the PostgreSQL and Redis servers summed under "postgresql" and "redis" and this process
+    alone under "self" (from /proc; a process's figure includes its children that have exited)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents, used, names = {}, {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
+        pid = int(stat.parent.name)
+        parents[pid], names[pid] = int(rest[1]), name
+        used[pid] = (int(rest[11]) + int(rest[12])) / tick
+    totals = {"postgresql": 0.0, "redis": 0.0, "self": used.get(os.getpid(), 0.0)}
+    for pid, seconds in used.items():
+        if names[pid].startswith("postgres"):
+            totals["postgresql"] += seconds
+        elif names[pid].startswith("redis"):
+            totals["redis"] += seconds
+        node = pid
+        while node in parents:  # each ancestor's tree counts it
+            totals[node] = totals.get(node, 0.0) + seconds
+            node = parents[node]
+    return totals
+
+
+class Gunicorn:
+    """`gunicorn shopadmin.wsgi` in a process of its own, against the bench database."""
+
+    def __init__(self, name: str, workers: int, threads: int = 1):
+        import socket
+        import subprocess
+
+        from django.conf import settings
+
+        from shopadmin.testing.worker import subprocess_database_url
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "shopadmin.test_settings",
+            "DATABASE_URL": subprocess_database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            # Persistent connections per worker process, as in production.
+            "DATABASE_POOL": "false",
+            "CONN_MAX_AGE": "600",
+        }
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "shopadmin.wsgi",
+                f"--bind=127.0.0.1:{self.port}",
+                f"--workers={workers}",
+                f"--threads={threads}",
+                f"--name={name}",
+                "--log-level=warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn {name} did not start") from None
+                time.sleep(0.2)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(30)
+
+
 def make_shop(slug: str, skus: list[str], on_hand: int):
     from catalog.models import MovementReason
     from catalog.services import StockChange, location_create, product_create, stock_post_movements
@@ -156,16 +237,17 @@ def sandbox_account(key: str):
     return account
 
 
-def bench_ingest(count: int, senders: int) -> dict:
+def bench_ingest(count: int, senders: int, web_workers: int) -> dict:
     from channels.adapters.tiktok_shop import webhook_signature
     from channels.sandbox.models import SandboxOrder
     from orders.models import Order
     from shopadmin.testing.worker import WorkerProcess, purge_broker
 
-    base = serve()
+    web = Gunicorn("bench-web", workers=web_workers)
+    channel = Gunicorn("bench-channel", workers=2)
     skus = [f"ING-{i}" for i in range(20)]
     shop = make_shop("ingest", skus, on_hand=count)
-    account = tiktok_account(shop, base, "Ingest")
+    account = tiktok_account(shop, channel.url, "Ingest")
     sandbox = sandbox_account(TIKTOK["app_key"])
     now = timezone.now()
     rng = random.Random(3)
@@ -200,7 +282,7 @@ def bench_ingest(count: int, senders: int) -> dict:
     # Redeliveries are interleaved at random: whichever copy arrives first is the delivery.
     schedule = deliveries + redelivered
     rng.shuffle(schedule)
-    url = f"{base}/webhooks/tiktok_shop/{account.webhook_key}/"
+    url = f"{web.url}/webhooks/tiktok_shop/{account.webhook_key}/"
 
     purge_broker()
     # The worker keeps its database connections (as in production); only this process's
@@ -211,6 +293,15 @@ def bench_ingest(count: int, senders: int) -> dict:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
+    trees = {
+        "web": web.process.pid,
+        "channel_sandbox": channel.process.pid,
+        "worker": worker.process.pid,
+        "senders": "self",
+        "postgresql": "postgresql",
+        "redis": "redis",
+    }
+    cpu_before = cpu_seconds()
     local = threading.local()
 
     def send(delivery):
@@ -240,8 +331,14 @@ def bench_ingest(count: int, senders: int) -> dict:
         while imported() < count and time.monotonic() < deadline:
             time.sleep(0.2)
         total = time.perf_counter() - started
+        cpu_after = cpu_seconds()
     finally:
         worker.stop()
+        web.stop()
+        channel.stop()
+    cpu_ms = {
+        part: round((cpu_after.get(key, 0) - cpu_before.get(key, 0)) * 1000 / count, 2) for part, key in trees.items()
+    }
     report = worker_report(worker.lines)
     with shop_context(shop):
         ids = list(Order.objects.values_list("external_id", flat=True))
@@ -256,6 +353,7 @@ def bench_ingest(count: int, senders: int) -> dict:
         "deliveries": len(schedule),
         "redeliveries": len(redelivered),
         "senders": senders,
+        "web_workers": web_workers,
         "http_statuses": statuses,
         "ack_latency_p50_ms": round(statistics.median(latencies), 1),
         "ack_latency_p99_ms": round(percentile(latencies, 99), 1),
@@ -268,6 +366,10 @@ def bench_ingest(count: int, senders: int) -> dict:
         "end_to_end_s": round(total, 2),
         "orders_per_s_end_to_end": round(len(ids) / total, 1),
         "worker": report,
+        # Where the machine's two cores went: CPU milliseconds per order of each process tree
+        # (the senders are this process: its threads, the polling and the test data).
+        "cpu_ms_per_order": {**cpu_ms, "all": round(sum(cpu_ms.values()), 2)},
+        "cpu_cores_busy": round(sum(cpu_ms.values()) * count / 1000 / total, 2),
     }
 
 
@@ -389,7 +491,7 @@ def bench_ingest_profile(count: int) -> dict:
         "channel_read": (TikTokShopAdapter, "order_detail"),
         "import": (orders.sync, "orders_import_batch"),
         "allocation": (orders.services.ingest, "_allocate_many"),
-        "sales_rollup": (orders.services.ingest, "sales_rollup_touch"),
+        "sales_rollup": (orders.services.ingest, "sales_rollup_created"),
     }
     with shop_context(shop), acting_as(Actor(door=Door.TASK, label="bench")), Stages(stages) as measured:
         channels.services.webhook_events_drain(account=account)
@@ -556,6 +658,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn processes of the web app")
     parser.add_argument("--reconcile", type=int, default=100_000)
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--no-breakdown", action="store_true", help="webhook ingest end to end only")
@@ -565,7 +668,7 @@ def main():
     result = {"db": connections["default"].settings_dict["NAME"]}
     try:
         if not args.skip_ingest:
-            result["webhook_ingest"] = bench_ingest(args.orders, args.senders)
+            result["webhook_ingest"] = bench_ingest(args.orders, args.senders, args.web_workers)
             if not args.no_breakdown:
                 result["webhook_ingest_breakdown"] = bench_ingest_profile(args.orders)
         if args.reconcile:

@@ -495,24 +495,35 @@ def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
     return event
 
 
-def webhook_events_drain(*, account: ChannelAccount) -> int:
+def webhook_events_drain(*, account: ChannelAccount, ask_for_help: bool = False) -> int:
     """Process the account's waiting events, oldest first and a batch at a time, until none is
     left; returns how many events were processed.
 
     A batch is claimed with `SELECT … FOR UPDATE SKIP LOCKED` and held by a lease (a session
     advisory lock per event) rather than by an open transaction, because its handler calls the
     channel. A lease ends with its batch, or with the worker's connection when the worker dies,
-    so a killed worker's events are claimed again. Several drains of one account share the work.
+    so a killed worker's events are claimed again. Several drains of one account share the work:
+    with `ask_for_help`, a drain whose first batch is full (a burst) asks for one more drain, so
+    a sale's orders are read from the channel and imported by two workers at once.
     """
     processed = 0
     while True:
         claimed = _webhook_events_claim(account, last_look=False) or _webhook_events_claim(account, last_look=True)
         if not claimed:
             return processed
+        if ask_for_help and len(claimed) == WEBHOOK_BATCH:
+            ask_for_help = False
+            _drain_help_request(account, claimed[0])
         try:
             processed += _webhook_events_run(account, claimed)
         finally:
             _webhook_events_release(claimed)
+
+
+def _drain_help_request(account: ChannelAccount, event_id: int) -> None:
+    from channels.tasks import webhook_event_process_task
+
+    webhook_event_process_task.delay(account.shop_id, event_id, ask_for_help=False)
 
 
 def _webhook_events_claim(account: ChannelAccount, *, last_look: bool) -> list[int]:

@@ -8,12 +8,15 @@ from shopadmin.tasks import PlatformTask, tenant_task
 
 # Not atomic: the handler may call the channel, and no transaction is held across that.
 @tenant_task(name="channels.webhook_event_process", atomic=False)
-def webhook_event_process_task(shop_id: int, event_id: int) -> int:
-    """Process the event's account's waiting events, this one among them, in batches."""
+def webhook_event_process_task(shop_id: int, event_id: int, ask_for_help: bool = True) -> int:
+    """Process the event's account's waiting events, this one among them, in batches (a drain
+    asked for by a receiver may ask for one more during a burst; the one asked for may not)."""
     from channels.services import webhook_events_drain
 
     event = WebhookEvent.objects.select_related("account").filter(pk=event_id).first()
-    return webhook_events_drain(account=event.account) if event is not None else 0
+    if event is None:
+        return 0
+    return webhook_events_drain(account=event.account, ask_for_help=ask_for_help)
 
 
 @tenant_task(name="channels.publish_batch", atomic=False, bind=True, max_retries=50)

@@ -121,13 +121,13 @@ def _upsert(model, conflict: list[str], added: list[str], rows: list[dict]) -> N
         cursor.execute(sql, [v for row in rows for v in (shop_id, *row.values())])
 
 
-def _add(old: dict | None, new: dict | None) -> None:
-    """Add `new` and take `old` out of the rollup rows: only the difference is written."""
+def _add(changes: list[tuple[dict | None, dict | None]]) -> None:
+    """For each (old, new) pair, add `new` and take `old` out of the rollup rows: only the sum
+    of the differences is written, one statement per rollup table."""
     sales: dict[tuple, list] = defaultdict(lambda: [None, ZERO, 0, 0])  # market, revenue, orders, units
     products: dict[tuple, list] = defaultdict(lambda: [ZERO, 0, 0])  # revenue, units, lines
-    for share, sign in ((old, -1), (new, 1)):
-        if share is None:
-            continue
+    signed = [(share, sign) for old, new in changes for share, sign in ((old, -1), (new, 1)) if share is not None]
+    for share, sign in signed:
         row = sales[(share["day"], share["account"], share["channel"], share["market"] or 0)]
         row[0] = share["market"]
         row[1] += sign * Decimal(share["revenue"])
@@ -141,7 +141,7 @@ def _add(old: dict | None, new: dict | None) -> None:
     sales = {key: row for key, row in sales.items() if any(row[1:])}
     products = {key: row for key, row in products.items() if any(row)}
     gone = set()
-    if old is not None and products:
+    if any(old is not None for old, _new in changes) and products:
         # A product deleted since took its rollup rows with it: nothing of it is left to take out.
         from catalog.models import Product
 
@@ -209,7 +209,7 @@ def sales_rollup_touch(order: Order, *, tz_name: str, also: dt.datetime | None =
     new = _shares(Order.objects.filter(pk=order.pk), tz_name).get(order.pk)
     if old == new:
         return
-    _add(old, new)
+    _add([(old, new)])
     if new is None:
         kept.delete()
     elif kept is None:
@@ -217,6 +217,22 @@ def sales_rollup_touch(order: Order, *, tz_name: str, also: dt.datetime | None =
     else:
         kept.share = new
         kept.save(update_fields=["share"])
+
+
+def sales_rollup_created(orders: list[Order], *, tz_name: str) -> None:
+    """`sales_rollup_touch` for orders created in this transaction, in a few statements for all
+    of them (they have no share kept yet)."""
+    if not orders:
+        return
+    _lock_shop(current_shop_id())
+    shares = _shares(Order.objects.filter(pk__in=[order.pk for order in orders]), tz_name)
+    if not shares:
+        return
+    _add([(None, share) for _order_id, share in sorted(shares.items())])
+    shop_id = current_shop_id()
+    RollupShare.objects.bulk_create(
+        RollupShare(shop_id=shop_id, order_id=order_id, share=share) for order_id, share in shares.items()
+    )
 
 
 # --- Recomputing from the orders ----------------------------------------------------------------

@@ -35,7 +35,7 @@ from orders.models import (
     Severity,
     Source,
 )
-from orders.rollup import sales_rollup_touch
+from orders.rollup import sales_rollup_created, sales_rollup_touch
 from orders.services.lifecycle import _cancel_lines, _cancel_open, _fulfill, _status_from_lines, order_refund
 from orders.services.pushes import _schedule_acknowledge
 from orders.services.stock import _allocate, _allocate_many
@@ -417,12 +417,10 @@ def _orders_create_many(
         "order.import",
         [(order, changes) for order in orders for changes in (_created_changes(order), _import_changes(order, via))],
     )
-    results = []
+    sales_rollup_created(orders, tz_name=shop.timezone)
     for order in orders:
         _schedule_acknowledge(order)
-        sales_rollup_touch(order, tz_name=shop.timezone)
-        results.append((order, "created"))
-    return results
+    return [(order, "created") for order in orders]
 
 
 def _audit_many(action: str, entries: list[tuple[Order, dict]]) -> None:

@@ -35,7 +35,7 @@ KEY = TIKTOK_CREDENTIALS["app_key"]
 def drains_asked(monkeypatch):
     """The drain messages the receiver sends (the broker is not read in these tests)."""
     asked = []
-    monkeypatch.setattr(channel_tasks.webhook_event_process_task, "delay", lambda *args: asked.append(args))
+    monkeypatch.setattr(channel_tasks.webhook_event_process_task, "delay", lambda *args, **kwargs: asked.append((args, kwargs)))
     return asked
 
 
@@ -113,6 +113,24 @@ def test_a_burst_with_redeliveries_imports_every_order_once(live_server, shop_a,
     # Draining again finds nothing to do.
     with shop_context(shop_a):
         assert webhook_events_drain(account=account) == 0
+
+
+def test_a_burst_is_drained_by_two_workers(live_server, shop_a, drains_asked):
+    """The drain a receiver asked for finds a full batch and asks for one more drain, once; the
+    drain it asked for does not ask again."""
+    account, sandbox = _setup(live_server, shop_a, on_hand=200)
+    _deliver(live_server, account, [order_webhook(sandbox, order) for order in _sandbox_orders(sandbox, 120)])
+    assert len(drains_asked) == 1
+    with shop_context(shop_a), acting_as(Actor(door=Door.TASK, label="task channels.webhook_event_process")):
+        (_shop_id, event_id), _kwargs = drains_asked[0]
+        assert channel_tasks.webhook_event_process_task.run(shop_a.pk, event_id) == 120
+        assert len(drains_asked) == 2
+        (_shop_id, _event_id), kwargs = drains_asked[1]
+        assert kwargs == {"ask_for_help": False}
+        # The helper comes late here: the work is done, and it asks nobody.
+        assert channel_tasks.webhook_event_process_task.run(shop_a.pk, event_id, ask_for_help=False) == 0
+        assert len(drains_asked) == 2
+        assert Order.objects.count() == 120
 
 
 def test_a_bad_event_fails_alone(live_server, shop_a, drains_asked):
