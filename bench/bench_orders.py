@@ -8,13 +8,16 @@ role so row-level security is on) and measures, on this machine over loopback:
 - webhook ingest end to end, as deployed: the web app under gunicorn (`--web-workers`
   processes, as in the README's production commands), the TikTok Shop sandbox under a gunicorn
   of its own (the channel, on the same machine here: its CPU is taken from ours), and a real
-  Celery worker process (prefork, 2 children, what a 2-core box runs) behind Redis. `--orders` orders are placed in the sandbox and announced by signed
-  webhooks from `--senders` threads, with 10% of the deliveries repeated byte for byte (a
-  channel's redelivery). Reported: acknowledgement latency (the webhook's HTTP answer) p50/p99,
+  Celery worker process (prefork, 2 children, what a 2-core box runs) behind Redis.
+  `--orders` orders are placed in the sandbox and announced by signed webhooks from
+  `--senders` threads, with 10% of the deliveries repeated byte for byte (a channel's
+  redelivery). Reported: acknowledgement latency (the webhook's HTTP answer) p50/p99,
   orders per second from the first delivery until the last order is imported (the worker
   drains the stored events in batches of 50: one order-detail read from the sandbox over HTTP,
   one import transaction with stock allocation), the duplicate count (must be 0), and what the
-  worker reported per batch (channel read and import time).
+  worker reported per batch (channel read and import time), and the CPU milliseconds per order
+  of each process (web, channel sandbox, worker, senders, PostgreSQL, Redis): where the
+  machine's cores went.
 - where that time goes (`--orders` more orders, in this process): the deliveries stored through
   the receiver over HTTP, then one drain of them with every query counted. Reported per order:
   milliseconds and queries of the receiver, the channel read, the import, and within the import

@@ -35,7 +35,8 @@ KEY = TIKTOK_CREDENTIALS["app_key"]
 def drains_asked(monkeypatch):
     """The drain messages the receiver sends (the broker is not read in these tests)."""
     asked = []
-    monkeypatch.setattr(channel_tasks.webhook_event_process_task, "delay", lambda *args, **kwargs: asked.append((args, kwargs)))
+    task = channel_tasks.webhook_event_process_task
+    monkeypatch.setattr(task, "delay", lambda *args, **kwargs: asked.append((args, kwargs)))
     return asked
 
 
