@@ -15,7 +15,7 @@ from channels import connections, services
 from channels.account_methods import channel_account_set_methods, checkout_method_error, publish_method_error
 from channels.adapters.auth import auth_class
 from channels.errors import ChannelsErrorCode
-from channels.models import Channel, ChannelAccount, ChannelConnection
+from channels.models import Channel, ChannelAccount, ChannelConnection, connectable_channel_choices
 from channels.selectors import account_feeds, account_markets, webhook_url
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
@@ -31,7 +31,7 @@ class FeedSerializer(serializers.Serializer):
 class ChannelAccountSerializer(serializers.ModelSerializer):
     """Credentials go in; only a masked view (which keys are set, last characters) comes out."""
 
-    channel = serializers.ChoiceField(choices=Channel.choices)
+    channel = serializers.ChoiceField(choices=connectable_channel_choices())
     credentials = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=True),
         required=False,

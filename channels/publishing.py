@@ -54,6 +54,7 @@ from channels.items import (
 )
 from channels.listings import CHUNK, listing_settings_ensure, listing_settings_for, listings_sync, selected_variants
 from channels.models import (
+    INTERNAL_CHANNELS,
     ChannelAccount,
     ChannelListing,
     ListingSettings,
@@ -1021,7 +1022,7 @@ def replan_request(*, shop_id: int, account_ids: list[int] | None = None) -> int
     the task. A burst of changes (a flash sale's orders, a seeded catalog) costs one message
     per account, not one per change: the task waits out the deadline by queuing itself again.
     """
-    accounts = ChannelAccount.objects.filter(is_active=True)
+    accounts = ChannelAccount.objects.filter(is_active=True).exclude(channel__in=INTERNAL_CHANNELS)
     if account_ids is not None:
         accounts = accounts.filter(pk__in=account_ids)
     count = 0

@@ -16,7 +16,14 @@ from channels.account_methods import channel_account_set_methods, offers_checkou
 from channels.adapters.auth import auth_class
 from channels.credentials import CREDENTIALS
 from channels.forms import ChannelAccountForm
-from channels.models import Channel, ChannelAccount, ChannelConnection, WebhookEvent
+from channels.models import (
+    INTERNAL_CHANNELS,
+    Channel,
+    ChannelAccount,
+    ChannelConnection,
+    WebhookEvent,
+    connectable_channel_choices,
+)
 from channels.selectors import account_feeds, account_health, account_markets, webhook_event_words, webhook_url
 from shopadmin.decorators import shop_view
 from shopadmin.roles import Perm
@@ -32,7 +39,7 @@ def _in_words(events) -> list:
 
 @shop_view(Perm.VIEW)
 def account_list(request):
-    accounts = list(ChannelAccount.objects.all())
+    accounts = list(ChannelAccount.objects.exclude(channel__in=INTERNAL_CHANNELS))
     for account in accounts:
         account.feed_list = account_feeds(account, request.shop)
         account.market_list = account_markets(account, request.shop)
@@ -40,7 +47,7 @@ def account_list(request):
     return render(
         request,
         "channels/account_list.html",
-        {"accounts": accounts, "channels": Channel.choices, "events": events},
+        {"accounts": accounts, "channels": connectable_channel_choices(), "events": events},
     )
 
 
@@ -60,7 +67,7 @@ def _connect_forms(request, channel: str):
 
 @shop_view(Perm.CHANNELS_WRITE)
 def account_connect(request, channel: str):
-    if channel not in Channel.values:
+    if channel not in Channel.values or channel in INTERNAL_CHANNELS:
         raise Http404("No such channel.")
     cls = auth_class(channel)
     authorize_form, other_form = _connect_forms(request, channel)
@@ -258,7 +265,7 @@ def connection_detail(request, connection_id: int):
 def connect_callback(request, channel: str):
     """Where the channel sends the merchant back after the consent page (one URL per channel,
     registered with the deployment's app; `state` names the shop)."""
-    if channel not in Channel.values:
+    if channel not in Channel.values or channel in INTERNAL_CHANNELS:
         raise Http404("No such channel.")
     try:
         connection = connections.connection_accept_callback(user=request.user, channel=channel, params=request.GET)

@@ -119,6 +119,9 @@ class Customer(TenantModel):
     phone = models.CharField(max_length=40, blank=True)
     addresses = models.JSONField(default=list, blank=True)
     marketing_consent = models.BooleanField(default=False)
+    # When and where the consent was given (an explicit, unticked-by-default box at checkout).
+    marketing_consent_at = models.DateTimeField(null=True, blank=True)
+    marketing_consent_source = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
     erased_at = models.DateTimeField(null=True, blank=True)

@@ -511,6 +511,8 @@ class ChannelAdapter:
     acknowledgeable_states: ClassVar[frozenset[str] | None] = None
     # The channel pushes signed webhooks to us.
     has_webhooks: ClassVar[bool] = False
+    # The shop's own door (the hosted checkout): nothing to connect, publish, poll or reconcile.
+    internal: ClassVar[bool] = False
     required_fields: ClassVar[tuple[str, ...]] = ("id", "title", "description", "link", "image_link", "price")
     max_lengths: ClassVar[dict[str, int]] = {"id": 100, "title": 150, "description": 5000}
 
