@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "channels",
     "channels.sandbox",
     "orders",
+    "storefront",
     *(["demo"] if DEMO_ENABLED else []),
 ]
 
