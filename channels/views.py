@@ -16,6 +16,7 @@ from channels.account_methods import channel_account_set_methods, offers_checkou
 from channels.adapters.auth import auth_class
 from channels.credentials import CREDENTIALS
 from channels.forms import ChannelAccountForm
+from channels.links import meta_checkout_url
 from channels.models import (
     INTERNAL_CHANNELS,
     Channel,
@@ -201,6 +202,7 @@ def account_detail(request, account_id: int):
             if spec.required or account.credentials.get(spec.key)
         ],
         "webhook_url": webhook_url(account),
+        "checkout_url": _absolute(request, meta_checkout_url(account)),
         "feeds": feeds,
         "markets": account_markets(account, request.shop),
         "events": _in_words(account.webhook_events.select_related("account")[:50]),
@@ -208,6 +210,11 @@ def account_detail(request, account_id: int):
         "offers_checkout_method": offers_checkout_method(account.channel),
     }
     return render(request, "channels/account_detail.html", context, status=400 if form and form.errors else 200)
+
+
+def _absolute(request, url: str | None) -> str | None:
+    """A URL of ours made absolute from the request's host when SITE_URL is not configured."""
+    return request.build_absolute_uri(url) if url and url.startswith("/") else url
 
 
 @require_POST
