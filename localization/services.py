@@ -445,12 +445,18 @@ def shipping_rate_create(*, market: Market, **fields):
 
 @transaction.atomic
 def shipping_rate_update(*, rate, **fields):
-    """Change a rate; saving it also puts its amounts in its market's current currency."""
+    """Change a rate (`market=` moves it to another market of the shop); saving it also puts its
+    amounts in its market's current currency."""
     from localization.models import ShippingRate
 
+    market = fields.pop("market", None)
     fields = _shipping_fields(fields)
     rate = ShippingRate.objects.select_for_update().select_related("market").get(pk=rate.pk)
     before = snapshot(rate, _SHIPPING_AUDIT_FIELDS)
+    if market is not None:
+        if market.shop_id != rate.shop_id:
+            raise ValueError("A shipping rate moves only to a market of its own shop.")
+        rate.market = market
     for name, value in fields.items():
         setattr(rate, name, value)
     rate.currency = rate.market.currency
