@@ -550,7 +550,7 @@ class DiscountCode(TenantModel):
                 )
         if self.minimum_subtotal is not None and self.minimum_subtotal < 0:
             errors.setdefault("minimum_subtotal", []).append(
-                ValidationError(_("The minimum basket cannot be negative."), code=OrdersErrorCode.AMOUNT_NOT_POSITIVE)
+                ValidationError(_("The minimum basket cannot be negative."), code=OrdersErrorCode.DISCOUNT_VALUE_INVALID)
             )
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors.setdefault("ends_at", []).append(

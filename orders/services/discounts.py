@@ -73,7 +73,7 @@ def _check_amounts(discount: DiscountCode, currency: str) -> None:
             errors[name] = ValidationError(
                 _("%(currency)s amounts go down to %(unit)s; round this amount to it.")
                 % {"currency": currency, "unit": unit},
-                code=OrdersErrorCode.AMOUNT_INVALID,
+                code=OrdersErrorCode.DISCOUNT_VALUE_INVALID,
             )
     if errors:
         raise ValidationError(errors)
