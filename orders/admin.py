@@ -11,6 +11,8 @@ from orders.models import (
     Customer,
     DailyProductSales,
     DailySales,
+    DiscountCode,
+    DiscountRedemption,
     Fulfillment,
     FulfillmentLine,
     MarketLocation,
@@ -257,3 +259,51 @@ class RollupShareAdmin(ReadOnlyMixin, TenantAdmin):
     list_display = ("order", "share")
     list_select_related = ("shop", "order")
     raw_id_fields = ("order",)
+
+
+class DiscountRedemptionInline(ReadOnlyMixin, TenantInline):
+    model = DiscountRedemption
+    fields = ("created_at", "order", "code", "amount", "currency")
+    readonly_fields = fields
+
+
+@admin.register(DiscountCode)
+class DiscountCodeAdmin(TenantAdmin):
+    """Merchants write their codes (the UI, the API); staff can switch one off, e.g. a leaked
+    code, and read what it was used for. The counts are checkout's."""
+
+    list_display = ("code", "kind", "value", "times_used", "usage_limit", "starts_at", "ends_at", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("code",)
+    fields = (
+        "code",
+        "kind",
+        "value",
+        "minimum_subtotal",
+        "starts_at",
+        "ends_at",
+        "usage_limit",
+        "times_used",
+        "is_active",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = tuple(name for name in fields if name != "is_active")
+    inlines = [DiscountRedemptionInline]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DiscountRedemption)
+class DiscountRedemptionAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
+    list_display = ("code", "order", "amount", "created_at")
+    money_columns = {"amount": "currency"}
+    money_fields = ("amount",)
+    amount_amount = _money("amount", lambda r: r.currency, _("amount"))
+    list_select_related = ("shop", "order")
+    raw_id_fields = ("order", "discount")
+    search_fields = ("code", "order__external_id")

@@ -7,5 +7,6 @@ router.register("orders", api.OrderViewSet, basename="api-order")
 router.register("reconciliation-runs", api.ReconciliationRunViewSet, basename="api-reconciliation-run")
 router.register("reconciliation-issues", api.ReconciliationIssueViewSet, basename="api-reconciliation-issue")
 router.register("customers", api.CustomerViewSet, basename="api-customer")
+router.register("discount-codes", api.DiscountCodeViewSet, basename="api-discount-code")
 
 urlpatterns = router.urls

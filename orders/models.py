@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from orders.errors import OrdersErrorCode
 from shopadmin.tenancy import TenantModel
 from shopadmin.words import Words, render
 
@@ -429,6 +432,170 @@ class RefundLine(TenantModel):
     class Meta:
         verbose_name = _("refund line")
         verbose_name_plural = _("refund lines")
+
+
+# --- Discount codes ---------------------------------------------------------------------------
+
+DISCOUNT_CODE_MAX = 40
+DISCOUNT_CODE_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+
+class DiscountCode(TenantModel):
+    """A code a buyer types at checkout (or Meta sends as `coupon`): a percentage or a fixed
+    amount off the basket's subtotal. Fixed amounts and the minimum basket are in the shop
+    currency (orders.discounts converts them into the basket's). Written through
+    orders.services.discounts; counted through orders.discounts.discount_redeem."""
+
+    class Kind(models.TextChoices):
+        PERCENTAGE = "percentage", _("Percentage")
+        FIXED = "fixed", _("Fixed amount")
+
+    code = models.CharField(
+        _("code"),
+        max_length=DISCOUNT_CODE_MAX,
+        validators=[
+            RegexValidator(
+                DISCOUNT_CODE_PATTERN,
+                message=_("Use only letters, digits, “-” and “_” (no spaces), e.g. SUMMER-10."),
+                code=OrdersErrorCode.DISCOUNT_CODE_INVALID,
+            )
+        ],
+        help_text=_("What buyers type; upper and lower case are the same code."),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERCENTAGE)
+    # The percentage (0 < p <= 100) or the amount in the shop currency.
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=3)
+    starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    usage_limit = models.PositiveIntegerField(
+        _("usage limit"), null=True, blank=True, help_text=_("How many orders may use it in all; empty: no limit.")
+    )
+    times_used = models.PositiveIntegerField(_("times used"), default=0, editable=False)
+    minimum_subtotal = models.DecimalField(
+        _("minimum basket"),
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("In the shop currency; empty: any basket."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = _("discount code")
+        verbose_name_plural = _("discount codes")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # SUMMER10 and summer10 are the same code in a shop; another shop may have its own.
+            models.UniqueConstraint("shop", Upper("code"), name="discountcode_unique_code_per_shop"),
+            models.CheckConstraint(
+                condition=Q(usage_limit__isnull=True) | Q(times_used__lte=models.F("usage_limit")),
+                name="discountcode_used_within_limit",
+            ),
+            models.CheckConstraint(condition=Q(value__gt=0), name="discountcode_value_positive"),
+            models.CheckConstraint(
+                condition=~Q(kind="percentage") | Q(value__lte=100), name="discountcode_percentage_at_most_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(minimum_subtotal__isnull=True) | Q(minimum_subtotal__gte=0),
+                name="discountcode_minimum_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="discountcode_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def audit_words(self) -> Words:
+        return Words(gettext_noop("Discount code %(code)s"), code=self.code)
+
+    @property
+    def percent_fraction(self) -> Decimal | None:
+        """A percentage code's value as a fraction (10 → 0.1), for the `percent` filter."""
+        return self.value / 100 if self.kind == self.Kind.PERCENTAGE and self.value is not None else None
+
+    @property
+    def uses_left(self) -> int | None:
+        return None if self.usage_limit is None else max(0, self.usage_limit - self.times_used)
+
+    @property
+    def current_state(self) -> str:
+        return self.state()
+
+    def state(self, at=None) -> str:
+        """active, inactive, scheduled, expired or used_up: what a buyer typing it now would meet."""
+        at = at or now()
+        if not self.is_active:
+            return "inactive"
+        if self.starts_at is not None and self.starts_at > at:
+            return "scheduled"
+        if self.ends_at is not None and self.ends_at <= at:
+            return "expired"
+        if self.usage_limit is not None and self.times_used >= self.usage_limit:
+            return "used_up"
+        return "active"
+
+    def clean(self):
+        errors: dict[str, list] = {}
+        if self.value is not None:
+            if self.value <= 0:
+                errors.setdefault("value", []).append(
+                    ValidationError(_("Enter an amount above zero."), code=OrdersErrorCode.DISCOUNT_VALUE_INVALID)
+                )
+            elif self.kind == self.Kind.PERCENTAGE and self.value > 100:
+                errors.setdefault("value", []).append(
+                    ValidationError(_("A percentage is at most 100."), code=OrdersErrorCode.DISCOUNT_VALUE_INVALID)
+                )
+        if self.minimum_subtotal is not None and self.minimum_subtotal < 0:
+            errors.setdefault("minimum_subtotal", []).append(
+                ValidationError(_("The minimum basket cannot be negative."), code=OrdersErrorCode.DISCOUNT_VALUE_INVALID)
+            )
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors.setdefault("ends_at", []).append(
+                ValidationError(_("The end must be after the start."), code=OrdersErrorCode.DISCOUNT_DATES_INVALID)
+            )
+        if self.usage_limit is not None and self.usage_limit < self.times_used:
+            errors.setdefault("usage_limit", []).append(
+                ValidationError(
+                    _("The code has been used %(used)s times already; the limit cannot be lower.")
+                    % {"used": self.times_used},
+                    code=OrdersErrorCode.DISCOUNT_LIMIT_BELOW_USES,
+                )
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class DiscountRedemption(TenantModel):
+    """One use of a discount code: which order used it (set once the order exists) and what it took off."""
+
+    discount = models.ForeignKey(DiscountCode, on_delete=models.PROTECT, related_name="redemptions")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, null=True, blank=True, related_name="discount_redemptions"
+    )
+    code = models.CharField(max_length=DISCOUNT_CODE_MAX, help_text=_("The code as it was applied."))
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        verbose_name = _("discount code use")
+        verbose_name_plural = _("discount code uses")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "order"], condition=Q(order__isnull=False), name="discountredemption_one_per_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "discount", "created_at"], name="discountredemption_by_code")]
+
+    def __str__(self):
+        return f"{self.code} on {self.order_id or '—'}"
 
 
 class OrderEvent(TenantModel):

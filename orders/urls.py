@@ -17,4 +17,8 @@ urlpatterns = [
     path("customers/<int:pk>/export/", views.customer_export, name="customer-export"),
     path("customers/<int:pk>/erase/", views.customer_erase, name="customer-erase"),
     path("settings/", views.order_settings, name="settings"),
+    path("discount-codes/", views.discount_code_list, name="discount-code-list"),
+    path("discount-codes/new/", views.discount_code_edit, name="discount-code-create"),
+    path("discount-codes/<int:pk>/", views.discount_code_edit, name="discount-code-edit"),
+    path("discount-codes/<int:pk>/deactivate/", views.discount_code_deactivate, name="discount-code-deactivate"),
 ]
