@@ -29,3 +29,8 @@ class OrdersErrorCode(enum.StrEnum):
     NOTHING_TO_PUSH = "nothing_to_push"  # nothing to send to the channel again for this issue
     PUSH_REFUSED = "push_refused"  # the channel refused the fulfilment or cancellation again
     UNKNOWN_ACTION = "unknown_action"  # not one of the reconciliation issue's actions
+    AD_SPEND_MONTH_TAKEN = "ad_spend_month_taken"  # the source already has a spend for that month: change it
+    SOURCE_REQUIRED = "source_required"  # an ad spend without a source (or one made only of symbols)
+    CSV_COLUMNS_MISSING = "csv_columns_missing"  # an ad spend file without the source, month or amount column
+    AD_SPEND_ROW_INVALID = "ad_spend_row_invalid"  # a row of an ad spend file that cannot be read
+    DATE_RANGE_INVALID = "date_range_invalid"  # a report's end before its start, or a range too long
