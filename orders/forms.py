@@ -168,3 +168,60 @@ class DiscountCodeForm(forms.Form):
         for name in ("value", "minimum_subtotal"):
             field = self.fields[name]
             field.help_text = field.help_text % {"currency": currency}
+
+
+# --- What each channel earns ------------------------------------------------------------------
+
+
+class EarningsRangeForm(forms.Form):
+    """The report's range (local days, both included) and whether campaigns get rows of their own."""
+
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    by = forms.ChoiceField(
+        label=_("Rows"),
+        choices=[("source", _("per source")), ("campaign", _("per source and campaign"))],
+        required=False,
+    )
+
+
+class MonthField(forms.CharField):
+    """A month as `2026-11` (what a month picker sends), or a day of it, in any digits."""
+
+    default_error_messages = {"invalid": _("Enter a month such as 2026-11.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "month", "placeholder": "2026-11"}))
+        super().__init__(max_length=20, **kwargs)
+
+    def to_python(self, value):
+        from orders.services.ad_spend import _parse_month
+
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        month = _parse_month(text)
+        if month is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return month
+
+    def prepare_value(self, value):
+        return value.strftime("%Y-%m") if hasattr(value, "strftime") else value
+
+
+class AdSpendForm(forms.Form):
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=40,
+        help_text=_("Where the ads ran: facebook, instagram, meta, tiktok_shop, pinterest, snapchat, google_merchant…"),
+        widget=forms.TextInput(attrs={"list": "known-sources", "autocomplete": "off"}),
+    )
+    month = MonthField(label=_("Month"))
+    amount = LocalizedDecimalField(
+        label=_("Amount spent"), max_digits=14, decimal_places=3, min_value=0, help_text=_("In the shop currency.")
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class AdSpendImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"))

@@ -187,6 +187,12 @@ class Order(TenantModel):
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
     erased_at = models.DateTimeField(null=True, blank=True)
+    # Where the order came from (orders.attribution): the landing's source (meta, instagram,
+    # whatsapp, direct, …; the account's channel when the channel gave none), its campaign, and
+    # the landing parameters as they came (cart_origin, utm_*, fbclid), each cut to a length.
+    source = models.CharField(max_length=40, blank=True, default="")
+    campaign = models.CharField(max_length=200, blank=True, default="")
+    landing = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -201,6 +207,13 @@ class Order(TenantModel):
             models.Index(fields=["shop", "account", "created_at"], name="order_account_created"),
             models.Index(fields=["shop", "status"], name="order_status"),
             models.Index(fields=["shop", "buyer_email"], name="order_buyer_email"),
+            # What each channel earns (orders.earnings): the orders of a date range summed per
+            # source and campaign from the index alone.
+            models.Index(
+                fields=["shop", "placed_at", "source"],
+                name="order_attribution",
+                include=["campaign", "status", "total_shop"],
+            ),
         ]
 
     def __str__(self):
@@ -553,7 +566,9 @@ class DiscountCode(TenantModel):
                 )
         if self.minimum_subtotal is not None and self.minimum_subtotal < 0:
             errors.setdefault("minimum_subtotal", []).append(
-                ValidationError(_("The minimum basket cannot be negative."), code=OrdersErrorCode.DISCOUNT_VALUE_INVALID)
+                ValidationError(
+                    _("The minimum basket cannot be negative."), code=OrdersErrorCode.DISCOUNT_VALUE_INVALID
+                )
             )
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors.setdefault("ends_at", []).append(
@@ -818,3 +833,57 @@ LISTING_ADVICE = {
     "quantity": _("Publish again, so the channel sells the stock you have."),
     "rejected": _("Fix what the channel refused (its reason is on each listing), then publish again."),
 }
+
+
+# --- What each channel earns ------------------------------------------------------------------
+
+
+class TrafficDaily(TenantModel):
+    """Page views and checkout starts of one local day (shop time zone) per source and campaign,
+    counted by the storefront (orders.attribution.traffic_count). Aggregates only: no visitor is
+    identified and no cookie is set."""
+
+    day = models.DateField()
+    source = models.CharField(max_length=40)
+    campaign = models.CharField(max_length=200, blank=True, default="")
+    page_views = models.PositiveIntegerField(default=0)
+    checkout_starts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily traffic")
+        verbose_name_plural = _("daily traffic")
+        ordering = ["-day", "source", "campaign"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "day", "source", "campaign"], name="trafficdaily_unique_key")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.source} {self.campaign}".strip()
+
+
+class AdSpend(TenantModel):
+    """What the merchant spent on ads with one source in one month, in the shop currency."""
+
+    source = models.CharField(_("source"), max_length=40)
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=3, validators=[MinValueValidator(ZERO)])
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = _("ad spend")
+        verbose_name_plural = _("ad spend")
+        ordering = ["-month", "source"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "source", "month"], name="adspend_unique_month"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="adspend_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.month:%Y-%m}: {self.amount}"
+
+    def audit_words(self) -> Words:
+        return Words(
+            gettext_noop("Ad spend of %(source)s in %(month)s"), source=self.source, month=f"{self.month:%Y-%m}"
+        )

@@ -265,6 +265,10 @@ class ChannelOrder:
     buyer_message: str = ""
     country: str = ""
     raw: Any = None
+    # Where the order came from, when the one who placed it knows (our checkout: the landing's
+    # `orders.attribution.Landing.as_attribution()`): {"source", "campaign", "landing"}. Empty:
+    # the order is the channel's own, and its source is the account's channel.
+    attribution: dict = field(default_factory=dict)
 
 
 @dataclass

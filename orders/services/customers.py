@@ -35,7 +35,9 @@ def customer_export(*, customer: Customer) -> dict:
             "phone": customer.phone,
             "addresses": customer.addresses,
             "marketing_consent": customer.marketing_consent,
-            "marketing_consent_at": customer.marketing_consent_at.isoformat() if customer.marketing_consent_at else None,
+            "marketing_consent_at": customer.marketing_consent_at.isoformat()
+            if customer.marketing_consent_at
+            else None,
             "marketing_consent_source": customer.marketing_consent_source,
             "created_at": customer.created_at.isoformat(),
             "updated_at": customer.updated_at.isoformat(),
