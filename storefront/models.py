@@ -140,7 +140,7 @@ class CheckoutReceipt(TenantModel):
     """What the buyer's confirmation page and email show beyond the order: how they pay, the
     reference they gave, and their language. Its token is the page's address."""
 
-    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="checkout_receipt")
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="checkout_receipts")
     token = models.CharField(max_length=64, default=new_receipt_token, editable=False)
     payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
     payment_reference = models.CharField(max_length=100, blank=True)
@@ -155,7 +155,10 @@ class CheckoutReceipt(TenantModel):
     class Meta:
         verbose_name = _("checkout receipt")
         verbose_name_plural = _("checkout receipts")
-        constraints = [models.UniqueConstraint(fields=["shop", "token"], name="checkoutreceipt_unique_token")]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "token"], name="checkoutreceipt_unique_token"),
+            models.UniqueConstraint(fields=["shop", "order"], name="checkoutreceipt_unique_order"),
+        ]
 
     def __str__(self):
         return f"Receipt of order {self.order_id}"

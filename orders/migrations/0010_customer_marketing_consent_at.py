@@ -4,20 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0008_sales_rollup_deltas'),
+        # After both migrations numbered 0009 (discount codes, attribution): also their merge.
+        ("orders", "0009_discount_codes"),
+        ("orders", "0009_order_attribution"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='marketing_consent_at',
+            model_name="customer",
+            name="marketing_consent_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='marketing_consent_source',
+            model_name="customer",
+            name="marketing_consent_source",
             field=models.CharField(blank=True, max_length=40),
         ),
     ]
