@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -160,13 +161,32 @@ def storefront_page(view):
     return wrapper
 
 
+def _carried(request, drop: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The query's parameters a form or link carries on (cart, coupon, landing…), capped."""
+    pairs = []
+    for key in list(request.GET.keys())[:30]:
+        if key in drop or len(key) > 40:
+            continue
+        for value in request.GET.getlist(key)[:3]:
+            pairs.append((key, value[:4000]))
+    return pairs
+
+
 def render_page(request, storefront: Storefront, template: str, context: dict, status: int = 200):
+    from urllib.parse import urlencode as encode
+
+    lang_links = []
+    carried = _carried(request, ("lang", "page"))
+    for code, name in settings.LANGUAGES:
+        lang_links.append((code, name, f"{request.path}?{encode([*carried, ('lang', code)])}"))
     base = {
         "sf": storefront,
         "shop": storefront.shop,
         "market": storefront.market,
         "LANGUAGE_CODE": storefront.language,
         "rtl": storefront.rtl,
-        "languages": [(code, name) for code, name in settings.LANGUAGES],
+        "lang_links": lang_links,
+        "market_hidden": _carried(request, ("market", "page", "shipping")),
+        "home_url": reverse("storefront:home", args=[storefront.shop.slug]) + storefront.query(),
     }
     return render(request, template, {**base, **context}, status=status)

@@ -4,7 +4,6 @@ checkout order (one transaction: stock rows locked, the order imported through o
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from decimal import Decimal
 
@@ -232,9 +231,8 @@ def checkout_place(
         buyer_message=note.strip()[:1000],
         country=country,
         raw=raw,
+        attribution=landing.as_attribution(),
     )
-    if "attribution" in {f.name for f in dataclasses.fields(ChannelOrder)}:
-        data.attribution = landing.as_attribution()
     account = checkout_account_ensure(shop=shop)
     order, _outcome = order_import(account=account, data=data, via="checkout")
     if order.market_id != market.pk:
@@ -245,7 +243,7 @@ def checkout_place(
         raise _refuse("cart", _("Some items sold out while you were ordering."), StorefrontErrorCode.OUT_OF_STOCK)
     if cart.discount is not None:
         try:
-            contracts.discount_redeem(quote=cart.discount)
+            contracts.discount_redeem(quote=cart.discount, order=order)
         except contracts.DiscountRefused as exc:
             raise _refuse(
                 "coupon", str(getattr(exc, "message", "") or exc), StorefrontErrorCode.DISCOUNT_REFUSED
