@@ -152,7 +152,21 @@ def test_the_staff_admin_lists_storefront_settings_per_shop(client, staff, shop_
     assert client.get("/admin/storefront/checkoutreceipt/").status_code == 200
 
 
-KEYS = "products coupon market lang add set qty shipping variant page country utm_source cart_origin".split()
+KEYS = [
+    "products",
+    "coupon",
+    "market",
+    "lang",
+    "add",
+    "set",
+    "qty",
+    "shipping",
+    "variant",
+    "page",
+    "country",
+    "utm_source",
+    "cart_origin",
+]
 QUERY_KEYS = st.sampled_from(KEYS)
 QUERY_VALUES = st.text(max_size=60) | st.sampled_from(
     ["AL-TEE-S:1", "AL:MUG:BLUE:2", "1", "-1", "bn", "ur", "0", "99999999999999999999"]
