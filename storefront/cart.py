@@ -103,6 +103,15 @@ def products_with(items: list[CartItem], retailer_id: str, quantity: int) -> lis
     return result
 
 
+def products_set(items: list[CartItem], retailer_id: str, quantity: int) -> list[CartItem]:
+    """The cart with the item's quantity set where it stands (0 removes it; a new one goes last)."""
+    if not quantity:
+        return products_without(items, retailer_id)
+    if any(item.retailer_id == retailer_id for item in items):
+        return [CartItem(retailer_id, quantity) if item.retailer_id == retailer_id else item for item in items]
+    return products_with(items, retailer_id, quantity)
+
+
 def products_without(items: list[CartItem], retailer_id: str) -> list[CartItem]:
     return [item for item in items if item.retailer_id != retailer_id]
 

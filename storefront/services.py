@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from catalog.models import ProductVariant, StockLevel
 from channels.adapters.base import ChannelOrder, ChannelOrderLine
@@ -31,7 +30,8 @@ from storefront.models import (
     StorefrontSettings,
 )
 
-CHECKOUT_ACCOUNT_NAME = gettext_lazy("Shop checkout")
+# The account's name is data (stored once, in English), not a text of the page that creates it.
+CHECKOUT_ACCOUNT_NAME = "Shop checkout"
 
 
 def settings_get() -> StorefrontSettings:
@@ -72,7 +72,7 @@ def checkout_account_ensure(*, shop) -> ChannelAccount:
         account, created = ChannelAccount.objects.get_or_create(
             shop=shop,
             channel=Channel.CHECKOUT,
-            name=str(CHECKOUT_ACCOUNT_NAME)[:120],
+            name=CHECKOUT_ACCOUNT_NAME,
             defaults={"checkout_method": ChannelAccount.CheckoutMethod.CHECKOUT_URL},
         )
         if created:

@@ -16,12 +16,12 @@ from django.views.decorators.http import require_http_methods, require_safe
 from catalog.models import Product, ProductMedia, ProductVariant
 from channels.links import hosted_product_url, shop_home_url
 from localization.models import MarketPrice
+from localization.money import quantize
 from shopadmin.forms import add_service_errors
 from shopadmin.templatetags.formats import format_money
 from storefront import contracts, services
 from storefront.cart import (
     MAX_QUANTITY,
-    CartItem,
     availability_words,
     available_units,
     cart_build,
@@ -30,6 +30,7 @@ from storefront.cart import (
     format_products,
     market_country,
     parse_products,
+    products_set,
     products_with,
     products_without,
 )
@@ -146,7 +147,7 @@ def product(request, storefront: Storefront, handle: str):
         {
             "@type": "Offer",
             "sku": r["variant"].sku,
-            "price": str(r["price"]),
+            "price": str(quantize(r["price"], currency)),
             "priceCurrency": currency,
             "availability": "https://schema.org/OutOfStock"
             if r["kind"] == "sold_out"
@@ -232,16 +233,10 @@ def checkout(request, storefront: Storefront):
         if "," in retailer_id:
             notices.append(_("That item cannot be added."))
             break
-        items = products_without(parsed.items, retailer_id) if name == "set" else parsed.items
-        if quantity:
-            items = (
-                products_with(items, retailer_id, quantity)
-                if name == "add"
-                else [
-                    *items,
-                    CartItem(retailer_id, quantity),
-                ]
-            )
+        if name == "set":
+            items = products_set(parsed.items, retailer_id, quantity)
+        else:
+            items = products_with(parsed.items, retailer_id, quantity) if quantity else parsed.items
         query = storefront.query(
             products=format_products(items) or None,
             coupon=request.GET.get("coupon", "")[:60] or None,

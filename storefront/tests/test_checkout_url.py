@@ -87,7 +87,7 @@ def test_more_than_is_left_is_said_without_revealing_the_count_above_five(client
 
 @pytest.mark.parametrize(
     "products",
-    ["abc", ":3", "AL-TEE-S:0", "AL-TEE-S:1000", "AL-TEE-S:-1", "AL-TEE-S:1.5", "AL-TEE-S:٣", ",,,", "x" * 5000],
+    ["abc", ":3", "AL-TEE-S:0", "AL-TEE-S:1000", "AL-TEE-S:-1", "AL-TEE-S:1.5", "AL-TEE-S:٣", "x" * 5000],
 )
 def test_malformed_products_are_a_message_never_an_error(client, store_a, products):
     response = client.get("/s/alice/checkout/", {"products": products})
