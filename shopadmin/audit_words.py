@@ -89,6 +89,9 @@ ACTION_WORDS = {
     "reconciliation.start": _("Reconciliation with a channel started"),
     "reconciliation_issue.resolve": _("Reconciliation finding resolved"),
     "reconciliation_issue.act": _("Fix applied to a reconciliation finding"),
+    # Storefront
+    "storefront_settings.update": _("Storefront settings changed"),
+    "checkout.place": _("Order placed at the shop's checkout"),
 }
 
 # Staff edits in the admin are recorded as `<model name>.create|update|delete`
@@ -100,6 +103,7 @@ ADMIN_VERBS = {
 }
 
 TASK_WORDS = {
+    "storefront.checkout_confirmation_email": _("Background task: emailing a buyer their order confirmation"),
     "catalog.import_check": _("Background task: checking a catalog file"),
     "catalog.import_commit": _("Background task: importing a catalog file"),
     "channels.connection_complete": _("Background task: finishing a channel connection"),
@@ -144,6 +148,7 @@ CHANNEL_NAMES = {
     "pinterest": "Pinterest",
     "snapchat": "Snapchat",
     "google_merchant": "Google Merchant Center",
+    "checkout": "Shop checkout",
 }
 
 
