@@ -58,7 +58,9 @@ def test_fifty_concurrent_checkouts_for_the_last_ten_units(live_server, shop_a):
             )
             return response.status_code, response.text
 
-    with override_settings(STOREFRONT_RATE_LIMIT_PER_MINUTE=0), ThreadPoolExecutor(max_workers=BUYERS) as pool:
+    # Plain HTTP to the live server: the CSRF cookie must not be Secure-only for httpx to send it.
+    settings = override_settings(STOREFRONT_RATE_LIMIT_PER_MINUTE=0, CSRF_COOKIE_SECURE=False)
+    with settings, ThreadPoolExecutor(max_workers=BUYERS) as pool:
         results = list(pool.map(buy, range(BUYERS)))
     codes = sorted(code for code, _text in results)
     assert codes.count(303) == UNITS, codes
