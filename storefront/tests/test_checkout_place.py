@@ -197,3 +197,30 @@ def test_address_fields_follow_the_country():
     )
     assert form.is_valid(), form.errors
     assert form.cleaned_data["phone"] == "01712 345678" and form.cleaned_data["postcode"] == "1205"
+
+
+def test_the_checkout_order_follows_the_one_lifecycle(client, shop_a, store_a, django_capture_on_commit_callbacks):
+    from orders.services import lifecycle
+
+    assert _post(client, "/s/alice/checkout/?products=AL-TEE-S:2").status_code == 303
+    with shop_context(shop_a), acting_as(Actor(door=Door.CLI, label="fixture")):
+        order = Order.objects.get()
+        with django_capture_on_commit_callbacks(execute=False):
+            lifecycle.order_fulfill(order=order, carrier="Courier", tracking_number="T1")
+        order.refresh_from_db()
+        assert order.status == Lifecycle.FULFILLED
+        level = StockLevel.objects.get(variant__sku="AL-TEE-S")
+        assert (level.on_hand, level.allocated) == (18, 0)
+
+
+def test_page_views_and_checkout_starts_are_counted_per_source_and_campaign(client, shop_a, store_a):
+    from orders.models import TrafficDaily
+
+    client.get("/s/alice/p/al-tee/?utm_source=pinterest&utm_campaign=summer")
+    client.get("/s/alice/?utm_source=pinterest&utm_campaign=summer")
+    client.get("/s/alice/checkout/?products=AL-TEE-S:1&utm_source=pinterest&utm_campaign=summer")
+    client.get("/s/alice/checkout/?products=AL-TEE-S:1&cart_origin=instagram")
+    with shop_context(shop_a):
+        rows = {(r.source, r.campaign): (r.page_views, r.checkout_starts) for r in TrafficDaily.objects.all()}
+    assert rows[("pinterest", "summer")] == (2, 1)
+    assert sum(starts for _views, starts in rows.values()) == 2
