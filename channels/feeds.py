@@ -826,6 +826,8 @@ def feed_fingerprint(account: ChannelAccount, spec: FeedSpec):
     media = ProductMedia.objects.aggregate(count=Count("pk"), top=Max("pk"))
     settings_ = listing_settings_for(account)
     newest.append(settings_.updated_at)
-    parts += [str(media), str(settings_.updated_at), account.feed_token, spec.name, account.name]
+    # The links: the storefront URL (in the settings above), else the shop's hosted pages.
+    link = listing_link_format(account, settings_.storefront_url)
+    parts += [str(media), str(settings_.updated_at), account.feed_token, spec.name, account.name, link.before]
     etag = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     return etag, max(n for n in newest if n)

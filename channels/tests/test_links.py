@@ -283,3 +283,26 @@ def test_api_schema_documents_checkout_url(client):
     field = schema["components"]["schemas"]["ChannelAccount"]["properties"]["checkout_url"]
     assert field["readOnly"] and field["nullable"] and field["format"] == "uri"
     assert "Commerce Manager" in field["description"]
+
+
+def test_staff_admin_shows_each_accounts_own_checkout_url(client, staff, shop_a, shop_b):
+    client.force_login(staff)
+    alices = make_account(shop_a, "meta", name="FB")
+    charlies = make_account(shop_b, "meta", name="FB")
+    snap = make_account(shop_b, "snapchat", name="Snap")
+    alice_page = client.get(f"/admin/channels/channelaccount/{alices.pk}/change/").content.decode()
+    charlie_page = client.get(f"/admin/channels/channelaccount/{charlies.pk}/change/").content.decode()
+    assert f"{SITE}/s/alice/checkout/" in alice_page and "/s/charlie/" not in alice_page
+    assert f"{SITE}/s/charlie/checkout/" in charlie_page and "/s/alice/" not in charlie_page
+    assert "/checkout/" not in client.get(f"/admin/channels/channelaccount/{snap.pk}/change/").content.decode()
+
+
+def test_a_feeds_etag_follows_its_links(client, shop_a, settings):
+    account = hosted(seeded_account(shop_a, variants=3, channel="snapchat"))
+    url = f"/feeds/{account.feed_token}/snapchat-us-en.csv"
+    first = client.get(url)
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    settings.SITE_URL = "https://moved.example.com"  # every hosted link changes
+    moved = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert moved.status_code == 200 and moved["ETag"] != first["ETag"]
+    assert "https://moved.example.com/s/alice/p/" in body_of(moved)
