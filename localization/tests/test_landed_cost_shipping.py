@@ -71,7 +71,7 @@ def test_the_parcel_weighs_every_unit_in_whole_grams_up():
 
 
 def test_worked_example_a_rate_by_weight_is_the_freight_of_the_cif_example(in_shop_a, ecb_rates, courier):
-    result, data = quote(in_shop_a, shipping_rate_id=courier.pk)
+    _, data = quote(in_shop_a, shipping_rate_id=courier.pk)
     assert (data["goods"], data["shipping"], data["insurance"]) == ("932.00", "52.00", "16.00")
     assert (data["duty"], data["import_tax"], data["total"]) == ("70.00", "192.60", "1262.60")
     assert data["shipping_rate"] == {"id": courier.pk, "name": "Courier", "amount": "52.00", "currency": "USD"}
@@ -99,7 +99,7 @@ def test_worked_example_a_rate_in_another_currency_is_converted(in_shop_a, ecb_r
     royal_mail = services.shipping_rate_create(
         market=uk, name="Royal Mail", kind="free_over", amount=D("8.00"), free_over=D("700.00")
     )
-    result, data = quote(in_shop_a, scarves=1, shipping_rate_id=royal_mail.pk)
+    _, data = quote(in_shop_a, scarves=1, shipping_rate_id=royal_mail.pk)
     assert data["shipping_rate"] == {"id": royal_mail.pk, "name": "Royal Mail", "amount": "8.00", "currency": "GBP"}
     assert (data["goods"], data["shipping"], data["duty"], data["import_tax"], data["total"]) == (
         "466.00",
@@ -155,7 +155,9 @@ def api_quote(**over):
         "quote_currency": "USD",
         "insurance": "16",
         "tax_rate": "0.18",
-        "items": [{"unit_price": "466.00", "hs_code": "621410", "weight_kg": "0.6", "duty_rate": "0.07", "quantity": 2}],
+        "items": [
+            {"unit_price": "466.00", "hs_code": "621410", "weight_kg": "0.6", "duty_rate": "0.07", "quantity": 2}
+        ],
         **over,
     }
 
