@@ -171,7 +171,10 @@ def _rate_amount(**kwargs):
 
 class ShippingRateSerializer(serializers.ModelSerializer):
     market = serializers.IntegerField(
-        min_value=1, max_value=2**63 - 1, help_text="The market's id; the rate's amounts are in its currency."
+        source="market_id",
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The market's id; the rate's amounts are in its currency.",
     )
     currency = serializers.CharField(
         read_only=True, help_text="The market's currency when the rate was saved; the amounts are in it."
@@ -231,11 +234,6 @@ class ShippingRateSerializer(serializers.ModelSerializer):
             },
         }
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["market"] = instance.market_id
-        return data
-
     def validate_market(self, value):
         market = Market.objects.filter(pk=value).first()
         if market is None:
@@ -243,6 +241,11 @@ class ShippingRateSerializer(serializers.ModelSerializer):
                 ErrorDetail("No such market in this shop.", code=LocalizationErrorCode.MARKET_NOT_FOUND)
             )
         return market
+
+    def validate(self, attrs):
+        if "market_id" in attrs:
+            attrs["market"] = attrs.pop("market_id")  # the Market, for the services
+        return attrs
 
 
 class ShippingRateFilter(django_filters.FilterSet):

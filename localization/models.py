@@ -732,7 +732,6 @@ class ShippingRate(TenantModel):
         max_digits=14,
         decimal_places=4,
         default=Decimal("0"),
-        validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Flat: the price. By weight: the base amount. Free over: the price below the threshold."),
     )
     per_kg_amount = models.DecimalField(
@@ -740,7 +739,6 @@ class ShippingRate(TenantModel):
         decimal_places=4,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0"))],
         help_text=_("By weight: added for every started kilogram."),
     )
     free_over = models.DecimalField(
@@ -748,7 +746,6 @@ class ShippingRate(TenantModel):
         decimal_places=4,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Free over: shipping is free when the basket subtotal is at least this amount."),
     )
     min_weight_grams = models.PositiveIntegerField(

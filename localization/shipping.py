@@ -16,7 +16,11 @@ The contract the checkout and the landed-cost quotes rely on:
 - ordered by the merchant's position, then cheapest first, then by id.
 
 `subtotal` is the basket's goods in the market's currency, as the caller computes it (the
-checkout decides whether a discount comes off first). Reads only; no shop context is set here.
+checkout decides whether a discount comes off first); `weight_grams` the parcel's weight in whole
+grams (a ValueError when negative or not an int). Reads only: call it inside the market's shop
+context (a request of that shop has it); in another shop's context it offers nothing.
+`shipping_option_for` re-prices the one rate a buyer picked (None when it is not offered for
+the basket), so a checkout can check the choice when the order is placed.
 """
 
 from __future__ import annotations

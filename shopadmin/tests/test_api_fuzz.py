@@ -55,7 +55,7 @@ def seed_shop(shop):
     from catalog.services import StockChange
     from catalog.tests.factories import make_location, make_product
     from localization.pricing import market_prices_recompute
-    from localization.services import exchange_rate_set_manual, market_create
+    from localization.services import exchange_rate_set_manual, market_create, shipping_rate_create
 
     category = catalog_services.category_create(name="Apparel")
     product = make_product("Classic Tee", brand="Northwind", category=category)
@@ -68,7 +68,8 @@ def seed_shop(shop):
         movements=[StockChange(variant_id=variant.pk, location_id=location.pk, quantity=5, reason="received")]
     )
     exchange_rate_set_manual(shop=shop, base="USD", quote="EUR", rate="0.9")
-    market_create(shop=shop, name="Europe", countries=["FR", "DE"], currency="EUR", languages=["fr"])
+    europe = market_create(shop=shop, name="Europe", countries=["FR", "DE"], currency="EUR", languages=["fr"])
+    shipping_rate_create(market=europe, name="Courier", kind="weight", amount="5.00", per_kg_amount="2.00")
     market_prices_recompute(shop_id=shop.pk)
     seed_channels_and_orders(shop)
 
