@@ -32,6 +32,7 @@ prices and are not applied to a discount. With no rate known the code is refused
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -44,7 +45,7 @@ from django.utils.translation import gettext as _
 
 from localization.money import RoundingRule, convert_price, quantize
 from localization.rates import RateNotFound, rate_for
-from orders.models import DISCOUNT_CODE_MAX, DiscountCode, DiscountRedemption
+from orders.models import DISCOUNT_CODE_MAX, DISCOUNT_CODE_PATTERN, DiscountCode, DiscountRedemption
 from shopadmin.audit import audit_record
 from shopadmin.templatetags.formats import format_money
 from shopadmin.tenancy import current_shop
@@ -80,7 +81,8 @@ class DiscountQuote:
 
 def _shown(text: str) -> str:
     """The code the buyer typed, as it may be quoted back (bounded, one line)."""
-    return " ".join(str(text).split())[:DISCOUNT_CODE_MAX] or "—"
+    printable = "".join(c for c in str(text) if c.isprintable())
+    return " ".join(printable.split())[:DISCOUNT_CODE_MAX] or "—"
 
 
 def _when(value: dt.datetime, shop) -> str:
@@ -153,7 +155,8 @@ def discount_quote(
     typed = (code or "").strip()
     shop = current_shop()
     discount = None
-    if typed and len(typed) <= DISCOUNT_CODE_MAX:
+    # What cannot be a code (spaces, other letters, a NUL byte) is never looked up.
+    if len(typed) <= DISCOUNT_CODE_MAX and re.fullmatch(DISCOUNT_CODE_PATTERN, typed):
         discount = DiscountCode.objects.filter(shop_id=shop.pk, code__iexact=typed).first()
     if discount is None:
         raise DiscountRefused("unknown", _("There is no discount code “%(code)s”.") % {"code": _shown(typed)})

@@ -434,7 +434,7 @@ class RefundLine(TenantModel):
 # --- Discount codes ---------------------------------------------------------------------------
 
 DISCOUNT_CODE_MAX = 40
-DISCOUNT_CODE_PATTERN = r"^[A-Za-z0-9_-]+$"
+DISCOUNT_CODE_PATTERN = r"\A[A-Za-z0-9_-]+\Z"
 
 
 class DiscountCode(TenantModel):
@@ -550,7 +550,9 @@ class DiscountCode(TenantModel):
                 )
         if self.minimum_subtotal is not None and self.minimum_subtotal < 0:
             errors.setdefault("minimum_subtotal", []).append(
-                ValidationError(_("The minimum basket cannot be negative."), code=OrdersErrorCode.DISCOUNT_VALUE_INVALID)
+                ValidationError(
+                    _("The minimum basket cannot be negative."), code=OrdersErrorCode.DISCOUNT_VALUE_INVALID
+                )
             )
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors.setdefault("ends_at", []).append(
