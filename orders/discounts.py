@@ -168,7 +168,9 @@ def discount_quote(
             _("The code “%(code)s” cannot be used with prices in %(currency)s.")
             % {"code": discount.code, "currency": _shown(currency)},
         )
-    convert = _converter(shop=shop, currency=currency, market=market, at=at, code=discount.code)
+    # A percentage without a minimum needs no exchange rate; anything in the shop currency does.
+    needs_rate = discount.kind == DiscountCode.Kind.FIXED or bool(discount.minimum_subtotal)
+    convert = _converter(shop=shop, currency=currency, market=market, at=at, code=discount.code) if needs_rate else None
     if discount.minimum_subtotal:
         minimum = convert(discount.minimum_subtotal)
         if subtotal < minimum:

@@ -434,7 +434,9 @@ class RefundLine(TenantModel):
 # --- Discount codes ---------------------------------------------------------------------------
 
 DISCOUNT_CODE_MAX = 40
-DISCOUNT_CODE_PATTERN = r"\A[A-Za-z0-9_-]+\Z"
+# ^…$ (not \A…\Z) so the OpenAPI document's pattern reads the same in every regex dialect; every door
+# strips the code first, and checkout matches it whole (re.fullmatch).
+DISCOUNT_CODE_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 
 class DiscountCode(TenantModel):

@@ -112,6 +112,11 @@ def test_no_rate_into_the_baskets_currency_refuses_the_code(shop_a):
     assert refused.code == "currency"
     assert refused.message == "The code “FIVE” cannot be used with prices in GBP."
     assert refusal(shop_a, "FIVE", currency="XYZ").code == "currency"
+    # A percentage takes its share of any basket: no rate needed.
+    code(shop_a, "TEN", value="10")
+    assert quote(shop_a, "TEN", subtotal="50", currency="GBP", market=pounds).amount == Decimal("5.00")
+    code(shop_a, "TEN-OVER-30", value="10", minimum_subtotal="30")
+    assert refusal(shop_a, "TEN-OVER-30", subtotal="50", currency="GBP", market=pounds).code == "currency"
 
 
 # --- Every refusal, with its reason --------------------------------------------------------------
