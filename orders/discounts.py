@@ -210,10 +210,16 @@ def discount_redeem(*, quote: DiscountQuote, order=None, at: dt.datetime | None 
     (used_up, inactive, not_started, expired, unknown) when nothing was counted; the caller's
     transaction then decides (roll the order back, or place it without the discount).
 
-    With `order`, the use is recorded against the order; without, `discount_record` attaches the
-    order later. Returns the recorded use.
+    With `order`, the use is recorded against the order (an order already recorded with a code
+    counts nothing more); without, `discount_record` attaches the order later. Returns the
+    recorded use.
     """
     at = at or timezone.now()
+    if order is not None:
+        # An order uses a code once: placing it again (a retried checkout) counts nothing more.
+        already = DiscountRedemption.objects.filter(order=order).first()
+        if already is not None:
+            return already
     counted = (
         DiscountCode.objects.filter(pk=quote.discount_id, is_active=True)
         .filter(Q(usage_limit__isnull=True) | Q(times_used__lt=F("usage_limit")))

@@ -214,6 +214,10 @@ def test_redeeming_counts_one_use_and_records_the_order(shop_a, order):
             Decimal("4.99"),
             "USD",
         )
+        # The same order again (a retried checkout) counts nothing more.
+        assert discount_redeem(quote=got, order=order).pk == redemption.pk
+        made.refresh_from_db()
+        assert made.times_used == 1
         entry = AuditLogEntry.objects.get(action="discount_code.redeem")
         assert entry.object_id == str(made.pk) and entry.changes["times_used"] == [0, 1]
         assert entry.changes["order"] == [None, order.pk]
