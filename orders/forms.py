@@ -135,6 +135,7 @@ class DiscountCodeForm(forms.Form):
         label=_("Code"),
         max_length=DISCOUNT_CODE_MAX,
         help_text=_("Letters, digits, “-” and “_”, e.g. SUMMER-10; upper and lower case are the same code."),
+        validators=DiscountCode._meta.get_field("code").validators,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "dir": "ltr"}),
     )
     kind = forms.ChoiceField(label=_("Discount"), choices=DiscountCode.Kind.choices, widget=forms.RadioSelect)
