@@ -32,6 +32,7 @@ prices and are not applied to a discount. With no rate known the code is refused
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -44,7 +45,7 @@ from django.utils.translation import gettext as _
 
 from localization.money import RoundingRule, convert_price, quantize
 from localization.rates import RateNotFound, rate_for
-from orders.models import DISCOUNT_CODE_MAX, DiscountCode, DiscountRedemption
+from orders.models import DISCOUNT_CODE_MAX, DISCOUNT_CODE_PATTERN, DiscountCode, DiscountRedemption
 from shopadmin.audit import audit_record
 from shopadmin.templatetags.formats import format_money
 from shopadmin.tenancy import current_shop
@@ -80,7 +81,8 @@ class DiscountQuote:
 
 def _shown(text: str) -> str:
     """The code the buyer typed, as it may be quoted back (bounded, one line)."""
-    return " ".join(str(text).split())[:DISCOUNT_CODE_MAX] or "—"
+    printable = "".join(c for c in str(text) if c.isprintable())
+    return " ".join(printable.split())[:DISCOUNT_CODE_MAX] or "—"
 
 
 def _when(value: dt.datetime, shop) -> str:
@@ -153,7 +155,8 @@ def discount_quote(
     typed = (code or "").strip()
     shop = current_shop()
     discount = None
-    if typed and len(typed) <= DISCOUNT_CODE_MAX:
+    # What cannot be a code (spaces, other letters, a NUL byte) is never looked up.
+    if len(typed) <= DISCOUNT_CODE_MAX and re.fullmatch(DISCOUNT_CODE_PATTERN, typed):
         discount = DiscountCode.objects.filter(shop_id=shop.pk, code__iexact=typed).first()
     if discount is None:
         raise DiscountRefused("unknown", _("There is no discount code “%(code)s”.") % {"code": _shown(typed)})
@@ -165,7 +168,9 @@ def discount_quote(
             _("The code “%(code)s” cannot be used with prices in %(currency)s.")
             % {"code": discount.code, "currency": _shown(currency)},
         )
-    convert = _converter(shop=shop, currency=currency, market=market, at=at, code=discount.code)
+    # A percentage without a minimum needs no exchange rate; anything in the shop currency does.
+    needs_rate = discount.kind == DiscountCode.Kind.FIXED or bool(discount.minimum_subtotal)
+    convert = _converter(shop=shop, currency=currency, market=market, at=at, code=discount.code) if needs_rate else None
     if discount.minimum_subtotal:
         minimum = convert(discount.minimum_subtotal)
         if subtotal < minimum:
@@ -205,10 +210,16 @@ def discount_redeem(*, quote: DiscountQuote, order=None, at: dt.datetime | None 
     (used_up, inactive, not_started, expired, unknown) when nothing was counted; the caller's
     transaction then decides (roll the order back, or place it without the discount).
 
-    With `order`, the use is recorded against the order; without, `discount_record` attaches the
-    order later. Returns the recorded use.
+    With `order`, the use is recorded against the order (an order already recorded with a code
+    counts nothing more); without, `discount_record` attaches the order later. Returns the
+    recorded use.
     """
     at = at or timezone.now()
+    if order is not None:
+        # An order uses a code once: placing it again (a retried checkout) counts nothing more.
+        already = DiscountRedemption.objects.filter(order=order).first()
+        if already is not None:
+            return already
     counted = (
         DiscountCode.objects.filter(pk=quote.discount_id, is_active=True)
         .filter(Q(usage_limit__isnull=True) | Q(times_used__lt=F("usage_limit")))

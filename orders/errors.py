@@ -31,9 +31,8 @@ class OrdersErrorCode(enum.StrEnum):
     UNKNOWN_ACTION = "unknown_action"  # not one of the reconciliation issue's actions
     DISCOUNT_CODE_INVALID = "discount_code_invalid"  # letters, digits, - and _ only, up to 40 characters
     DISCOUNT_CODE_TAKEN = "discount_code_taken"  # the shop has this code already (in any case)
-    DISCOUNT_VALUE_INVALID = (
-        "discount_value_invalid"  # a percentage outside 0-100, an amount not above zero, a negative minimum
-    )
+    # A percentage outside 0-100, an amount not above zero or finer than the currency's minor unit, a negative minimum.
+    DISCOUNT_VALUE_INVALID = "discount_value_invalid"
     DISCOUNT_DATES_INVALID = "discount_dates_invalid"  # the end is not after the start
     DISCOUNT_LIMIT_BELOW_USES = "discount_limit_below_uses"  # a usage limit below the uses already counted
     DISCOUNT_CODE_USED = "discount_code_used"  # a code orders have used is deactivated, not deleted

@@ -8,7 +8,7 @@ from django import forms
 from django.forms.forms import DeclarativeFieldsMetaclass
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import DISCOUNT_CODE_MAX, DiscountCode, IssueAction
+from orders.models import DISCOUNT_CODE_MAX, DiscountCode, IssueAction, validate_discount_code
 from shopadmin.inputs import LocalizedDecimalField, LocalizedIntegerField
 from shopadmin.numerals import ascii_digits
 
@@ -135,6 +135,7 @@ class DiscountCodeForm(forms.Form):
         label=_("Code"),
         max_length=DISCOUNT_CODE_MAX,
         help_text=_("Letters, digits, “-” and “_”, e.g. SUMMER-10; upper and lower case are the same code."),
+        validators=[validate_discount_code],
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "dir": "ltr"}),
     )
     kind = forms.ChoiceField(label=_("Discount"), choices=DiscountCode.Kind.choices, widget=forms.RadioSelect)

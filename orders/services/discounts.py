@@ -115,7 +115,7 @@ def discount_code_create(*, shop: Shop, **fields) -> DiscountCode:
 def discount_code_update(*, discount: DiscountCode, **fields) -> DiscountCode:
     """Change some of a code's fields; `times_used` is counted by checkout only."""
     fields = _normalise(fields)
-    discount = DiscountCode.objects.select_for_update().select_related("shop").get(pk=discount.pk)
+    discount = DiscountCode.objects.select_for_update(of=("self",)).select_related("shop").get(pk=discount.pk)
     before = snapshot(discount, FIELDS)
     for name, value in fields.items():
         setattr(discount, name, value)

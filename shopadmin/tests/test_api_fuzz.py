@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,17 @@ def seed_channels_and_orders(shop):
     account = make_account(shop, "meta")
     order_import(account=account, data=channel_order("1001", lines=(("TEE-S", 1, "19.99"),)))
     order_import(account=account, data=channel_order("1002", email="", lines=(("GONE-1", 1, "5.00"),)))
+    seed_discount_codes(shop)
+
+
+def seed_discount_codes(shop):
+    """A used code (its delete is refused) and an unused one."""
+    from orders.discounts import discount_quote, discount_redeem
+    from orders.services.discounts import discount_code_create
+
+    discount_code_create(shop=shop, code="WELCOME10", kind="percentage", value="10", usage_limit=100)
+    discount_code_create(shop=shop, code="FIVE-OFF", kind="fixed", value="5.00", minimum_subtotal="25.00")
+    discount_redeem(quote=discount_quote(code="welcome10", subtotal=Decimal("40"), currency=shop.default_currency))
 
 
 @pytest.fixture
