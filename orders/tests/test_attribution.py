@@ -114,6 +114,11 @@ def test_traffic_count_upserts_one_row_per_day_source_and_campaign(in_shop_a):
     assert "ON CONFLICT" in captured[0]["sql"]
     traffic_count(landing=insta, kind="view", day=day)
     traffic_count(landing=insta, kind="checkout", day=day)
+    # Without a day, the shop's local day is read in the same statement.
+    with CaptureQueriesContext(connection) as captured:
+        traffic_count(landing=insta, kind="view")
+    assert len(captured) == 1
+    TrafficDaily.objects.exclude(day__in=[day, day + dt.timedelta(days=1)]).delete()
     traffic_count(landing=landing_from_params({"cart_origin": "instagram"}), kind="view", day=day)
     traffic_count(landing=insta, kind="view", day=day + dt.timedelta(days=1))
     rows = {

@@ -210,7 +210,8 @@ def test_alice_reads_the_report_and_charlie_gets_404(worked_example, client, ali
     assert 'data-source="instagram"' in body and "Instagram" in body and "2.50\u00d7" in body
     login(client, charlie)
     assert client.get(_page(worked_example)).status_code == 404
-    spend = AdSpend.all_shops.get()
+    with shop_context(worked_example):
+        spend = AdSpend.objects.get()
     assert client.get(reverse("orders:ad-spend-edit", args=[worked_example.slug, spend.pk])).status_code == 404
     # On his own shop's pages, nothing of alice's: not her counts, not her spend.
     own = client.get(_page(shop_b, start="2026-11-01", end="2026-11-30")).content.decode()
@@ -296,7 +297,7 @@ def test_the_csv_upload_page(shop_a, client, alice):
 
 def test_a_viewer_reads_but_does_not_write(shop_a, client):
     vera = make_user("vera@example.com")
-    with shop_context(shop_a):
+    with shop_context(shop_a), acting_as(Actor(door=Door.CLI, label="test")):
         shop_a.memberships.create(user=vera, role=Role.VIEWER)
         spend = ad_spend_create(shop=shop_a, source="meta", month=dt.date(2026, 11, 1), amount=Decimal("5"))
     login(client, vera)
@@ -384,6 +385,8 @@ def test_api_channel_earnings(worked_example, api_a, api_b):
         ("start=2000-01-01&end=2026-11-01", "end"),
         ("start=tomorrow", "start"),
         ("by=all", "by"),
+        ("start=9999-12-31&end=9999-12-31", "start"),
+        ("end=0001-01-01", "end"),
     ],
 )
 def test_api_channel_earnings_refuses_a_bad_query(shop_a, api_a, query, field):
