@@ -109,7 +109,7 @@ def _clean(value) -> str:
         value = value[0] if value else ""
     if value is None:
         return ""
-    return _CONTROL.sub("", str(value)).strip()[:PARAM_LENGTH]
+    return _CONTROL.sub("", str(value)[: PARAM_LENGTH * 2]).strip()[:PARAM_LENGTH]
 
 
 def _source_word(value: str) -> str:

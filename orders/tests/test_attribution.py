@@ -225,3 +225,32 @@ def test_the_batch_import_keeps_attribution_as_one_by_one(shop_a, meta_account):
         "B2": ("whatsapp", "", {"utm_source": "whatsapp"}),
         "B3": ("meta", "", {}),
     }
+
+
+def test_the_migration_gives_orders_held_their_channel_as_source(shop_a, shop_b, meta_account, tiktok_account):
+    import importlib
+    from types import SimpleNamespace
+
+    from channels.tests.factories import make_account
+
+    fill = importlib.import_module("orders.migrations.0009_order_attribution").fill_sources
+    pinterest_b = make_account(shop_b, "pinterest")
+    with acting_as(Actor(door=Door.CLI, label="test")):
+        with shop_context(shop_a):
+            order_import(account=meta_account, data=channel_order("M1"))
+            order_import(account=tiktok_account, data=channel_order("T1"))
+            kept = _attributed("I1", {"cart_origin": "instagram"})
+            order_import(account=meta_account, data=kept)
+            Order.objects.exclude(external_id="I1").update(source="")
+        with shop_context(shop_b):
+            order_import(account=pinterest_b, data=channel_order("P1"))
+            Order.objects.update(source="")
+    fill(None, SimpleNamespace(connection=connection))
+    with shop_context(shop_a):
+        assert dict(Order.objects.values_list("external_id", "source")) == {
+            "M1": "meta",
+            "T1": "tiktok_shop",
+            "I1": "instagram",
+        }
+    with shop_context(shop_b):
+        assert list(Order.objects.values_list("source", flat=True)) == ["pinterest"]
