@@ -202,6 +202,9 @@ class OrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Lifecycle.choices)
     market = IdFilter(field_name="market", help_text="Market id")
     account = IdFilter(field_name="account", help_text="Channel account id")
+    source = django_filters.CharFilter(
+        max_length=40, label="Where the order came from (meta, instagram, whatsapp, direct, …; see channel-earnings/)."
+    )
     placed_from = django_filters.DateFilter(
         field_name="placed_at", lookup_expr="date__gte", label="Placed on or after this date (YYYY-MM-DD)"
     )

@@ -109,7 +109,7 @@ def _clean(value) -> str:
         value = value[0] if value else ""
     if value is None:
         return ""
-    return _CONTROL.sub("", str(value)).strip()[:PARAM_LENGTH]
+    return _CONTROL.sub("", str(value)[: PARAM_LENGTH * 2]).strip()[:PARAM_LENGTH]
 
 
 def _source_word(value: str) -> str:
@@ -187,24 +187,34 @@ KINDS = {"view": "page_views", "checkout": "checkout_starts"}
 def traffic_count(*, landing: Landing, kind: str, day: dt.date | None = None) -> None:
     """Count one page view (`kind="view"`) or checkout start (`kind="checkout"`) of the current
     shop for the landing's source and campaign on `day` (default: today in the shop's time
-    zone): one `INSERT … ON CONFLICT DO UPDATE` on orders.TrafficDaily."""
+    zone): one `INSERT … ON CONFLICT DO UPDATE` on orders.TrafficDaily (on PostgreSQL the shop's
+    local day is computed in the same statement)."""
     from orders.models import TrafficDaily
-    from shopadmin.tenancy import current_shop
+    from shopadmin.models import Shop
+    from shopadmin.tenancy import current_shop_id
 
     column = KINDS.get(kind)
     if column is None:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    shop = current_shop()
-    if day is None:
-        day = timezone.now().astimezone(ZoneInfo(shop.timezone or "UTC")).date()
+    shop_id = current_shop_id()
     source = normalise_source(landing.source) or DIRECT
     campaign = _clean(landing.campaign)[:CAMPAIGN_LENGTH]
-    table = TrafficDaily._meta.db_table
     views, checkouts = (1, 0) if column == "page_views" else (0, 1)
-    sql = (
-        f"INSERT INTO {table} (shop_id, day, source, campaign, page_views, checkout_starts) "  # noqa: S608 — ours
-        "VALUES (%s, %s, %s, %s, %s, %s) "
-        f"ON CONFLICT (shop_id, day, source, campaign) DO UPDATE SET {column} = {table}.{column} + 1"
-    )
+    table, shops = TrafficDaily._meta.db_table, Shop._meta.db_table
+    upsert = f"ON CONFLICT (shop_id, day, source, campaign) DO UPDATE SET {column} = {table}.{column} + 1"
+    columns = f"INSERT INTO {table} (shop_id, day, source, campaign, page_views, checkout_starts)"
+    if day is None and connection.vendor == "postgresql":
+        # The shop's local day, read with the shop in the same statement.
+        sql = (
+            f"{columns} SELECT s.id, (now() AT TIME ZONE COALESCE(NULLIF(s.timezone, ''), 'UTC'))::date, "  # noqa: S608
+            f"%s, %s, %s, %s FROM {shops} s WHERE s.id = %s {upsert}"
+        )
+        params = [source, campaign, views, checkouts, shop_id]
+    else:
+        if day is None:
+            tz_name = Shop.objects.filter(pk=shop_id).values_list("timezone", flat=True).first()
+            day = timezone.now().astimezone(ZoneInfo(tz_name or "UTC")).date()
+        sql = f"{columns} VALUES (%s, %s, %s, %s, %s, %s) {upsert}"
+        params = [shop_id, day, source, campaign, views, checkouts]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [shop.pk, day, source, campaign, views, checkouts])
+        cursor.execute(sql, params)

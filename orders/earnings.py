@@ -114,7 +114,23 @@ def default_range(tz_name: str, now: dt.datetime | None = None, days: int = DEFA
     return today - dt.timedelta(days=days - 1), today
 
 
+# Days a report can name (a range past them cannot hold orders, and would overflow the calendar).
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(9998, 12, 31)
+
+
 def check_range(start: dt.date, end: dt.date) -> None:
+    for name, day in (("start", start), ("end", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError(
+                {
+                    name: ValidationError(
+                        _("Pick a day between %(first)s and %(last)s.")
+                        % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+                        code=OrdersErrorCode.DATE_RANGE_INVALID,
+                    )
+                }
+            )
     if end < start:
         raise ValidationError(
             {"end": ValidationError(_("The end is before the start."), code=OrdersErrorCode.DATE_RANGE_INVALID)}

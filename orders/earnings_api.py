@@ -15,7 +15,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.earnings import BY, DEFAULT_DAYS, channel_earnings, default_range
+from orders.earnings import BY, DEFAULT_DAYS, FIRST_DAY, LAST_DAY, channel_earnings, default_range
 from orders.models import AdSpend
 from orders.services import ad_spend as services
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -112,6 +112,19 @@ class EarningsQuerySerializer(serializers.Serializer):
     end = serializers.DateField(required=False, help_text="Last local day, included (default: today).")
     by = serializers.ChoiceField(choices=list(BY), required=False, default="source")
 
+    def _day(self, value):
+        if not FIRST_DAY <= value <= LAST_DAY:
+            raise serializers.ValidationError(
+                f"Pick a day between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}.", code="date_range_invalid"
+            )
+        return value
+
+    def validate_start(self, value):
+        return self._day(value)
+
+    def validate_end(self, value):
+        return self._day(value)
+
 
 class EarningsRowSerializer(serializers.Serializer):
     source = serializers.CharField()
@@ -176,7 +189,7 @@ class ChannelEarningsView(APIView):
         query = EarningsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         end = query.validated_data.get("end") or default_range(request.shop.timezone)[1]
-        start = query.validated_data.get("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+        start = query.validated_data.get("start") or max(FIRST_DAY, end - dt.timedelta(days=DEFAULT_DAYS - 1))
         report = channel_earnings(
             start=start,
             end=end,

@@ -19,7 +19,17 @@ from orders.services.timeline import order_event
 from shopadmin.audit import audit_record
 from shopadmin.words import Words
 
-PERSONAL_ORDER_FIELDS = ("buyer_name", "buyer_email", "buyer_phone", "shipping_address", "buyer_message", "raw")
+# The landing parameters hold click ids (fbclid): they go with the personal fields; the order's
+# source and campaign stay, like its amounts, for the report of what each channel earns.
+PERSONAL_ORDER_FIELDS = (
+    "buyer_name",
+    "buyer_email",
+    "buyer_phone",
+    "shipping_address",
+    "buyer_message",
+    "raw",
+    "landing",
+)
 
 
 def customer_export(*, customer: Customer) -> dict:
@@ -66,6 +76,9 @@ def customer_export(*, customer: Customer) -> dict:
                     for line in order.lines.all()
                 ],
                 "channel_payload": order.raw,
+                "source": order.source,
+                "campaign": order.campaign,
+                "landing": order.landing,
             }
             for order in orders.distinct().prefetch_related("lines")
         ],
@@ -98,7 +111,14 @@ def customer_erase(*, customer: Customer) -> Customer:
     now = timezone.now()
     order_ids = list(orders.values_list("pk", flat=True))
     Order.objects.filter(pk__in=order_ids).update(
-        buyer_name="", buyer_email="", buyer_phone="", shipping_address={}, buyer_message="", raw={}, erased_at=now
+        buyer_name="",
+        buyer_email="",
+        buyer_phone="",
+        shipping_address={},
+        buyer_message="",
+        raw={},
+        landing={},
+        erased_at=now,
     )
     from channels.models import WebhookEvent
 
