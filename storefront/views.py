@@ -244,7 +244,8 @@ def checkout(request, storefront: Storefront):
         )
         return HttpResponseRedirect(reverse("storefront:checkout", args=[storefront.shop.slug]) + query)
     shipping_rate_id = _int_or_none(request.POST.get("shipping_rate") or request.GET.get("shipping"))
-    coupon = (request.POST.get("coupon") if request.method == "POST" else request.GET.get("coupon")) or ""
+    # The checkout form carries the coupon of the cart it was shown with; the URL's otherwise.
+    coupon = (request.POST.get("coupon") or request.GET.get("coupon")) or ""
     coupon = coupon.strip()[:60]
     cart = cart_build(
         shop=storefront.shop,

@@ -71,8 +71,8 @@ def test_a_cash_on_delivery_order_goes_through_order_import_on_the_checkout_chan
         customer = Customer.objects.get(pk=order.customer_id)
         assert customer.marketing_consent and customer.marketing_consent_at is not None
         assert customer.marketing_consent_source == "checkout"
-        # The landing reaches the order (orders.attribution): Meta's cart_origin and campaign.
-        assert order.source == "meta" and order.campaign == "spring"
+        # The landing reaches the order (orders.attribution): Meta's cart_origin names the app, and the campaign.
+        assert order.source == "facebook" and order.campaign == "spring"
         assert order.landing.get("fbclid") == "X1"
         assert order.raw["checkout"]["payment_method"] == "cod"
         receipt = CheckoutReceipt.objects.get(order=order)

@@ -112,21 +112,24 @@ def test_each_page_stays_under_100_kb_before_images(client, store_a):
             assert total < 100 * 1024, (url, lang, total)
 
 
-def test_the_settings_page_is_for_the_shops_managers_and_audited(alice_client, bob_client, charlie_client, shop_a):
+SETTINGS_FORM = {
+    "published": "on",
+    "cod_enabled": "on",
+    "cod_instructions": "Pay the courier.",
+    "mobile_money_enabled": "on",
+    "mobile_money_instructions": "bKash 01712-345678",
+    "whatsapp_number": "+880 1712 345678",
+    "messenger_page": "alice.apparel",
+    "contact_email": "hello@alice.example",
+    "contact_phone": "+1 415 555 0100",
+}
+
+
+def test_the_settings_page_saves_and_audits(alice_client, shop_a):
     page = alice_client.get("/app/alice/storefront/")
     assert page.status_code == 200 and "/s/alice/checkout/" in page.content.decode()
     assert "/app/alice/storefront/" in alice_client.get("/app/alice/").content.decode()  # in the app nav
-    form = {
-        "published": "on",
-        "cod_enabled": "on",
-        "cod_instructions": "Pay the courier.",
-        "mobile_money_enabled": "on",
-        "mobile_money_instructions": "bKash 01712-345678",
-        "whatsapp_number": "+880 1712 345678",
-        "messenger_page": "alice.apparel",
-        "contact_email": "hello@alice.example",
-        "contact_phone": "+1 415 555 0100",
-    }
+    form = SETTINGS_FORM
     assert alice_client.post("/app/alice/storefront/", form).status_code == 302
     with shop_context(shop_a):
         saved = StorefrontSettings.objects.get()
@@ -138,9 +141,16 @@ def test_the_settings_page_is_for_the_shops_managers_and_audited(alice_client, b
         k: v for k, v in form.items() if not k.endswith("_enabled") and k not in ("whatsapp_number", "messenger_page")
     }
     assert "Enable at least one way" in alice_client.post("/app/alice/storefront/", none).content.decode()
-    assert bob_client.get("/app/alice/storefront/").status_code == 200  # an editor reads them
-    assert bob_client.post("/app/alice/storefront/", form).status_code == 403
+
+
+def test_an_editor_reads_the_settings_and_cannot_change_them(bob_client, shop_a):
+    assert bob_client.get("/app/alice/storefront/").status_code == 200
+    assert bob_client.post("/app/alice/storefront/", SETTINGS_FORM).status_code == 403
+
+
+def test_charlie_gets_404_for_alices_settings(charlie_client, shop_a):
     assert charlie_client.get("/app/alice/storefront/").status_code == 404
+    assert charlie_client.post("/app/alice/storefront/", SETTINGS_FORM).status_code == 404
 
 
 def test_the_staff_admin_lists_storefront_settings_per_shop(client, staff, shop_a, shop_b):
