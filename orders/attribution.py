@@ -100,7 +100,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def source_for_channel(channel: str) -> str:
     """The source of an order that came without attribution: its account's channel (an order of
     our own checkout without landing parameters is direct)."""
-    return DIRECT if channel in ("checkout", "") else channel[:SOURCE_LENGTH]
+    from channels.models import INTERNAL_CHANNELS
+
+    return DIRECT if not channel or channel in INTERNAL_CHANNELS else channel[:SOURCE_LENGTH]
 
 
 def _clean(value) -> str:

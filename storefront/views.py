@@ -35,7 +35,7 @@ from storefront.cart import (
     products_without,
 )
 from storefront.forms import CheckoutForm
-from storefront.models import CheckoutReceipt, PaymentMethod
+from storefront.models import REFERENCE_METHODS, CheckoutReceipt, PaymentMethod
 from storefront.public import Storefront, render_page, storefront_page
 
 PAGE_SIZE = 24
@@ -347,6 +347,7 @@ def checkout(request, storefront: Storefront):
             "form": form,
             "methods": [(m, PaymentMethod(m).label, settings.instructions_for(m)) for m in methods],
             "chats": chats,
+            "needs_reference": any(m in REFERENCE_METHODS for m in methods),
             "products": format_products(parsed.items),
             "coupon": coupon,
             "shipping_rate_id": cart.shipping.rate_id if cart.shipping else "",
