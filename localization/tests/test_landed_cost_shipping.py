@@ -16,8 +16,9 @@ $1,014.36 = $182.58 (182.5848), landed $1,196.94.
 
 A rate of a market in another currency is priced in that currency and converted: a UK market in
 GBP (1 GBP = 1.25 USD, set as the shop's manual rates) with "Royal Mail" £8.00, free from £700.00.
-One scarf ($466.00 = £372.80, below £700) pays £8.00 = $10.00: CIF $476.00, duty 7% $33.32, VAT
-18% of $509.32 = $91.68 (91.6776), landed $601.00. Two scarves ($932.00 = £745.60) ship free.
+One scarf ($466.00 = £372.80, below £700) pays £8.00 = $10.00: with the $16.00 insurance CIF
+$492.00, duty 7% $34.44, VAT 18% of $526.44 = $94.76 (94.7592), landed $621.20. Two scarves
+($932.00 = £745.60) ship free.
 """
 
 from decimal import Decimal
@@ -104,9 +105,9 @@ def test_worked_example_a_rate_in_another_currency_is_converted(in_shop_a, ecb_r
     assert (data["goods"], data["shipping"], data["duty"], data["import_tax"], data["total"]) == (
         "466.00",
         "10.00",
-        "33.32",
-        "91.68",
-        "601.00",
+        "34.44",
+        "94.76",
+        "621.20",
     )
     assert "GBP/USD" in {rate["pair"] for rate in data["exchange_rates"]}
     _, two = quote(in_shop_a, scarves=2, shipping_rate_id=royal_mail.pk)
