@@ -185,9 +185,9 @@ def test_every_refusal_code_is_one_of_the_documented_ones():
 
 def test_a_subtotal_that_is_no_amount_is_the_callers_mistake(shop_a):
     code(shop_a)
-    for bad in ("-1", "NaN", "Infinity", "abc"):
-        with pytest.raises(ValueError):
-            quote(shop_a, subtotal=bad)
+    for bad in ("-1", "NaN", "Infinity", "abc", None):
+        with shop_context(shop_a), pytest.raises(ValueError):
+            discount_quote(code="SUMMER10", subtotal=bad, currency="USD")
 
 
 # --- Redeeming -------------------------------------------------------------------------------------
