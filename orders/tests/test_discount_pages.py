@@ -165,6 +165,9 @@ def test_charlie_never_sees_alices_codes(charlie_client, shop_a, shop_b, alices_
     assert charlie_client.post(url("discount-code-deactivate", alices_code.pk, slug="charlie")).status_code == 404
     own = charlie_client.get(url("discount-code-list", slug="charlie")).content.decode()
     assert "CHARLIE5" in own and "SUMMER10" not in own
+    # Nor through the staff admin, which is for staff only.
+    admin_list = charlie_client.get(reverse("admin:orders_discountcode_changelist"))
+    assert admin_list.status_code == 302 and "/admin/login/" in admin_list.url
     # The same code text in charlie's shop is his own, whatever alice has.
     created = charlie_client.post(url("discount-code-create", slug="charlie"), {**FORM, "code": "summer10"})
     assert created.status_code == 302

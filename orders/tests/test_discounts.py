@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from localization.services import exchange_rate_set_manual, market_create
 from orders.discounts import DiscountQuote, DiscountRefused, discount_quote, discount_record, discount_redeem
@@ -167,6 +167,14 @@ def test_a_basket_below_the_minimum(shop_a):
     assert refused.code == "below_minimum"
     assert refused.message == "The code “SUMMER10” applies to baskets of $30.00 or more."
     assert quote(shop_a, subtotal="30").amount == Decimal("3.00")
+
+
+def test_the_buyers_message_follows_the_active_language(shop_a):
+    code(shop_a, minimum_subtotal="30")
+    with translation.override("bn"):
+        refused = refusal(shop_a, subtotal="29.99")
+    # Amounts in the buyer's digits (the words come from the catalogue once translated).
+    assert refused.code == "below_minimum" and "৩০.০০" in refused.message
 
 
 def test_every_refusal_code_is_one_of_the_documented_ones():
