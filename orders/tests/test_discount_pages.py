@@ -184,6 +184,12 @@ def test_the_order_page_shows_the_code_the_order_used(alice_client, shop_a, meta
     html = alice_client.get(reverse("orders:order-detail", args=["alice", order.pk])).content.decode()
     assert '<span id="discount-code">' in html and '<code dir="ltr">SUMMER10</code>' in html
     assert "$4.99" in html
+    # The API says it too; an order without a code says null.
+    api = api_client_for(shop_a, ["orders:read"], name="reader")
+    assert api.get(f"/api/v1/orders/{order.pk}/").json()["discount_code"] == "SUMMER10"
+    with shop_context(shop_a):
+        other, _created = order_import(account=meta_account, data=channel_order("D-8"))
+    assert api.get(f"/api/v1/orders/{other.pk}/").json()["discount_code"] is None
 
 
 # --- The API ------------------------------------------------------------------------------------------
