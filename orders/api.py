@@ -8,7 +8,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -124,6 +124,9 @@ class OrderSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     fulfillments = FulfillmentSerializer(many=True, read_only=True)
     events = OrderEventSerializer(many=True, read_only=True)
+    discount_code = serializers.SerializerMethodField(
+        help_text="The discount code the order used (as the merchant wrote it); null when it used none."
+    )
 
     class Meta:
         model = Order
@@ -142,6 +145,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "tax",
             "duties",
             "discounts",
+            "discount_code",
             "total",
             "shop_currency",
             "total_shop",
@@ -165,6 +169,11 @@ class OrderSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_discount_code(self, obj) -> str | None:
+        used = next(iter(obj.discount_redemptions.all()), None)
+        return used.code if used is not None else None
 
 
 class PickSerializer(serializers.Serializer):
@@ -245,7 +254,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = OrderFilter
 
     def get_queryset(self):
-        return selectors.order_list().prefetch_related("lines", "fulfillments__lines", "events")
+        return selectors.order_list().prefetch_related("lines", "fulfillments__lines", "events", "discount_redemptions")
 
     def _fresh(self, order) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)

@@ -165,6 +165,9 @@ def test_charlie_never_sees_alices_codes(charlie_client, shop_a, shop_b, alices_
     assert charlie_client.post(url("discount-code-deactivate", alices_code.pk, slug="charlie")).status_code == 404
     own = charlie_client.get(url("discount-code-list", slug="charlie")).content.decode()
     assert "CHARLIE5" in own and "SUMMER10" not in own
+    # Nor through the staff admin, which is for staff only.
+    admin_list = charlie_client.get(reverse("admin:orders_discountcode_changelist"))
+    assert admin_list.status_code == 302 and "/admin/login/" in admin_list.url
     # The same code text in charlie's shop is his own, whatever alice has.
     created = charlie_client.post(url("discount-code-create", slug="charlie"), {**FORM, "code": "summer10"})
     assert created.status_code == 302
@@ -181,6 +184,12 @@ def test_the_order_page_shows_the_code_the_order_used(alice_client, shop_a, meta
     html = alice_client.get(reverse("orders:order-detail", args=["alice", order.pk])).content.decode()
     assert '<span id="discount-code">' in html and '<code dir="ltr">SUMMER10</code>' in html
     assert "$4.99" in html
+    # The API says it too; an order without a code says null.
+    api = api_client_for(shop_a, ["orders:read"], name="reader")
+    assert api.get(f"/api/v1/orders/{order.pk}/").json()["discount_code"] == "SUMMER10"
+    with shop_context(shop_a):
+        other, _created = order_import(account=meta_account, data=channel_order("D-8"))
+    assert api.get(f"/api/v1/orders/{other.pk}/").json()["discount_code"] is None
 
 
 # --- The API ------------------------------------------------------------------------------------------

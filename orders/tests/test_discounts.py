@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from localization.services import exchange_rate_set_manual, market_create
 from orders.discounts import DiscountQuote, DiscountRefused, discount_quote, discount_record, discount_redeem
@@ -169,6 +169,14 @@ def test_a_basket_below_the_minimum(shop_a):
     assert quote(shop_a, subtotal="30").amount == Decimal("3.00")
 
 
+def test_the_buyers_message_follows_the_active_language(shop_a):
+    code(shop_a, minimum_subtotal="30")
+    with translation.override("bn"):
+        refused = refusal(shop_a, subtotal="29.99")
+    # Amounts in the buyer's digits (the words come from the catalogue once translated).
+    assert refused.code == "below_minimum" and "৩০.০০" in refused.message
+
+
 def test_every_refusal_code_is_one_of_the_documented_ones():
     from orders.discounts import REFUSAL_CODES
 
@@ -185,9 +193,9 @@ def test_every_refusal_code_is_one_of_the_documented_ones():
 
 def test_a_subtotal_that_is_no_amount_is_the_callers_mistake(shop_a):
     code(shop_a)
-    for bad in ("-1", "NaN", "Infinity", "abc"):
-        with pytest.raises(ValueError):
-            quote(shop_a, subtotal=bad)
+    for bad in ("-1", "NaN", "Infinity", "abc", None):
+        with shop_context(shop_a), pytest.raises(ValueError):
+            discount_quote(code="SUMMER10", subtotal=bad, currency="USD")
 
 
 # --- Redeeming -------------------------------------------------------------------------------------
