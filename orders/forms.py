@@ -192,8 +192,8 @@ class MonthField(forms.CharField):
     default_error_messages = {"invalid": _("Enter a month such as 2026-11.")}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "month", "placeholder": "2026-11"}))
-        super().__init__(max_length=20, **kwargs)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "month", "placeholder": "2026-11", "maxlength": 20}))
+        super().__init__(**kwargs)
 
     def to_python(self, value):
         from orders.services.ad_spend import _parse_month
@@ -201,7 +201,7 @@ class MonthField(forms.CharField):
         text = super().to_python(value)
         if text in self.empty_values:
             return None
-        month = _parse_month(text)
+        month = _parse_month(text[:20])
         if month is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return month

@@ -150,13 +150,6 @@ def _parse_month(text: str) -> dt.date | None:
         return None
 
 
-def _row_error(line: int, problems: list[str]) -> ValidationError:
-    return ValidationError(
-        _("Row %(line)s: %(problems)s.") % {"line": line, "problems": "; ".join(problems)},
-        code=OrdersErrorCode.AD_SPEND_ROW_INVALID,
-    )
-
-
 @transaction.atomic
 def ad_spend_import(*, shop: Shop, data: str) -> AdSpendImportResult:
     """Read `source,month,amount[,note]` rows (a header first; amounts in the shop currency, as the
@@ -221,7 +214,12 @@ def ad_spend_import(*, shop: Shop, data: str) -> AdSpendImportResult:
                 % {"source": source, "month": f"{month:%Y-%m}", "row": seen_at[(source, month)]}
             )
         if problems:
-            errors.append(_row_error(line, problems))
+            errors.append(
+                ValidationError(
+                    _("Row %(line)s: %(problems)s.") % {"line": line, "problems": "; ".join(problems)},
+                    code=OrdersErrorCode.AD_SPEND_ROW_INVALID,
+                )
+            )
             continue
         seen_at[(source, month)] = line
         plan[(source, month)] = (amount, note)

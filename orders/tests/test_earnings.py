@@ -347,7 +347,7 @@ def test_api_scopes(shop_a):
     assert reader.get("/api/v1/channel-earnings/").status_code == 200
     refused = reader.post("/api/v1/ad-spend/", {"source": "meta", "month": "2026-11-01", "amount": "1"}, format="json")
     assert refused.status_code == 403
-    stranger = api_client_for(shop_a, scopes=["catalog:read"])
+    stranger = api_client_for(shop_a, scopes=["catalog:read"], name="catalog only")
     assert stranger.get("/api/v1/channel-earnings/").status_code == 403
 
 
