@@ -233,7 +233,7 @@ def test_the_migration_gives_orders_held_their_channel_as_source(shop_a, shop_b,
 
     from channels.tests.factories import make_account
 
-    fill = importlib.import_module("orders.migrations.0009_order_attribution").fill_sources
+    fill = importlib.import_module("orders.migrations.0010_order_attribution").fill_sources
     pinterest_b = make_account(shop_b, "pinterest")
     with acting_as(Actor(door=Door.CLI, label="test")):
         with shop_context(shop_a):

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('orders', '0010_customer_marketing_consent_at'),
+        ('orders', '0011_customer_marketing_consent_at'),
         ('shopadmin', '0007_shop_scoped_keys'),
     ]
 

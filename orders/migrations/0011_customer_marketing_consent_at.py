@@ -5,9 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        # After both migrations numbered 0009 (discount codes, attribution): also their merge.
-        ("orders", "0009_discount_codes"),
-        ("orders", "0009_order_attribution"),
+        ("orders", "0010_order_attribution"),
     ]
 
     operations = [

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("channels", "0013_listing_inputs_hash"),
         ("localization", "0009_market_price_fewer_indexes"),
-        ("orders", "0008_sales_rollup_deltas"),
+        ("orders", "0009_discount_codes"),
         ("shopadmin", "0007_shop_scoped_keys"),
     ]
 
