@@ -393,3 +393,12 @@ def test_api_channel_earnings_refuses_a_bad_query(shop_a, api_a, query, field):
     answer = api_a.get(f"/api/v1/channel-earnings/?{query}")
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["field"] == field
+
+
+def test_api_orders_carry_and_filter_by_source(worked_example, api_a, api_b):
+    insta = api_a.get("/api/v1/orders/?source=instagram").json()["results"]
+    assert len(insta) == 5  # the cancelled one too: the list holds every order
+    assert {(o["source"], o["campaign"]) for o in insta} == {("instagram", "Eid")}
+    assert insta[0]["landing"] == {"cart_origin": "instagram", "utm_campaign": "Eid"}
+    assert {o["source"] for o in api_a.get("/api/v1/orders/?source=meta").json()["results"]} == {"meta"}
+    assert api_b.get("/api/v1/orders/?source=instagram").json()["results"] == []
