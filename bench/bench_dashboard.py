@@ -158,10 +158,15 @@ def seed(n_variants: int, n_orders: int):
                 )
             have += batch
         if have_before < n_orders:
-            # Bulk inserted past the services that keep the dashboard's daily rollups.
+            # Bulk inserted past the services that keep the dashboard's daily rollups; statistics
+            # first, as after any bulk load (only a table's owner may ANALYZE it).
             from orders.rollup import sales_rollup_rebuild
 
+            with connections["owner"].cursor() as cursor:
+                cursor.execute("ANALYZE orders_order, orders_orderline")
+            started = time.perf_counter()
             sales_rollup_rebuild(tz_name=shop.timezone)
+            print(f"rollup rebuild of {n_orders} orders: {time.perf_counter() - started:.1f} s", file=sys.stderr)
         if not ReconciliationIssue.objects.exists():
             ReconciliationIssue.objects.bulk_create(
                 ReconciliationIssue(shop=shop, account=order_accounts[0], kind=IssueKind.OVERSELL, key=f"K{i}")

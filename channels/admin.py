@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from channels.links import meta_checkout_url
 from channels.models import (
     ChannelAccount,
     ChannelConnection,
@@ -24,7 +26,7 @@ class ChannelAccountAdmin(TenantAdmin):
     # Credentials are never shown to staff either: only which keys are set, masked.
     readonly_fields = [
         "credentials_masked", "token_expires_at", "refresh_token_expires_at", "last_success_at", "last_error",
-        "last_error_at", "webhook_key", "feed_token_rotated_at", "created_at", "updated_at",
+        "last_error_at", "webhook_key", "feed_token_rotated_at", "checkout_url", "created_at", "updated_at",
     ]  # fmt: skip
     fields = [
         "shop", "channel", "name", "api_base_url", "markets", "publish_method", "checkout_method",
@@ -34,6 +36,13 @@ class ChannelAccountAdmin(TenantAdmin):
     @admin.display(description="Credentials")
     def credentials_masked(self, obj):
         return ", ".join(f"{k}: {v}" for k, v in obj.credentials.masked().items()) or "—"
+
+    @admin.display(description=_("Checkout URL"))
+    def checkout_url(self, obj):
+        """Meta's checkout URL of the account's shop (what the merchant pastes into Commerce Manager)."""
+        if obj is None or obj.pk is None:
+            return "—"
+        return meta_checkout_url(obj) or "—"
 
 
 @admin.register(ChannelConnection)

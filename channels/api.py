@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ErrorDetail
@@ -15,7 +16,8 @@ from channels import connections, services
 from channels.account_methods import channel_account_set_methods, checkout_method_error, publish_method_error
 from channels.adapters.auth import auth_class
 from channels.errors import ChannelsErrorCode
-from channels.models import Channel, ChannelAccount, ChannelConnection
+from channels.links import meta_checkout_url
+from channels.models import Channel, ChannelAccount, ChannelConnection, connectable_channel_choices
 from channels.selectors import account_feeds, account_markets, webhook_url
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
@@ -31,7 +33,7 @@ class FeedSerializer(serializers.Serializer):
 class ChannelAccountSerializer(serializers.ModelSerializer):
     """Credentials go in; only a masked view (which keys are set, last characters) comes out."""
 
-    channel = serializers.ChoiceField(choices=Channel.choices)
+    channel = serializers.ChoiceField(choices=connectable_channel_choices())
     credentials = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=True),
         required=False,
@@ -94,6 +96,14 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
     )
     last_error = serializers.CharField(read_only=True, help_text="The channel's last refusal, in words.")
     last_error_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    checkout_url = serializers.SerializerMethodField(
+        allow_null=True,
+        help_text="Meta only (null for other channels): the shop's checkout URL, "
+        "`<site>/s/<shop slug>/checkout/`, to paste into Meta's Commerce Manager (Settings → Checkout method → "
+        "checkout on your website). Meta sends buyers there with the cart in `products` (`retailer_id:quantity` "
+        "pairs, comma-separated; our retailer ids are the items' ids, the SKUs) and an optional `coupon`. "
+        "Read-only: it follows the shop's slug.",
+    )
 
     class Meta:
         model = ChannelAccount
@@ -117,6 +127,7 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
             "last_error_at",
             "webhook_url",
             "feeds",
+            "checkout_url",
             "created_at",
             "updated_at",
         ]
@@ -139,6 +150,15 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
                 if feed["url"].startswith("/"):
                     feed["url"] = request.build_absolute_uri(feed["url"])
         return feeds
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_checkout_url(self, account) -> str | None:
+        url = meta_checkout_url(account)
+        request = self.context.get("request")
+        if url is not None and url.startswith("/") and request is not None:
+            # Without a configured SITE_URL the path is made absolute from the request's host.
+            url = request.build_absolute_uri(url)
+        return url
 
     def validate(self, attrs):
         """publish_method and checkout_method must be ones the account's channel offers."""
@@ -198,6 +218,7 @@ EXAMPLE_REPLY = {
             "url": "https://shopadmin.example.com/feeds/T0k…/meta-us-en.csv",
         }
     ],
+    "checkout_url": "https://shopadmin.example.com/s/alice/checkout/",
 }
 
 

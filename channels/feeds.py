@@ -22,7 +22,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from django.db import connections, transaction
@@ -44,6 +43,7 @@ from channels.items import (
     market_context,
     media_url,
 )
+from channels.links import listing_home_url, listing_link_format
 from channels.listings import listing_settings_for, selected_variants
 from channels.models import ChannelAccount, ChannelListing, ListingRule
 from channels.selectors import account_feed_formats, account_markets, feed_name
@@ -172,7 +172,7 @@ def _rss_head(account: ChannelAccount) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<rss version="2.0" xmlns:g="{NAMESPACE}">\n<channel>\n'
         f"<title>{escape(account.shop.name)} — {escape(account.name)}</title>\n"
-        f"<link>{escape(listing_settings_for(account).storefront_url or '')}</link>\n"
+        f"<link>{escape(listing_home_url(account))}</link>\n"
         f"<description>{escape(account.get_channel_display())} catalog</description>\n"
     )
 
@@ -600,18 +600,20 @@ def _render_sql(fmt: str, shape: FeedShape, rows: str) -> str:
 
 def _feed_query(account: ChannelAccount, spec: FeedSpec, shape: FeedShape, media_prefix: str) -> str:
     """The query of one main feed's rows (vid, c0…cN) for the selected variants `__VARIANTS__`
-    (filled in by the caller); "" when no item can be valid (no market, no storefront)."""
+    (filled in by the caller); "" when no item can be valid (no market, or a currency whose
+    prices cannot match PRICE). Every item has a link: the merchant's storefront page, or the
+    shop's hosted one."""
     from catalog.models import Category, Location
     from localization.models import TranslationKind
     from localization.translations import language_chain
 
     adapter = adapter_class(account.channel)
     context = market_context(account, spec.market)
-    storefront = listing_settings_for(account).storefront_url
+    link = listing_link_format(account, listing_settings_for(account).storefront_url)
     currency = context.currency.upper()
     exponent = MINOR_UNITS.get(currency, 2)
-    if context.market_id is None or not storefront or not re.fullmatch("[A-Z]{3}", currency) or exponent > 3:
-        return ""  # every item lacks a price, a link, or a price matching PRICE
+    if context.market_id is None or not re.fullmatch("[A-Z]{3}", currency) or exponent > 3:
+        return ""  # every item lacks a price, or a price matching PRICE
     default_language = account.shop.default_language
     languages = language_chain(context.language, default_language)
     regular, reduced, window = _prices_sql(adapter.sale_prices, _text(timezone.now()))
@@ -666,8 +668,6 @@ def _feed_query(account: ChannelAccount, spec: FeedSpec, shape: FeedShape, media
             "NULL::text AS category_override, NULL::jsonb AS custom_labels) l ON true"
         )
 
-    utm = urlencode({"utm_source": account.channel, "utm_medium": "social", "utm_campaign": account.name})
-    link_prefix = _text(f"{storefront}/products/")
     category = f"(SELECT c.google_product_category FROM {Category._meta.db_table} c WHERE c.id = v.f_category)"  # noqa: S608
     values = ", ".join(f"{_column_sql(kind, shape)} AS c{i}" for i, (_name, kind) in enumerate(shape.columns))
     # The first OFFSET 0 keeps each value computed once: the checks and the columns read the
@@ -678,7 +678,7 @@ def _feed_query(account: ChannelAccount, spec: FeedSpec, shape: FeedShape, media
              left(v.f_handle, 100) AS item_group_id,
              {text("title")} AS title,
              COALESCE(NULLIF({text("description")}, ''), v.f_title) AS description,
-             {link_prefix} || v.f_handle || '?variant=' || v.id || '&' || {_text(utm)} AS link,
+             {_text(link.before)} || v.f_handle || {_text(link.between)} || v.id || {_text(link.after)} AS link,
              COALESCE(img.src, '') AS image_link,
              COALESCE(NULLIF(l.category_override, ''), NULLIF({category}, 0)::text, '') AS google_product_category,
              {size} AS size, {color} AS color,
@@ -826,6 +826,8 @@ def feed_fingerprint(account: ChannelAccount, spec: FeedSpec):
     media = ProductMedia.objects.aggregate(count=Count("pk"), top=Max("pk"))
     settings_ = listing_settings_for(account)
     newest.append(settings_.updated_at)
-    parts += [str(media), str(settings_.updated_at), account.feed_token, spec.name, account.name]
+    # The links: the storefront URL (in the settings above), else the shop's hosted pages.
+    link = listing_link_format(account, settings_.storefront_url)
+    parts += [str(media), str(settings_.updated_at), account.feed_token, spec.name, account.name, link.before]
     etag = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     return etag, max(n for n in newest if n)

@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from urllib.parse import urlencode
 
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from catalog.models import ProductMedia, ProductVariant, StockLevel
 from channels.adapters import adapter_class, adapter_for
 from channels.adapters.base import Availability, ChannelAdapter, ChannelItem
+from channels.links import listing_link_format
 from channels.listings import CHUNK, listing_settings_for, selected_variants
 from channels.models import ChannelAccount, ChannelListing
 from channels.selectors import account_markets
@@ -205,9 +205,10 @@ class _Builder:
         self.sale_prices = adapter_class(account.channel).sale_prices
         self.contexts = contexts
         self.default_language = account.shop.default_language
-        storefront = listing_settings_for(account).storefront_url
-        self.link_prefix = f"{storefront}/products/" if storefront else ""
-        self.utm = urlencode({"utm_source": account.channel, "utm_medium": "social", "utm_campaign": account.name})
+        # The merchant's storefront when the listing settings name one, else the shop's hosted
+        # product page; either way with the channel's UTM parameters (channels/links.py).
+        link = listing_link_format(account, listing_settings_for(account).storefront_url)
+        self.link_parts = (link.before, link.between, link.after)
         self.now = timezone.now()
 
     def chunk(self, rows: list[tuple]) -> Iterator[tuple[tuple, dict, list]]:
@@ -260,7 +261,8 @@ class _Builder:
         title = self._text(translated.get("title"), title_override, p_title)
         description = self._text(translated.get("description"), description_override, p_description) or p_title
         quantity = self.stock.get(vid, 0)
-        link = f"{self.link_prefix}{handle}?variant={vid}&{self.utm}" if self.link_prefix else ""
+        before, between, after = self.link_parts
+        link = f"{before}{handle}{between}{vid}{after}"
         stored = prices.get(vid)
         price = sale = None
         window, problem = "", context.problem
@@ -456,7 +458,9 @@ def item_problems(adapter: ChannelAdapter, built: BuiltItem, pricing_problem: st
             {
                 "field": "link",
                 "code": "missing_field",
-                "message": _("link is required: set the storefront URL in this account's listing settings."),
+                # Every item links to a product page (the merchant's storefront or the shop's
+                # hosted one): an item without one is an adapter's doing.
+                "message": _("link is required."),
             }
         )
     for error in adapter.validate_item(item):

@@ -32,7 +32,15 @@ from shopadmin.roles import Perm
 
 class SettingsForm(forms.Form):
     scope = forms.ChoiceField(label=gettext_lazy("List"), choices=ListingSettings.Scope.choices)
-    storefront_url = forms.URLField(label=gettext_lazy("Storefront URL"), required=False, assume_scheme="https")
+    storefront_url = forms.URLField(
+        label=gettext_lazy("Storefront URL"),
+        required=False,
+        assume_scheme="https",
+        help_text=gettext_lazy(
+            "Your own website, if you have one: listings link to its /products/ pages. "
+            "Leave it empty to link every listing to the shop's own product pages on Shopadmin."
+        ),
+    )
     auto_apply = forms.BooleanField(label=gettext_lazy("Publish stock and price changes automatically"), required=False)
 
 

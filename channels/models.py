@@ -20,6 +20,19 @@ class Channel(models.TextChoices):
     PINTEREST = "pinterest", _("Pinterest")
     SNAPCHAT = "snapchat", _("Snapchat")
     GOOGLE_MERCHANT = "google_merchant", _("Google Merchant Center")
+    # The shop's own hosted checkout (storefront app): orders buyers place at /s/<shop>/.
+    CHECKOUT = "checkout", _("Shop checkout")
+
+
+# Channels that are the shop's own doors, not a platform a merchant connects: one account per
+# shop, created on demand, never offered in the connect pickers, published to, polled or
+# reconciled (their adapter calls nothing).
+INTERNAL_CHANNELS = frozenset({Channel.CHECKOUT})
+
+
+def connectable_channel_choices() -> list[tuple[str, str]]:
+    """The channels a merchant may connect an account of (every channel but the internal ones)."""
+    return [(value, label) for value, label in Channel.choices if value not in INTERNAL_CHANNELS]
 
 
 def new_webhook_key() -> str:

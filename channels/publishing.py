@@ -52,8 +52,10 @@ from channels.items import (
     payload_hash,
     publish_markets,
 )
+from channels.links import listing_link_format
 from channels.listings import CHUNK, listing_settings_ensure, listing_settings_for, listings_sync, selected_variants
 from channels.models import (
+    INTERNAL_CHANNELS,
     ChannelAccount,
     ChannelListing,
     ListingSettings,
@@ -189,10 +191,14 @@ class _PlanInputs:
         default_language = account.shop.default_language
         languages = {lang for c in contexts for lang in language_chain(c.language, default_language)}
         storefront = listing_settings_for(account).storefront_url
+        link = listing_link_format(account, storefront)
         fingerprint = {
             "channel": account.channel,
             "name": account.name,
             "storefront": storefront,
+            # Every listing's link: the storefront's or the shop's hosted page (SITE_URL, the
+            # shop's slug), with the channel's UTM parameters.
+            "link": [link.before, link.between, link.after],
             "default_language": default_language,
             "markets": [
                 [c.account_market, c.market_id, c.market_name, c.currency, c.language, bool(c.problem)]
@@ -276,10 +282,10 @@ def _payload_code_digest(channel: str) -> str:
     import localization.money
     import localization.selectors
     import localization.translations
-    from channels import items
+    from channels import items, links
     from channels.adapters import base
 
-    modules = [items, base, sys.modules[adapter_class(channel).__module__], localization.selectors,
+    modules = [items, links, base, sys.modules[adapter_class(channel).__module__], localization.selectors,
                localization.translations, localization.money]  # fmt: skip
     digest = hashlib.sha256()
     for module in modules:
@@ -1021,7 +1027,7 @@ def replan_request(*, shop_id: int, account_ids: list[int] | None = None) -> int
     the task. A burst of changes (a flash sale's orders, a seeded catalog) costs one message
     per account, not one per change: the task waits out the deadline by queuing itself again.
     """
-    accounts = ChannelAccount.objects.filter(is_active=True)
+    accounts = ChannelAccount.objects.filter(is_active=True).exclude(channel__in=INTERNAL_CHANNELS)
     if account_ids is not None:
         accounts = accounts.filter(pk__in=account_ids)
     count = 0

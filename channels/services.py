@@ -17,7 +17,7 @@ from channels.credentials import CREDENTIALS, default_api_base_url, validate_cre
 from channels.crypto import SecretDict
 from channels.endpoints import api_base_url_problem
 from channels.errors import ChannelsErrorCode
-from channels.models import Channel, ChannelAccount, FeedFetch, WebhookEvent, new_feed_token
+from channels.models import INTERNAL_CHANNELS, Channel, ChannelAccount, FeedFetch, WebhookEvent, new_feed_token
 from shopadmin.audit import audit_record, diff, snapshot
 from shopadmin.models import Shop
 from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
@@ -219,11 +219,12 @@ def channel_account_create(
     api_base_url: str = "",
     markets: Iterable | None = None,
 ) -> ChannelAccount:
-    if channel not in Channel.values:
+    if channel not in Channel.values or channel in INTERNAL_CHANNELS:
+        connectable = [value for value in Channel.values if value not in INTERNAL_CHANNELS]
         raise ValidationError(
             {
                 "channel": ValidationError(
-                    _("Choose one of: %s.") % ", ".join(Channel.values), code=ChannelsErrorCode.UNKNOWN_CHANNEL
+                    _("Choose one of: %s.") % ", ".join(connectable), code=ChannelsErrorCode.UNKNOWN_CHANNEL
                 )
             }
         )

@@ -16,7 +16,15 @@ from channels.account_methods import channel_account_set_methods, offers_checkou
 from channels.adapters.auth import auth_class
 from channels.credentials import CREDENTIALS
 from channels.forms import ChannelAccountForm
-from channels.models import Channel, ChannelAccount, ChannelConnection, WebhookEvent
+from channels.links import meta_checkout_url
+from channels.models import (
+    INTERNAL_CHANNELS,
+    Channel,
+    ChannelAccount,
+    ChannelConnection,
+    WebhookEvent,
+    connectable_channel_choices,
+)
 from channels.selectors import account_feeds, account_health, account_markets, webhook_event_words, webhook_url
 from shopadmin.decorators import shop_view
 from shopadmin.roles import Perm
@@ -32,7 +40,7 @@ def _in_words(events) -> list:
 
 @shop_view(Perm.VIEW)
 def account_list(request):
-    accounts = list(ChannelAccount.objects.all())
+    accounts = list(ChannelAccount.objects.exclude(channel__in=INTERNAL_CHANNELS))
     for account in accounts:
         account.feed_list = account_feeds(account, request.shop)
         account.market_list = account_markets(account, request.shop)
@@ -40,7 +48,7 @@ def account_list(request):
     return render(
         request,
         "channels/account_list.html",
-        {"accounts": accounts, "channels": Channel.choices, "events": events},
+        {"accounts": accounts, "channels": connectable_channel_choices(), "events": events},
     )
 
 
@@ -60,7 +68,7 @@ def _connect_forms(request, channel: str):
 
 @shop_view(Perm.CHANNELS_WRITE)
 def account_connect(request, channel: str):
-    if channel not in Channel.values:
+    if channel not in Channel.values or channel in INTERNAL_CHANNELS:
         raise Http404("No such channel.")
     cls = auth_class(channel)
     authorize_form, other_form = _connect_forms(request, channel)
@@ -194,6 +202,7 @@ def account_detail(request, account_id: int):
             if spec.required or account.credentials.get(spec.key)
         ],
         "webhook_url": webhook_url(account),
+        "checkout_url": _absolute(request, meta_checkout_url(account)),
         "feeds": feeds,
         "markets": account_markets(account, request.shop),
         "events": _in_words(account.webhook_events.select_related("account")[:50]),
@@ -201,6 +210,11 @@ def account_detail(request, account_id: int):
         "offers_checkout_method": offers_checkout_method(account.channel),
     }
     return render(request, "channels/account_detail.html", context, status=400 if form and form.errors else 200)
+
+
+def _absolute(request, url: str | None) -> str | None:
+    """A URL of ours made absolute from the request's host when SITE_URL is not configured."""
+    return request.build_absolute_uri(url) if url and url.startswith("/") else url
 
 
 @require_POST
@@ -258,7 +272,7 @@ def connection_detail(request, connection_id: int):
 def connect_callback(request, channel: str):
     """Where the channel sends the merchant back after the consent page (one URL per channel,
     registered with the deployment's app; `state` names the shop)."""
-    if channel not in Channel.values:
+    if channel not in Channel.values or channel in INTERNAL_CHANNELS:
         raise Http404("No such channel.")
     try:
         connection = connections.connection_accept_callback(user=request.user, channel=channel, params=request.GET)

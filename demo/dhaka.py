@@ -108,11 +108,25 @@ def seed_dhaka(*, owner, base_url: str) -> None:
         seed_dhaka_catalog(shop=shop, base_url=base_url)
         if fresh:
             seed_dhaka_markets(shop=shop)
+            seed_dhaka_storefront()
         # Every run: the page follows the demo to another host or port.
         page = facebook_page(shop, base_url)
         seed_dhaka_orders(shop=shop, account=page)
         if settings.SANDBOX_ENABLED:
             publish_catalog(page, owner, storefront_url=STOREFRONT_URL)
+
+
+def seed_dhaka_storefront() -> None:
+    """The shop's storefront: cash on delivery and bKash, and orders continued in WhatsApp."""
+    from storefront.services import storefront_settings_update
+
+    storefront_settings_update(
+        cod_instructions="ডেলিভারির সময় কুরিয়ারকে নগদে দাম দিন। / Pay the courier in cash on delivery.",
+        mobile_money_enabled=True,
+        mobile_money_instructions="bKash (Send Money): 01712-345678. লেনদেনের আইডি (TrxID) লিখুন। / Enter the TrxID.",
+        whatsapp_number="+880 1712 345678",
+        contact_phone="+880 1712 345678",
+    )
 
 
 def seed_dhaka_markets(*, shop) -> None:

@@ -1,7 +1,11 @@
 """Staff admin: the shared reference datasets (tax, duty, de minimis, regimes) and shop data."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
+from localization.errors import LocalizationErrorCode
 from localization.models import (
     CustomsRegime,
     DatasetVersion,
@@ -11,6 +15,7 @@ from localization.models import (
     Market,
     MarketPrice,
     MarketVariantPrice,
+    ShippingRate,
     ShopTaxRate,
     TaxRate,
     Translation,
@@ -146,3 +151,51 @@ class MarketPriceAdmin(TenantAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ShippingRateAdminForm(forms.ModelForm):
+    """The rate's shop and currency follow its market, as the services set them."""
+
+    class Meta:
+        model = ShippingRate
+        fields = [
+            "market",
+            "name",
+            "kind",
+            "amount",
+            "per_kg_amount",
+            "free_over",
+            "min_weight_grams",
+            "max_weight_grams",
+            "is_active",
+            "position",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        market = cleaned.get("market")
+        if market is not None:
+            if self.instance.pk and market.shop_id != self.instance.shop_id:
+                raise ValidationError(
+                    {
+                        "market": ValidationError(
+                            _("A shipping rate stays in its shop: choose a market of the same shop."),
+                            code=LocalizationErrorCode.MARKET_NOT_FOUND,
+                        )
+                    }
+                )
+            self.instance.shop_id = market.shop_id
+            self.instance.currency = market.currency
+        return cleaned
+
+
+@admin.register(ShippingRate)
+class ShippingRateAdmin(TenantAdmin):
+    form = ShippingRateAdminForm
+    list_display = ["name", "market", "kind", "amount", "per_kg_amount", "free_over", "is_active", "position"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "market__name"]
+    list_select_related = ("shop", "market")
+    raw_id_fields = ["market"]
+    readonly_fields = ["currency"]
+    money_columns = {"amount": "currency", "per_kg_amount": "currency", "free_over": "currency"}

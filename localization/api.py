@@ -22,9 +22,10 @@ from rest_framework.views import APIView
 
 from localization import landed_cost, services
 from localization.errors import LocalizationErrorCode
-from localization.models import ExchangeRate, Market, RateSource, normalize_hs_code
+from localization.models import ExchangeRate, Market, RateSource, ShippingRate, normalize_hs_code
 from localization.money import ROUNDING_PRESETS, currency_for_country
 from localization.rates import RateNotFound, stale_after
+from shopadmin.api.filters import IdFilter
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
 from shopadmin.api.views import JobSerializer
@@ -159,6 +160,158 @@ class MarketViewSet(viewsets.ModelViewSet):
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
+# --- Shipping rates ----------------------------------------------------------------------------
+
+MAX_INT = 2_147_483_647  # PostgreSQL's integer
+
+
+def _rate_amount(**kwargs):
+    return serializers.DecimalField(max_digits=14, decimal_places=4, min_value=Decimal("0"), **kwargs)
+
+
+class ShippingRateSerializer(serializers.ModelSerializer):
+    market = serializers.IntegerField(
+        source="market_id",
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The market's id; the rate's amounts are in its currency.",
+    )
+    currency = serializers.CharField(
+        read_only=True, help_text="The market's currency when the rate was saved; the amounts are in it."
+    )
+    amount = _rate_amount(
+        required=False,
+        help_text="flat: the price; weight: the base amount; free_over: the price below the threshold.",
+    )
+    per_kg_amount = _rate_amount(
+        required=False, allow_null=True, help_text="weight only: added for every started kilogram (1,001 g is 2 kg)."
+    )
+    free_over = _rate_amount(
+        required=False,
+        allow_null=True,
+        help_text="free_over only: shipping is free when the basket subtotal is this amount or more.",
+    )
+    min_weight_grams = serializers.IntegerField(
+        min_value=0, max_value=MAX_INT, required=False, allow_null=True, help_text="Inclusive; null: no minimum."
+    )
+    max_weight_grams = serializers.IntegerField(
+        min_value=0, max_value=MAX_INT, required=False, allow_null=True, help_text="Inclusive; null: no maximum."
+    )
+    position = serializers.IntegerField(
+        min_value=0, max_value=MAX_INT, required=False, help_text="Lower first; equal positions: cheapest first."
+    )
+    is_current = serializers.BooleanField(
+        read_only=True,
+        help_text="False when the market has changed currency since the rate was saved: it is not offered "
+        "until it is saved again with amounts in the new currency.",
+    )
+
+    class Meta:
+        model = ShippingRate
+        fields = [
+            "id",
+            "market",
+            "name",
+            "kind",
+            "currency",
+            "amount",
+            "per_kg_amount",
+            "free_over",
+            "min_weight_grams",
+            "max_weight_grams",
+            "is_active",
+            "position",
+            "is_current",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "currency", "is_current", "created_at", "updated_at"]
+        extra_kwargs = {
+            "name": {"help_text": "Shown to buyers exactly as written, e.g. “Courier, 2–3 days”."},
+            "kind": {
+                "help_text": "flat: `amount`; weight: `amount` + `per_kg_amount` per started kg; "
+                "free_over: free from `free_over`, else `amount`."
+            },
+        }
+
+    def validate_market(self, value):
+        market = Market.objects.filter(pk=value).first()
+        if market is None:
+            raise serializers.ValidationError(
+                ErrorDetail("No such market in this shop.", code=LocalizationErrorCode.MARKET_NOT_FOUND)
+            )
+        return market
+
+    def validate(self, attrs):
+        if "market_id" in attrs:
+            attrs["market"] = attrs.pop("market_id")  # the Market, for the services
+        return attrs
+
+
+class ShippingRateFilter(django_filters.FilterSet):
+    market = IdFilter(
+        field_name="market", min_value=1, max_value=2**63 - 1, help_text="Only this market's rates (its id)."
+    )
+    is_active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = ShippingRate
+        fields = ["market", "is_active"]
+
+
+SHIPPING_RATE_EXAMPLE = {
+    "market": 2,
+    "name": "Courier, 2–3 days",
+    "kind": "weight",
+    "amount": "5.00",
+    "per_kg_amount": "2.00",
+    "max_weight_grams": 20000,
+    "position": 1,
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List shipping rates (filter by market)"),
+    retrieve=extend_schema(summary="A shipping rate"),
+    create=extend_schema(
+        summary="Create a shipping rate in a market",
+        description="Amounts are in the market's currency, in steps of its minor unit (0.01 EUR, 1 JPY).",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        examples=[OpenApiExample("Courier by weight", value=SHIPPING_RATE_EXAMPLE, request_only=True)],
+    ),
+    partial_update=extend_schema(summary="Change a shipping rate"),
+    update=extend_schema(summary="Replace a shipping rate"),
+    destroy=extend_schema(summary="Delete a shipping rate"),
+)
+@extend_schema(tags=["localization"])
+class ShippingRateViewSet(viewsets.ModelViewSet):
+    scope = "localization"
+    serializer_class = ShippingRateSerializer
+    pagination_class = CursorPagination
+    filterset_class = ShippingRateFilter
+
+    def get_queryset(self):
+        return ShippingRate.objects.select_related("market")
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        rate = services.shipping_rate_create(market=data.pop("market"), **data)
+        return Response(self.get_serializer(rate).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        rate = self.get_object()
+        serializer = self.get_serializer(rate, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        rate = services.shipping_rate_update(rate=rate, **serializer.validated_data)
+        return Response(self.get_serializer(rate).data)
+
+    def perform_destroy(self, instance):
+        services.shipping_rate_delete(rate=instance)
+
+
 # --- Exchange rates ----------------------------------------------------------------------------
 
 
@@ -273,9 +426,23 @@ class QuoteRequestSerializer(serializers.Serializer):
         max_digits=7, decimal_places=5, min_value=Decimal("0"), max_value=Decimal("1"), required=False
     )
     date = serializers.DateField(required=False, help_text="Quote as of this date (default today).")
+    shipping_rate = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=(
+            "Id of one of the shop's shipping rates (`/api/v1/shipping-rates/`): the shipping is then what the "
+            "rate costs for the items' weight and value in its market, instead of `shipping`."
+        ),
+    )
     items = QuoteItemSerializer(many=True, allow_empty=False)
 
     def validate(self, attrs):
+        if attrs.get("shipping_rate") is not None and attrs.get("shipping"):
+            raise serializers.ValidationError(
+                {"shipping": ["Send either shipping (an amount) or shipping_rate (a rate's id), not both."]}
+            )
         if not attrs.get("quote_currency"):
             attrs["quote_currency"] = currency_for_country(attrs["destination_country"]) or attrs["currency"]
         skus = [item["sku"] for item in attrs["items"] if item.get("sku")]
@@ -308,6 +475,7 @@ class QuoteRequestSerializer(serializers.Serializer):
             insurance=data["insurance"],
             tax_rate=data.get("tax_rate"),
             date=data.get("date"),
+            shipping_rate_id=data.get("shipping_rate"),
             items=[
                 landed_cost.QuoteItem(
                     quantity=item["quantity"],
@@ -436,6 +604,13 @@ class RateUsedSerializer(serializers.Serializer):
         return instance.as_dict()
 
 
+class ShippingOptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="rate_id")
+    name = serializers.CharField()
+    amount = DecimalStringField(help_text="In the rate's market currency, before conversion into quote_currency.")
+    currency = serializers.CharField()
+
+
 class LandedCostQuoteSerializer(serializers.Serializer):
     quote_currency = serializers.CharField()
     goods = DecimalStringField()
@@ -455,6 +630,12 @@ class LandedCostQuoteSerializer(serializers.Serializer):
     dataset_version = serializers.CharField()
     date = serializers.DateField()
     warnings = serializers.ListField(child=serializers.CharField())
+    shipping_rate = ShippingOptionSerializer(
+        allow_null=True, help_text="The shipping rate that priced `shipping`, when the request named one."
+    )
+    weight_grams = serializers.IntegerField(
+        allow_null=True, help_text="The parcel weight the shipping rate was priced for (items' weight x quantity)."
+    )
 
 
 class LandedCostQuoteView(APIView):
@@ -468,8 +649,9 @@ class LandedCostQuoteView(APIView):
         description=(
             "Items are a SKU of the shop (price, HS code, weight and origin come from the catalog; the price is "
             "in the shop currency) or described inline in `currency`. `duty_rate` per item and `tax_rate` "
-            "override the datasets. All amounts in the response are in `quote_currency` (default: the "
-            "destination's currency), rounded to its minor units."
+            "override the datasets. `shipping_rate` (a shipping rate's id) prices the shipping with that rate "
+            "for the items' weight and value, as a checkout in its market would. All amounts in the response "
+            "are in `quote_currency` (default: the destination's currency), rounded to its minor units."
         ),
         request=QuoteRequestSerializer,
         responses={200: LandedCostQuoteSerializer},

@@ -7,6 +7,7 @@ router = SimpleRouter()
 router.register("markets", api.MarketViewSet, basename="api-market")
 router.register("exchange-rates", api.ExchangeRateViewSet, basename="api-exchange-rate")
 router.register("prices", api.MarketPriceViewSet, basename="api-price")
+router.register("shipping-rates", api.ShippingRateViewSet, basename="api-shipping-rate")
 
 urlpatterns = [
     path("landed-cost/quotes/", api.LandedCostQuoteView.as_view(), name="api-landed-cost-quote"),

@@ -29,3 +29,9 @@ class LocalizationErrorCode(enum.StrEnum):
     RATE_NOT_FOUND = "rate_not_found"  # no exchange rate between the two currencies (a quote, a price)
     MARKET_NOT_FOUND = "market_not_found"  # no market with this id in the shop
     SKU_NOT_FOUND = "sku_not_found"  # no variant with this SKU in the shop
+    SHIPPING_AMOUNT_NEGATIVE = "shipping_amount_negative"  # a shipping rate's amount below zero
+    SHIPPING_PER_KG_REQUIRED = "shipping_per_kg_required"  # a rate by weight without its amount per kg
+    SHIPPING_THRESHOLD_REQUIRED = "shipping_threshold_required"  # a free-over rate without its threshold
+    SHIPPING_WEIGHT_BAND_INVALID = "shipping_weight_band_invalid"  # a maximum weight below the minimum
+    SHIPPING_RATE_NOT_FOUND = "shipping_rate_not_found"  # no shipping rate with this id in the shop
+    SHIPPING_RATE_NOT_OFFERED = "shipping_rate_not_offered"  # inactive, outside its weight band, or stale currency

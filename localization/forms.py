@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from localization.models import DdpPricing, DutyMode, RateMode
+from localization.models import DdpPricing, DutyMode, RateMode, ShippingKind
 from localization.money import ROUNDING_PRESETS
 from shopadmin.inputs import (
     CountryChoiceField,
@@ -89,6 +89,18 @@ class QuoteForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Quote as of this date (default today)."),
     )
+    shipping_rate = forms.TypedChoiceField(
+        label=_("Shipping rate"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("None: use the shipping amount"))],
+        help_text=_("Instead of the shipping amount: what the rate costs for the items' weight and value."),
+    )
+
+    def offer_shipping_rates(self, groups: list[tuple[str, list[tuple[int, str]]]]) -> None:
+        """The shop's shipping rates to pick from, grouped by market: [(market, [(id, label)])]."""
+        self.fields["shipping_rate"].choices = [("", _("None: use the shipping amount")), *groups]
 
 
 class QuoteItemForm(forms.Form):
@@ -146,3 +158,76 @@ class ShopTaxRateForm(forms.Form):
         help_text=_("As a fraction: 0.20 is 20%"),
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+
+MAX_GRAMS = 2_147_483_647  # PostgreSQL's integer
+
+
+class ShippingRateForm(forms.Form):
+    """A market's shipping rate; the amounts are in the market's currency (named in the labels)."""
+
+    name = forms.CharField(
+        label=_("Name"), max_length=80, help_text=_("Buyers see it as you write it, e.g. “Courier, 2–3 days”.")
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=ShippingKind.choices, widget=forms.RadioSelect)
+    amount = LocalizedDecimalField(
+        label=_("Amount"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=4,
+        initial=0,
+        help_text=_("Flat: the price. By weight: the base amount. Free over: the price below the threshold."),
+    )
+    per_kg_amount = LocalizedDecimalField(
+        label=_("Amount per kg"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=4,
+        required=False,
+        help_text=_("By weight only: added for every started kilogram (1,001 g counts as 2 kg)."),
+    )
+    free_over = LocalizedDecimalField(
+        label=_("Free from a subtotal of"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=4,
+        required=False,
+        help_text=_("Free over only: shipping is free when the basket subtotal is at least this amount."),
+    )
+    min_weight_grams = LocalizedIntegerField(
+        label=_("Minimum weight (g)"),
+        min_value=0,
+        max_value=MAX_GRAMS,
+        required=False,
+        help_text=_("Offered only for parcels of at least this weight; empty: no minimum."),
+    )
+    max_weight_grams = LocalizedIntegerField(
+        label=_("Maximum weight (g)"),
+        min_value=0,
+        max_value=MAX_GRAMS,
+        required=False,
+        help_text=_("Offered only for parcels of at most this weight; empty: no maximum."),
+    )
+    position = LocalizedIntegerField(
+        label=_("Position"),
+        min_value=0,
+        max_value=MAX_GRAMS,
+        initial=0,
+        help_text=_("Lower first in the buyer's list; equal positions: cheapest first."),
+    )
+    is_active = forms.BooleanField(label=_("Offered to buyers"), required=False, initial=True)
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("amount", "per_kg_amount", "free_over"):
+            field = self.fields[name]
+            field.label = _("%(label)s (%(currency)s)") % {"label": field.label, "currency": currency}
+
+    def clean(self):
+        data = super().clean()
+        # An amount per kg or a threshold left empty for its kind is a missing field, said on the field.
+        if data.get("kind") == ShippingKind.WEIGHT and data.get("per_kg_amount") is None:
+            self.add_error("per_kg_amount", _("A rate by weight needs its amount per kg (0 for none)."))
+        if data.get("kind") == ShippingKind.FREE_OVER and data.get("free_over") is None:
+            self.add_error("free_over", _("Say from which basket subtotal shipping is free."))
+        return data

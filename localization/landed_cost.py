@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
+from localization.errors import LocalizationErrorCode
 from localization.models import (
     EU,
     EU_MEMBERS,
@@ -28,6 +30,7 @@ from localization.models import (
     DutyKind,
     DutyRate,
     ImportTaxBase,
+    ShippingRate,
     ShopTaxRate,
     SpecificUnit,
     TaxCategory,
@@ -37,6 +40,7 @@ from localization.models import (
 )
 from localization.money import ZERO, currency_for_country, quantize
 from localization.rates import RateUsed, rate_for
+from localization.shipping import ShippingOption, rate_fits_weight, shipping_option_for
 from shopadmin.words import Words
 
 DEFAULT_REGIME = (DutyBasis.CIF, ImportTaxBase.CIF_PLUS_DUTY)
@@ -72,6 +76,9 @@ class QuoteRequest:
     tax_rate: Decimal | None = None
     destination_region: str = ""
     date: dt.date | None = None
+    # A shipping rate of the shop (its id): the basket's shipping is then what that rate costs
+    # for the items' weight and value (localization.shipping), and `shipping` is not used.
+    shipping_rate_id: int | None = None
 
 
 @dataclass
@@ -169,15 +176,16 @@ def _within(rule: DeMinimisRule, value: Decimal, threshold: Decimal) -> bool:
     return value <= threshold if rule.threshold_inclusive else value < threshold
 
 
-def _rule_applies(rule, *, lines, extra: Decimal, extra_currency: str, convert: Converter) -> bool:
-    """Compare in the threshold's own currency, as customs does (value converted, threshold exact)."""
+def _rule_applies(rule, *, lines, extras: list[tuple[Decimal, str]], convert: Converter) -> bool:
+    """Compare in the threshold's own currency, as customs does (value converted, threshold exact).
+    `extras` are the freight and insurance, each in its own currency, added on a CIF basis."""
     into = rule.threshold_currency
     if rule.scope == ThresholdScope.ITEM:
         # Per item: every unit must be within the threshold for the consignment to qualify.
         return all(_within(rule, convert(line.item.unit_price, line.currency, into), rule.threshold) for line in lines)
     value = sum((convert(line.item.value, line.currency, into) for line in lines), ZERO)
     if rule.basis == ValueBasis.CIF:
-        value += convert(extra, extra_currency, into)
+        value += sum((convert(amount, currency, into) for amount, currency in extras), ZERO)
     return _within(rule, quantize(value, into), rule.threshold)
 
 
@@ -270,6 +278,10 @@ class LandedCostQuote:
     date: dt.date  # the date the rates and rules were taken in force
     warnings: list[str]  # English, as the API gives them
     warning_words: list[Words] = field(default_factory=list)  # the same for a page
+    # The shipping rate that priced the shipping (in its market's currency), when one was asked for,
+    # and the parcel weight it was priced for.
+    shipping_rate: ShippingOption | None = None
+    weight_grams: int | None = None
 
     @property
     def duties_paid_by(self) -> str:
@@ -294,6 +306,11 @@ class _Basket:
     goods: Decimal
     shipping: Decimal
     insurance: Decimal
+    # The shipping as asked for, before conversion: (amount, currency).
+    shipping_source: tuple[Decimal, str] = (ZERO, "")
+    shipping_option: ShippingOption | None = None
+    weight_grams: int | None = None
+    shipping_warnings: list[Words] = field(default_factory=list)
 
     @property
     def currency(self) -> str:
@@ -317,6 +334,10 @@ def _basket(request: QuoteRequest, *, shop_id: int | None, at: dt.datetime | Non
     lines = [_Line(item=item, currency=item.currency or request.currency) for item in request.items]
     for line in lines:
         line.value_q = convert(line.item.value, line.currency)
+    shipping_source, option, weight, shipping_warnings = (request.shipping, request.currency), None, None, []
+    if request.shipping_rate_id is not None:
+        option, weight, shipping_warnings = _rate_shipping(request, lines, convert, shop_id=shop_id)
+        shipping_source = (option.amount, option.currency)
     return _Basket(
         request=request,
         on=on,
@@ -327,9 +348,80 @@ def _basket(request: QuoteRequest, *, shop_id: int | None, at: dt.datetime | Non
         tax_name=tax_name,
         lines=lines,
         goods=sum((line.value_q for line in lines), ZERO),
-        shipping=convert(request.shipping, request.currency),
+        shipping=convert(*shipping_source),
         insurance=convert(request.insurance, request.currency),
+        shipping_source=shipping_source,
+        shipping_option=option,
+        weight_grams=weight,
+        shipping_warnings=shipping_warnings,
     )
+
+
+def basket_weight_grams(items: list[QuoteItem]) -> int:
+    """The parcel's weight: every item's weight per unit times its quantity, in whole grams (up)."""
+    kilograms = sum((item.weight_kg * item.quantity for item in items), ZERO)
+    return int((kilograms * 1000).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _shipping_refused(message: str, code: str) -> ValidationError:
+    return ValidationError({"shipping_rate": ValidationError(message, code=code)})
+
+
+def _rate_shipping(
+    request: QuoteRequest, lines: list[_Line], convert: Converter, *, shop_id: int | None
+) -> tuple[ShippingOption, int, list[Words]]:
+    """What the request's shipping rate costs for this basket: the parcel's weight and the goods'
+    value in the rate's market currency (converted with the quote's rates) priced by
+    `shipping_options`, exactly as a checkout in that market would. Raises ValidationError
+    (field `shipping_rate`) when the shop has no such rate or its market does not offer it."""
+    rate = None
+    if shop_id is not None:
+        rates = ShippingRate.objects.select_related("market").filter(shop_id=shop_id)
+        rate = rates.filter(pk=request.shipping_rate_id).first()
+    if rate is None:
+        raise _shipping_refused(
+            gettext("No shipping rate with this id in your shop."), LocalizationErrorCode.SHIPPING_RATE_NOT_FOUND
+        )
+    market = rate.market
+    weight = basket_weight_grams(request.items)
+    subtotal = quantize(
+        sum((convert(line.item.value, line.currency, market.currency) for line in lines), ZERO), market.currency
+    )
+    option = shipping_option_for(market=market, rate_id=rate.pk, weight_grams=weight, subtotal=subtotal)
+    if option is None:
+        if not rate.is_active:
+            message = gettext("The shipping rate “%(name)s” is not active.") % {"name": rate.name}
+        elif not rate.is_current:
+            message = gettext(
+                "The shipping rate “%(name)s” has its amounts in %(old)s, but its market now sells in %(new)s; "
+                "save the rate again with amounts in %(new)s."
+            ) % {"name": rate.name, "old": rate.currency, "new": market.currency}
+        elif not rate_fits_weight(rate, weight):
+            message = gettext(
+                "The shipping rate “%(name)s” is for parcels of %(min)s to %(max)s grams; these items weigh "
+                "%(weight)s grams."
+            ) % {
+                "name": rate.name,
+                "min": rate.min_weight_grams if rate.min_weight_grams is not None else 0,
+                "max": rate.max_weight_grams if rate.max_weight_grams is not None else "…",
+                "weight": weight,
+            }
+        else:  # pragma: no cover - every reason a rate of the shop is not offered is named above
+            message = gettext("The shipping rate “%(name)s” is not offered for these items.") % {"name": rate.name}
+        raise _shipping_refused(message, LocalizationErrorCode.SHIPPING_RATE_NOT_OFFERED)
+    warnings = []
+    if market.countries and request.destination_country not in market.countries:
+        warnings.append(
+            Words(
+                gettext_noop(
+                    "shipping rate “%(rate)s” is of the market %(market)s, which does not ship to %(country)s"
+                ),
+                rate=rate.name,
+                market=market.name,
+                country=request.destination_country,
+            )
+        )
+    return option, weight, warnings
 
 
 def _de_minimis(basket: _Basket) -> DeMinimis:
@@ -343,8 +435,7 @@ def _de_minimis(basket: _Basket) -> DeMinimis:
         if _rule_applies(
             rule,
             lines=basket.lines,
-            extra=request.shipping + request.insurance,
-            extra_currency=request.currency,
+            extras=[basket.shipping_source, (request.insurance, request.currency)],
             convert=basket.convert,
         )
     }
@@ -494,11 +585,14 @@ def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.date
     `at`, default now); the de-minimis rules, duty rates and tax rates in force that day decide
     the duty of each line and the import tax. Every rate used, the rule behind each amount and
     the warnings (no duty rate, stale exchange rates) come with the result, so the quote can be
-    checked. Raises RateNotFound when a currency cannot be converted.
+    checked. With `request.shipping_rate_id`, the shipping is what that rate of the shop costs for
+    the basket (`localization.shipping`), converted like the rest. Raises RateNotFound when a
+    currency cannot be converted, ValidationError (field `shipping_rate`) when the rate is unknown
+    or not offered for the basket.
     """
     basket = _basket(request, shop_id=shop_id, at=at)
     qc = basket.currency
-    warnings: list[Words] = []
+    warnings: list[Words] = list(basket.shipping_warnings)
     de_minimis = _de_minimis(basket)
     lines = _duties(basket, de_minimis, warnings)
     duty = sum((line.duty for line in lines), ZERO)
@@ -532,6 +626,8 @@ def quote_landed_cost(request: QuoteRequest, *, shop_id: int | None, at: dt.date
         date=basket.on,
         warnings=[_english(w) for w in warnings],
         warning_words=warnings,
+        shipping_rate=basket.shipping_option,
+        weight_grams=basket.weight_grams,
     )
 
 

@@ -700,3 +700,157 @@ class Translation(TenantModel):
 
     def __str__(self):
         return f"{self.kind} {self.field} [{self.language}]"
+
+
+# --- Shipping rates ----------------------------------------------------------------------------
+
+
+class ShippingKind(models.TextChoices):
+    FLAT = "flat", _("Flat amount")
+    WEIGHT = "weight", _("By weight: base amount + amount per started kg")
+    FREE_OVER = "free_over", _("Free from a basket subtotal, else an amount")
+
+
+class ShippingRate(TenantModel):
+    """A way to ship to a market's buyers, at a price the merchant sets in the market's currency.
+
+    - flat: `amount`;
+    - weight: `amount` + `per_kg_amount` x every started kilogram (1 g–1,000 g is 1 kg, 1,001 g is 2);
+    - free_over: free when the basket's subtotal is `free_over` or more, else `amount`.
+
+    `min_weight_grams`/`max_weight_grams` (both inclusive, either optional) bound the parcels the
+    rate is offered for. Amounts are kept in `currency`, the market's currency when the rate was
+    last saved: a rate whose market has since changed currency is not offered until it is saved
+    again with amounts in the new currency. `localization.shipping.shipping_options` prices them.
+    """
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="shipping_rates")
+    name = models.CharField(max_length=80, help_text=_("Shown to buyers as you write it, e.g. “Courier, 2–3 days”."))
+    kind = models.CharField(max_length=10, choices=ShippingKind.choices, default=ShippingKind.FLAT)
+    currency = models.CharField(max_length=3, validators=[validate_currency_code])
+    amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        default=Decimal("0"),
+        help_text=_("Flat: the price. By weight: the base amount. Free over: the price below the threshold."),
+    )
+    per_kg_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("By weight: added for every started kilogram."),
+    )
+    free_over = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Free over: shipping is free when the basket subtotal is at least this amount."),
+    )
+    min_weight_grams = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Offered only for parcels of at least this weight (grams).")
+    )
+    max_weight_grams = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Offered only for parcels of at most this weight (grams).")
+    )
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0, help_text=_("Lower first in the buyer's list."))
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("shipping rate")
+        verbose_name_plural = _("shipping rates")
+        ordering = ["market_id", "position", "amount", "id"]
+        indexes = [models.Index(fields=["market", "position"], name="shippingrate_market_position")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="shippingrate_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(per_kg_amount__isnull=True) | Q(per_kg_amount__gte=0),
+                name="shippingrate_per_kg_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(free_over__isnull=True) | Q(free_over__gte=0), name="shippingrate_free_over_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_weight_grams__isnull=True)
+                | Q(max_weight_grams__isnull=True)
+                | Q(max_weight_grams__gte=models.F("min_weight_grams")),
+                name="shippingrate_weight_band_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="weight") | Q(per_kg_amount__isnull=False), name="shippingrate_weight_has_per_kg"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="free_over") | Q(free_over__isnull=False), name="shippingrate_free_over_has_threshold"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.market_id})"
+
+    def audit_words(self):
+        from django.utils.translation import gettext_noop
+
+        from shopadmin.words import Words
+
+        return Words(gettext_noop("Shipping rate “%(name)s”"), name=self.name)
+
+    def clean(self):
+        errors: dict[str, list] = {}
+
+        def add(field, message, code):
+            errors.setdefault(field, []).append(ValidationError(message, code=code))
+
+        if self.kind == ShippingKind.WEIGHT and self.per_kg_amount is None:
+            add(
+                "per_kg_amount",
+                _("A rate by weight needs its amount per kg (0 for none)."),
+                LocalizationErrorCode.SHIPPING_PER_KG_REQUIRED,
+            )
+        if self.kind == ShippingKind.FREE_OVER and self.free_over is None:
+            add(
+                "free_over",
+                _("Say from which basket subtotal shipping is free."),
+                LocalizationErrorCode.SHIPPING_THRESHOLD_REQUIRED,
+            )
+        if (
+            self.min_weight_grams is not None
+            and self.max_weight_grams is not None
+            and self.min_weight_grams > self.max_weight_grams
+        ):
+            add(
+                "max_weight_grams",
+                _("The maximum weight must be at least the minimum weight."),
+                LocalizationErrorCode.SHIPPING_WEIGHT_BAND_INVALID,
+            )
+        for name in ("amount", "per_kg_amount", "free_over"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                add(name, _("An amount cannot be negative."), LocalizationErrorCode.SHIPPING_AMOUNT_NEGATIVE)
+        if self.currency:
+            from localization.money import minor_unit
+
+            try:
+                validate_currency_code(self.currency)
+            except ValidationError:
+                pass  # the field validator reports it
+            else:
+                unit = minor_unit(self.currency)
+                for name in ("amount", "per_kg_amount", "free_over"):
+                    value = getattr(self, name)
+                    if value is not None and value >= 0 and value % unit:
+                        add(
+                            name,
+                            _("%(currency)s amounts are in steps of %(unit)s.")
+                            % {"currency": self.currency, "unit": unit},
+                            LocalizationErrorCode.PRICE_NOT_IN_MINOR_UNITS,
+                        )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_current(self) -> bool:
+        """False when the market has changed currency since the rate was saved (it is then not offered)."""
+        return self.currency == self.market.currency

@@ -379,3 +379,98 @@ def market_variant_price_clear(*, market: Market, variant) -> None:
     audit_record(action="market_variant_price.clear", instance=row)
     row.delete()
     schedule_price_recompute(shop_id=market.shop_id, market_ids=[market.pk])
+
+
+# --- Shipping rates ----------------------------------------------------------------------------
+
+SHIPPING_RATE_FIELDS = (
+    "name",
+    "kind",
+    "amount",
+    "per_kg_amount",
+    "free_over",
+    "min_weight_grams",
+    "max_weight_grams",
+    "is_active",
+    "position",
+)
+_SHIPPING_AUDIT_FIELDS = ("market", "currency", *SHIPPING_RATE_FIELDS)
+
+
+def _shipping_fields(fields: dict) -> dict:
+    unknown = set(fields) - set(SHIPPING_RATE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not shipping rate fields: {', '.join(sorted(unknown))}")
+    for name in ("amount", "per_kg_amount", "free_over"):
+        if name in fields and fields[name] is not None and not isinstance(fields[name], Decimal):
+            fields[name] = _as_decimal(fields[name], name)
+    if isinstance(fields.get("name"), str):
+        fields["name"] = fields["name"].strip()
+    return fields
+
+
+def _shipping_rate_drop_unused(rate) -> None:
+    """A kind's unused amounts are cleared, so what is stored is what prices the rate."""
+    from localization.models import ShippingKind
+
+    if rate.kind != ShippingKind.WEIGHT:
+        rate.per_kg_amount = None
+    if rate.kind != ShippingKind.FREE_OVER:
+        rate.free_over = None
+
+
+def _shipping_rate_amounts_stored(rate) -> None:
+    """Amounts as the database gives them back (4 places), so a later diff sees only real changes.
+    Runs after full_clean, which refuses more places: the quantize is exact."""
+    for name in ("amount", "per_kg_amount", "free_over"):
+        value = getattr(rate, name)
+        if value is not None:
+            setattr(rate, name, value.quantize(Decimal("0.0001")))
+
+
+@transaction.atomic
+def shipping_rate_create(*, market: Market, **fields):
+    """A shipping rate of `market`, its amounts in the market's currency."""
+    from localization.models import ShippingRate
+
+    fields = _shipping_fields(fields)
+    rate = ShippingRate(shop_id=market.shop_id, market=market, currency=market.currency, **fields)
+    _shipping_rate_drop_unused(rate)
+    rate.full_clean()
+    _shipping_rate_amounts_stored(rate)
+    rate.save()
+    audit_record(action="shipping_rate.create", instance=rate, changes=snapshot(rate, _SHIPPING_AUDIT_FIELDS))
+    return rate
+
+
+@transaction.atomic
+def shipping_rate_update(*, rate, **fields):
+    """Change a rate (`market=` moves it to another market of the shop); saving it also puts its
+    amounts in its market's current currency."""
+    from localization.models import ShippingRate
+
+    market = fields.pop("market", None)
+    fields = _shipping_fields(fields)
+    rate = ShippingRate.objects.select_for_update().select_related("market").get(pk=rate.pk)
+    before = snapshot(rate, _SHIPPING_AUDIT_FIELDS)
+    if market is not None:
+        if market.shop_id != rate.shop_id:
+            raise ValueError("A shipping rate moves only to a market of its own shop.")
+        rate.market = market
+    for name, value in fields.items():
+        setattr(rate, name, value)
+    rate.currency = rate.market.currency
+    _shipping_rate_drop_unused(rate)
+    rate.full_clean()
+    _shipping_rate_amounts_stored(rate)
+    rate.save()
+    changes = diff(before, snapshot(rate, _SHIPPING_AUDIT_FIELDS))
+    if changes:
+        audit_record(action="shipping_rate.update", instance=rate, changes=changes)
+    return rate
+
+
+@transaction.atomic
+def shipping_rate_delete(*, rate) -> None:
+    audit_record(action="shipping_rate.delete", instance=rate, changes=snapshot(rate, _SHIPPING_AUDIT_FIELDS))
+    rate.delete()

@@ -1,4 +1,5 @@
-"""Merchant UI: markets, exchange rates, landed-cost calculator. Thin: services do the writing."""
+"""Merchant UI: markets and their shipping rates, exchange rates, landed-cost calculator. Thin:
+services do the writing."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,14 +12,16 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 
 from localization import landed_cost, services
 from localization.api import QuoteRequestSerializer
-from localization.forms import ManualRateForm, MarketForm, QuoteForm, QuoteItemFormSet
-from localization.models import DdpPricing, DutyBasis, DutyMode, ExchangeRate, Market
+from localization.forms import ManualRateForm, MarketForm, QuoteForm, QuoteItemFormSet, ShippingRateForm
+from localization.models import DdpPricing, DutyBasis, DutyMode, ExchangeRate, Market, ShippingKind, ShippingRate
+from localization.money import quantize
 from localization.pricing import rate_source_words, rule_words
 from localization.rates import RateNotFound, rate_for
 from shopadmin.decorators import shop_view
 from shopadmin.forms import add_service_errors
 from shopadmin.inputs import shop_currency_first
 from shopadmin.roles import Perm
+from shopadmin.templatetags.formats import format_money, number
 
 
 def _market_rates(shop, markets):
@@ -92,7 +95,11 @@ def market_edit(request, pk=None):
         else:
             messages.success(request, _("Market “%(name)s” saved.") % {"name": market.name})
             return redirect("localization:market-list", shop_slug=request.shop.slug)
-    return render(request, "localization/market_form.html", {"form": form, "market": market})
+    return render(
+        request,
+        "localization/market_form.html",
+        {"form": form, "market": market, "shipping_rates": _shipping_rates_of(market) if market else []},
+    )
 
 
 @require_POST
@@ -132,14 +139,27 @@ def exchange_rates(request):
     )
 
 
+def _shipping_rate_groups() -> list[tuple[str, list[tuple[int, str]]]]:
+    """The shop's active shipping rates for the calculator's select, grouped by market."""
+    groups: dict[int, tuple[str, list]] = {}
+    rates = ShippingRate.objects.filter(is_active=True).select_related("market")
+    for rate in rates.order_by("market__name", "market_id", "position", "amount", "id"):
+        label = f"{rate.name} — {shipping_rate_terms(rate)}"
+        groups.setdefault(rate.market_id, (rate.market.name, []))[1].append((rate.pk, label))
+    return list(groups.values())
+
+
 @shop_view()
 def landed_cost_calculator(request):
     form = QuoteForm(request.POST or None, initial={"currency": request.shop.default_currency})
     shop_currency_first(form, request.shop.default_currency)
+    form.offer_shipping_rates(_shipping_rate_groups())
     items = QuoteItemFormSet(request.POST or None, prefix="items")
     result, problems, rates = None, [], []
     if request.method == "POST" and form.is_valid() and items.is_valid():
         payload = {k: str(v) if v is not None else v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        if "shipping_rate" in payload:
+            payload.pop("shipping", None)  # the rate prices the shipping
         payload["items"] = [
             {k: str(v) for k, v in item.items() if v not in (None, "")}
             for item in items.cleaned_data
@@ -156,6 +176,9 @@ def landed_cost_calculator(request):
             problems = flatten_errors(exc.detail)
         except RateNotFound as exc:
             problems = [{"field": "quote_currency", "message": str(exc)}]
+        except ValidationError as exc:
+            # The shipping rate is not offered for these items: said on its field.
+            add_service_errors(form, exc)
     return render(
         request,
         "localization/calculator.html",
@@ -325,3 +348,113 @@ def tax_rates(request):
         "localization/tax_rates.html",
         {"reference": reference, "overrides": ShopTaxRate.objects.all(), "form": form, "can_write": can_write},
     )
+
+
+# --- Shipping rates ----------------------------------------------------------------------------
+
+
+def shipping_rate_terms(rate: ShippingRate) -> str:
+    """What a rate charges, for the reader: “$5.00 + $2.00 per kg · 1–2,000 g”."""
+    currency = rate.currency
+    if rate.kind == ShippingKind.WEIGHT:
+        terms = _("%(base)s + %(per_kg)s per kg") % {
+            "base": format_money(rate.amount, currency),
+            "per_kg": format_money(rate.per_kg_amount or 0, currency),
+        }
+    elif rate.kind == ShippingKind.FREE_OVER:
+        terms = _("%(amount)s, free from %(threshold)s") % {
+            "amount": format_money(rate.amount, currency),
+            "threshold": format_money(rate.free_over or 0, currency),
+        }
+    else:
+        terms = format_money(rate.amount, currency)
+    low, high = rate.min_weight_grams, rate.max_weight_grams
+    if low is not None and high is not None:
+        terms += " · " + _("%(min)s–%(max)s g") % {"min": number(low), "max": number(high)}
+    elif low is not None:
+        terms += " · " + _("from %(min)s g") % {"min": number(low)}
+    elif high is not None:
+        terms += " · " + _("up to %(max)s g") % {"max": number(high)}
+    return terms
+
+
+def _shipping_rates_of(market: Market) -> list[ShippingRate]:
+    rates = ShippingRate.objects.filter(market=market).select_related("market")
+    rates = list(rates.order_by("position", "amount", "id"))
+    for rate in rates:
+        rate.terms = shipping_rate_terms(rate)
+    return rates
+
+
+def _shipping_rate_initial(rate: ShippingRate) -> dict:
+    return {
+        "name": rate.name,
+        "kind": rate.kind,
+        "amount": rate.amount,
+        "per_kg_amount": rate.per_kg_amount,
+        "free_over": rate.free_over,
+        "min_weight_grams": rate.min_weight_grams,
+        "max_weight_grams": rate.max_weight_grams,
+        "position": rate.position,
+        "is_active": rate.is_active,
+    }
+
+
+@shop_view()
+def shipping_rates(request, pk):
+    """The market's shipping rates: every member reads them; editors and above add them here."""
+    market = get_object_or_404(Market.objects.all(), pk=pk)
+    can_write = request.membership.has_perm(Perm.LOCALIZATION_WRITE)
+    rates = _shipping_rates_of(market)
+    next_position = max((rate.position for rate in rates), default=-1) + 1
+    form = ShippingRateForm(
+        request.POST or None,
+        currency=market.currency,
+        initial={"kind": ShippingKind.FLAT, "amount": 0, "position": next_position, "is_active": True},
+    )
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                rate = services.shipping_rate_create(market=market, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Shipping rate “%(name)s” added.") % {"name": rate.name})
+                return redirect("localization:shipping-rates", shop_slug=request.shop.slug, pk=market.pk)
+    return render(
+        request,
+        "localization/shipping_rates.html",
+        {"market": market, "rates": rates, "form": form, "can_write": can_write},
+    )
+
+
+@shop_view(Perm.LOCALIZATION_WRITE)
+def shipping_rate_edit(request, pk, rate_pk):
+    rate = get_object_or_404(ShippingRate.objects.select_related("market"), pk=rate_pk, market_id=pk)
+    market = rate.market
+    initial = _shipping_rate_initial(rate)
+    for name in ("amount", "per_kg_amount", "free_over"):
+        # Stored with 4 places, shown in the currency's minor units as the merchant typed them: 5.00, not 5.0000.
+        if initial[name] is not None:
+            initial[name] = quantize(initial[name], rate.currency)
+    form = ShippingRateForm(request.POST or None, currency=market.currency, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rate = services.shipping_rate_update(rate=rate, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Shipping rate “%(name)s” saved.") % {"name": rate.name})
+            return redirect("localization:shipping-rates", shop_slug=request.shop.slug, pk=market.pk)
+    return render(request, "localization/shipping_rate_form.html", {"market": market, "rate": rate, "form": form})
+
+
+@require_POST
+@shop_view(Perm.LOCALIZATION_WRITE)
+def shipping_rate_delete(request, pk, rate_pk):
+    rate = get_object_or_404(ShippingRate.objects.all(), pk=rate_pk, market_id=pk)
+    services.shipping_rate_delete(rate=rate)
+    messages.success(request, _("Shipping rate “%(name)s” removed.") % {"name": rate.name})
+    return redirect("localization:shipping-rates", shop_slug=request.shop.slug, pk=pk)

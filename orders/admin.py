@@ -5,12 +5,15 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import (
+    AdSpend,
     Allocation,
     Cancellation,
     CancellationLine,
     Customer,
     DailyProductSales,
     DailySales,
+    DiscountCode,
+    DiscountRedemption,
     Fulfillment,
     FulfillmentLine,
     MarketLocation,
@@ -24,6 +27,7 @@ from orders.models import (
     Refund,
     RefundLine,
     RollupShare,
+    TrafficDaily,
 )
 from shopadmin.admin_base import TenantAdmin, TenantInline
 from shopadmin.templatetags.formats import format_money
@@ -96,7 +100,7 @@ class EventInline(ReadOnlyMixin, TenantInline):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
-    list_display = ("external_id", "channel", "status", "channel_status", "total", "placed_at")
+    list_display = ("external_id", "channel", "source", "status", "channel_status", "total", "placed_at")
     money_columns = {"total": "currency"}
     money_fields = ("subtotal", "shipping", "tax", "duties", "discounts", "total")
     shop_money_fields = ("subtotal_shop", "shipping_shop", "tax_shop", "duties_shop", "discounts_shop", "total_shop")
@@ -257,3 +261,73 @@ class RollupShareAdmin(ReadOnlyMixin, TenantAdmin):
     list_display = ("order", "share")
     list_select_related = ("shop", "order")
     raw_id_fields = ("order",)
+
+
+class DiscountRedemptionInline(ReadOnlyMixin, TenantInline):
+    model = DiscountRedemption
+    fields = ("created_at", "order", "code", "amount", "currency")
+    readonly_fields = fields
+
+
+@admin.register(DiscountCode)
+class DiscountCodeAdmin(TenantAdmin):
+    """Merchants write their codes (the UI, the API); staff can switch one off, e.g. a leaked
+    code, and read what it was used for. The counts are checkout's."""
+
+    list_display = ("code", "kind", "value", "times_used", "usage_limit", "starts_at", "ends_at", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("code",)
+    fields = (
+        "code",
+        "kind",
+        "value",
+        "minimum_subtotal",
+        "starts_at",
+        "ends_at",
+        "usage_limit",
+        "times_used",
+        "is_active",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = tuple(name for name in fields if name != "is_active")
+    inlines = [DiscountRedemptionInline]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DiscountRedemption)
+class DiscountRedemptionAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
+    list_display = ("code", "order", "amount", "created_at")
+    money_columns = {"amount": "currency"}
+    money_fields = ("amount",)
+    amount_amount = _money("amount", lambda r: r.currency, _("amount"))
+    list_select_related = ("shop", "order")
+    raw_id_fields = ("order", "discount")
+    search_fields = ("code", "order__external_id")
+
+
+@admin.register(TrafficDaily)
+class TrafficDailyAdmin(ReadOnlyMixin, TenantAdmin):
+    """Page views and checkout starts per day, source and campaign, counted by the storefront (read-only)."""
+
+    list_display = ("day", "source", "campaign", "page_views", "checkout_starts")
+    list_filter = ("source",)
+    date_hierarchy = "day"
+
+
+@admin.register(AdSpend)
+class AdSpendAdmin(ReadOnlyMixin, MoneyFieldsMixin, TenantAdmin):
+    """The ad spend merchants enter per source and month (read-only here: it changes through the
+    merchant UI and the API, which normalise the source and write the audit log)."""
+
+    list_display = ("month", "source", "amount", "note", "updated_at")
+    money_columns = {"amount": "shop.default_currency"}
+    list_filter = ("source",)
+    date_hierarchy = "month"
+    money_fields = ("amount",)
+    amount_amount = _money("amount", _shop_currency, _("amount"))

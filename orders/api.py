@@ -1,4 +1,4 @@
-"""/api/v1/orders/, reconciliation-runs/, reconciliation-issues/, customers/. Thin: services write.
+"""/api/v1/orders/, reconciliation-runs/, reconciliation-issues/, customers/, discount-codes/. Thin: services write.
 
 Reads need `orders:read`; fulfil, cancel, refund, runs, issue actions and erasure `orders:write`.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from channels.models import Channel, ChannelAccount
 from orders import reconciliation, selectors
 from orders.models import (
     Customer,
+    DiscountCode,
     Fulfillment,
     IssueAction,
     IssueKind,
@@ -28,6 +29,7 @@ from orders.models import (
     ReconciliationRun,
 )
 from orders.services.customers import customer_erase, customer_export
+from orders.services.discounts import discount_code_create, discount_code_delete, discount_code_update
 from orders.services.lifecycle import order_cancel, order_fulfill, order_refund
 from shopadmin.api.filters import IdFilter
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -122,6 +124,9 @@ class OrderSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     fulfillments = FulfillmentSerializer(many=True, read_only=True)
     events = OrderEventSerializer(many=True, read_only=True)
+    discount_code = serializers.SerializerMethodField(
+        help_text="The discount code the order used (as the merchant wrote it); null when it used none."
+    )
 
     class Meta:
         model = Order
@@ -140,6 +145,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "tax",
             "duties",
             "discounts",
+            "discount_code",
             "total",
             "shop_currency",
             "total_shop",
@@ -153,6 +159,9 @@ class OrderSerializer(serializers.ModelSerializer):
             "buyer_message",
             "shipping_address",
             "acknowledged_at",
+            "source",
+            "campaign",
+            "landing",
             "lines",
             "fulfillments",
             "events",
@@ -160,6 +169,11 @@ class OrderSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_discount_code(self, obj) -> str | None:
+        used = next(iter(obj.discount_redemptions.all()), None)
+        return used.code if used is not None else None
 
 
 class PickSerializer(serializers.Serializer):
@@ -197,6 +211,9 @@ class OrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Lifecycle.choices)
     market = IdFilter(field_name="market", help_text="Market id")
     account = IdFilter(field_name="account", help_text="Channel account id")
+    source = django_filters.CharFilter(
+        max_length=40, label="Where the order came from (meta, instagram, whatsapp, direct, …; see channel-earnings/)."
+    )
     placed_from = django_filters.DateFilter(
         field_name="placed_at", lookup_expr="date__gte", label="Placed on or after this date (YYYY-MM-DD)"
     )
@@ -237,7 +254,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = OrderFilter
 
     def get_queryset(self):
-        return selectors.order_list().prefetch_related("lines", "fulfillments__lines", "events")
+        return selectors.order_list().prefetch_related("lines", "fulfillments__lines", "events", "discount_redemptions")
 
     def _fresh(self, order) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
@@ -506,3 +523,132 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     def erase(self, request, pk=None):
         customer = customer_erase(customer=self.get_object())
         return Response(self.get_serializer(customer).data)
+
+
+# --- Discount codes -------------------------------------------------------------------------
+
+DISCOUNT_STATES = ["active", "scheduled", "expired", "used_up", "inactive"]
+
+
+class DiscountCodeSerializer(serializers.ModelSerializer):
+    value = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=3,
+        help_text="percentage: the percent off the subtotal (0 < value <= 100); fixed: the amount off, "
+        "in the shop currency (converted into the basket's currency at checkout).",
+    )
+    minimum_subtotal = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=3,
+        required=False,
+        allow_null=True,
+        help_text="The smallest basket subtotal the code applies to, in the shop currency; null: any basket.",
+    )
+    state = serializers.ChoiceField(
+        choices=DISCOUNT_STATES,
+        read_only=True,
+        source="current_state",
+        help_text="What a buyer typing the code now meets: active, scheduled (not started), expired, "
+        "used_up or inactive.",
+    )
+
+    class Meta:
+        model = DiscountCode
+        fields = [
+            "id",
+            "code",
+            "kind",
+            "value",
+            "starts_at",
+            "ends_at",
+            "usage_limit",
+            "times_used",
+            "minimum_subtotal",
+            "is_active",
+            "state",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "times_used", "state", "created_at", "updated_at"]
+        extra_kwargs = {
+            "code": {"help_text": "Letters, digits, - and _ (up to 40); unique in the shop whatever the case."},
+            "usage_limit": {"help_text": "How many orders may use the code in all; null: no limit."},
+            "starts_at": {"help_text": "From when the code applies; null: from now."},
+            "ends_at": {"help_text": "Until when the code applies (exclusive); null: no end."},
+            "is_active": {"required": False, "help_text": "false: the code applies to no new basket."},
+        }
+
+
+class DiscountCodeFilter(django_filters.FilterSet):
+    code = django_filters.CharFilter(lookup_expr="iexact", label="The code, whatever its case.")
+    kind = django_filters.ChoiceFilter(choices=DiscountCode.Kind.choices)
+
+    class Meta:
+        model = DiscountCode
+        fields = ["code", "kind"]
+
+
+DISCOUNT_EXAMPLE = {
+    "code": "SUMMER-10",
+    "kind": "percentage",
+    "value": "10",
+    "starts_at": "2027-06-01T00:00:00Z",
+    "ends_at": "2027-09-01T00:00:00Z",
+    "usage_limit": 500,
+    "minimum_subtotal": "30.00",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(tags=TAGS, summary="List discount codes"),
+    retrieve=extend_schema(tags=TAGS, summary="A discount code with its uses"),
+    create=extend_schema(
+        tags=TAGS,
+        summary="Create a discount code",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        examples=[
+            OpenApiExample("10% off in summer, 500 uses", value=DISCOUNT_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "5.00 off baskets of 25.00 or more",
+                value={"code": "WELCOME5", "kind": "fixed", "value": "5.00", "minimum_subtotal": "25.00"},
+                request_only=True,
+            ),
+        ],
+    ),
+    update=extend_schema(tags=TAGS, summary="Replace a discount code"),
+    partial_update=extend_schema(
+        tags=TAGS,
+        summary='Change a discount code (`{"is_active": false}` deactivates it)',
+        examples=[OpenApiExample("Deactivate", value={"is_active": False}, request_only=True)],
+    ),
+    destroy=extend_schema(
+        tags=TAGS,
+        summary="Delete a discount code no order has used",
+        description="A code orders have used is refused (400, `discount_code_used`): deactivate it instead.",
+    ),
+)
+class DiscountCodeViewSet(viewsets.ModelViewSet):
+    scope = "orders"
+    serializer_class = DiscountCodeSerializer
+    pagination_class = CursorPagination
+    filterset_class = DiscountCodeFilter
+
+    def get_queryset(self):
+        return DiscountCode.objects.all()
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        discount = discount_code_create(shop=request.shop, **serializer.validated_data)
+        return Response(self.get_serializer(discount).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        discount = self.get_object()
+        serializer = self.get_serializer(discount, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        discount = discount_code_update(discount=discount, **serializer.validated_data)
+        return Response(self.get_serializer(discount).data)
+
+    def perform_destroy(self, instance):
+        discount_code_delete(discount=instance)

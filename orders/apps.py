@@ -10,6 +10,7 @@ class OrdersConfig(AppConfig):
         from channels.health import on_account_reconnected
         from channels.webhooks import register_order_handler
         from orders.dashboard_views import dashboard_section
+        from orders.earnings_views import earnings_section
         from orders.sync import handle_order_event
         from shopadmin.home import register_home_section
         from shopadmin.signals import shop_updated
@@ -17,6 +18,7 @@ class OrdersConfig(AppConfig):
         register_order_handler(handle_order_event)
         on_account_reconnected(_resume_pushes)
         register_home_section(dashboard_section)  # the dashboard on the shop home
+        register_home_section(earnings_section)  # what each channel earns, under it
         shop_updated.connect(_rebuild_rollup_on_time_zone_change, dispatch_uid="orders.rollup_time_zone")
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from channels.health import account_usable
-from channels.models import ChannelAccount, ChannelListing, ListingStatus, PublishBatch, PublishPlan
+from channels.models import INTERNAL_CHANNELS, ChannelAccount, ChannelListing, ListingStatus, PublishBatch, PublishPlan
 from channels.selectors import account_health
 from channels.wording import plain
 from orders.models import (
@@ -42,7 +42,9 @@ def attention_items(*, shop: Shop) -> list[AttentionItem]:
     """Everything that needs a person, each with a link to where it is fixed."""
     slug = shop.slug
     items: list[AttentionItem] = []
-    all_accounts = {a.pk: a for a in ChannelAccount.objects.filter(is_active=True)}
+    all_accounts = {
+        a.pk: a for a in ChannelAccount.objects.filter(is_active=True).exclude(channel__in=INTERNAL_CHANNELS)
+    }
     # An account that needs reconnecting is said once, first; its other channel failures
     # (order sync, publishing, pushes) all follow from it and are left out.
     stopped = {pk: a for pk, a in all_accounts.items() if not account_usable(a)}

@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from channels.models import Channel, ChannelAccount, ChannelListing, ListingStatus
+from channels.models import INTERNAL_CHANNELS, Channel, ChannelAccount, ChannelListing, ListingStatus
 from localization.models import Market
 from orders.models import (
     DailyProductSales,
@@ -489,7 +489,10 @@ class AccountHealth:
 
 
 def channel_health() -> list[AccountHealth]:
-    accounts = {a.pk: AccountHealth(account=a) for a in ChannelAccount.objects.filter(is_active=True)}
+    accounts = {
+        a.pk: AccountHealth(account=a)
+        for a in ChannelAccount.objects.filter(is_active=True).exclude(channel__in=INTERNAL_CHANNELS)
+    }
     rows = (
         ChannelListing.objects.values("account_id", "status")
         .annotate(n=Count("id"), last=Max("published_at"))

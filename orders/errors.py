@@ -29,3 +29,15 @@ class OrdersErrorCode(enum.StrEnum):
     NOTHING_TO_PUSH = "nothing_to_push"  # nothing to send to the channel again for this issue
     PUSH_REFUSED = "push_refused"  # the channel refused the fulfilment or cancellation again
     UNKNOWN_ACTION = "unknown_action"  # not one of the reconciliation issue's actions
+    DISCOUNT_CODE_INVALID = "discount_code_invalid"  # letters, digits, - and _ only, up to 40 characters
+    DISCOUNT_CODE_TAKEN = "discount_code_taken"  # the shop has this code already (in any case)
+    # A percentage outside 0-100, an amount not above zero or finer than the currency's minor unit, a negative minimum.
+    DISCOUNT_VALUE_INVALID = "discount_value_invalid"
+    DISCOUNT_DATES_INVALID = "discount_dates_invalid"  # the end is not after the start
+    DISCOUNT_LIMIT_BELOW_USES = "discount_limit_below_uses"  # a usage limit below the uses already counted
+    DISCOUNT_CODE_USED = "discount_code_used"  # a code orders have used is deactivated, not deleted
+    AD_SPEND_MONTH_TAKEN = "ad_spend_month_taken"  # the source already has a spend for that month: change it
+    SOURCE_REQUIRED = "source_required"  # an ad spend without a source (or one made only of symbols)
+    CSV_COLUMNS_MISSING = "csv_columns_missing"  # an ad spend file without the source, month or amount column
+    AD_SPEND_ROW_INVALID = "ad_spend_row_invalid"  # a row of an ad spend file that cannot be read
+    DATE_RANGE_INVALID = "date_range_invalid"  # a report's end before its start, or a range too long

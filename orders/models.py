@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from orders.errors import OrdersErrorCode
 from shopadmin.tenancy import TenantModel
 from shopadmin.words import Words, render
 
@@ -119,6 +122,9 @@ class Customer(TenantModel):
     phone = models.CharField(max_length=40, blank=True)
     addresses = models.JSONField(default=list, blank=True)
     marketing_consent = models.BooleanField(default=False)
+    # When and where the consent was given (an explicit, unticked-by-default box at checkout).
+    marketing_consent_at = models.DateTimeField(null=True, blank=True)
+    marketing_consent_source = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -181,6 +187,12 @@ class Order(TenantModel):
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
     erased_at = models.DateTimeField(null=True, blank=True)
+    # Where the order came from (orders.attribution): the landing's source (meta, instagram,
+    # whatsapp, direct, …; the account's channel when the channel gave none), its campaign, and
+    # the landing parameters as they came (cart_origin, utm_*, fbclid), each cut to a length.
+    source = models.CharField(max_length=40, blank=True, default="")
+    campaign = models.CharField(max_length=200, blank=True, default="")
+    landing = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -195,6 +207,13 @@ class Order(TenantModel):
             models.Index(fields=["shop", "account", "created_at"], name="order_account_created"),
             models.Index(fields=["shop", "status"], name="order_status"),
             models.Index(fields=["shop", "buyer_email"], name="order_buyer_email"),
+            # What each channel earns (orders.earnings): the orders of a date range summed per
+            # source and campaign from the index alone.
+            models.Index(
+                fields=["shop", "placed_at", "source"],
+                name="order_attribution",
+                include=["campaign", "status", "total_shop"],
+            ),
         ]
 
     def __str__(self):
@@ -428,6 +447,173 @@ class RefundLine(TenantModel):
         verbose_name_plural = _("refund lines")
 
 
+# --- Discount codes ---------------------------------------------------------------------------
+
+DISCOUNT_CODE_MAX = 40
+# ^…$ (not \A…\Z) so the OpenAPI document's pattern reads the same in every regex dialect; every door
+# strips the code first, and checkout matches it whole (re.fullmatch).
+DISCOUNT_CODE_PATTERN = r"^[A-Za-z0-9_-]+$"
+validate_discount_code = RegexValidator(
+    DISCOUNT_CODE_PATTERN,
+    message=_("Use only letters, digits, “-” and “_” (no spaces), e.g. SUMMER-10."),
+    code=OrdersErrorCode.DISCOUNT_CODE_INVALID,
+)
+
+
+class DiscountCode(TenantModel):
+    """A code a buyer types at checkout (or Meta sends as `coupon`): a percentage or a fixed
+    amount off the basket's subtotal. Fixed amounts and the minimum basket are in the shop
+    currency (orders.discounts converts them into the basket's). Written through
+    orders.services.discounts; counted through orders.discounts.discount_redeem."""
+
+    class Kind(models.TextChoices):
+        PERCENTAGE = "percentage", _("Percentage")
+        FIXED = "fixed", _("Fixed amount")
+
+    code = models.CharField(
+        _("code"),
+        max_length=DISCOUNT_CODE_MAX,
+        validators=[validate_discount_code],
+        help_text=_("What buyers type; upper and lower case are the same code."),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERCENTAGE)
+    # The percentage (0 < p <= 100) or the amount in the shop currency.
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=3)
+    starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    usage_limit = models.PositiveIntegerField(
+        _("usage limit"), null=True, blank=True, help_text=_("How many orders may use it in all; empty: no limit.")
+    )
+    times_used = models.PositiveIntegerField(_("times used"), default=0, editable=False)
+    minimum_subtotal = models.DecimalField(
+        _("minimum basket"),
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("In the shop currency; empty: any basket."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = _("discount code")
+        verbose_name_plural = _("discount codes")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # SUMMER10 and summer10 are the same code in a shop; another shop may have its own.
+            models.UniqueConstraint("shop", Upper("code"), name="discountcode_unique_code_per_shop"),
+            models.CheckConstraint(
+                condition=Q(usage_limit__isnull=True) | Q(times_used__lte=models.F("usage_limit")),
+                name="discountcode_used_within_limit",
+            ),
+            models.CheckConstraint(condition=Q(value__gt=0), name="discountcode_value_positive"),
+            models.CheckConstraint(
+                condition=~Q(kind="percentage") | Q(value__lte=100), name="discountcode_percentage_at_most_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(minimum_subtotal__isnull=True) | Q(minimum_subtotal__gte=0),
+                name="discountcode_minimum_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="discountcode_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def audit_words(self) -> Words:
+        return Words(gettext_noop("Discount code %(code)s"), code=self.code)
+
+    @property
+    def percent_fraction(self) -> Decimal | None:
+        """A percentage code's value as a fraction (10 → 0.1), for the `percent` filter."""
+        return self.value / 100 if self.kind == self.Kind.PERCENTAGE and self.value is not None else None
+
+    @property
+    def uses_left(self) -> int | None:
+        return None if self.usage_limit is None else max(0, self.usage_limit - self.times_used)
+
+    @property
+    def current_state(self) -> str:
+        return self.state()
+
+    def state(self, at=None) -> str:
+        """active, inactive, scheduled, expired or used_up: what a buyer typing it now would meet."""
+        at = at or now()
+        if not self.is_active:
+            return "inactive"
+        if self.starts_at is not None and self.starts_at > at:
+            return "scheduled"
+        if self.ends_at is not None and self.ends_at <= at:
+            return "expired"
+        if self.usage_limit is not None and self.times_used >= self.usage_limit:
+            return "used_up"
+        return "active"
+
+    def clean(self):
+        errors: dict[str, list] = {}
+        if self.value is not None:
+            if self.value <= 0:
+                errors.setdefault("value", []).append(
+                    ValidationError(_("Enter an amount above zero."), code=OrdersErrorCode.DISCOUNT_VALUE_INVALID)
+                )
+            elif self.kind == self.Kind.PERCENTAGE and self.value > 100:
+                errors.setdefault("value", []).append(
+                    ValidationError(_("A percentage is at most 100."), code=OrdersErrorCode.DISCOUNT_VALUE_INVALID)
+                )
+        if self.minimum_subtotal is not None and self.minimum_subtotal < 0:
+            errors.setdefault("minimum_subtotal", []).append(
+                ValidationError(
+                    _("The minimum basket cannot be negative."), code=OrdersErrorCode.DISCOUNT_VALUE_INVALID
+                )
+            )
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors.setdefault("ends_at", []).append(
+                ValidationError(_("The end must be after the start."), code=OrdersErrorCode.DISCOUNT_DATES_INVALID)
+            )
+        if self.usage_limit is not None and self.usage_limit < self.times_used:
+            errors.setdefault("usage_limit", []).append(
+                ValidationError(
+                    _("The code has been used %(used)s times already; the limit cannot be lower.")
+                    % {"used": self.times_used},
+                    code=OrdersErrorCode.DISCOUNT_LIMIT_BELOW_USES,
+                )
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class DiscountRedemption(TenantModel):
+    """One use of a discount code: which order used it (set once the order exists) and what it took off."""
+
+    discount = models.ForeignKey(DiscountCode, on_delete=models.PROTECT, related_name="redemptions")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, null=True, blank=True, related_name="discount_redemptions"
+    )
+    code = models.CharField(max_length=DISCOUNT_CODE_MAX, help_text=_("The code as it was applied."))
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        verbose_name = _("discount code use")
+        verbose_name_plural = _("discount code uses")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "order"], condition=Q(order__isnull=False), name="discountredemption_one_per_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "discount", "created_at"], name="discountredemption_by_code")]
+
+    def __str__(self):
+        return f"{self.code} on {self.order_id or '—'}"
+
+
 class OrderEvent(TenantModel):
     """The order's timeline, as the merchant reads it."""
 
@@ -648,3 +834,57 @@ LISTING_ADVICE = {
     "quantity": _("Publish again, so the channel sells the stock you have."),
     "rejected": _("Fix what the channel refused (its reason is on each listing), then publish again."),
 }
+
+
+# --- What each channel earns ------------------------------------------------------------------
+
+
+class TrafficDaily(TenantModel):
+    """Page views and checkout starts of one local day (shop time zone) per source and campaign,
+    counted by the storefront (orders.attribution.traffic_count). Aggregates only: no visitor is
+    identified and no cookie is set."""
+
+    day = models.DateField()
+    source = models.CharField(max_length=40)
+    campaign = models.CharField(max_length=200, blank=True, default="")
+    page_views = models.PositiveIntegerField(default=0)
+    checkout_starts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily traffic")
+        verbose_name_plural = _("daily traffic")
+        ordering = ["-day", "source", "campaign"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "day", "source", "campaign"], name="trafficdaily_unique_key")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.source} {self.campaign}".strip()
+
+
+class AdSpend(TenantModel):
+    """What the merchant spent on ads with one source in one month, in the shop currency."""
+
+    source = models.CharField(_("source"), max_length=40)
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=3, validators=[MinValueValidator(ZERO)])
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = _("ad spend")
+        verbose_name_plural = _("ad spend")
+        ordering = ["-month", "source"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "source", "month"], name="adspend_unique_month"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="adspend_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.month:%Y-%m}: {self.amount}"
+
+    def audit_words(self) -> Words:
+        return Words(
+            gettext_noop("Ad spend of %(source)s in %(month)s"), source=self.source, month=f"{self.month:%Y-%m}"
+        )

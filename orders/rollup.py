@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import contextmanager
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -286,6 +287,22 @@ def sales_rollup_computed(*, tz_name: str) -> tuple[list[dict], list[dict]]:
     return sales, products
 
 
+@contextmanager
+def _whole_shop_reads():
+    """Hash joins for reads that take every order of the shop, whatever the statistics say:
+    right after a bulk load they are stale, and a nested loop over the lines would run for hours."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_nestloop = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
+
+
 @transaction.atomic
 def sales_rollup_rebuild(*, tz_name: str) -> int:
     """Recompute the current shop's rollups and its orders' shares from the orders (after a bulk
@@ -295,7 +312,8 @@ def sales_rollup_rebuild(*, tz_name: str) -> int:
     DailySales.objects.all().delete()
     DailyProductSales.objects.all().delete()
     RollupShare.objects.all().delete()
-    sales, products = sales_rollup_computed(tz_name=tz_name)
+    with _whole_shop_reads():
+        sales, products = sales_rollup_computed(tz_name=tz_name)
     DailySales.objects.bulk_create((DailySales(shop_id=shop_id, **row) for row in sales), batch_size=SHARE_BATCH)
     DailyProductSales.objects.bulk_create(
         (DailyProductSales(shop_id=shop_id, **row) for row in products), batch_size=SHARE_BATCH

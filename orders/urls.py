@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views
+from orders import earnings_views, views
 
 app_name = "orders"
 
@@ -17,4 +17,12 @@ urlpatterns = [
     path("customers/<int:pk>/export/", views.customer_export, name="customer-export"),
     path("customers/<int:pk>/erase/", views.customer_erase, name="customer-erase"),
     path("settings/", views.order_settings, name="settings"),
+    path("discount-codes/", views.discount_code_list, name="discount-code-list"),
+    path("discount-codes/new/", views.discount_code_edit, name="discount-code-create"),
+    path("discount-codes/<int:pk>/", views.discount_code_edit, name="discount-code-edit"),
+    path("discount-codes/<int:pk>/deactivate/", views.discount_code_deactivate, name="discount-code-deactivate"),
+    path("earnings/", earnings_views.earnings, name="earnings"),
+    path("earnings/ad-spend/", earnings_views.ad_spend_add, name="ad-spend-add"),
+    path("earnings/ad-spend/import/", earnings_views.ad_spend_import, name="ad-spend-import"),
+    path("earnings/ad-spend/<int:pk>/", earnings_views.ad_spend_edit, name="ad-spend-edit"),
 ]

@@ -12,8 +12,10 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from catalog.models import Location
@@ -22,9 +24,11 @@ from channels.models import Channel, ChannelAccount
 from localization.models import Market
 from orders import reconciliation as recon
 from orders import selectors
-from orders.forms import CancelForm, FulfilForm, IssueActForm, OrderSettingsForm, RefundForm
+from orders.forms import CancelForm, DiscountCodeForm, FulfilForm, IssueActForm, OrderSettingsForm, RefundForm
 from orders.models import (
+    DISCOUNT_CODE_MAX,
     Customer,
+    DiscountCode,
     Fulfillment,
     IssueKind,
     Lifecycle,
@@ -34,6 +38,7 @@ from orders.models import (
     ReconciliationIssue,
 )
 from orders.services import customers, lifecycle
+from orders.services import discounts as discount_services
 from orders.services import settings as order_settings_service
 from orders.sync import ORDER_CHANNELS
 from shopadmin.decorators import shop_view
@@ -76,6 +81,7 @@ def _order(pk) -> Order:
             "events",
             "refunds",
             "cancellations",
+            "discount_redemptions",
         ),
         pk=pk,
     )
@@ -305,3 +311,69 @@ def order_settings(request):
         },
         status=400 if form.errors else 200,
     )
+
+
+# --- Discount codes -----------------------------------------------------------------------------
+
+DISCOUNT_STATES = {
+    "active": ("ok", _lazy("Active")),
+    "scheduled": ("warn", _lazy("Scheduled")),
+    "expired": ("", _lazy("Expired")),
+    "used_up": ("", _lazy("Used up")),
+    "inactive": ("bad", _lazy("Inactive")),
+}
+
+
+@shop_view()
+def discount_code_list(request):
+    q = request.GET.get("q", "").strip()[:DISCOUNT_CODE_MAX]
+    codes = DiscountCode.objects.all()
+    if q:
+        codes = codes.filter(code__icontains=q)
+    page = Paginator(codes.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    at = timezone.now()
+    for discount in page:
+        discount.badge, discount.state_label = DISCOUNT_STATES[discount.state(at)]
+    return render(
+        request,
+        "orders/discount_code_list.html",
+        {"page": page, "q": q, "can_write": request.membership.has_perm(Perm.ORDERS_WRITE)},
+    )
+
+
+def _discount_initial(discount: DiscountCode) -> dict:
+    return {name: getattr(discount, name) for name in discount_services.FIELDS}
+
+
+@shop_view(Perm.ORDERS_WRITE)
+def discount_code_edit(request, pk: int | None = None):
+    discount = get_object_or_404(DiscountCode, pk=pk) if pk else None
+    initial = _discount_initial(discount) if discount else {"kind": DiscountCode.Kind.PERCENTAGE, "is_active": True}
+    form = DiscountCodeForm(request.POST or None, initial=initial, currency=request.shop.default_currency)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if discount:
+                discount = discount_services.discount_code_update(discount=discount, **form.cleaned_data)
+            else:
+                discount = discount_services.discount_code_create(shop=request.shop, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Discount code “%(code)s” saved.") % {"code": discount.code})
+            return redirect("orders:discount-code-list", request.shop.slug)
+    return render(
+        request,
+        "orders/discount_code_form.html",
+        {"form": form, "discount": discount},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@shop_view(Perm.ORDERS_WRITE)
+def discount_code_deactivate(request, pk: int):
+    discount = get_object_or_404(DiscountCode, pk=pk)
+    discount_services.discount_code_deactivate(discount=discount)
+    done = _("Discount code “%(code)s” deactivated: it no longer applies to new baskets.")
+    messages.success(request, done % {"code": discount.code})
+    return redirect("orders:discount-code-list", request.shop.slug)

@@ -57,6 +57,9 @@ ACTION_WORDS = {
     "market.prices_recompute": _("Market prices recomputed"),
     "market_variant_price.set": _("Fixed or sale price set"),
     "market_variant_price.clear": _("Fixed and sale price removed"),
+    "shipping_rate.create": _("Shipping rate added"),
+    "shipping_rate.update": _("Shipping rate changed"),
+    "shipping_rate.delete": _("Shipping rate removed"),
     "exchange_rate.set": _("Manual exchange rate set"),
     "shop_tax_rate.set": _("Tax rate override set"),
     "translation.set": _("Translation changed"),
@@ -89,6 +92,18 @@ ACTION_WORDS = {
     "reconciliation.start": _("Reconciliation with a channel started"),
     "reconciliation_issue.resolve": _("Reconciliation finding resolved"),
     "reconciliation_issue.act": _("Fix applied to a reconciliation finding"),
+    "discount_code.create": _("Discount code added"),
+    "discount_code.update": _("Discount code changed"),
+    "discount_code.delete": _("Discount code removed"),
+    "discount_code.redeem": _("Discount code used on an order"),
+    "discount_code.record": _("Discount code use recorded on an order"),
+    "ad_spend.create": _("Ad spend added"),
+    "ad_spend.update": _("Ad spend changed"),
+    "ad_spend.delete": _("Ad spend removed"),
+    "ad_spend.import": _("Ad spend imported from a file"),
+    # Storefront
+    "storefront_settings.update": _("Storefront settings changed"),
+    "checkout.place": _("Order placed at the shop's checkout"),
 }
 
 # Staff edits in the admin are recorded as `<model name>.create|update|delete`
@@ -100,6 +115,7 @@ ADMIN_VERBS = {
 }
 
 TASK_WORDS = {
+    "storefront.checkout_confirmation_email": _("Background task: emailing a buyer their order confirmation"),
     "catalog.import_check": _("Background task: checking a catalog file"),
     "catalog.import_commit": _("Background task: importing a catalog file"),
     "channels.connection_complete": _("Background task: finishing a channel connection"),
@@ -144,6 +160,7 @@ CHANNEL_NAMES = {
     "pinterest": "Pinterest",
     "snapchat": "Snapchat",
     "google_merchant": "Google Merchant Center",
+    "checkout": "Shop checkout",
 }
 
 

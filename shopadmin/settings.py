@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "channels",
     "channels.sandbox",
     "orders",
+    "storefront",
     *(["demo"] if DEMO_ENABLED else []),
 ]
 
@@ -296,6 +297,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Shopadmin <noreply@local
 
 # --- Cache (API throttling, idempotency keys) ------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Requests a minute per client address on the public storefront pages (/s/<shop>/); 0: no limit.
+STOREFRONT_RATE_LIMIT_PER_MINUTE = env.int("STOREFRONT_RATE_LIMIT_PER_MINUTE", default=120)
 
 # --- Secrets at rest -------------------------------------------------------------------
 # Fernet keys, newest first: the first encrypts, all decrypt (rotation: prepend a new key,

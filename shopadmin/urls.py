@@ -31,6 +31,7 @@ shop_patterns = [
     path("localization/", include("localization.urls")),
     path("channels/", include("channels.urls")),
     path("orders/", include("orders.urls")),
+    path("storefront/", include("storefront.app_urls")),
     path("", include("orders.dashboard_urls")),  # the attention list, beside the dashboard on the home
 ]
 
@@ -49,6 +50,8 @@ urlpatterns = [
     path("webhooks/", include("channels.webhook_urls")),
     path("channels/connect/", include("channels.connect_urls")),
     path("feeds/", include("channels.feed_urls")),
+    # The shops' public storefronts and checkout (storefront/urls.py).
+    path("s/<slug:store>/", include("storefront.urls")),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from channels.adapters.base import AdapterError, ChannelAdapter
+from channels.adapters.checkout import CheckoutAdapter
 from channels.adapters.google_merchant import GoogleMerchantAdapter
 from channels.adapters.meta import MetaAdapter
 from channels.adapters.pinterest import PinterestAdapter
@@ -15,6 +16,7 @@ ADAPTERS: dict[str, type[ChannelAdapter]] = {
     "pinterest": PinterestAdapter,
     "snapchat": SnapchatAdapter,
     "google_merchant": GoogleMerchantAdapter,
+    "checkout": CheckoutAdapter,
 }
 
 

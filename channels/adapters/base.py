@@ -265,6 +265,10 @@ class ChannelOrder:
     buyer_message: str = ""
     country: str = ""
     raw: Any = None
+    # Where the order came from, when the one who placed it knows (our checkout: the landing's
+    # `orders.attribution.Landing.as_attribution()`): {"source", "campaign", "landing"}. Empty:
+    # the order is the channel's own, and its source is the account's channel.
+    attribution: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -511,6 +515,8 @@ class ChannelAdapter:
     acknowledgeable_states: ClassVar[frozenset[str] | None] = None
     # The channel pushes signed webhooks to us.
     has_webhooks: ClassVar[bool] = False
+    # The shop's own door (the hosted checkout): nothing to connect, publish, poll or reconcile.
+    internal: ClassVar[bool] = False
     required_fields: ClassVar[tuple[str, ...]] = ("id", "title", "description", "link", "image_link", "price")
     max_lengths: ClassVar[dict[str, int]] = {"id": 100, "title": 150, "description": 5000}
 

@@ -54,7 +54,7 @@ def test_every_channel_has_an_adapter_and_every_api_channel_a_simulator():
     assert set(ADAPTERS) == set(Channel.values)
     for channel, adapter in ADAPTERS.items():
         assert adapter.channel == channel
-        if not adapter.feed_only:
+        if not adapter.feed_only and not adapter.internal:
             assert channel in SIMULATORS, f"{channel} has an API but no sandbox module"
 
 
@@ -65,6 +65,11 @@ def test_capabilities_agree_with_what_the_adapter_implements(channel):
     def implements(name: str) -> bool:
         return getattr(adapter, name, None) not in (None, getattr(ChannelAdapter, name, None))
 
+    if adapter.internal:
+        # The shop's own checkout: no feed, no API, no orders to fetch, nothing to connect.
+        assert not (adapter.feed_only or adapter.feed_formats or adapter.has_order_api or adapter.has_webhooks)
+        assert not (adapter.credential_specs or adapter.api_host or implements("publish_batch"))
+        return
     if adapter.feed_only:
         assert adapter.feed_formats and adapter.feed_columns and not adapter.credential_specs
         assert not implements("publish_batch")

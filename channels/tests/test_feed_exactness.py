@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from catalog.models import Location, Product, ProductMedia, ProductVariant, StockLevel
 from channels.feeds import account_feed_specs, plain_feed_stream, sql_feed_supported
-from channels.listings import listing_rule_add, listing_update, listings_sync
+from channels.listings import listing_rule_add, listing_settings_update, listing_update, listings_sync
 from channels.models import ChannelAccount, ChannelListing
 from channels.tests.listing_fixtures import price_markets, seeded_account
 from channels.tests.test_feeds import body_of
@@ -125,7 +125,9 @@ def listing_twists(account, products, variants):
     listing_rule_add(account=account, action="exclude", product=products[9])
 
 
-def test_every_feed_is_byte_identical_to_the_plain_writer(client, shop_a):
+@pytest.mark.parametrize("storefront", [True, False], ids=["storefront", "hosted"])
+def test_every_feed_is_byte_identical_to_the_plain_writer(client, shop_a, storefront):
+    """With the merchant's storefront URL, and without one (links to the shop's hosted pages)."""
     with shop_context(shop_a):
         exchange_rate_set_manual(shop=shop_a, base="USD", quote="EUR", rate="0.9")
         exchange_rate_set_manual(shop=shop_a, base="USD", quote="JPY", rate="151.37")
@@ -144,6 +146,9 @@ def test_every_feed_is_byte_identical_to_the_plain_writer(client, shop_a):
         products, variants = awkward_catalog(shop_a)
         listing_twists(meta, products, variants)
         listing_twists(google, products, variants)
+        if not storefront:
+            for account in (meta, pinterest, snapchat, google):
+                listing_settings_update(account=account, storefront_url="")
     compared = []
     for account in (meta, pinterest, snapchat, google):
         with shop_context(shop_a):
@@ -157,6 +162,8 @@ def test_every_feed_is_byte_identical_to_the_plain_writer(client, shop_a):
                     assert sql_feed_supported(account, spec) is not None, spec.name
                 expected = "".join(plain_feed_stream(account, spec))
             assert served == expected, spec.name
+            if spec.kind != "language":  # the language overrides carry texts only
+                assert ("/s/alice/p/" in served) is not storefront, spec.name
             compared.append(spec.name)
     assert sorted(compared) == sorted(
         [

@@ -139,12 +139,12 @@ def test_invalid_items_are_left_out_and_listed(client, shop_a):
     assert check["items"][0]["problems"][0]["field"] == "title"
     rows = list(csv.DictReader(io.StringIO(body_of(get(client, account, "csv")))))
     assert len(rows) == 5 and listing.item_id not in {r["id"] for r in rows}
-    # Without a storefront every link is missing: the problem says what to do.
+    # Without a storefront every item links to the shop's hosted page: no link problem.
     with shop_context(shop_a):
         listing_settings_update(account=account, storefront_url="")
         check = feed_check(account)
-    assert check["valid"] == 0
-    assert "storefront URL" in check["items"][0]["problems"][0]["message"]
+    assert check["valid"] == 5 and check["invalid"] == 1
+    assert [p["field"] for p in check["items"][0]["problems"]] == ["title"]
 
 
 def test_etag_last_modified_conditional_and_gzip(client, shop_a):

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION_APPS = ("shopadmin", "catalog", "localization", "channels", "orders")
+PRODUCTION_APPS = ("shopadmin", "catalog", "localization", "channels", "orders", "storefront")
 
 # Run in a fresh interpreter with production settings (DEMO_ENABLED unset or false): set Django
 # up, load the URLs and every app's Celery tasks, and report what got installed and imported.

@@ -6,7 +6,8 @@
 - ``pushes``: acknowledgements, fulfilments and cancellations sent back to the channel;
 - ``timeline``: an order's timeline and the issues that ask a merchant to act;
 - ``settings``: the shop's order settings;
-- ``customers``: customer data rights and retention.
+- ``customers``: customer data rights and retention;
+- ``discounts``: the merchant's discount codes (checkout's side is ``orders.discounts``).
 
 Services are keyword-only, run in one transaction, validate, write the audit log and the
 order's timeline, and schedule channel calls with ``transaction.on_commit``. They run in the

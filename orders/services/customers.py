@@ -19,7 +19,17 @@ from orders.services.timeline import order_event
 from shopadmin.audit import audit_record
 from shopadmin.words import Words
 
-PERSONAL_ORDER_FIELDS = ("buyer_name", "buyer_email", "buyer_phone", "shipping_address", "buyer_message", "raw")
+# The landing parameters hold click ids (fbclid): they go with the personal fields; the order's
+# source and campaign stay, like its amounts, for the report of what each channel earns.
+PERSONAL_ORDER_FIELDS = (
+    "buyer_name",
+    "buyer_email",
+    "buyer_phone",
+    "shipping_address",
+    "buyer_message",
+    "raw",
+    "landing",
+)
 
 
 def customer_export(*, customer: Customer) -> dict:
@@ -35,6 +45,10 @@ def customer_export(*, customer: Customer) -> dict:
             "phone": customer.phone,
             "addresses": customer.addresses,
             "marketing_consent": customer.marketing_consent,
+            "marketing_consent_at": customer.marketing_consent_at.isoformat()
+            if customer.marketing_consent_at
+            else None,
+            "marketing_consent_source": customer.marketing_consent_source,
             "created_at": customer.created_at.isoformat(),
             "updated_at": customer.updated_at.isoformat(),
         },
@@ -62,6 +76,9 @@ def customer_export(*, customer: Customer) -> dict:
                     for line in order.lines.all()
                 ],
                 "channel_payload": order.raw,
+                "source": order.source,
+                "campaign": order.campaign,
+                "landing": order.landing,
             }
             for order in orders.distinct().prefetch_related("lines")
         ],
@@ -94,7 +111,14 @@ def customer_erase(*, customer: Customer) -> Customer:
     now = timezone.now()
     order_ids = list(orders.values_list("pk", flat=True))
     Order.objects.filter(pk__in=order_ids).update(
-        buyer_name="", buyer_email="", buyer_phone="", shipping_address={}, buyer_message="", raw={}, erased_at=now
+        buyer_name="",
+        buyer_email="",
+        buyer_phone="",
+        shipping_address={},
+        buyer_message="",
+        raw={},
+        landing={},
+        erased_at=now,
     )
     from channels.models import WebhookEvent
 
@@ -112,6 +136,8 @@ def customer_erase(*, customer: Customer) -> Customer:
     customer.phone = ""
     customer.addresses = []
     customer.marketing_consent = False
+    customer.marketing_consent_at = None
+    customer.marketing_consent_source = ""
     customer.erased_at = now
     customer.updated_at = now
     customer.save()

@@ -22,6 +22,7 @@ from channels.models import ChannelAccount
 from localization.models import Market
 from localization.money import quantize
 from localization.rates import RateNotFound, rate_for
+from orders.attribution import attribution_fields
 from orders.errors import OrdersErrorCode
 from orders.models import (
     CLOSED,
@@ -228,6 +229,12 @@ def _customers_for(datas: Sequence[ChannelOrder]) -> list[Customer | None]:
     return customers
 
 
+def _apply_attribution(order: Order, data: ChannelOrder) -> None:
+    """Where a new order came from: what it carries, else its account's channel (orders.attribution).
+    Set once, when the order is created: a channel's later update does not move it."""
+    order.source, order.campaign, order.landing = attribution_fields(getattr(data, "attribution", None), order.channel)
+
+
 def _apply_order_fields(order: Order, data: ChannelOrder, shop: Shop) -> None:
     order.channel_status = data.channel_status[:40]
     order.currency = (data.currency or shop.default_currency).upper()[:3]
@@ -384,6 +391,7 @@ def _orders_create_many(
     for data, customer in zip(datas, customers, strict=True):
         order = Order(shop_id=shop.pk, account=account, channel=account.channel, external_id=data.external_id[:100])
         _apply_order_fields(order, data, shop)
+        _apply_attribution(order, data)
         order.market = _market_for(data, markets)
         order.customer = customer
         order.status = Lifecycle.AWAITING_FULFILLMENT if data.lifecycle != Lifecycle.PENDING else Lifecycle.PENDING
@@ -495,6 +503,7 @@ def _received_event(order: Order, account: ChannelAccount, data: ChannelOrder, v
 def _order_create(*, account: ChannelAccount, data: ChannelOrder, shop: Shop, via: str) -> Order:
     order = Order(account=account, channel=account.channel, external_id=data.external_id[:100])
     _apply_order_fields(order, data, shop)
+    _apply_attribution(order, data)
     order.market = _market_for(data)
     order.customer = _customer_for(data)
     channel_lifecycle = data.lifecycle if data.lifecycle in Lifecycle.values else Lifecycle.PENDING

@@ -36,3 +36,11 @@ def _join(parts):
     for part in parts[1:]:
         html = format_html("{} · {}", html, part)
     return html
+
+
+@register.filter
+def source_label(source: str) -> str:
+    """Where an order came from, by name (orders.earnings.SOURCE_LABELS): `instagram` → Instagram."""
+    from orders.earnings import source_label as label
+
+    return label(source) if source else "—"

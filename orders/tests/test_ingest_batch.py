@@ -64,6 +64,13 @@ def _burst():
     partly_cancelled = _order("B5", 5, [("RED", 1, "10.00")], "dan@example.net")
     partly_cancelled.lines.append(cancelled_line)
     no_email = _order("B6", 6, [("BLUE", 1, "5.00")], "", lifecycle="pending", status="UNPAID")
+    # Where they came from: one order from an Instagram campaign, one from a click-to-chat link.
+    no_email.attribution = {"source": "whatsapp", "campaign": "", "landing": {"utm_source": "whatsapp"}}
+    partly_cancelled.attribution = {
+        "source": "instagram",
+        "campaign": "Eid",
+        "landing": {"cart_origin": "instagram", "utm_campaign": "Eid"},
+    }
     return [
         _order("B1", 1, [("RED", 2, "10.00")], "Ann@Example.net"),
         _order("B2", 2, [("RED", 2, "10.00"), ("BLUE", 1, "5.00")], "ann@example.net"),
@@ -96,6 +103,9 @@ def _state(shop):
                     o.customer.email if o.customer else None,
                     o.customer.name if o.customer else None,
                     o.buyer_email,
+                    o.source,
+                    o.campaign,
+                    str(o.landing),
                 )
                 for o in orders.values()
             ),

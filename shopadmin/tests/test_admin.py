@@ -14,7 +14,7 @@ def test_every_model_of_the_project_is_registered():
     """Each model has its own admin, or is edited inline within its parent's (option rows, order lines)."""
     from django.apps import apps
 
-    ours = {"shopadmin", "catalog", "localization", "channels", "orders"}
+    ours = {"shopadmin", "catalog", "localization", "channels", "orders", "storefront"}
     inline_models = {inline.model for model_admin in admin.site._registry.values() for inline in model_admin.inlines}
     missing = [
         m._meta.label

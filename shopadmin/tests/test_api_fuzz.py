@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def seed_shop(shop):
     from catalog.services import StockChange
     from catalog.tests.factories import make_location, make_product
     from localization.pricing import market_prices_recompute
-    from localization.services import exchange_rate_set_manual, market_create
+    from localization.services import exchange_rate_set_manual, market_create, shipping_rate_create
 
     category = catalog_services.category_create(name="Apparel")
     product = make_product("Classic Tee", brand="Northwind", category=category)
@@ -68,7 +69,8 @@ def seed_shop(shop):
         movements=[StockChange(variant_id=variant.pk, location_id=location.pk, quantity=5, reason="received")]
     )
     exchange_rate_set_manual(shop=shop, base="USD", quote="EUR", rate="0.9")
-    market_create(shop=shop, name="Europe", countries=["FR", "DE"], currency="EUR", languages=["fr"])
+    europe = market_create(shop=shop, name="Europe", countries=["FR", "DE"], currency="EUR", languages=["fr"])
+    shipping_rate_create(market=europe, name="Courier", kind="weight", amount="5.00", per_kg_amount="2.00")
     market_prices_recompute(shop_id=shop.pk)
     seed_channels_and_orders(shop)
 
@@ -83,6 +85,17 @@ def seed_channels_and_orders(shop):
     account = make_account(shop, "meta")
     order_import(account=account, data=channel_order("1001", lines=(("TEE-S", 1, "19.99"),)))
     order_import(account=account, data=channel_order("1002", email="", lines=(("GONE-1", 1, "5.00"),)))
+    seed_discount_codes(shop)
+
+
+def seed_discount_codes(shop):
+    """A used code (its delete is refused) and an unused one."""
+    from orders.discounts import discount_quote, discount_redeem
+    from orders.services.discounts import discount_code_create
+
+    discount_code_create(shop=shop, code="WELCOME10", kind="percentage", value="10", usage_limit=100)
+    discount_code_create(shop=shop, code="FIVE-OFF", kind="fixed", value="5.00", minimum_subtotal="25.00")
+    discount_redeem(quote=discount_quote(code="welcome10", subtotal=Decimal("40"), currency=shop.default_currency))
 
 
 @pytest.fixture

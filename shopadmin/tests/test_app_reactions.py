@@ -51,6 +51,7 @@ REGISTRY_REACTIONS = [
     ("channels.webhooks.order_handlers", "orders.sync.handle_order_event"),
     ("channels.health.reconnected_handlers", "orders.apps._resume_pushes"),
     ("shopadmin.home.home_sections", "orders.dashboard_views.dashboard_section"),
+    ("shopadmin.home.home_sections", "orders.earnings_views.earnings_section"),
 ]
 
 # Framework signals an app answers for itself (not a reaction between apps, listed to be complete).

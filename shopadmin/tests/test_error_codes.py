@@ -29,6 +29,7 @@ APPS = {
     "localization": "localization.errors.LocalizationErrorCode",
     "channels": "channels.errors.ChannelsErrorCode",
     "orders": "orders.errors.OrdersErrorCode",
+    "storefront": "storefront.errors.StorefrontErrorCode",
 }
 ENUMS = tuple(import_string(path) for path in APPS.values())
 

@@ -1,0 +1,65 @@
+"""A cash-on-delivery order placed end to end in a real browser at phone width (375 px), in
+English and in Bengali (typed with Bengali digits)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from orders.models import Order
+from shopadmin.tenancy import shop_context
+from shopadmin.testing.browser import PHONE, assert_accessible
+from storefront.tests.conftest import seed_store
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+TYPED = {
+    "en": {"phone": "+1 415 555 0100", "postcode": "94105", "digits": "2"},
+    "bn": {"phone": "+১ ৪১৫ ৫৫৫ ০১০০", "postcode": "৯৪১০৫", "digits": "২"},
+}
+
+
+def _fits(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+@pytest.mark.parametrize("lang", ["en", "bn"])
+def test_a_cash_on_delivery_order_on_a_phone(page, live_server, shop_a, lang, screenshot):
+    seed_store(shop_a, prefix="AL")
+    typed = TYPED[lang]
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/s/alice/?lang={lang}&utm_source=instagram&utm_campaign=diwali")
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    _fits(page)
+    page.get_by_role("link", name="AL Tee").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("AL Tee")
+    page.locator("input[name=add][value='AL-TEE-S']").check()
+    page.locator("#qty").fill(typed["digits"])
+    _fits(page)
+    assert_accessible(page)
+    screenshot(page, f"product-{lang}")
+    page.locator("form[action$='/checkout/'] button[type=submit]").click()
+    expect(page.locator("table")).to_contain_text("AL Tee")
+    page.locator("#id_name").fill("Rahim Uddin")
+    page.locator("#id_phone").fill(typed["phone"])
+    page.locator("#id_line1").fill("1 Market St")
+    page.locator("#id_city").fill("San Francisco")
+    page.locator("#id_region").fill("CA")
+    page.locator("#id_postcode").fill(typed["postcode"])
+    expect(page.locator("#pay-cod")).to_be_checked()
+    expect(page.locator("#id_marketing_consent")).not_to_be_checked()
+    _fits(page)
+    assert_accessible(page)
+    screenshot(page, f"checkout-{lang}")
+    page.locator("button.big").click()
+    page.wait_for_url("**/s/alice/o/**")
+    with shop_context(shop_a):
+        order = Order.objects.get()
+        assert order.channel == "checkout" and order.buyer_phone == "+1 415 555 0100"
+        assert order.shipping_address["postcode"] == "94105"
+        assert [(ln.sku, ln.quantity) for ln in order.lines.all()] == [("AL-TEE-S", 2)]
+        assert order.source == "instagram" and order.campaign == "diwali"
+    expect(page.locator("main")).to_contain_text(order.external_id)
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    _fits(page)
+    screenshot(page, f"confirmation-{lang}")
