@@ -52,7 +52,6 @@ MARKETS = [
 RATES = {("BDT", "PKR"): "2.30", ("BDT", "INR"): "0.72"}
 
 META_NAME = "Dhaka Tantghor on Facebook"
-STOREFRONT_URL = "https://dhaka-tantghor.example"
 META_CREDENTIALS = {
     "catalog_id": "880000000000021",
     "commerce_account_id": "880000000000022",
@@ -108,12 +107,36 @@ def seed_dhaka(*, owner, base_url: str) -> None:
         seed_dhaka_catalog(shop=shop, base_url=base_url)
         if fresh:
             seed_dhaka_markets(shop=shop)
+            seed_dhaka_shipping()
             seed_dhaka_storefront()
         # Every run: the page follows the demo to another host or port.
         page = facebook_page(shop, base_url)
         seed_dhaka_orders(shop=shop, account=page)
         if settings.SANDBOX_ENABLED:
-            publish_catalog(page, owner, storefront_url=STOREFRONT_URL)
+            # No website of its own: listings link to the shop's hosted pages (/s/dhaka/).
+            publish_catalog(page, owner, storefront_url="")
+
+
+def seed_dhaka_shipping() -> None:
+    """Courier rates as Dhaka sellers quote them: inside Dhaka, elsewhere in Bangladesh, abroad."""
+    from localization.models import Market, ShippingKind
+    from localization.services import shipping_rate_create
+
+    rates = {
+        "Bangladesh": [
+            ("ঢাকার ভিতরে · Inside Dhaka", ShippingKind.FLAT, Decimal(60), None),
+            ("ঢাকার বাইরে · Outside Dhaka", ShippingKind.FREE_OVER, Decimal(120), Decimal(5000)),
+        ],
+        "Pakistan": [("DHL Express", ShippingKind.FLAT, Decimal(3500), None)],
+        "India (West Bengal)": [("Courier", ShippingKind.FLAT, Decimal(950), None)],
+    }
+    for market in Market.objects.filter(name__in=rates):
+        if market.shipping_rates.exists():
+            continue
+        for position, (name, kind, amount, free_over) in enumerate(rates[market.name]):
+            shipping_rate_create(
+                market=market, name=name, kind=kind, amount=amount, free_over=free_over, position=position
+            )
 
 
 def seed_dhaka_storefront() -> None:

@@ -247,8 +247,9 @@ def publish_catalog(account, owner, storefront_url: str = STOREFRONT_URL) -> Non
 
     if PublishPlan.objects.filter(account=account).exclude(status=PublishPlan.Status.SUPERSEDED).exists():
         return  # published before (or the merchant is reviewing a plan): leave it to them
-    if not listing_settings_for(account).storefront_url:
-        # Product links need a storefront; stock that orders take is republished on its own.
+    if not listing_settings_for(account).auto_apply:
+        # Product links go to the merchant's own website when it has one (without one, to the
+        # shop's hosted pages); stock that orders take is republished on its own.
         listing_settings_update(account=account, storefront_url=storefront_url, auto_apply=True)
     plan = publish_plan_create(account=account, created_by=owner)
     if plan.creates or plan.updates or plan.deletes:

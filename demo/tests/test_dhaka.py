@@ -165,7 +165,8 @@ def test_the_dhaka_catalog_passes_its_facebook_pages_rules_and_is_being_publishe
         assert check["total"] >= 150 and check["invalid"] == 0, check["items"][:1]
         # Published once the prices are stored: the automatic re-plan applies itself.
         settings_ = listing_settings_for(page)
-        assert settings_.storefront_url == "https://dhaka-tantghor.example" and settings_.auto_apply
+        # No website of its own: listings link to the shop's hosted pages.
+        assert settings_.storefront_url == "" and settings_.auto_apply
         assert PublishPlan.objects.filter(account=page).exists()
     assert SandboxAccount.objects.filter(channel="meta", key=page.credentials["catalog_id"]).exists()
 
@@ -203,3 +204,27 @@ def test_the_pakistan_market_prices_in_rupees_in_urdu_right_to_left(dhaka, demo_
     assert '<html lang="ur" dir="rtl">' in page
     assert "Rs4,260.00" in page
     assert not BENGALI_DIGIT.search(re.sub(r"<[^>]*>", "", page).replace("ঢাকা তাঁতঘর", ""))
+
+
+def test_the_dhaka_shop_ships_by_courier_and_links_to_its_own_pages(dhaka):
+    """No website of its own: its listings link to its hosted pages, and buyers there choose a
+    courier rate as Dhaka sellers quote them."""
+    from channels.feeds import iter_rows
+    from channels.models import ChannelAccount
+    from channels.selectors import account_markets
+    from localization.models import Market
+    from localization.pricing import market_prices_recompute
+    from localization.shipping import shipping_options
+
+    with shop_context(dhaka):
+        market_prices_recompute(shop_id=dhaka.pk)
+        page = ChannelAccount.objects.get()
+        built, _listing, _problems = next(iter(iter_rows(page, account_markets(page)[0])))
+        assert built.item.link.startswith("http://127.0.0.1:8000/s/dhaka/p/")
+        bangladesh = Market.objects.get(name="Bangladesh")
+        options = shipping_options(market=bangladesh, weight_grams=500, subtotal=Decimal(4800))
+        assert [(o.amount, o.currency) for o in options] == [(Decimal(60), "BDT"), (Decimal(120), "BDT")]
+        assert [o.amount for o in shipping_options(market=bangladesh, weight_grams=500, subtotal=Decimal(5000))] == [
+            Decimal(60),
+            Decimal(0),
+        ]
