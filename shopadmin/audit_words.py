@@ -104,6 +104,8 @@ ACTION_WORDS = {
     # Storefront
     "storefront_settings.update": _("Storefront settings changed"),
     "checkout.place": _("Order placed at the shop's checkout"),
+    "chat_draft.create": _("Order from a chat prepared for the buyer to confirm"),
+    "chat_draft.confirm": _("Order from a chat confirmed by the buyer"),
 }
 
 # Staff edits in the admin are recorded as `<model name>.create|update|delete`

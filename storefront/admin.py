@@ -4,7 +4,7 @@ e.g. after abuse; the change is audited by TenantAdmin) and the checkout receipt
 from django.contrib import admin
 
 from shopadmin.admin_base import TenantAdmin
-from storefront.models import AUDITED_FIELDS, CheckoutReceipt, StorefrontSettings
+from storefront.models import AUDITED_FIELDS, ChatDraft, CheckoutReceipt, StorefrontSettings
 
 
 @admin.register(StorefrontSettings)
@@ -40,6 +40,44 @@ class CheckoutReceiptAdmin(TenantAdmin):
         "coupon",
         "email_sent_at",
         "created_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChatDraft)
+class ChatDraftAdmin(TenantAdmin):
+    """Orders prepared in a chat for the buyer to confirm (read-only; the token, the link's
+    only key, is never shown)."""
+
+    list_display = ("pk", "name", "source", "status", "market", "created_at", "expires_at")
+    list_filter = ("status", "source")
+    list_select_related = ("shop", "market")
+    search_fields = ("name", "phone", "products")
+    fields = (
+        "products",
+        "market",
+        "name",
+        "phone",
+        "email",
+        "address",
+        "payment_method",
+        "source",
+        "note",
+        "status",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "receipt",
+        "confirmed_at",
     )
     readonly_fields = fields
 

@@ -1,4 +1,4 @@
-"""The merchant's storefront settings, under /app/<shop>/storefront/."""
+"""The merchant's storefront settings and orders taken in chat, under /app/<shop>/storefront/."""
 
 from django.urls import path
 
@@ -8,4 +8,6 @@ app_name = "storefront_app"
 
 urlpatterns = [
     path("", merchant_views.storefront_settings, name="settings"),
+    path("chat-order/", merchant_views.chat_order, name="chat-order"),
+    path("chat-order/drafts/<int:pk>/", merchant_views.chat_draft, name="chat-draft"),
 ]

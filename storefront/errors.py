@@ -1,4 +1,4 @@
-"""Stable codes of the storefront's errors (settings and checkout).
+"""Stable codes of the storefront's errors (settings, checkout and orders taken in chat).
 
 A service raises `ValidationError(message, code=StorefrontErrorCode.…)`. Values never change
 once published; add new ones.
@@ -21,3 +21,4 @@ class StorefrontErrorCode(enum.StrEnum):
     SHIPPING_RATE_UNAVAILABLE = "shipping_rate_unavailable"
     DISCOUNT_REFUSED = "discount_refused"
     COUNTRY_NOT_SERVED = "country_not_served"  # the address is outside the market's countries
+    CHAT_ITEMS_INVALID = "chat_items_invalid"  # an order from a chat: unknown SKU or bad quantity

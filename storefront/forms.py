@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from shopadmin.inputs import country_name
 from shopadmin.numerals import ascii_digits
 from storefront.addresses import address_fields, postcode_valid
+from storefront.errors import StorefrontErrorCode
 from storefront.models import AUDITED_FIELDS, PaymentMethod, StorefrontSettings
 
 
@@ -105,3 +106,78 @@ class StorefrontSettingsForm(forms.ModelForm):
             "bank_transfer_instructions": forms.Textarea(attrs={"rows": 3}),
             "mobile_money_instructions": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class ChatOrderForm(CheckoutForm):
+    """An order taken in a chat, filled in by the merchant: the cart (`SKU:qty`, one a line or
+    comma-separated, plus the search results' quantity fields), the market, where the
+    conversation happened, and the buyer's details as at the checkout."""
+
+    items = forms.CharField(
+        label=_("Items (SKU:quantity, one per line)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+    )
+    market = forms.ChoiceField(label=_("Market"))
+    source = forms.ChoiceField(label=_("Where the conversation happened"))
+
+    def __init__(self, *args, markets, extra_quantities: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from storefront.models import ChatSource
+
+        self.markets = {str(m.pk): m for m in markets}
+        self.fields["market"].choices = [(str(m.pk), m.name) for m in markets]
+        self.fields["source"].choices = ChatSource.choices
+        self.fields["name"].label = _("Buyer's name")
+        self.fields["email"].label = _("Buyer's email (optional)")
+        self.fields["note"].label = _("Note (optional)")
+        self.fields["payment_method"].label = _("How the buyer pays")
+        del self.fields["marketing_consent"]
+        del self.fields["payment_reference"]
+        self.extra_quantities = extra_quantities or {}
+        self.order_fields(["items", "market", "source", "name", "phone", "email", "country", *self.address_keys])
+
+    def clean_market(self):
+        market = self.markets.get(self.cleaned_data["market"])
+        if market is None:
+            raise forms.ValidationError(_("Choose a market."), code="market_invalid")
+        return market
+
+    def clean_items(self):
+        from catalog.models import ProductVariant
+        from storefront.cart import MAX_QUANTITY, CartItem
+
+        wanted: dict[str, int] = {}
+        errors = []
+        entries = [e.strip() for e in self.cleaned_data["items"].replace(",", "\n").splitlines() if e.strip()]
+        pairs = []
+        for entry in entries:
+            sku, sep, qty = entry.rpartition(":")
+            if not sep:
+                sku, qty = entry, "1"
+            pairs.append((sku.strip(), qty))
+        pairs += [(sku, qty) for sku, qty in self.extra_quantities.items() if (qty or "").strip()]
+        for sku, qty in pairs:
+            qty = ascii_digits(qty or "").strip()
+            if not (qty.isascii() and qty.isdigit() and len(qty) < 6 and 1 <= int(qty) <= MAX_QUANTITY):
+                errors.append(
+                    _("“%(sku)s”: the quantity must be a whole number from 1 to %(max)d.")
+                    % {"sku": sku[:60], "max": MAX_QUANTITY}
+                )
+                continue
+            wanted[sku[:200]] = wanted.get(sku[:200], 0) + int(qty)
+        known = set(ProductVariant.objects.filter(sku__in=list(wanted)).values_list("sku", flat=True))
+        for sku in wanted:
+            if sku not in known:
+                errors.append(_("There is no variant with the SKU “%(sku)s”.") % {"sku": sku[:60]})
+        for sku, qty in wanted.items():
+            if qty > MAX_QUANTITY:
+                errors.append(_("“%(sku)s”: at most %(max)d of one item.") % {"sku": sku[:60], "max": MAX_QUANTITY})
+        if errors:
+            raise forms.ValidationError(
+                [forms.ValidationError(e, code=StorefrontErrorCode.CHAT_ITEMS_INVALID) for e in errors]
+            )
+        if not wanted:
+            raise forms.ValidationError(_("Add at least one item."), code=StorefrontErrorCode.CART_EMPTY)
+        return [CartItem(retailer_id=sku, quantity=qty) for sku, qty in wanted.items()]

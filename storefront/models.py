@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.timezone import now
@@ -162,3 +163,63 @@ class CheckoutReceipt(TenantModel):
 
     def __str__(self):
         return f"Receipt of order {self.order_id}"
+
+
+class ChatSource(models.TextChoices):
+    """Where the conversation of an order taken in chat happened (the order's attribution source)."""
+
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    MESSENGER = "messenger", _("Messenger")
+    INSTAGRAM = "instagram", _("Instagram")
+    FACEBOOK = "facebook", _("Facebook")
+    PHONE = "phone", _("Phone call")
+
+
+def new_draft_token() -> str:
+    # 192 random bits: the link sent in the chat is the only thing naming the draft.
+    return secrets.token_urlsafe(24)
+
+
+CHAT_DRAFT_DAYS = 7
+
+
+class ChatDraft(TenantModel):
+    """An order a merchant prepared in a chat, waiting for the buyer to confirm it at its link
+    (/s/<shop>/d/<token>/). The cart is kept as `SKU:qty,…`; prices are the market's when the
+    buyer confirms."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for the buyer")
+        CONFIRMED = "confirmed", _("Confirmed")
+        EXPIRED = "expired", _("Expired")
+
+    token = models.CharField(max_length=64, default=new_draft_token, editable=False)
+    products = models.CharField(max_length=4000)
+    market = models.ForeignKey("localization.Market", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=40)
+    email = models.EmailField(blank=True)
+    address = models.JSONField(default=dict, blank=True)
+    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    source = models.CharField(max_length=20, choices=ChatSource.choices)
+    note = models.CharField(max_length=1000, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+    expires_at = models.DateTimeField()
+    receipt = models.ForeignKey(CheckoutReceipt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chat order draft")
+        verbose_name_plural = _("chat order drafts")
+        constraints = [models.UniqueConstraint(fields=["shop", "token"], name="chatdraft_unique_token")]
+
+    def __str__(self):
+        return f"Chat draft {self.pk} ({self.status})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.EXPIRED or (self.status == self.Status.OPEN and self.expires_at <= now())

@@ -4,6 +4,7 @@ checkout order (one transaction: stock rows locked, the order imported through o
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from decimal import Decimal
 
@@ -25,7 +26,9 @@ from storefront.cart import CartItem, cart_build
 from storefront.errors import StorefrontErrorCode
 from storefront.models import (
     AUDITED_FIELDS,
+    CHAT_DRAFT_DAYS,
     REFERENCE_METHODS,
+    ChatDraft,
     CheckoutReceipt,
     StorefrontSettings,
 )
@@ -121,6 +124,7 @@ def checkout_place(
     note: str = "",
     landing_params: dict | None = None,
     language: str = "en",
+    source: str = "",
 ) -> CheckoutReceipt:
     """Place a checkout order: exactly the cart, at the market's prices, or nothing.
 
@@ -129,6 +133,9 @@ def checkout_place(
     order goes through orders' `order_import` on the shop's checkout account (one lifecycle,
     stock allocated in this transaction), the discount code is redeemed in the same
     transaction, and the buyer's receipt (the confirmation page's token) is recorded.
+
+    `source` (an order taken in chat: the conversation's channel, e.g. "whatsapp") replaces the
+    attribution source the landing parameters would give; a buyer's checkout never passes it.
     """
     settings = StorefrontSettings.objects.filter(shop_id=shop.pk).first() or StorefrontSettings(shop_id=shop.pk)
     if payment_method not in settings.payment_methods():
@@ -187,6 +194,8 @@ def checkout_place(
             StorefrontErrorCode.COUNTRY_NOT_SERVED,
         )
     landing = contracts.landing_from_params(landing_params or {})
+    if source:
+        landing = contracts.Landing(source=source, campaign=landing.campaign, params=landing.params)
     kept = contracts.landing_params(landing_params or {})
     now = timezone.now()
     raw = {
@@ -305,3 +314,106 @@ def confirmation_email_send(*, receipt: CheckoutReceipt) -> bool:
     receipt.email_sent_at = timezone.now()
     receipt.save(update_fields=["email_sent_at"])
     return True
+
+
+# Orders taken in chat ------------------------------------------------------------------------
+
+
+def chat_order_place(*, shop, market: Market, items: list[CartItem], source: str, **buyer) -> CheckoutReceipt:
+    """A merchant places the order of a conversation at once: the checkout's path (stock locked,
+    short stock refused, order_import on the checkout account), attributed to the chat's channel."""
+    return checkout_place(shop=shop, market=market, items=items, source=source, **buyer)
+
+
+@transaction.atomic
+def chat_draft_create(
+    *,
+    shop,
+    market: Market,
+    items: list[CartItem],
+    name: str,
+    phone: str,
+    address: dict,
+    payment_method: str,
+    source: str,
+    email: str = "",
+    note: str = "",
+    created_by=None,
+) -> ChatDraft:
+    """An order the buyer confirms at the draft's link (valid CHAT_DRAFT_DAYS days); audited."""
+    from storefront.cart import format_products
+
+    settings = StorefrontSettings.objects.filter(shop_id=shop.pk).first() or StorefrontSettings(shop_id=shop.pk)
+    if payment_method not in settings.payment_methods():
+        raise _refuse(
+            "payment_method",
+            _("Choose one of the ways to pay this shop offers."),
+            StorefrontErrorCode.PAYMENT_METHOD_UNAVAILABLE,
+        )
+    if not items:
+        raise _refuse("cart", _("Your cart is empty."), StorefrontErrorCode.CART_EMPTY)
+    draft = ChatDraft(
+        shop=shop,
+        products=format_products(items),
+        market=market,
+        name=name.strip()[:200],
+        phone=phone.strip()[:40],
+        email=(email or "").strip()[:254],
+        address={k: str(v).strip()[:200] for k, v in address.items() if v},
+        payment_method=payment_method,
+        source=source,
+        note=(note or "").strip()[:1000],
+        created_by=created_by,
+        expires_at=timezone.now() + dt.timedelta(days=CHAT_DRAFT_DAYS),
+    )
+    draft.full_clean(exclude=["shop", "market", "created_by", "receipt"])
+    draft.save()
+    audit_record(
+        action="chat_draft.create",
+        instance=draft,
+        changes={"products": [None, draft.products], "source": [None, source], "market": [None, market.pk]},
+    )
+    return draft
+
+
+class DraftGone(Exception):
+    """The draft expired (or is not open and has no order)."""
+
+
+@transaction.atomic
+def chat_draft_confirm(*, shop, draft: ChatDraft, language: str = "en") -> tuple[CheckoutReceipt, bool]:
+    """The buyer confirms a draft: (receipt, True) when this placed the order, (the order's
+    receipt, False) when it was confirmed before (once only: the draft row is locked).
+    Raises DraftGone for an expired draft, ValidationError when the checkout refuses."""
+    from storefront.cart import parse_products
+
+    draft = ChatDraft.objects.select_for_update(of=("self",)).select_related("market", "receipt").get(pk=draft.pk)
+    if draft.status == ChatDraft.Status.CONFIRMED and draft.receipt is not None:
+        return draft.receipt, False
+    if draft.is_expired:
+        if draft.status != ChatDraft.Status.EXPIRED:
+            ChatDraft.objects.filter(pk=draft.pk).update(status=ChatDraft.Status.EXPIRED)
+        raise DraftGone()
+    receipt = checkout_place(
+        shop=shop,
+        market=draft.market,
+        items=parse_products(draft.products).items,
+        name=draft.name,
+        phone=draft.phone,
+        email=draft.email,
+        address={**draft.address, "name": draft.name, "phone": draft.phone},
+        payment_method=draft.payment_method,
+        note=draft.note,
+        language=language,
+        source=draft.source,
+    )
+    draft.status = ChatDraft.Status.CONFIRMED
+    draft.receipt = receipt
+    draft.confirmed_at = timezone.now()
+    draft.save(update_fields=["status", "receipt", "confirmed_at"])
+    audit_record(
+        action="chat_draft.confirm",
+        instance=draft,
+        changes={"status": [ChatDraft.Status.OPEN, ChatDraft.Status.CONFIRMED], "order": [None, receipt.order_id]},
+    )
+    return receipt, True

@@ -12,4 +12,5 @@ urlpatterns = [
     path("p/<str:handle>/", views.product, name="product"),
     path("checkout/", views.checkout, name="checkout"),
     path("o/<str:token>/", views.confirmation, name="confirmation"),
+    path("d/<str:token>/", views.chat_draft, name="chat-draft"),
 ]

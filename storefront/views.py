@@ -35,7 +35,7 @@ from storefront.cart import (
     products_without,
 )
 from storefront.forms import CheckoutForm
-from storefront.models import REFERENCE_METHODS, CheckoutReceipt, PaymentMethod
+from storefront.models import REFERENCE_METHODS, ChatDraft, CheckoutReceipt, PaymentMethod
 from storefront.public import Storefront, render_page, storefront_page
 
 PAGE_SIZE = 24
@@ -387,3 +387,62 @@ def confirmation(request, storefront: Storefront, token: str):
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _private(response):
+    # The address is the only key to the page: never cached by others, never sent on as a referrer.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@storefront_page
+def chat_draft(request, storefront: Storefront, token: str):
+    """An order a merchant prepared in a chat: the buyer sees the cart at the market's prices
+    and confirms it (once; afterwards the page shows the order)."""
+    draft = (
+        ChatDraft.objects.select_related("market", "receipt__order").filter(token=token[:64]).first()
+        if len(token) >= 20
+        else None
+    )
+    if draft is None or (draft.status != ChatDraft.Status.CONFIRMED and draft.is_expired):
+        return _private(render_page(request, storefront, "storefront/404.html", {}, status=404))
+    receipt = draft.receipt if draft.status == ChatDraft.Status.CONFIRMED else None
+    error = ""
+    status = 200
+    if request.method == "POST" and receipt is None:
+        try:
+            receipt, _placed = services.chat_draft_confirm(
+                shop=storefront.shop, draft=draft, language=storefront.language
+            )
+        except services.DraftGone:
+            return _private(render_page(request, storefront, "storefront/404.html", {}, status=404))
+        except ValidationError as exc:
+            codes = {e.code for errors in getattr(exc, "error_dict", {}).values() for e in errors}
+            status = 409 if "out_of_stock" in codes else 400
+            error = " ".join(exc.messages)
+        else:
+            url = reverse("storefront:confirmation", args=[storefront.shop.slug, receipt.token])
+            return HttpResponseRedirect(url, status=303)
+    items = parse_products(draft.products).items
+    cart = cart_build(shop=storefront.shop, market=draft.market, items=items, language=storefront.language)
+    return _private(
+        render_page(
+            request,
+            storefront,
+            "storefront/chat_draft.html",
+            {
+                "draft": draft,
+                "cart": cart,
+                "receipt": receipt,
+                "error": error,
+                "method_label": PaymentMethod(draft.payment_method).label
+                if draft.payment_method in PaymentMethod.values
+                else draft.payment_method,
+                "address_lines": [v for k, v in draft.address.items() if k not in ("name", "phone")],
+            },
+            status=status,
+        )
+    )
