@@ -46,9 +46,9 @@ def _draft(alice_client, store_a, shop_a, **overrides) -> ChatDraft:
         return ChatDraft.objects.get()
 
 
-def test_the_page_is_linked_from_the_orders_list_and_the_nav(alice_client, store_a):
+def test_the_page_is_linked_from_the_orders_list_and_the_storefront_page(alice_client, store_a):
     assert URL in alice_client.get("/app/alice/orders/").content.decode()
-    assert URL in alice_client.get("/app/alice/").content.decode()
+    assert URL in alice_client.get("/app/alice/storefront/").content.decode()
     page = alice_client.get(URL)
     assert page.status_code == 200 and "New order from a chat" in page.content.decode()
 
