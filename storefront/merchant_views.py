@@ -80,8 +80,15 @@ def _draft_links(request, draft: ChatDraft) -> dict:
         "shop": request.shop.name,
         "url": url,
     }
-    digits = "".join(ch for ch in draft.phone if ch.isdigit())
-    return {"url": url, "whatsapp": f"https://wa.me/{digits}?text={quote(text)}", "text": text}
+    # wa.me takes a number in international form only (country code, no leading 0): a number
+    # typed the local way (01712…) opens WhatsApp's own chat picker instead of a wrong chat.
+    phone = draft.phone.strip()
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if phone.startswith("00"):
+        digits = digits[2:]
+    international = (phone.startswith("+") or phone.startswith("00")) and 8 <= len(digits) <= 15
+    number = digits if international else ""
+    return {"url": url, "whatsapp": f"https://wa.me/{number}?text={quote(text)}", "text": text}
 
 
 @shop_view(Perm.ORDERS_WRITE)

@@ -390,9 +390,11 @@ def confirmation(request, storefront: Storefront, token: str):
 
 
 def _private(response):
-    # The address is the only key to the page: never cached by others, never sent on as a referrer.
+    # The address is the only key to the page: never cached by others, never sent to another site
+    # as a referrer. "same-origin", not "no-referrer": with no referrer at all, browsers send the
+    # page's own POST (the buyer's confirmation) with `Origin: null`, which CSRF rightly refuses.
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -63,3 +63,35 @@ def test_a_cash_on_delivery_order_on_a_phone(page, live_server, shop_a, lang, sc
     expect(page.locator("html")).to_have_attribute("lang", lang)
     _fits(page)
     screenshot(page, f"confirmation-{lang}")
+
+
+def test_a_buyer_confirms_a_chat_draft_in_a_real_browser(page, live_server, shop_a):
+    """The draft page keeps the token out of other sites' referrers without stripping the Origin
+    of its own confirmation POST (with `no-referrer`, browsers send `Origin: null` and CSRF
+    refuses it; a test client sends no Origin at all, so only a browser shows it)."""
+    from shopadmin.audit import Actor, acting_as
+    from shopadmin.models import Door
+    from storefront.cart import CartItem
+    from storefront.services import chat_draft_create
+
+    store = seed_store(shop_a, prefix="AL")
+    with shop_context(shop_a), acting_as(Actor(door=Door.UI, label="alice")):
+        draft = chat_draft_create(
+            shop=shop_a,
+            market=store["home"],
+            items=[CartItem("AL-TEE-S", 1)],
+            name="Rahim Uddin",
+            phone="+1 415 555 0100",
+            address={"country": "US", "line1": "1 Market St", "city": "San Francisco", "region": "CA"},
+            payment_method="cod",
+            source="whatsapp",
+        )
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/s/alice/d/{draft.token}/?lang=bn")
+    _fits(page)
+    page.locator("form[method=post] button[type=submit]").click()
+    page.wait_for_load_state()
+    with shop_context(shop_a):
+        order = Order.objects.get()
+        assert order.source == "whatsapp" and [ln.sku for ln in order.lines.all()] == ["AL-TEE-S"]
+    expect(page.locator("main")).to_contain_text(order.external_id)

@@ -86,6 +86,13 @@ def test_the_checkout_keeps_its_attribution_for_buyers(client, shop_a, store_a):
         assert Order.objects.get().source == "facebook"
 
 
+def test_a_local_number_opens_whatsapps_chat_picker(alice_client, shop_a, store_a):
+    """wa.me takes international numbers only: one typed the local way is not guessed at."""
+    draft = _draft(alice_client, store_a, shop_a, phone="01712 345678")
+    merchant = alice_client.get(f"/app/alice/storefront/chat-order/drafts/{draft.pk}/").content.decode()
+    assert "https://wa.me/?text=" in merchant and "wa.me/01712" not in merchant
+
+
 def test_a_draft_the_buyer_confirms_once(alice_client, shop_a, store_a):
     draft = _draft(alice_client, store_a, shop_a, source="instagram")
     assert draft.status == ChatDraft.Status.OPEN and len(draft.token) >= 30
