@@ -60,6 +60,19 @@ def test_an_unknown_coupon_is_refused_with_its_reason_and_the_cart_stays(client,
     assert [(line.retailer_id, line.quantity) for line in cart.lines] == [("AL-TEE-S", 1)]
 
 
+def test_delivery_reads_free_only_when_a_rate_makes_it_free(client, shop_a, store_a):
+    """Without any shipping rate the cart does not promise free delivery: it is arranged with the
+    shop (a courier paid on delivery, as chat sellers often do)."""
+    from localization.models import ShippingRate
+
+    page = client.get("/s/alice/checkout/?products=AL-TEE-S:1").content.decode()
+    assert "Courier" in page and "Arranged with the shop" not in page
+    with shop_context(shop_a):
+        ShippingRate.objects.all().delete()
+    page = client.get("/s/alice/checkout/?products=AL-TEE-S:1").content.decode()
+    assert "Arranged with the shop" in page and ">Free<" not in page
+
+
 def test_unknown_and_sold_out_items_are_explained_not_dropped(client, store_a):
     response = client.get("/s/alice/checkout/?products=NOPE-1:1,AL-CAP:1,AL-DRAFT:1,AL-TEE-S:1")
     assert response.status_code == 200
