@@ -382,11 +382,7 @@ def confirmation(request, storefront: Storefront, token: str):
             else receipt.payment_method,
         },
     )
-    # The address is the only key to the page: never cached by others, never sent on as a referrer.
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex"
-    return response
+    return _private(response)
 
 
 def _private(response):

@@ -232,7 +232,7 @@ def _customers_for(datas: Sequence[ChannelOrder]) -> list[Customer | None]:
 def _apply_attribution(order: Order, data: ChannelOrder) -> None:
     """Where a new order came from: what it carries, else its account's channel (orders.attribution).
     Set once, when the order is created: a channel's later update does not move it."""
-    order.source, order.campaign, order.landing = attribution_fields(getattr(data, "attribution", None), order.channel)
+    order.source, order.campaign, order.landing = attribution_fields(data.attribution, order.channel)
 
 
 def _apply_order_fields(order: Order, data: ChannelOrder, shop: Shop) -> None:
