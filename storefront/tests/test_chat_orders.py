@@ -292,3 +292,14 @@ def test_charlie_and_a_viewer_cannot_list_or_cancel_alices_drafts(alice_client, 
     with shop_context(shop_a):
         draft.refresh_from_db()
         assert draft.status == ChatDraft.Status.OPEN
+
+
+def test_bob_the_editor_lists_and_cancels_the_shops_drafts(alice_client, bob, shop_a, store_a):
+    draft = _draft(alice_client, store_a, shop_a, name="Made By Alice")
+    client = Client()
+    client.force_login(bob)
+    assert "Made By Alice" in client.get(DRAFTS).content.decode()
+    assert client.post(f"{DRAFTS}{draft.pk}/cancel/").status_code == 302
+    with shop_context(shop_a):
+        draft.refresh_from_db()
+        assert draft.status == ChatDraft.Status.CANCELLED
