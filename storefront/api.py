@@ -296,9 +296,9 @@ CREATE_EXAMPLE = {
         description="`mode: draft` (default) answers 201 with the draft and its `confirmation_url` to send in "
         "the chat; the order is placed when the buyer confirms there (stock is checked then). `mode: place` "
         "places the order at once (stock locked; short stock refused, `out_of_stock`) and answers 201 with "
-        "it. The checks are the merchant page's: unknown SKU (`chat_items_invalid`), a phone number, the "
-        "country's address fields, a market of the shop, a payment method the shop enabled "
-        "(`payment_method_unavailable`).",
+        "it. The checks are the merchant page's: unknown SKU (`chat_items_invalid`), a phone number "
+        "(`phone_invalid`), the country's address fields (`required`, `postcode_invalid`), an active market "
+        "of the shop and a payment method the shop enabled (`invalid_choice`).",
         request=ChatOrderCreateSerializer,
         responses={201: ChatOrderResultSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
