@@ -16,8 +16,8 @@ from channels import connections, services
 from channels.account_methods import channel_account_set_methods, checkout_method_error, publish_method_error
 from channels.adapters.auth import auth_class
 from channels.errors import ChannelsErrorCode
-from channels.links import meta_checkout_url
-from channels.models import Channel, ChannelAccount, ChannelConnection, connectable_channel_choices
+from channels.links import meta_checkout_url, shop_home_url
+from channels.models import INTERNAL_CHANNELS, Channel, ChannelAccount, ChannelConnection
 from channels.selectors import account_feeds, account_markets, webhook_url
 from shopadmin.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from shopadmin.api.pagination import CursorPagination
@@ -33,7 +33,15 @@ class FeedSerializer(serializers.Serializer):
 class ChannelAccountSerializer(serializers.ModelSerializer):
     """Credentials go in; only a masked view (which keys are set, last characters) comes out."""
 
-    channel = serializers.ChoiceField(choices=connectable_channel_choices())
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        help_text="`checkout` is the shop's own checkout (see `internal`): listed, never connected.",
+    )
+    internal = serializers.SerializerMethodField(
+        help_text="true for the shop's own checkout account (channel `checkout`, the storefront's orders at "
+        "/s/<shop>/): Shopadmin creates it with the first storefront order and keeps it. It is read-only: "
+        "a PATCH, DELETE or feed token rotation is refused (`internal_account`)."
+    )
     credentials = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=True),
         required=False,
@@ -98,7 +106,7 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
     last_error_at = serializers.DateTimeField(read_only=True, allow_null=True)
     checkout_url = serializers.SerializerMethodField(
         allow_null=True,
-        help_text="Meta only (null for other channels): the shop's checkout URL, "
+        help_text="Meta and the shop's own checkout account (null for other channels): the shop's checkout URL, "
         "`<site>/s/<shop slug>/checkout/`, to paste into Meta's Commerce Manager (Settings → Checkout method → "
         "checkout on your website). Meta sends buyers there with the cart in `products` (`retailer_id:quantity` "
         "pairs, comma-separated; our retailer ids are the items' ids, the SKUs) and an optional `coupon`. "
@@ -128,11 +136,23 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
             "webhook_url",
             "feeds",
             "checkout_url",
+            "internal",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {"api_base_url": {"required": False, "allow_blank": True}, "is_active": {"required": False}}
+
+    def validate_channel(self, value: str) -> str:
+        if value in INTERNAL_CHANNELS:
+            raise serializers.ValidationError(
+                "The shop's own checkout account is created by Shopadmin; connect one of the other channels.",
+                code=ChannelsErrorCode.UNKNOWN_CHANNEL,
+            )
+        return value
+
+    def get_internal(self, account) -> bool:
+        return account.channel in INTERNAL_CHANNELS
 
     def get_credentials_masked(self, account) -> dict[str, str]:
         return account.credentials.masked()
@@ -153,7 +173,9 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_checkout_url(self, account) -> str | None:
-        url = meta_checkout_url(account)
+        # The shop's own checkout account is that checkout: its address is the same one.
+        url = shop_home_url(account.shop) + "checkout/" if account.channel in INTERNAL_CHANNELS else None
+        url = url or meta_checkout_url(account)
         request = self.context.get("request")
         if url is not None and url.startswith("/") and request is not None:
             # Without a configured SITE_URL the path is made absolute from the request's host.
@@ -219,6 +241,7 @@ EXAMPLE_REPLY = {
         }
     ],
     "checkout_url": "https://shopadmin.example.com/s/alice/checkout/",
+    "internal": False,
 }
 
 

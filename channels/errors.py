@@ -35,3 +35,4 @@ class ChannelsErrorCode(enum.StrEnum):
     PLAN_NOT_DRAFT = "plan_not_draft"  # a publish plan already applied or superseded
     CHANNEL_UNCHANGEABLE = "channel_unchangeable"  # an account stays on its channel; connect a new one
     API_KEY_WITHOUT_USER = "api_key_without_user"  # an authorisation through the API binds to the key's creator
+    INTERNAL_ACCOUNT = "internal_account"  # the shop's own checkout account: Shopadmin keeps it, read-only

@@ -254,6 +254,20 @@ def channel_account_create(
     return account
 
 
+def _refuse_internal(account: ChannelAccount) -> None:
+    """The shop's own checkout account is made and kept by Shopadmin (storefront orders need it):
+    nothing about it is the merchant's to change, disconnect or give a feed."""
+    if account.channel in INTERNAL_CHANNELS:
+        raise ValidationError(
+            {
+                "channel": ValidationError(
+                    _("This is your shop's own checkout: Shopadmin keeps it, and it cannot be changed."),
+                    code=ChannelsErrorCode.INTERNAL_ACCOUNT,
+                )
+            }
+        )
+
+
 @transaction.atomic
 def channel_account_update(
     *,
@@ -265,6 +279,7 @@ def channel_account_update(
     is_active: bool | None = None,
 ) -> ChannelAccount:
     """Change what was given; credentials merge key by key (omitted keys stay as stored)."""
+    _refuse_internal(account)
     account = ChannelAccount.objects.select_for_update().get(pk=account.pk)
     before = snapshot(account, AUDITED_FIELDS)
     before_credentials = dict(account.credentials)
@@ -303,6 +318,7 @@ def channel_account_update(
 
 @transaction.atomic
 def channel_account_delete(*, account: ChannelAccount) -> None:
+    _refuse_internal(account)
     audit_record(action="channel_account.delete", instance=account, changes={"channel": [account.channel, None]})
     try:
         with transaction.atomic():
@@ -322,6 +338,7 @@ def channel_account_delete(*, account: ChannelAccount) -> None:
 @transaction.atomic
 def channel_account_rotate_feed_token(*, account: ChannelAccount) -> ChannelAccount:
     """A new feed token: the old feed URLs stop working at once (a leaked URL is revoked)."""
+    _refuse_internal(account)
     account.feed_token = new_feed_token()
     account.feed_token_rotated_at = timezone.now()
     account.save(update_fields=["feed_token", "feed_token_rotated_at", "updated_at"])

@@ -38,9 +38,15 @@ def _in_words(events) -> list:
     return events
 
 
+def _merchant_accounts():
+    """The accounts a merchant connected: the shop's own checkout account is Shopadmin's (it is
+    listed, read-only, in the API's channel-accounts/ and its orders in the orders list)."""
+    return ChannelAccount.objects.exclude(channel__in=INTERNAL_CHANNELS)
+
+
 @shop_view(Perm.VIEW)
 def account_list(request):
-    accounts = list(ChannelAccount.objects.exclude(channel__in=INTERNAL_CHANNELS))
+    accounts = list(_merchant_accounts())
     for account in accounts:
         account.feed_list = account_feeds(account, request.shop)
         account.market_list = account_markets(account, request.shop)
@@ -137,7 +143,7 @@ def account_connect(request, channel: str):
 
 @shop_view(Perm.VIEW)
 def account_detail(request, account_id: int):
-    account = get_object_or_404(ChannelAccount, pk=account_id)
+    account = get_object_or_404(_merchant_accounts(), pk=account_id)
     cls = auth_class(account.channel)
     can_write = request.membership.has_perm(Perm.CHANNELS_WRITE)
     form = None
@@ -221,7 +227,7 @@ def _absolute(request, url: str | None) -> str | None:
 @shop_view(Perm.CHANNELS_WRITE)
 def account_reconnect(request, account_id: int):
     """Authorise again on the channel's page; the account keeps its listings and orders."""
-    account = get_object_or_404(ChannelAccount, pk=account_id)
+    account = get_object_or_404(_merchant_accounts(), pk=account_id)
     try:
         _connection, url = connections.connection_start_authorize(
             shop=request.shop, user=request.user, channel=account.channel, account=account
@@ -289,7 +295,7 @@ def connect_callback(request, channel: str):
 @require_POST
 @shop_view(Perm.CHANNELS_WRITE)
 def account_rotate_feed_token(request, account_id: int):
-    account = get_object_or_404(ChannelAccount, pk=account_id)
+    account = get_object_or_404(_merchant_accounts(), pk=account_id)
     services.channel_account_rotate_feed_token(account=account)
     messages.success(request, _("New feed URLs issued; the old ones no longer work. Update them in the channel."))
     return redirect("channels:account-detail", request.shop.slug, account.pk)
@@ -298,7 +304,7 @@ def account_rotate_feed_token(request, account_id: int):
 @require_POST
 @shop_view(Perm.CHANNELS_WRITE)
 def account_delete(request, account_id: int):
-    account = get_object_or_404(ChannelAccount, pk=account_id)
+    account = get_object_or_404(_merchant_accounts(), pk=account_id)
     name = account.name
     try:
         services.channel_account_delete(account=account)

@@ -106,6 +106,7 @@ ACTION_WORDS = {
     "checkout.place": _("Order placed at the shop's checkout"),
     "chat_draft.create": _("Order from a chat prepared for the buyer to confirm"),
     "chat_draft.confirm": _("Order from a chat confirmed by the buyer"),
+    "chat_draft.cancel": _("Order from a chat cancelled before the buyer confirmed it"),
 }
 
 # Staff edits in the admin are recorded as `<model name>.create|update|delete`

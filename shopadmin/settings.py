@@ -354,6 +354,9 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "channels.models.Channel",
         "AuthorizableChannelEnum": "channels.api.AUTHORIZABLE_CHANNELS",
         "ChannelConnectionStatusEnum": "channels.models.ChannelConnection.Status",
+        "ChatDraftStatusEnum": "storefront.models.ChatDraft.Status",
+        "ChatSourceEnum": "storefront.models.ChatSource",
+        "ChatOrderModeEnum": "storefront.api.CHAT_ORDER_MODES",
     },
 }
 

@@ -78,6 +78,7 @@ class ChatDraftAdmin(TenantAdmin):
         "expires_at",
         "receipt",
         "confirmed_at",
+        "cancelled_at",
     )
     readonly_fields = fields
 

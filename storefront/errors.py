@@ -22,3 +22,4 @@ class StorefrontErrorCode(enum.StrEnum):
     DISCOUNT_REFUSED = "discount_refused"
     COUNTRY_NOT_SERVED = "country_not_served"  # the address is outside the market's countries
     CHAT_ITEMS_INVALID = "chat_items_invalid"  # an order from a chat: unknown SKU or bad quantity
+    CHAT_DRAFT_CONFIRMED = "chat_draft_confirmed"  # cancelling a draft the buyer already confirmed

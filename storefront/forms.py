@@ -138,6 +138,18 @@ class ChatOrderForm(CheckoutForm):
         self.extra_quantities = extra_quantities or {}
         self.order_fields(["items", "market", "source", "name", "phone", "email", "country", *self.address_keys])
 
+    def buyer(self) -> dict:
+        """The buyer's part of the order, as `chat_order_place` and `chat_draft_create` take it."""
+        cd = self.cleaned_data
+        return {
+            "name": cd["name"],
+            "phone": cd["phone"],
+            "email": cd["email"],
+            "address": self.address(),
+            "payment_method": cd["payment_method"],
+            "note": cd["note"],
+        }
+
     def clean_market(self):
         market = self.markets.get(self.cleaned_data["market"])
         if market is None:
@@ -181,3 +193,23 @@ class ChatOrderForm(CheckoutForm):
         if not wanted:
             raise forms.ValidationError(_("Add at least one item."), code=StorefrontErrorCode.CART_EMPTY)
         return [CartItem(retailer_id=sku, quantity=qty) for sku, qty in wanted.items()]
+
+
+def chat_order_form(data, *, shop, markets, methods, params, extra_quantities=None, initial=None) -> ChatOrderForm:
+    """The chat order form for the market and country `params` name (else the first market and
+    its first country): the address fields follow the country. The merchant page and the API
+    build it the same way, so an order from either is checked alike."""
+    market = next((m for m in markets if str(m.pk) == str(params.get("market") or "")), markets[0])
+    countries = list(market.countries or [shop.country])
+    chosen = str(params.get("country") or "").strip().upper()
+    form = ChatOrderForm(
+        data,
+        markets=markets,
+        extra_quantities=extra_quantities,
+        countries=countries,
+        methods=methods,
+        country=chosen if chosen in countries else countries[0],
+        initial=initial,
+    )
+    form.chosen_market = market
+    return form

@@ -8,7 +8,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from channels.links import shop_home_url
 from localization.models import Market
@@ -16,7 +18,8 @@ from shopadmin.decorators import shop_view
 from shopadmin.forms import add_service_errors
 from shopadmin.roles import Perm
 from storefront import services
-from storefront.forms import ChatOrderForm, StorefrontSettingsForm
+from storefront.forms import StorefrontSettingsForm, chat_order_form
+from storefront.links import chat_draft_url
 from storefront.models import AUDITED_FIELDS, ChatDraft
 
 
@@ -75,7 +78,7 @@ def _variant_matches(query: str) -> list:
 def _draft_links(request, draft: ChatDraft) -> dict:
     from urllib.parse import quote
 
-    url = request.build_absolute_uri(reverse("storefront:chat-draft", args=[request.shop.slug, draft.token]))
+    url = chat_draft_url(request, request.shop, draft)
     text = _("Your order at %(shop)s: please check it and confirm here: %(url)s") % {
         "shop": request.shop.name,
         "url": url,
@@ -101,11 +104,10 @@ def chat_order(request):
         return redirect("localization:market-list", request.shop.slug)
     data = request.POST if request.method == "POST" else None
     source = data or request.GET
+    again = _from_draft(request) if data is None else None
+    if again is not None:
+        source = again
     market = next((m for m in markets if str(m.pk) == (source.get("market") or "")), markets[0])
-    countries = list(market.countries or [request.shop.country])
-    chosen = (source.get("country") or "").strip().upper()
-    country = chosen if chosen in countries else countries[0]
-    methods = services.settings_get().payment_methods()
     query = (source.get("q") or "").strip()[:100]
     matches = _variant_matches(query)
     extra = {key[4:]: value for key, value in (data or {}).items() if key.startswith("qty:")}
@@ -117,29 +119,24 @@ def chat_order(request):
         initial["items"] = "\n".join([*filter(None, [(initial.get("items") or "").strip()]), *added])[:4000]
         extra = {}
         initial["market"], data = str(market.pk), None
+    elif again is not None:
+        initial = {**again, "market": str(market.pk)}
     else:
         initial = {"market": str(market.pk), "items": request.GET.get("items", "")[:4000]}
-    form = ChatOrderForm(
+    form = chat_order_form(
         data,
+        shop=request.shop,
         markets=markets,
+        methods=services.settings_get().payment_methods(),
+        params=source,
         extra_quantities=extra,
-        countries=countries,
-        methods=methods,
-        country=country,
         initial=initial,
     )
     status = 200
     if data is not None and action in ("place", "draft"):
         if form.is_valid():
             cd = form.cleaned_data
-            buyer = {
-                "name": cd["name"],
-                "phone": cd["phone"],
-                "email": cd["email"],
-                "address": form.address(),
-                "payment_method": cd["payment_method"],
-                "note": cd["note"],
-            }
+            buyer = form.buyer()
             try:
                 if action == "place":
                     receipt = services.chat_order_place(
@@ -180,6 +177,55 @@ def chat_order(request):
         },
         status=status,
     )
+
+
+def _from_draft(request) -> dict | None:
+    """`?from_draft=<id>`: a draft's order as the form's initial values, to change it and send a
+    new link (the old one is cancelled first: a draft itself never changes under the buyer)."""
+    raw = (request.GET.get("from_draft") or "").strip()
+    draft = ChatDraft.objects.filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+    if draft is None:
+        return None
+    return {
+        **{key: value for key, value in draft.address.items() if key not in ("name", "phone")},
+        "items": draft.products.replace(",", "\n"),
+        "market": str(draft.market_id),
+        "source": draft.source,
+        "name": draft.name,
+        "phone": draft.phone,
+        "email": draft.email,
+        "payment_method": draft.payment_method,
+        "note": draft.note,
+    }
+
+
+@shop_view(Perm.ORDERS_WRITE)
+def chat_drafts(request):
+    """The links sent to buyers that still wait for them, each with Cancel and Change."""
+    drafts = list(
+        ChatDraft.objects.filter(status=ChatDraft.Status.OPEN, expires_at__gt=timezone.now())
+        .select_related("market")
+        .order_by("-created_at", "-id")[:200]
+    )
+    return render(request, "storefront/chat_drafts.html", {"drafts": drafts})
+
+
+@require_POST
+@shop_view(Perm.ORDERS_WRITE)
+def chat_draft_cancel(request, pk: int):
+    """Cancel a draft; with `then=change`, open the new-order form filled in with it."""
+    draft = get_object_or_404(ChatDraft, pk=pk)
+    try:
+        services.chat_draft_cancel(draft=draft)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("storefront_app:chat-draft", request.shop.slug, draft.pk)
+    if request.POST.get("then") == "change":
+        messages.success(request, _("The old link is cancelled. Change the order and make a new link."))
+        url = reverse("storefront_app:chat-order", args=[request.shop.slug])
+        return redirect(f"{url}?from_draft={draft.pk}")
+    messages.success(request, _("Link cancelled: the buyer can no longer confirm it."))
+    return redirect("storefront_app:chat-drafts", request.shop.slug)
 
 
 @shop_view(Perm.ORDERS_WRITE)

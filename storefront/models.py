@@ -192,6 +192,7 @@ class ChatDraft(TenantModel):
         OPEN = "open", _("Waiting for the buyer")
         CONFIRMED = "confirmed", _("Confirmed")
         EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
 
     token = models.CharField(max_length=64, default=new_draft_token, editable=False)
     products = models.CharField(max_length=4000)
@@ -211,6 +212,7 @@ class ChatDraft(TenantModel):
     expires_at = models.DateTimeField()
     receipt = models.ForeignKey(CheckoutReceipt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("chat order draft")
@@ -223,3 +225,8 @@ class ChatDraft(TenantModel):
     @property
     def is_expired(self) -> bool:
         return self.status == self.Status.EXPIRED or (self.status == self.Status.OPEN and self.expires_at <= now())
+
+    @property
+    def current_status(self) -> str:
+        """The status as the buyer's link behaves now: an open draft past its date is expired."""
+        return self.Status.EXPIRED if self.is_expired else self.status

@@ -380,6 +380,10 @@ class DraftGone(Exception):
     """The draft expired (or is not open and has no order)."""
 
 
+class DraftCancelled(DraftGone):
+    """The merchant cancelled the draft: its link says so and places nothing."""
+
+
 @transaction.atomic
 def chat_draft_confirm(*, shop, draft: ChatDraft, language: str = "en") -> tuple[CheckoutReceipt, bool]:
     """The buyer confirms a draft: (receipt, True) when this placed the order, (the order's
@@ -390,6 +394,8 @@ def chat_draft_confirm(*, shop, draft: ChatDraft, language: str = "en") -> tuple
     draft = ChatDraft.objects.select_for_update(of=("self",)).select_related("market", "receipt").get(pk=draft.pk)
     if draft.status == ChatDraft.Status.CONFIRMED and draft.receipt is not None:
         return draft.receipt, False
+    if draft.status == ChatDraft.Status.CANCELLED:
+        raise DraftCancelled()
     if draft.is_expired:
         if draft.status != ChatDraft.Status.EXPIRED:
             ChatDraft.objects.filter(pk=draft.pk).update(status=ChatDraft.Status.EXPIRED)
@@ -417,3 +423,26 @@ def chat_draft_confirm(*, shop, draft: ChatDraft, language: str = "en") -> tuple
         changes={"status": [ChatDraft.Status.OPEN, ChatDraft.Status.CONFIRMED], "order": [None, receipt.order_id]},
     )
     return receipt, True
+
+
+@transaction.atomic
+def chat_draft_cancel(*, draft: ChatDraft) -> ChatDraft:
+    """The merchant withdraws a draft before the buyer confirms it: its link then says it was
+    cancelled and cannot be confirmed. Cancelling twice changes nothing; a confirmed draft is
+    refused (its order is cancelled in the orders app instead). The row is locked, so a buyer
+    confirming at the same moment either wins (refused here) or finds it cancelled."""
+    draft = ChatDraft.objects.select_for_update().get(pk=draft.pk)
+    if draft.status == ChatDraft.Status.CANCELLED:
+        return draft
+    if draft.status == ChatDraft.Status.CONFIRMED:
+        raise _refuse(
+            "status",
+            _("The buyer already confirmed this order: cancel the order itself instead."),
+            StorefrontErrorCode.CHAT_DRAFT_CONFIRMED,
+        )
+    before = draft.status
+    draft.status = ChatDraft.Status.CANCELLED
+    draft.cancelled_at = timezone.now()
+    draft.save(update_fields=["status", "cancelled_at"])
+    audit_record(action="chat_draft.cancel", instance=draft, changes={"status": [before, draft.status]})
+    return draft

@@ -395,6 +395,13 @@ def _private(response):
     return response
 
 
+def _cancelled(request, storefront: Storefront, draft: ChatDraft):
+    # 410 Gone: the link was real and will never work again (unlike an unknown token's 404).
+    return _private(
+        render_page(request, storefront, "storefront/chat_draft.html", {"draft": draft, "cancelled": True}, status=410)
+    )
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @storefront_page
 def chat_draft(request, storefront: Storefront, token: str):
@@ -407,6 +414,8 @@ def chat_draft(request, storefront: Storefront, token: str):
     )
     if draft is None or (draft.status != ChatDraft.Status.CONFIRMED and draft.is_expired):
         return _private(render_page(request, storefront, "storefront/404.html", {}, status=404))
+    if draft.status == ChatDraft.Status.CANCELLED:
+        return _cancelled(request, storefront, draft)
     receipt = draft.receipt if draft.status == ChatDraft.Status.CONFIRMED else None
     error = ""
     status = 200
@@ -415,6 +424,8 @@ def chat_draft(request, storefront: Storefront, token: str):
             receipt, _placed = services.chat_draft_confirm(
                 shop=storefront.shop, draft=draft, language=storefront.language
             )
+        except services.DraftCancelled:
+            return _cancelled(request, storefront, draft)
         except services.DraftGone:
             return _private(render_page(request, storefront, "storefront/404.html", {}, status=404))
         except ValidationError as exc:

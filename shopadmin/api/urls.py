@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("localization.api_urls")),
     path("", include("channels.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("storefront.api_urls")),
 ]

@@ -73,6 +73,7 @@ def seed_shop(shop):
     shipping_rate_create(market=europe, name="Courier", kind="weight", amount="5.00", per_kg_amount="2.00")
     market_prices_recompute(shop_id=shop.pk)
     seed_channels_and_orders(shop)
+    seed_storefront(shop)
 
 
 def seed_channels_and_orders(shop):
@@ -86,6 +87,34 @@ def seed_channels_and_orders(shop):
     order_import(account=account, data=channel_order("1001", lines=(("TEE-S", 1, "19.99"),)))
     order_import(account=account, data=channel_order("1002", email="", lines=(("GONE-1", 1, "5.00"),)))
     seed_discount_codes(shop)
+
+
+def seed_storefront(shop):
+    """Storefront settings, the shop's checkout account (an order placed at its checkout), an open
+    chat draft and a cancelled one."""
+    from localization.models import Market
+    from storefront.cart import CartItem
+    from storefront.services import (
+        chat_draft_cancel,
+        chat_draft_create,
+        checkout_account_ensure,
+        storefront_settings_update,
+    )
+
+    storefront_settings_update(bank_transfer_enabled=True, whatsapp_number="+1 415 555 0100")
+    draft = {
+        "shop": shop,
+        "market": Market.objects.get(is_home=True),
+        "items": [CartItem("TEE-S", 1)],
+        "name": "Rahim Uddin",
+        "phone": "+1 415 555 0100",
+        "address": {"country": "US", "line1": "1 Market St", "city": "San Francisco", "postcode": "94105"},
+        "payment_method": "cod",
+        "source": "whatsapp",
+    }
+    chat_draft_create(**draft)
+    chat_draft_cancel(draft=chat_draft_create(**draft))
+    checkout_account_ensure(shop=shop)
 
 
 def seed_discount_codes(shop):

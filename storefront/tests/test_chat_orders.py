@@ -221,3 +221,85 @@ def test_bad_input_gives_field_errors_and_keeps_what_was_typed(
     assert message in html and 'value="Typed Name"' in html
     with shop_context(shop_a):
         assert not Order.objects.exists() and not ChatDraft.objects.exists()
+
+
+# Open drafts: the list, Cancel and Change -----------------------------------------------------
+
+DRAFTS = "/app/alice/storefront/chat-order/drafts/"
+
+
+def test_open_drafts_are_listed_from_the_storefront_page_with_cancel(alice_client, shop_a, store_a):
+    assert DRAFTS in alice_client.get("/app/alice/storefront/").content.decode()
+    first = _draft(alice_client, store_a, shop_a, name="Open Buyer")
+    html = alice_client.get(DRAFTS).content.decode()
+    assert "Open Buyer" in html and f"{DRAFTS}{first.pk}/cancel/" in html
+    response = alice_client.post(f"{DRAFTS}{first.pk}/cancel/")
+    assert response.status_code == 302 and response["Location"] == DRAFTS
+    with shop_context(shop_a):
+        first.refresh_from_db()
+        assert first.status == ChatDraft.Status.CANCELLED and first.cancelled_at is not None
+    assert "Open Buyer" not in alice_client.get(DRAFTS).content.decode()
+    merchant = alice_client.get(f"{DRAFTS}{first.pk}/").content.decode()
+    assert "Cancelled" in merchant and f"/s/alice/d/{first.token}/" not in merchant
+    buyer = Client().post(f"/s/alice/d/{first.token}/")
+    assert buyer.status_code == 410 and "This order was cancelled" in buyer.content.decode()
+    assert alice_client.get(DRAFTS).status_code == 200
+    with shop_context(shop_a):
+        assert not Order.objects.exists()
+    assert alice_client.get(f"{DRAFTS}").status_code == 200
+
+
+def test_change_cancels_the_draft_and_fills_in_a_new_order_from_it(alice_client, shop_a, store_a):
+    draft = _draft(alice_client, store_a, shop_a, name="Typed Buyer", items="AL-TEE-S:2,AL:MUG:BLUE:1")
+    response = alice_client.post(f"{DRAFTS}{draft.pk}/cancel/", {"then": "change"})
+    assert response.status_code == 302 and response["Location"] == f"{URL}?from_draft={draft.pk}"
+    html = alice_client.get(response["Location"]).content.decode()
+    assert 'value="Typed Buyer"' in html and "AL-TEE-S:2\nAL:MUG:BLUE:1" in html and 'value="94105"' in html
+    with shop_context(shop_a):
+        draft.refresh_from_db()
+        assert draft.status == ChatDraft.Status.CANCELLED
+
+
+def test_a_confirmed_draft_is_not_cancelled(alice_client, shop_a, store_a):
+    draft = _draft(alice_client, store_a, shop_a)
+    Client().post(f"/s/alice/d/{draft.token}/")
+    response = alice_client.post(f"{DRAFTS}{draft.pk}/cancel/", follow=True)
+    assert "already confirmed" in response.content.decode()
+    with shop_context(shop_a):
+        draft.refresh_from_db()
+        assert draft.status == ChatDraft.Status.CONFIRMED
+
+
+def test_charlie_and_a_viewer_cannot_list_or_cancel_alices_drafts(alice_client, shop_a, shop_b, store_a, charlie):
+    draft = _draft(alice_client, store_a, shop_a, name="Alice Buyer")
+    other = Client()
+    other.force_login(charlie)
+    assert other.get(DRAFTS).status_code == 404
+    assert other.post(f"{DRAFTS}{draft.pk}/cancel/").status_code == 404
+    assert other.post(f"/app/charlie/storefront/chat-order/drafts/{draft.pk}/cancel/").status_code == 404
+    assert "Alice Buyer" not in other.get("/app/charlie/storefront/chat-order/drafts/").content.decode()
+    assert (
+        other.get(f"/app/charlie/storefront/chat-order/?from_draft={draft.pk}").content.decode().count("Alice Buyer")
+        == 0
+    )
+    viewer = User.objects.create_user(email="vera@example.com", password="x-Password-123")
+    with shop_context(shop_a):
+        Membership.objects.create(shop=shop_a, user=viewer, role=Role.VIEWER)
+    client = Client()
+    client.force_login(viewer)
+    assert client.get(DRAFTS).status_code == 403
+    assert client.post(f"{DRAFTS}{draft.pk}/cancel/").status_code == 403
+    with shop_context(shop_a):
+        draft.refresh_from_db()
+        assert draft.status == ChatDraft.Status.OPEN
+
+
+def test_bob_the_editor_lists_and_cancels_the_shops_drafts(alice_client, bob, shop_a, store_a):
+    draft = _draft(alice_client, store_a, shop_a, name="Made By Alice")
+    client = Client()
+    client.force_login(bob)
+    assert "Made By Alice" in client.get(DRAFTS).content.decode()
+    assert client.post(f"{DRAFTS}{draft.pk}/cancel/").status_code == 302
+    with shop_context(shop_a):
+        draft.refresh_from_db()
+        assert draft.status == ChatDraft.Status.CANCELLED
