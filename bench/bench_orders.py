@@ -1,14 +1,15 @@
 """Orders benchmarks, printed as JSON.
 
-    .venv/bin/python bench/bench_orders.py [--orders 2000] [--reconcile 100000] [--senders 8] [--web-workers 4] [--keep]
+    .venv/bin/python bench/bench_orders.py [--orders 2000] [--reconcile 100000] [--senders 8]
+        [--web-workers 2] [--web-threads 4] [--keep]
 
 Creates a scratch database (`bench_orders`, migrated as the owner role, used as the app
 role so row-level security is on) and measures, on this machine over loopback:
 
 - webhook ingest end to end, as deployed: the web app under gunicorn (`--web-workers`
-  processes, as in the README's production commands), the TikTok Shop sandbox under a gunicorn
-  of its own (the channel, on the same machine here: its CPU is taken from ours), and a real
-  Celery worker process (prefork, 2 children, what a 2-core box runs) behind Redis.
+  processes of `--web-threads` threads, as in the README's production commands), the TikTok
+  Shop sandbox under a gunicorn of its own (the channel, on the same machine here: its CPU is
+  taken from ours), and a real Celery worker process (prefork, 2 children, what a 2-core box runs) behind Redis.
   `--orders` orders are placed in the sandbox and announced by signed webhooks from
   `--senders` threads, with 10% of the deliveries repeated byte for byte (a channel's
   redelivery). Reported: acknowledgement latency (the webhook's HTTP answer) p50/p99,
@@ -240,13 +241,13 @@ def sandbox_account(key: str):
     return account
 
 
-def bench_ingest(count: int, senders: int, web_workers: int) -> dict:
+def bench_ingest(count: int, senders: int, web_workers: int, web_threads: int) -> dict:
     from channels.adapters.tiktok_shop import webhook_signature
     from channels.sandbox.models import SandboxOrder
     from orders.models import Order
     from shopadmin.testing.worker import WorkerProcess, purge_broker
 
-    web = Gunicorn("bench-web", workers=web_workers)
+    web = Gunicorn("bench-web", workers=web_workers, threads=web_threads)
     channel = Gunicorn("bench-channel", workers=2)
     skus = [f"ING-{i}" for i in range(20)]
     shop = make_shop("ingest", skus, on_hand=count)
@@ -357,6 +358,7 @@ def bench_ingest(count: int, senders: int, web_workers: int) -> dict:
         "redeliveries": len(redelivered),
         "senders": senders,
         "web_workers": web_workers,
+        "web_threads": web_threads,
         "http_statuses": statuses,
         "ack_latency_p50_ms": round(statistics.median(latencies), 1),
         "ack_latency_p99_ms": round(percentile(latencies, 99), 1),
@@ -661,7 +663,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--senders", type=int, default=8)
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn processes of the web app")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes of the web app")
+    parser.add_argument("--web-threads", type=int, default=4, help="threads of each gunicorn process")
     parser.add_argument("--reconcile", type=int, default=100_000)
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--no-breakdown", action="store_true", help="webhook ingest end to end only")
@@ -671,7 +674,7 @@ def main():
     result = {"db": connections["default"].settings_dict["NAME"]}
     try:
         if not args.skip_ingest:
-            result["webhook_ingest"] = bench_ingest(args.orders, args.senders, args.web_workers)
+            result["webhook_ingest"] = bench_ingest(args.orders, args.senders, args.web_workers, args.web_threads)
             if not args.no_breakdown:
                 result["webhook_ingest_breakdown"] = bench_ingest_profile(args.orders)
         if args.reconcile:
