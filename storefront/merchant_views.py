@@ -17,7 +17,7 @@ from localization.models import Market
 from shopadmin.decorators import shop_view
 from shopadmin.forms import add_service_errors
 from shopadmin.roles import Perm
-from storefront import services
+from storefront import selectors, services
 from storefront.forms import StorefrontSettingsForm, chat_order_form
 from storefront.links import chat_draft_url
 from storefront.models import AUDITED_FIELDS, ChatDraft
@@ -50,6 +50,7 @@ def storefront_settings(request):
             "can_write": can_write,
             "home_url": shop_home_url(request.shop),
             "checkout_url": shop_home_url(request.shop) + "checkout/",
+            "stranded_accounts": [] if current.published else selectors.accounts_linking_here(),
         },
     )
 

@@ -199,3 +199,31 @@ def test_reading_the_settings_writes_nothing(shop_a):
     with shop_context(shop_a):
         assert services.settings_get().published is True  # the default, unsaved
         assert not StorefrontSettings.objects.exists()
+
+
+def test_unpublishing_names_the_accounts_whose_buyers_now_land_nowhere(alice_client, charlie, shop_a, shop_b):
+    from channels.listings import listing_settings_update
+    from channels.tests.factories import make_account
+
+    hosted = make_account(shop_a, name="Alice on Pinterest", channel="pinterest")
+    own_site = make_account(shop_a, name="Alice on Meta")
+    make_account(shop_b, name="Charlie on Pinterest", channel="pinterest")
+    with shop_context(shop_a), acting_as(Actor(door=Door.CLI, label="fixture")):
+        listing_settings_update(account=own_site, storefront_url="https://alice.example")
+    published = alice_client.get("/app/alice/storefront/").content.decode()
+    assert "now land on" not in published
+
+    unpublished = {k: v for k, v in SETTINGS_FORM.items() if k != "published"}
+    assert alice_client.post("/app/alice/storefront/", unpublished).status_code == 302
+    page = alice_client.get("/app/alice/storefront/").content.decode()
+    assert "land on “not found”" in page
+    assert f"/app/alice/channels/{hosted.pk}/listings/" in page and "Alice on Pinterest" in page
+    assert "Alice on Meta" not in page  # its links go to the merchant's own site
+    assert "Charlie on Pinterest" not in page
+    # Charlie's own page does not list alice's accounts, nor warn about a storefront he publishes.
+    from django.test import Client
+
+    from conftest import login
+
+    charlie_page = login(Client(), charlie).get("/app/charlie/storefront/")
+    assert charlie_page.status_code == 200 and "Alice on" not in charlie_page.content.decode()
