@@ -10,8 +10,10 @@ let through only where the sandbox runs on this machine (`allow_loopback`).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 
 import httpcore
 import httpx
@@ -73,7 +75,15 @@ class GuardedBackend(httpcore.SyncBackend):
         return super().connect_tcp(str(addresses[0]), port, timeout, local_address, socket_options)
 
 
+@functools.cache
+def verifying_ssl_context() -> ssl.SSLContext:
+    """The certificate-verifying TLS context every outbound client shares: loading the CA
+    bundle takes ~20 ms, which a client made per batch of orders would pay each time."""
+    return httpx.create_ssl_context()
+
+
 class GuardedTransport(httpx.HTTPTransport):
     def __init__(self, *, allow_loopback: bool = False, **kwargs):
+        kwargs.setdefault("verify", verifying_ssl_context())
         super().__init__(**kwargs)
         self._pool._network_backend = GuardedBackend(allow_loopback=allow_loopback)

@@ -151,3 +151,14 @@ def test_an_image_link_that_redirects_inward_is_refused(no_outside_traffic, sett
         server.shutdown()
     assert "could not be downloaded" in str(exc.value)
     assert no_outside_traffic == ["127.0.0.1"]  # the redirect's target was never connected to
+
+
+def test_every_outbound_client_shares_one_verifying_tls_context():
+    import ssl
+
+    from channels.adapters.net import GuardedTransport, verifying_ssl_context
+
+    context = verifying_ssl_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    first, second = GuardedTransport(), GuardedTransport(allow_loopback=True)
+    assert first._pool._ssl_context is context and second._pool._ssl_context is context
