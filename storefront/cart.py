@@ -25,6 +25,7 @@ from localization.landed_cost import tax_rate_lookup
 from localization.models import DdpPricing, DutyMode, Market, MarketPrice
 from localization.money import quantize, tax_from_inclusive
 from storefront import contracts
+from storefront.addresses import address_fields
 
 MAX_ITEMS = 50  # distinct items in one cart
 MAX_QUANTITY = 999  # of one item
@@ -185,6 +186,10 @@ class Cart:
     tax_rate: Decimal = ZERO
     tax: Decimal = ZERO
     tax_included: bool = False
+    # Tax added by the state or province (US, CA): which one it was priced for, or that the
+    # total shown has no sales tax yet because the address is not known.
+    tax_region: str = ""
+    tax_awaits_region: bool = False
     duties_included: Decimal = ZERO
     duty_note: str = ""
     total: Decimal = ZERO
@@ -223,9 +228,13 @@ def cart_build(
     shipping_rate_id: int | None = None,
     language: str = "",
     available: dict[int, int] | None = None,
+    delivery_country: str = "",
+    region: str = "",
 ) -> Cart:
     """The cart priced in `market` (current shop). `available` overrides the stock read (the
-    checkout passes what it read from the rows it locked)."""
+    checkout passes what it read from the rows it locked). `delivery_country` and `region`: the
+    delivery address's country and state or province code (`addresses.tax_region`), for the
+    sales tax of a market whose prices are shown without tax."""
     now = timezone.now()
     cart = Cart(market=market, currency=market.currency, lines=[], problems=list(problems or []))
     variants = {
@@ -273,7 +282,15 @@ def cart_build(
                     "item": _line_name(line),
                     "q": line.quantity,
                 }
-    _price(cart, shop=shop, coupon=coupon, shipping_rate_id=shipping_rate_id, now=now)
+    _price(
+        cart,
+        shop=shop,
+        coupon=coupon,
+        shipping_rate_id=shipping_rate_id,
+        now=now,
+        delivery_country=delivery_country,
+        region=region,
+    )
     return cart
 
 
@@ -293,7 +310,13 @@ def market_country(market: Market, shop) -> str:
     return market.countries[0] if market.countries else shop.country
 
 
-def _price(cart: Cart, *, shop, coupon: str, shipping_rate_id: int | None, now) -> None:
+def _taxes_by_region(country: str) -> bool:
+    return any(spec.choices for spec in address_fields(country))
+
+
+def _price(
+    cart: Cart, *, shop, coupon: str, shipping_rate_id: int | None, now, delivery_country: str = "", region: str = ""
+) -> None:
     market, currency = cart.market, cart.currency
     ok = cart.ok_lines
     cart.subtotal = quantize(sum((line.line_total for line in ok), ZERO), currency)
@@ -319,8 +342,17 @@ def _price(cart: Cart, *, shop, coupon: str, shipping_rate_id: int | None, now) 
         cart.shipping = chosen or min(cart.shipping_options, key=lambda o: (o.amount, o.rate_id))
         cart.shipping_amount = quantize(cart.shipping.amount, currency)
     # Tax at the market's country rate: inside the prices when the market shows prices with
-    # tax, else added to the goods after the discount.
-    rate, _rule = tax_rate_lookup(country=market_country(market, shop), on=timezone.localdate(now), shop_id=shop.pk)
+    # tax, else added to the goods after the discount, at the rate of the delivery address's
+    # state or province where the country taxes by region (US sales tax, Canada's PST/HST).
+    country = market_country(market, shop)
+    if not market.tax_inclusive and delivery_country and _taxes_by_region(delivery_country):
+        country = delivery_country
+    by_region = not market.tax_inclusive and _taxes_by_region(country)
+    cart.tax_region = region if by_region else ""
+    cart.tax_awaits_region = by_region and not region
+    rate, _rule = tax_rate_lookup(
+        country=country, region=cart.tax_region, on=timezone.localdate(now), shop_id=shop.pk
+    )
     cart.tax_rate = rate
     cart.tax_included = market.tax_inclusive
     if market.tax_inclusive:

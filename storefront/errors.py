@@ -21,5 +21,6 @@ class StorefrontErrorCode(enum.StrEnum):
     SHIPPING_RATE_UNAVAILABLE = "shipping_rate_unavailable"
     DISCOUNT_REFUSED = "discount_refused"
     COUNTRY_NOT_SERVED = "country_not_served"  # the address is outside the market's countries
+    TOTAL_CHANGED = "total_changed"  # the cart costs other than the total the buyer was shown
     CHAT_ITEMS_INVALID = "chat_items_invalid"  # an order from a chat: unknown SKU or bad quantity
     CHAT_DRAFT_CONFIRMED = "chat_draft_confirmed"  # cancelling a draft the buyer already confirmed

@@ -52,12 +52,18 @@ class CheckoutForm(forms.Form):
             self.fields["payment_method"].initial = methods[0]
         self.address_keys = []
         for spec in address_fields(country):
-            self.fields[spec.key] = forms.CharField(
-                label=spec.label,
-                required=spec.required,
-                max_length=200,
-                widget=forms.TextInput(attrs={"autocomplete": spec.autocomplete} if spec.autocomplete else {}),
-            )
+            attrs = {"autocomplete": spec.autocomplete} if spec.autocomplete else {}
+            if spec.choices:
+                self.fields[spec.key] = forms.ChoiceField(
+                    label=spec.label,
+                    required=spec.required,
+                    choices=[("", "—"), *spec.choices],
+                    widget=forms.Select(attrs=attrs),
+                )
+            else:
+                self.fields[spec.key] = forms.CharField(
+                    label=spec.label, required=spec.required, max_length=200, widget=forms.TextInput(attrs=attrs)
+                )
             self.address_keys.append(spec.key)
         self.country = country
         # Order on the page: buyer, address, then payment and consent.

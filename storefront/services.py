@@ -22,6 +22,7 @@ from orders.services.ingest import order_import
 from shopadmin.audit import audit_record
 from shopadmin.tenancy import current_shop_id
 from storefront import contracts
+from storefront.addresses import tax_region
 from storefront.cart import CartItem, cart_build
 from storefront.errors import StorefrontErrorCode
 from storefront.models import (
@@ -125,6 +126,7 @@ def checkout_place(
     landing_params: dict | None = None,
     language: str = "en",
     source: str = "",
+    expected_total: Decimal | None = None,
 ) -> CheckoutReceipt:
     """Place a checkout order: exactly the cart, at the market's prices, or nothing.
 
@@ -136,6 +138,9 @@ def checkout_place(
 
     `source` (an order taken in chat: the conversation's channel, e.g. "whatsapp") replaces the
     attribution source the landing parameters would give; a buyer's checkout never passes it.
+    `expected_total`: the total the buyer was shown; a cart that now costs something else (the
+    sales tax of the address's state, a price changed meanwhile) is refused (code
+    total_changed) so that nobody orders at a total they did not see.
     """
     settings = StorefrontSettings.objects.filter(shop_id=shop.pk).first() or StorefrontSettings(shop_id=shop.pk)
     if payment_method not in settings.payment_methods():
@@ -162,6 +167,8 @@ def checkout_place(
         shipping_rate_id=shipping_rate_id,
         language=language,
         available=available,
+        delivery_country=(address.get("country") or "").upper(),
+        region=tax_region(address),
     )
     problems = [line for line in cart.lines if not line.ok]
     if problems:
@@ -184,6 +191,12 @@ def checkout_place(
             "shipping_rate",
             _("That delivery option is not available for this cart; choose another."),
             StorefrontErrorCode.SHIPPING_RATE_UNAVAILABLE,
+        )
+    if expected_total is not None and cart.total != expected_total:
+        raise _refuse(
+            "cart",
+            _("The total for this address is different from the one shown: check the new total, then place the order."),
+            StorefrontErrorCode.TOTAL_CHANGED,
         )
     country = (address.get("country") or "").upper()
     if market.countries and country not in market.countries:

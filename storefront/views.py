@@ -4,6 +4,7 @@ URL), confirmation. Server-rendered, no JavaScript needed; see docs/storefront.m
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -20,6 +21,7 @@ from localization.money import quantize
 from shopadmin.forms import add_service_errors
 from shopadmin.templatetags.formats import format_money
 from storefront import contracts, services
+from storefront.addresses import tax_region
 from storefront.cart import (
     MAX_QUANTITY,
     availability_words,
@@ -208,6 +210,14 @@ def _quantity(raw: str | None, default: int = 1) -> int | None:
     return value if 0 <= value <= MAX_QUANTITY else None
 
 
+def _decimal_or_none(value) -> Decimal | None:
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
 def _int_or_none(raw) -> int | None:
     raw = (raw or "").strip()
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
@@ -247,6 +257,14 @@ def checkout(request, storefront: Storefront):
     # The checkout form carries the coupon of the cart it was shown with; the URL's otherwise.
     coupon = (request.POST.get("coupon") or request.GET.get("coupon")) or ""
     coupon = coupon.strip()[:60]
+    settings = storefront.settings
+    methods = settings.payment_methods()
+    market = storefront.market
+    countries = list(market.countries or [storefront.shop.country])
+    chosen_country = (request.POST.get("country") or request.GET.get("country") or "").strip().upper()
+    country = chosen_country if chosen_country in countries else countries[0]
+    # The state or province typed in prices the sales tax of a market shown without tax.
+    delivery = {"delivery_country": country, "region": tax_region({"country": country, **request.POST.dict()})}
     cart = cart_build(
         shop=storefront.shop,
         market=storefront.market,
@@ -254,13 +272,8 @@ def checkout(request, storefront: Storefront):
         coupon=coupon,
         shipping_rate_id=shipping_rate_id,
         language=storefront.language,
+        **delivery,
     )
-    settings = storefront.settings
-    methods = settings.payment_methods()
-    market = storefront.market
-    countries = list(market.countries or [storefront.shop.country])
-    chosen_country = (request.POST.get("country") or request.GET.get("country") or "").strip().upper()
-    country = chosen_country if chosen_country in countries else countries[0]
     form = CheckoutForm(
         request.POST if request.method == "POST" else None, countries=countries, methods=methods, country=country
     )
@@ -285,6 +298,7 @@ def checkout(request, storefront: Storefront):
                     note=form.cleaned_data["note"],
                     landing_params=landing,
                     language=storefront.language,
+                    expected_total=_decimal_or_none(request.POST.get("quoted_total")),
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc, field_for=lambda key: key if key in form.fields else "__all__")
@@ -298,6 +312,7 @@ def checkout(request, storefront: Storefront):
                     coupon=coupon,
                     shipping_rate_id=shipping_rate_id,
                     language=storefront.language,
+                    **delivery,
                 )
             else:
                 url = reverse("storefront:confirmation", args=[storefront.shop.slug, receipt.token])
@@ -436,7 +451,14 @@ def chat_draft(request, storefront: Storefront, token: str):
             url = reverse("storefront:confirmation", args=[storefront.shop.slug, receipt.token])
             return HttpResponseRedirect(url, status=303)
     items = parse_products(draft.products).items
-    cart = cart_build(shop=storefront.shop, market=draft.market, items=items, language=storefront.language)
+    cart = cart_build(
+        shop=storefront.shop,
+        market=draft.market,
+        items=items,
+        language=storefront.language,
+        delivery_country=(draft.address.get("country") or "").upper(),
+        region=tax_region(draft.address),
+    )
     return _private(
         render_page(
             request,

@@ -35,7 +35,7 @@ def _make_link(page, live_server, name: str) -> str:
     page.locator("#id_phone").fill("+1 415 555 0100")
     page.locator("#id_line1").fill("1 Market St")
     page.locator("#id_city").fill("San Francisco")
-    page.locator("#id_region").fill("CA")
+    page.locator("#id_region").select_option("CA")
     page.locator("#id_postcode").fill("94105")
     _fits(page)
     page.get_by_role("button", name="Make a link for the buyer to confirm").click()

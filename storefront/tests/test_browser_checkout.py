@@ -44,7 +44,7 @@ def test_a_cash_on_delivery_order_on_a_phone(page, live_server, shop_a, lang, sc
     page.locator("#id_phone").fill(typed["phone"])
     page.locator("#id_line1").fill("1 Market St")
     page.locator("#id_city").fill("San Francisco")
-    page.locator("#id_region").fill("CA")
+    page.locator("#id_region").select_option("CA")
     page.locator("#id_postcode").fill(typed["postcode"])
     expect(page.locator("#pay-cod")).to_be_checked()
     expect(page.locator("#id_marketing_consent")).not_to_be_checked()
@@ -52,9 +52,18 @@ def test_a_cash_on_delivery_order_on_a_phone(page, live_server, shop_a, lang, sc
     assert_accessible(page)
     screenshot(page, f"checkout-{lang}")
     page.locator("button.big").click()
+    # California's sales tax was not in the total shown: the page shows the new total first.
+    expect(page.locator("form .errorlist[role=alert]")).to_be_visible()
+    with shop_context(shop_a):
+        assert not Order.objects.exists()
+    expect(page.locator("#id_name")).to_have_value("Rahim Uddin")  # nothing typed is lost
+    _fits(page)
+    screenshot(page, f"checkout-tax-{lang}")
+    page.locator("button.big").click()
     page.wait_for_url("**/s/alice/o/**")
     with shop_context(shop_a):
         order = Order.objects.get()
+        assert order.tax > 0 and order.shipping_address["region"] == "CA"
         assert order.channel == "checkout" and order.buyer_phone == "+1 415 555 0100"
         assert order.shipping_address["postcode"] == "94105"
         assert [(ln.sku, ln.quantity) for ln in order.lines.all()] == [("AL-TEE-S", 2)]
