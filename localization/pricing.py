@@ -106,7 +106,9 @@ _STORED_COLUMNS = [
 
 # The prices of one market as rows shaped like the stored ones (`computed`), for the
 # statements below to store. `{duty}` is the LATERAL lookup of the variant's duty, left out of
-# markets that do not price landed cost in.
+# markets that do not price landed cost in. OFFSET 0 keeps each step a step: pulled up into
+# the next one, `pre` and `extra` would be computed again in every expression that uses them
+# (over half the statement's arithmetic).
 _COMPUTED = """
 WITH src AS (
     SELECT v.id AS variant_id, v.price AS base, v.price_currency AS base_currency,
@@ -121,16 +123,16 @@ WITH src AS (
 ), conv AS (
     SELECT src.*, base * %(rate)s::numeric * %(factor)s::numeric AS pre,
            base_compare * %(rate)s::numeric * %(factor)s::numeric AS pre_compare
-    FROM src
+    FROM src OFFSET 0
 ), landed AS (
     SELECT conv.*,
            CASE WHEN %(price_in)s THEN pre * (1 + duty_rate) * (1 + %(tax)s::numeric) - pre ELSE 0 END AS extra
-    FROM conv
+    FROM conv OFFSET 0
 ), q AS (
     SELECT landed.*, pre + extra AS rp, round(pre + extra, %(minor)s) AS qp,
            pre_compare * (pre + extra) / NULLIF(pre, 0) AS rc,
            round(pre_compare * (pre + extra) / NULLIF(pre, 0), %(minor)s) AS qc
-    FROM landed
+    FROM landed OFFSET 0
 ), computed AS (
     SELECT variant_id, %(currency)s::text AS currency,
            COALESCE(fixed_price, {rounded_price}) AS amount,
