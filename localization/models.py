@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from localization.errors import LocalizationErrorCode
 from localization.money import ROUNDING_PRESETS, RoundingRule, preset_for
+from shopadmin.db.shop_keys import ShopForeignKey
 from shopadmin.tenancy import CurrentShopId, TenantModel, TenantQuerySet
 from shopadmin.validators import validate_country_code, validate_currency_code, validate_language
 
@@ -595,14 +596,18 @@ class MarketPrice(TenantModel):
 
     Written in bulk by `localization.pricing` (one statement per market that updates the rows
     whose price changed and inserts the missing ones), never one row at a time. A market holds a
-    price per variant, so every index is paid for a million times: the shop's and the market's
-    own are left out, the unique (shop, market, variant) and (market, variant) indexes serve
-    their lookups.
+    price per variant, so every index and every foreign key is paid for a million times: the
+    shop's and the market's own indexes are left out, the unique (shop, market, variant) and
+    (market, variant) indexes serve their lookups. The market and the variant are kept by their
+    composite (shop_id, id) keys alone, and the shop through the market's: Django's own three
+    keys would check again, row by row, what those already refuse.
     """
 
-    shop = models.ForeignKey("shopadmin.Shop", on_delete=models.CASCADE, related_name="+", db_index=False)
-    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="prices", db_index=False)
-    variant = models.ForeignKey("catalog.ProductVariant", on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(
+        "shopadmin.Shop", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    market = ShopForeignKey(Market, on_delete=models.CASCADE, related_name="prices", db_index=False)
+    variant = ShopForeignKey("catalog.ProductVariant", on_delete=models.CASCADE, related_name="+")
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(max_digits=14, decimal_places=4)
     compare_at_amount = models.DecimalField(max_digits=14, decimal_places=4, null=True)

@@ -1,5 +1,6 @@
 """Market prices in bulk: one set-based statement per market (an UPDATE of the prices that
-changed and an INSERT of the new ones), no per-price ORM saves.
+changed and an INSERT of the new ones; a plain INSERT while the market has none stored), no
+per-price ORM saves.
 
 The SQL is the same formula as `localization.money` (tested against it): base x rate x
 (1 + adjustment/100), rounded half up to the currency's minor units, then to the rounding
@@ -103,39 +104,35 @@ _STORED_COLUMNS = [
     "base_currency", "origin", "rate", "rate_source", "rate_date", "rule", "landed_cost_amount", "duty_rate_id",
 ]  # fmt: skip
 
-_SQL = """
+# The prices of one market as rows shaped like the stored ones (`computed`), for the
+# statements below to store. `{duty}` is the LATERAL lookup of the variant's duty, left out of
+# markets that do not price landed cost in. OFFSET 0 keeps each step a step: pulled up into
+# the next one, `pre` and `extra` would be computed again in every expression that uses them
+# (over half the statement's arithmetic).
+_COMPUTED = """
 WITH src AS (
     SELECT v.id AS variant_id, v.price AS base, v.price_currency AS base_currency,
            v.compare_at_price AS base_compare,
            fp.fixed_price, fp.compare_at_price AS fixed_compare, fp.sale_price,
            fp.sale_starts_at, fp.sale_ends_at,
-           COALESCE(d.ad_valorem, 0) AS duty_rate, d.id AS duty_rate_id
+           {duty_columns}
     FROM catalog_productvariant v
-    JOIN catalog_product p ON p.id = v.product_id
     LEFT JOIN localization_marketvariantprice fp ON fp.variant_id = v.id AND fp.market_id = %(market)s
-    LEFT JOIN LATERAL (
-        SELECT dr.id, dr.ad_valorem FROM localization_dutyrate dr
-        WHERE %(price_in)s AND dr.destination = ANY(%(dests)s)
-          AND p.hs_code <> '' AND p.hs_code LIKE dr.hs_prefix || '%%'
-          AND dr.effective_from <= %(on)s AND (dr.effective_to IS NULL OR dr.effective_to > %(on)s)
-          AND (dr.origin = '' OR dr.origin = COALESCE(NULLIF(p.country_of_origin, ''), %(origin)s))
-          AND dr.kind IN ('ad_valorem', 'compound')
-        ORDER BY length(dr.hs_prefix) DESC, (dr.origin <> '') DESC LIMIT 1
-    ) d ON TRUE
+    {duty}
     WHERE v.shop_id = %(shop)s {variant_filter}
 ), conv AS (
     SELECT src.*, base * %(rate)s::numeric * %(factor)s::numeric AS pre,
            base_compare * %(rate)s::numeric * %(factor)s::numeric AS pre_compare
-    FROM src
+    FROM src OFFSET 0
 ), landed AS (
     SELECT conv.*,
            CASE WHEN %(price_in)s THEN pre * (1 + duty_rate) * (1 + %(tax)s::numeric) - pre ELSE 0 END AS extra
-    FROM conv
+    FROM conv OFFSET 0
 ), q AS (
     SELECT landed.*, pre + extra AS rp, round(pre + extra, %(minor)s) AS qp,
            pre_compare * (pre + extra) / NULLIF(pre, 0) AS rc,
            round(pre_compare * (pre + extra) / NULLIF(pre, 0), %(minor)s) AS qc
-    FROM landed
+    FROM landed OFFSET 0
 ), computed AS (
     SELECT variant_id, %(currency)s::text AS currency,
            COALESCE(fixed_price, {rounded_price}) AS amount,
@@ -147,7 +144,23 @@ WITH src AS (
            CASE WHEN fixed_price IS NOT NULL THEN 0 ELSE round(extra, %(minor)s) END AS landed_cost_amount,
            duty_rate_id
     FROM q
-), changed AS (
+)"""
+
+_DUTY_COLUMNS = "COALESCE(d.ad_valorem, 0) AS duty_rate, d.id AS duty_rate_id"
+_DUTY = """JOIN catalog_product p ON p.id = v.product_id
+    LEFT JOIN LATERAL (
+        SELECT dr.id, dr.ad_valorem FROM localization_dutyrate dr
+        WHERE dr.destination = ANY(%(dests)s)
+          AND p.hs_code <> '' AND p.hs_code LIKE dr.hs_prefix || '%%'
+          AND dr.effective_from <= %(on)s AND (dr.effective_to IS NULL OR dr.effective_to > %(on)s)
+          AND (dr.origin = '' OR dr.origin = COALESCE(NULLIF(p.country_of_origin, ''), %(origin)s))
+          AND dr.kind IN ('ad_valorem', 'compound')
+        ORDER BY length(dr.hs_prefix) DESC, (dr.origin <> '') DESC LIMIT 1
+    ) d ON TRUE"""
+_NO_DUTY_COLUMNS = "0::numeric AS duty_rate, NULL::bigint AS duty_rate_id"
+
+# Rows already stored: rewrite those that differ, add the missing ones.
+_STORE = """, changed AS (
     UPDATE localization_marketprice stored SET {assign_computed}, computed_at = %(now)s
     FROM computed
     WHERE stored.shop_id = %(shop)s AND stored.market_id = %(market)s AND stored.variant_id = computed.variant_id
@@ -163,6 +176,20 @@ WITH src AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM computed), (SELECT count(*) FROM changed) + (SELECT count(*) FROM added)
+"""
+
+# Nothing stored yet (a new market, the first computation): every row is new, so a plain insert,
+# with neither the join against the stored rows nor `computed` held aside to be read three times.
+_INSERT = """
+INSERT INTO localization_marketprice (shop_id, market_id, variant_id, {columns}, computed_at)
+SELECT %(shop)s, %(market)s, variant_id, {columns}, %(now)s FROM computed
+"""
+
+_ANY_STORED = """
+SELECT EXISTS (
+    SELECT 1 FROM localization_marketprice
+    WHERE shop_id = %(shop)s AND market_id = %(market)s {variant_filter}
+)
 """
 
 
@@ -202,31 +229,50 @@ def market_params(market: Market, shop: Shop) -> dict | None:
     }
 
 
-def _sql(with_variant_filter: bool) -> str:
-    return _SQL.format(
+def _sql(*, with_variant_filter: bool, price_in: bool, only_new: bool) -> str:
+    """The statement that stores one market's prices: the general one (update what changed, insert
+    what is missing) or, with `only_new`, the plain insert for a market with nothing stored."""
+    computed = _COMPUTED.format(
         variant_filter="AND v.id = ANY(%(variant_ids)s)" if with_variant_filter else "",
+        duty_columns=_DUTY_COLUMNS if price_in else _NO_DUTY_COLUMNS,
+        duty=_DUTY if price_in else "",
         rounded_price=_rounded("qp", "rp"),
         rounded_compare=_rounded("qc", "rc"),
-        columns=", ".join(_STORED_COLUMNS),
+    )
+    columns = ", ".join(_STORED_COLUMNS)
+    if only_new:
+        return computed + _INSERT.format(columns=columns)
+    return computed + _STORE.format(
+        columns=columns,
         assign_computed=", ".join(f"{column} = computed.{column}" for column in _STORED_COLUMNS),
         stored_columns=", ".join(f"stored.{column}" for column in _STORED_COLUMNS),
         computed_columns=", ".join(f"computed.{column}" for column in _STORED_COLUMNS),
     )
 
 
-def market_prices_store_sql(*, params: dict, variant_ids=None) -> tuple[int, int]:
+def market_prices_store_sql(*, params: dict, variant_ids=None, only_new: bool | None = None) -> tuple[int, int]:
     """Store one market's prices in one statement: (prices computed, rows inserted or changed).
 
     Unchanged rows are left alone (no new row version, no index entries, no lock). Recomputes
     of the same market wait for each other, so the rows one inserts are the rows the other
-    then finds and updates."""
-    if variant_ids is not None:
+    then finds and updates, and a market (or the chosen variants) found without stored prices
+    under that lock gets the plain insert. `only_new` forces the one or the other statement
+    (tests compare them)."""
+    with_variant_filter = variant_ids is not None
+    if with_variant_filter:
         params = {**params, "variant_ids": list(variant_ids)}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"localization:market_prices:{params['market']}"]
         )
-        cursor.execute(_sql(variant_ids is not None), params)
+        if only_new is None:
+            variant_filter = "AND variant_id = ANY(%(variant_ids)s)" if with_variant_filter else ""
+            cursor.execute(_ANY_STORED.format(variant_filter=variant_filter), params)
+            only_new = not cursor.fetchone()[0]
+        sql = _sql(with_variant_filter=with_variant_filter, price_in=params["price_in"], only_new=only_new)
+        cursor.execute(sql, params)
+        if only_new:
+            return cursor.rowcount, cursor.rowcount
         return cursor.fetchone()
 
 

@@ -16,7 +16,12 @@ from django.utils import timezone
 from catalog.models import ProductVariant
 from catalog.tests.factories import make_product
 from localization.models import DutyRate, Market, MarketPrice
-from localization.pricing import market_params, market_prices_recompute, market_prices_store_batched
+from localization.pricing import (
+    market_params,
+    market_prices_recompute,
+    market_prices_store_batched,
+    market_prices_store_sql,
+)
 from localization.services import exchange_rate_set_manual, market_create, market_update, market_variant_price_set
 from localization.tests.naive_pricing import market_prices_reference
 from shopadmin.models import Shop
@@ -234,3 +239,48 @@ def test_only_some_variants(seeded_shop):
     result = market_prices_recompute(shop_id=shop.pk, variant_ids=chosen)
     assert result["prices"] == result["prices_written"] == 4 * (Market.objects.count() - 1)
     assert_stored_prices_are_the_references(shop)
+
+
+def stored_rows(market):
+    return sorted(MarketPrice.objects.filter(market=market).values_list("variant_id", *STORED_FIELDS, "computed_at"))
+
+
+STORED_FIELDS = [
+    "currency", "amount", "compare_at_amount", "sale_amount", "sale_starts_at", "sale_ends_at", "base_amount",
+    "base_currency", "origin", "rate", "rate_source", "rate_date", "rule", "landed_cost_amount", "duty_rate_id",
+]  # fmt: skip
+
+
+def test_the_plain_insert_stores_the_rows_the_general_statement_stores(seeded_shop):
+    """A market without stored prices gets the plain insert; the update-and-insert statement,
+    run on the same empty market, stores the very same rows (DDP and not, fixed and sale prices)."""
+    shop, rng = seeded_shop
+    shop = Shop.objects.get(pk=shop.pk)
+    compared = 0
+    for market in Market.objects.order_by("pk"):
+        params = market_params(market, shop)
+        if params is None:
+            continue
+        for variant_ids in (None, rng.sample(list(ProductVariant.objects.values_list("pk", flat=True)), 3)):
+            assert market_prices_store_sql(params=params, variant_ids=variant_ids, only_new=True)[1] > 0
+            from_insert = stored_rows(market)
+            MarketPrice.objects.filter(market=market).delete()
+            assert market_prices_store_sql(params=params, variant_ids=variant_ids, only_new=False)[1] > 0
+            assert stored_rows(market) == from_insert
+            MarketPrice.objects.filter(market=market).delete()
+            compared += len(from_insert)
+    assert compared > 0
+
+
+def test_the_plain_insert_is_taken_only_while_nothing_is_stored(seeded_shop):
+    shop, _rng = seeded_shop
+    market = Market.objects.filter(duty_mode="DDP").order_by("pk").first()
+    params = market_params(market, Shop.objects.get(pk=shop.pk))
+    variants = ProductVariant.objects.count()
+    assert market_prices_store_sql(params=params) == (variants, variants)
+    # Everything stored and unchanged: the general statement finds nothing to write.
+    assert market_prices_store_sql(params=params) == (variants, 0)
+    # One price gone: only it is written again, beside the stored ones.
+    MarketPrice.objects.filter(market=market).order_by("pk").first().delete()
+    assert market_prices_store_sql(params=params) == (variants, 1)
+    assert stored(market) == market_prices_reference(shop_id=shop.pk, market=market)

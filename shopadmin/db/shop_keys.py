@@ -15,6 +15,11 @@ never at odds with it. With MATCH SIMPLE it holds while ``<fk>_id`` is null, so 
 works; a database-side ``ON DELETE SET NULL`` would null ``shop_id`` too, and the column-list
 form ``SET NULL (<fk>_id)`` is refused by Citus when the key includes the distribution column.
 
+A table written a million rows at a time (market prices) can leave Django's key out and keep
+the composite one alone: ``ShopForeignKey`` is a foreign key without Django's constraint whose
+composite key is still wanted. The composite key implies the single-column one (``<fk>_id`` is
+then an ``id`` of the target), and each key is one more check per inserted row.
+
 ``ShopScopedKeys()`` in an app's migration brings the app's tables to what its models declare
 at that point of the history: it adds the keys that are missing and drops the ones that no
 longer match (a foreign key removed or pointed elsewhere). A new tenant model or foreign key
@@ -29,7 +34,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import router
+from django.db import models, router
 from django.db.migrations.operations.base import Operation
 
 SHOP_COLUMN = "shop_id"
@@ -80,6 +85,26 @@ class ShopKey:
         return f"ALTER TABLE {quote(self.table)} DROP CONSTRAINT {quote(self.name)}"
 
 
+class ShopForeignKey(models.ForeignKey):
+    """A foreign key between two shop tables kept by its composite ``(shop_id, <fk>_id)`` key only
+    (no single-column constraint of Django's): the same rows are refused, with one check less
+    per inserted row."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["db_constraint"] = False
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("db_constraint", None)
+        return name, path, args, kwargs
+
+
+def has_shop_key(field) -> bool:
+    """A foreign key that the database keeps: Django's constraint, or the composite key alone."""
+    return field.db_constraint or isinstance(field, ShopForeignKey)
+
+
 def is_shop_scoped(model) -> bool:
     """A model whose rows belong to one shop: it has a ``shop`` foreign key to shopadmin.Shop."""
     try:
@@ -102,7 +127,7 @@ def wanted_keys(apps, app_label: str, using: str) -> set[ShopKey]:
         for field in opts.local_concrete_fields:
             if not field.many_to_one and not field.one_to_one:
                 continue
-            if field.name == "shop" or not field.db_constraint or not is_shop_scoped(field.related_model):
+            if field.name == "shop" or not has_shop_key(field) or not is_shop_scoped(field.related_model):
                 continue
             keys.add(
                 ShopKey(opts.db_table, field.column, field.related_model._meta.db_table, field.target_field.column)

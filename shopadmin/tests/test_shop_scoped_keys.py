@@ -16,7 +16,7 @@ from django.db.migrations.loader import MigrationLoader
 from djmoney.money import Money
 
 from catalog.models import Category, Product, ProductMedia, ProductVariant
-from shopadmin.db.shop_keys import SHOP_COLUMN, ShopKey, ShopScopedKeys, is_shop_scoped, wanted_keys
+from shopadmin.db.shop_keys import SHOP_COLUMN, ShopForeignKey, ShopKey, ShopScopedKeys, is_shop_scoped, wanted_keys
 from shopadmin.models import Shop
 from shopadmin.tenancy import no_shop
 
@@ -297,3 +297,24 @@ def test_the_operation_adopts_a_unique_index_built_beforehand():
     with owner.cursor() as cursor:
         cursor.execute("SELECT contype, conindid FROM pg_constraint WHERE conname = %s", [key.name])
         assert cursor.fetchone() == ("u", index)
+
+
+def test_a_shop_foreign_key_is_kept_by_its_composite_key_alone():
+    """`ShopForeignKey` (market prices, a million rows a recompute) drops Django's single-column
+    key, never the composite one."""
+    fields = [
+        (model._meta.db_table, field.column, field.related_model._meta.db_table)
+        for model in apps.get_models()
+        for field in model._meta.local_concrete_fields
+        if isinstance(field, ShopForeignKey)
+    ]
+    assert ("localization_marketprice", "variant_id", "catalog_productvariant") in fields
+    keys = constraints()
+    for table, column, target in fields:
+        found = [c for c in keys if c["kind"] == "f" and c["table"] == table and column in c["columns"]]
+        assert [(c["columns"], c["target"], c["target_columns"]) for c in found] == [
+            ([SHOP_COLUMN, column], target, [SHOP_COLUMN, "id"])
+        ]
+        assert (found[0]["deferrable"], found[0]["deferred"], found[0]["on_delete"], found[0]["on_update"]) == (
+            DJANGO_RULES
+        )
