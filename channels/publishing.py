@@ -155,10 +155,14 @@ SELECT scope.id AS variant_id,
            l.custom_labels, l.channel_item_id, l.channel_sku_id, media.h, stock.available, texts.h{price_values}
        ), 0)::text AS inputs_hash,
        COALESCE(l.accepted_hash <> '' AND l.status NOT IN (%(delisted)s, %(error)s), false) AS live,
-       l.accepted_inputs_hash
+       l.accepted_inputs_hash,
+       l.id AS listing_id, l.item_id,
+       COALESCE(l.accepted_hash <> '' AND l.status <> %(delisted)s, false) AS on_channel
   FROM scope
   JOIN products ON products.id = scope.product_id
-  LEFT JOIN channels_channellisting l ON l.account_id = %(account)s AND l.variant_id = scope.id {scope_variants:l}
+  {listings_join} (
+      SELECT * FROM channels_channellisting l WHERE l.account_id = %(account)s {scope_variants:l}
+  ) l ON l.variant_id = scope.id
   LEFT JOIN media ON media.product_id = scope.product_id
   LEFT JOIN stock ON stock.variant_id = scope.id
   LEFT JOIN texts ON texts.product_id = scope.product_id{prices}
@@ -170,13 +174,21 @@ _PRICE_JOIN = """
          ON price{n}.variant_id = scope.id AND price{n}.market_id = (%(market_ids)s::bigint[])[{n}]"""
 
 
-# One row: how many listings are unchanged, and the variant ids and inputs hashes of the others.
+# One row, from one pass over the account's listings: how many listings are unchanged, the
+# variant ids and inputs hashes of the others, the listings on the channel whose variant is no
+# longer selected (to delete, in the listings' order) and how many selected variants have no
+# listing row yet.
 _TO_BUILD_SQL = """
 SELECT count(*) FILTER (WHERE skip),
-       array_agg(variant_id ORDER BY variant_id) FILTER (WHERE NOT skip),
-       array_agg(inputs_hash ORDER BY variant_id) FILTER (WHERE NOT skip)
-  FROM (SELECT variant_id, inputs_hash, NOT %(full)s AND live AND accepted_inputs_hash = inputs_hash AS skip
-          FROM ({inputs}) inputs) compared
+       array_agg(variant_id ORDER BY variant_id) FILTER (WHERE build),
+       array_agg(inputs_hash ORDER BY variant_id) FILTER (WHERE build),
+       array_agg(listing_id ORDER BY item_id, listing_id) FILTER (WHERE variant_id IS NULL AND on_channel),
+       count(*) FILTER (WHERE variant_id IS NOT NULL AND listing_id IS NULL)
+  FROM (SELECT variant_id, inputs_hash, listing_id, item_id, on_channel, skip,
+               variant_id IS NOT NULL AND NOT skip AS build
+          FROM (SELECT *, variant_id IS NOT NULL AND NOT %(full)s AND live
+                          AND accepted_inputs_hash = inputs_hash AS skip
+                  FROM ({inputs}) inputs) skipped) compared
 """
 
 
@@ -235,19 +247,22 @@ class _PlanInputs:
 
     def _sql(self, *, subset: bool) -> str:
         sql = self.sql.replace("{subset}", "AND id = ANY(%(variant_ids)s::bigint[])" if subset else "")
+        # Over the whole selection, the listings of no selected variant come along (deletes).
+        sql = sql.replace("{listings_join}", "LEFT JOIN" if subset else "FULL JOIN")
         for alias in ("s", "mp", "l"):
             sql = sql.replace(f"{{scope_variants:{alias}}}", _SCOPE_VARIANTS.format(alias=alias) if subset else "")
         for column in ("p.id", "m.product_id", "t.product_id"):
             sql = sql.replace(f"{{scope_products:{column}}}", _SCOPE_PRODUCTS.format(column=column) if subset else "")
         return sql
 
-    def to_build(self, *, full: bool) -> tuple[int, dict[int, str]]:
-        """(listings unchanged, {variant id: inputs hash} of the listings to build): a listing
-        live on the channel whose inputs hash equals the one of its accepted payload is
-        unchanged, without building it; with `full` every listing is built."""
+    def to_build(self, *, full: bool) -> tuple[int, dict[int, str], list[int], int]:
+        """(listings unchanged, {variant id: inputs hash} of the listings to build, listing ids
+        to delete, selected variants with no listing row): a listing live on the channel whose
+        inputs hash equals the one of its accepted payload is unchanged, without building it;
+        with `full` every listing is built."""
         sql = _TO_BUILD_SQL.replace("{inputs}", self._sql(subset=False))
-        [(unchanged, variant_ids, hashes)] = _fetch_hash_joined(sql, {**self.params, "full": full})
-        return unchanged, dict(zip(variant_ids or [], hashes or [], strict=True))
+        [(unchanged, variant_ids, hashes, deletes, unlisted)] = _fetch_hash_joined(sql, {**self.params, "full": full})
+        return unchanged, dict(zip(variant_ids or [], hashes or [], strict=True)), deletes or [], unlisted
 
     def of(self, variant_ids: list[int] | None) -> dict[int, str]:
         """{variant id: inputs hash} of some selected variants (None: all), read again."""
@@ -374,15 +389,25 @@ def plan_compute(*, account: ChannelAccount, full: bool = False) -> dict:
     compared with the accepted hash: a different hash is a change; an equal one is unchanged
     and not validated again (the channel accepted that very payload).
     """
-    listings_sync(account=account)
     markets = publish_markets(account)
     adapter = adapter_for_account(account, markets[0])
     if connection.vendor == "postgresql":
         inputs = _PlanInputs(account, markets, timezone.now())
-        unchanged, to_build = inputs.to_build(full=full)
+        unchanged, to_build, deletes, unlisted = inputs.to_build(full=full)
+        if unlisted:  # newly selected variants: their draft rows first, then compared again
+            listings_sync(account=account)
+            unchanged, to_build, deletes, unlisted = inputs.to_build(full=full)
     else:  # the demo's SQLite: every payload is built, and no inputs hash is kept
+        listings_sync(account=account)
         inputs, unchanged = None, 0
         to_build = dict.fromkeys(selected_variants(account).values_list("id", flat=True), "")
+        deletes = list(
+            ChannelListing.objects.filter(account=account)
+            .exclude(accepted_hash="")
+            .exclude(status=ListingStatus.DELISTED)
+            .exclude(variant_id__in=selected_variants(account).values("id"))
+            .values_list("id", flat=True)
+        )
     dense = full or inputs is None or len(to_build) > DENSE_SHARE * (unchanged + len(to_build))
     state, overrides = _listing_state(account, None if dense else list(to_build))
     errors_of = dict(
@@ -431,13 +456,6 @@ def plan_compute(*, account: ChannelAccount, full: bool = False) -> dict:
     listing_of = {vid: state[vid][0] for vid in held if vid in state}
     _refresh_accepted_inputs(
         [(listing_id, held[vid]) for vid, listing_id, had in accepted_again if vid in held and had != held[vid]]
-    )
-    deletes = list(
-        ChannelListing.objects.filter(account=account)
-        .exclude(accepted_hash="")
-        .exclude(status=ListingStatus.DELISTED)
-        .exclude(variant_id__in=selected_variants(account).values("id"))
-        .values_list("id", flat=True)
     )
     return {
         "changes": changes,
