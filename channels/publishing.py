@@ -119,8 +119,15 @@ DENSE_SHARE = 0.1
 # lists of rows as text. With a subset of variants, the side tables are read by its ids;
 # `{prices}` is one join per market.
 _INPUTS_SQL = """
-WITH scope AS MATERIALIZED (
-    SELECT * FROM ({selection}) selected WHERE true {subset}
+WITH scope AS {materialized} (
+    SELECT id, product_id,
+           hash_record_extended(ROW(sku, option_values, gtin, mpn, product_id, weight_grams), 0) AS h
+      FROM ({selection}) selected WHERE true {subset}
+), listings AS (
+    SELECT l.id, l.variant_id, l.item_id, l.accepted_hash, l.status, l.accepted_inputs_hash,
+           hash_record_extended(ROW(l.title_override, l.description_override, l.category_override, l.custom_labels,
+                                    l.channel_item_id, l.channel_sku_id), 0) AS h
+      FROM {listings}
 ), products AS MATERIALIZED (
     SELECT p.id,
            hash_record_extended(ROW(p.title, p.description, p.brand, p.condition, p.handle,
@@ -150,9 +157,7 @@ WITH scope AS MATERIALIZED (
 )
 SELECT scope.id AS variant_id,
        hash_record_extended(ROW(
-           %(fingerprint)s::text, scope.sku, scope.option_values, scope.gtin, scope.mpn, scope.product_id,
-           scope.weight_grams, products.h, l.title_override, l.description_override, l.category_override,
-           l.custom_labels, l.channel_item_id, l.channel_sku_id, media.h, stock.available, texts.h{price_values}
+           %(fingerprint)s::text, scope.h, products.h, l.h, media.h, stock.available, texts.h{price_values}
        ), 0)::text AS inputs_hash,
        COALESCE(l.accepted_hash <> '' AND l.status NOT IN (%(delisted)s, %(error)s), false) AS live,
        l.accepted_inputs_hash,
@@ -160,14 +165,19 @@ SELECT scope.id AS variant_id,
        COALESCE(l.accepted_hash <> '' AND l.status <> %(delisted)s, false) AS on_channel
   FROM scope
   JOIN products ON products.id = scope.product_id
-  {listings_join} (
-      SELECT * FROM channels_channellisting l WHERE l.account_id = %(account)s {scope_variants:l}
-  ) l ON l.variant_id = scope.id
+  {listings_join} listings l ON l.variant_id = scope.id
   LEFT JOIN media ON media.product_id = scope.product_id
   LEFT JOIN stock ON stock.variant_id = scope.id
   LEFT JOIN texts ON texts.product_id = scope.product_id{prices}
 """
 _SCOPE_VARIANTS = "AND {alias}.variant_id = ANY(%(variant_ids)s::bigint[])"
+_ACCOUNT_LISTINGS = "channels_channellisting l WHERE l.shop_id = %(shop)s AND l.account_id = %(account)s"
+# Some variants' listings, each looked up by the (shop, account, variant) index: a filter on
+# the account's listings would read all of them (the planner cannot tell how many there are).
+# LIMIT (there is one at most) keeps the lookup a lookup rather than a join the planner redoes.
+_LISTINGS_OF_VARIANTS = """unnest(%(variant_ids)s::bigint[]) AS wanted(id) CROSS JOIN LATERAL (
+          SELECT * FROM channels_channellisting l
+           WHERE l.shop_id = %(shop)s AND l.account_id = %(account)s AND l.variant_id = wanted.id LIMIT 1) l"""
 _SCOPE_PRODUCTS = "AND {column} = ANY(ARRAY(SELECT DISTINCT product_id FROM scope))"
 _PRICE_JOIN = """
   LEFT JOIN prices price{n}
@@ -243,13 +253,17 @@ class _PlanInputs:
             "delisted": ListingStatus.DELISTED,
             "error": ListingStatus.ERROR,
             "account": account.pk,
+            "shop": account.shop_id,
         }
 
     def _sql(self, *, subset: bool) -> str:
         sql = self.sql.replace("{subset}", "AND id = ANY(%(variant_ids)s::bigint[])" if subset else "")
         # Over the whole selection, the listings of no selected variant come along (deletes).
         sql = sql.replace("{listings_join}", "LEFT JOIN" if subset else "FULL JOIN")
-        for alias in ("s", "mp", "l"):
+        # A subset's scope is read again for its products' ids; the whole selection is read once.
+        sql = sql.replace("{materialized}", "MATERIALIZED" if subset else "NOT MATERIALIZED")
+        sql = sql.replace("{listings}", _LISTINGS_OF_VARIANTS if subset else _ACCOUNT_LISTINGS)
+        for alias in ("s", "mp"):
             sql = sql.replace(f"{{scope_variants:{alias}}}", _SCOPE_VARIANTS.format(alias=alias) if subset else "")
         for column in ("p.id", "m.product_id", "t.product_id"):
             sql = sql.replace(f"{{scope_products:{column}}}", _SCOPE_PRODUCTS.format(column=column) if subset else "")
@@ -357,12 +371,14 @@ def _listing_state(account: ChannelAccount, variant_ids: list[int] | None) -> tu
     """({variant id: (listing id, accepted hash, status, channel item id, channel sku id,
     accepted inputs hash)}, {variant id: LISTING_FIELDS row}) of every listing of the
     account, or of some variants' listings."""
-    listings = ChannelListing.objects.filter(account=account, variant_id__isnull=False)
     fields = ("variant_id", "id", "accepted_hash", "status", "channel_item_id", "channel_sku_id",
               "accepted_inputs_hash", *LISTING_FIELDS[2:])  # fmt: skip
     if variant_ids is None:
-        chunks = [listings.values_list(*fields)]
+        chunks = [ChannelListing.objects.filter(account=account, variant_id__isnull=False).values_list(*fields)]
+    elif connection.vendor == "postgresql":
+        chunks = [_listings_of_variants(account, fields, variant_ids)]
     else:
+        listings = ChannelListing.objects.filter(account=account, variant_id__isnull=False)
         chunks = [
             listings.filter(variant_id__in=variant_ids[start : start + CHUNK]).values_list(*fields)
             for start in range(0, len(variant_ids), CHUNK)
@@ -373,6 +389,24 @@ def _listing_state(account: ChannelAccount, variant_ids: list[int] | None) -> tu
             state[row[0]] = row[1:7]
             overrides[row[0]] = (row[0], row[1], *row[7:])
     return state, overrides
+
+
+def _listings_of_variants(account: ChannelAccount, fields: tuple[str, ...], variant_ids: list[int]) -> list[tuple]:
+    """Rows of `fields` of some variants' listings, each looked up by its index."""
+    columns = ", ".join(f"l.{ChannelListing._meta.get_field(name).column}" for name in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {_LISTINGS_OF_VARIANTS}",  # noqa: S608 (column names of the model)
+            {"variant_ids": variant_ids, "shop": account.shop_id, "account": account.pk},
+        )
+        rows = cursor.fetchall()
+    # JSON columns come back as text from a plain cursor; decoded as the model's field does.
+    decoders = [ChannelListing._meta.get_field(name) for name in fields]
+    return [
+        tuple(field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+              for field, value in zip(decoders, row, strict=True))
+        for row in rows
+    ]  # fmt: skip
 
 
 def plan_compute(*, account: ChannelAccount, full: bool = False) -> dict:
