@@ -529,11 +529,7 @@ def publish_plan_create(*, account: ChannelAccount, automatic: bool = False, cre
     # says "nothing to publish" over items that still have problems.
     plan.invalid = computed["with_problems"]
     plan.save()
-    accepted = dict(
-        ChannelListing.objects.filter(
-            pk__in=[c[0] for c in computed["changes"] if c[1] == PublishPlanItem.Action.UPDATE]
-        ).values_list("id", "accepted_payload")
-    )
+    accepted = _accepted_payloads([c[0] for c in computed["changes"] if c[1] == PublishPlanItem.Action.UPDATE])
     items = [
         PublishPlanItem(
             shop_id=account.shop_id,
@@ -577,6 +573,22 @@ def publish_plan_create(*, account: ChannelAccount, automatic: bool = False, cre
         changes={"creates": plan.creates, "updates": plan.updates, "deletes": plan.deletes, "invalid": plan.invalid},
     )
     return plan
+
+
+def _accepted_payloads(listing_ids: list[int]) -> dict[int, dict]:
+    """{listing id: accepted payload} of some listings, each looked up by its primary key (a
+    filter on the ids reads every listing of the shop when the planner misjudges how many)."""
+    if connection.vendor != "postgresql":
+        return dict(ChannelListing.objects.filter(pk__in=listing_ids).values_list("id", "accepted_payload"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.id, l.accepted_payload FROM unnest(%s::bigint[]) AS wanted(id) CROSS JOIN LATERAL"
+            " (SELECT id, accepted_payload FROM channels_channellisting l WHERE l.id = wanted.id LIMIT 1) l",
+            [listing_ids],
+        )
+        rows = cursor.fetchall()
+    field = ChannelListing._meta.get_field("accepted_payload")
+    return {pk: field.from_db_value(payload, None, connection) for pk, payload in rows}
 
 
 def _record_local_problems(account: ChannelAccount, invalid: dict) -> None:
