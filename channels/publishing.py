@@ -284,7 +284,7 @@ class _PlanInputs:
             rows = _fetch_hash_joined(self._sql(subset=False), self.params)
         else:
             rows = _fetch_hash_joined(self._sql(subset=True), {**self.params, "variant_ids": variant_ids})
-        return {row[0]: row[1] for row in rows}
+        return {row[0]: row[1] for row in rows if row[0] is not None}  # not the listings to delete
 
 
 def _fetch_hash_joined(sql: str, params: dict) -> list[tuple]:
