@@ -119,8 +119,15 @@ DENSE_SHARE = 0.1
 # lists of rows as text. With a subset of variants, the side tables are read by its ids;
 # `{prices}` is one join per market.
 _INPUTS_SQL = """
-WITH scope AS MATERIALIZED (
-    SELECT * FROM ({selection}) selected WHERE true {subset}
+WITH scope AS {materialized} (
+    SELECT id, product_id,
+           hash_record_extended(ROW(sku, option_values, gtin, mpn, product_id, weight_grams), 0) AS h
+      FROM ({selection}) selected WHERE true {subset}
+), listings AS (
+    SELECT l.id, l.variant_id, l.item_id, l.accepted_hash, l.status, l.accepted_inputs_hash,
+           hash_record_extended(ROW(l.title_override, l.description_override, l.category_override, l.custom_labels,
+                                    l.channel_item_id, l.channel_sku_id), 0) AS h
+      FROM {listings}
 ), products AS MATERIALIZED (
     SELECT p.id,
            hash_record_extended(ROW(p.title, p.description, p.brand, p.condition, p.handle,
@@ -150,33 +157,48 @@ WITH scope AS MATERIALIZED (
 )
 SELECT scope.id AS variant_id,
        hash_record_extended(ROW(
-           %(fingerprint)s::text, scope.sku, scope.option_values, scope.gtin, scope.mpn, scope.product_id,
-           scope.weight_grams, products.h, l.title_override, l.description_override, l.category_override,
-           l.custom_labels, l.channel_item_id, l.channel_sku_id, media.h, stock.available, texts.h{price_values}
+           %(fingerprint)s::text, scope.h, products.h, l.h, media.h, stock.available, texts.h{price_values}
        ), 0)::text AS inputs_hash,
        COALESCE(l.accepted_hash <> '' AND l.status NOT IN (%(delisted)s, %(error)s), false) AS live,
-       l.accepted_inputs_hash
+       l.accepted_inputs_hash,
+       l.id AS listing_id, l.item_id,
+       COALESCE(l.accepted_hash <> '' AND l.status <> %(delisted)s, false) AS on_channel
   FROM scope
   JOIN products ON products.id = scope.product_id
-  LEFT JOIN channels_channellisting l ON l.account_id = %(account)s AND l.variant_id = scope.id {scope_variants:l}
+  {listings_join} listings l ON l.variant_id = scope.id
   LEFT JOIN media ON media.product_id = scope.product_id
   LEFT JOIN stock ON stock.variant_id = scope.id
   LEFT JOIN texts ON texts.product_id = scope.product_id{prices}
 """
 _SCOPE_VARIANTS = "AND {alias}.variant_id = ANY(%(variant_ids)s::bigint[])"
+_ACCOUNT_LISTINGS = "channels_channellisting l WHERE l.shop_id = %(shop)s AND l.account_id = %(account)s"
+# Some variants' listings, each looked up by the (shop, account, variant) index: a filter on
+# the account's listings would read all of them (the planner cannot tell how many there are).
+# LIMIT (there is one at most) keeps the lookup a lookup rather than a join the planner redoes.
+_LISTINGS_OF_VARIANTS = """unnest(%(variant_ids)s::bigint[]) AS wanted(id) CROSS JOIN LATERAL (
+          SELECT * FROM channels_channellisting l
+           WHERE l.shop_id = %(shop)s AND l.account_id = %(account)s AND l.variant_id = wanted.id LIMIT 1) l"""
 _SCOPE_PRODUCTS = "AND {column} = ANY(ARRAY(SELECT DISTINCT product_id FROM scope))"
 _PRICE_JOIN = """
   LEFT JOIN prices price{n}
          ON price{n}.variant_id = scope.id AND price{n}.market_id = (%(market_ids)s::bigint[])[{n}]"""
 
 
-# One row: how many listings are unchanged, and the variant ids and inputs hashes of the others.
+# One row, from one pass over the account's listings: how many listings are unchanged, the
+# variant ids and inputs hashes of the others, the listings on the channel whose variant is no
+# longer selected (to delete, in the listings' order) and how many selected variants have no
+# listing row yet.
 _TO_BUILD_SQL = """
 SELECT count(*) FILTER (WHERE skip),
-       array_agg(variant_id ORDER BY variant_id) FILTER (WHERE NOT skip),
-       array_agg(inputs_hash ORDER BY variant_id) FILTER (WHERE NOT skip)
-  FROM (SELECT variant_id, inputs_hash, NOT %(full)s AND live AND accepted_inputs_hash = inputs_hash AS skip
-          FROM ({inputs}) inputs) compared
+       array_agg(variant_id ORDER BY variant_id) FILTER (WHERE build),
+       array_agg(inputs_hash ORDER BY variant_id) FILTER (WHERE build),
+       array_agg(listing_id ORDER BY item_id, listing_id) FILTER (WHERE variant_id IS NULL AND on_channel),
+       count(*) FILTER (WHERE variant_id IS NOT NULL AND listing_id IS NULL)
+  FROM (SELECT variant_id, inputs_hash, listing_id, item_id, on_channel, skip,
+               variant_id IS NOT NULL AND NOT skip AS build
+          FROM (SELECT *, variant_id IS NOT NULL AND NOT %(full)s AND live
+                          AND accepted_inputs_hash = inputs_hash AS skip
+                  FROM ({inputs}) inputs) skipped) compared
 """
 
 
@@ -231,23 +253,30 @@ class _PlanInputs:
             "delisted": ListingStatus.DELISTED,
             "error": ListingStatus.ERROR,
             "account": account.pk,
+            "shop": account.shop_id,
         }
 
     def _sql(self, *, subset: bool) -> str:
         sql = self.sql.replace("{subset}", "AND id = ANY(%(variant_ids)s::bigint[])" if subset else "")
-        for alias in ("s", "mp", "l"):
+        # Over the whole selection, the listings of no selected variant come along (deletes).
+        sql = sql.replace("{listings_join}", "LEFT JOIN" if subset else "FULL JOIN")
+        # A subset's scope is read again for its products' ids; the whole selection is read once.
+        sql = sql.replace("{materialized}", "MATERIALIZED" if subset else "NOT MATERIALIZED")
+        sql = sql.replace("{listings}", _LISTINGS_OF_VARIANTS if subset else _ACCOUNT_LISTINGS)
+        for alias in ("s", "mp"):
             sql = sql.replace(f"{{scope_variants:{alias}}}", _SCOPE_VARIANTS.format(alias=alias) if subset else "")
         for column in ("p.id", "m.product_id", "t.product_id"):
             sql = sql.replace(f"{{scope_products:{column}}}", _SCOPE_PRODUCTS.format(column=column) if subset else "")
         return sql
 
-    def to_build(self, *, full: bool) -> tuple[int, dict[int, str]]:
-        """(listings unchanged, {variant id: inputs hash} of the listings to build): a listing
-        live on the channel whose inputs hash equals the one of its accepted payload is
-        unchanged, without building it; with `full` every listing is built."""
+    def to_build(self, *, full: bool) -> tuple[int, dict[int, str], list[int], int]:
+        """(listings unchanged, {variant id: inputs hash} of the listings to build, listing ids
+        to delete, selected variants with no listing row): a listing live on the channel whose
+        inputs hash equals the one of its accepted payload is unchanged, without building it;
+        with `full` every listing is built."""
         sql = _TO_BUILD_SQL.replace("{inputs}", self._sql(subset=False))
-        [(unchanged, variant_ids, hashes)] = _fetch_hash_joined(sql, {**self.params, "full": full})
-        return unchanged, dict(zip(variant_ids or [], hashes or [], strict=True))
+        [(unchanged, variant_ids, hashes, deletes, unlisted)] = _fetch_hash_joined(sql, {**self.params, "full": full})
+        return unchanged, dict(zip(variant_ids or [], hashes or [], strict=True)), deletes or [], unlisted
 
     def of(self, variant_ids: list[int] | None) -> dict[int, str]:
         """{variant id: inputs hash} of some selected variants (None: all), read again."""
@@ -255,7 +284,7 @@ class _PlanInputs:
             rows = _fetch_hash_joined(self._sql(subset=False), self.params)
         else:
             rows = _fetch_hash_joined(self._sql(subset=True), {**self.params, "variant_ids": variant_ids})
-        return {row[0]: row[1] for row in rows}
+        return {row[0]: row[1] for row in rows if row[0] is not None}  # not the listings to delete
 
 
 def _fetch_hash_joined(sql: str, params: dict) -> list[tuple]:
@@ -342,12 +371,14 @@ def _listing_state(account: ChannelAccount, variant_ids: list[int] | None) -> tu
     """({variant id: (listing id, accepted hash, status, channel item id, channel sku id,
     accepted inputs hash)}, {variant id: LISTING_FIELDS row}) of every listing of the
     account, or of some variants' listings."""
-    listings = ChannelListing.objects.filter(account=account, variant_id__isnull=False)
     fields = ("variant_id", "id", "accepted_hash", "status", "channel_item_id", "channel_sku_id",
               "accepted_inputs_hash", *LISTING_FIELDS[2:])  # fmt: skip
     if variant_ids is None:
-        chunks = [listings.values_list(*fields)]
+        chunks = [ChannelListing.objects.filter(account=account, variant_id__isnull=False).values_list(*fields)]
+    elif connection.vendor == "postgresql":
+        chunks = [_listings_of_variants(account, fields, variant_ids)]
     else:
+        listings = ChannelListing.objects.filter(account=account, variant_id__isnull=False)
         chunks = [
             listings.filter(variant_id__in=variant_ids[start : start + CHUNK]).values_list(*fields)
             for start in range(0, len(variant_ids), CHUNK)
@@ -358,6 +389,24 @@ def _listing_state(account: ChannelAccount, variant_ids: list[int] | None) -> tu
             state[row[0]] = row[1:7]
             overrides[row[0]] = (row[0], row[1], *row[7:])
     return state, overrides
+
+
+def _listings_of_variants(account: ChannelAccount, fields: tuple[str, ...], variant_ids: list[int]) -> list[tuple]:
+    """Rows of `fields` of some variants' listings, each looked up by its index."""
+    columns = ", ".join(f"l.{ChannelListing._meta.get_field(name).column}" for name in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {_LISTINGS_OF_VARIANTS}",  # noqa: S608 (column names of the model)
+            {"variant_ids": variant_ids, "shop": account.shop_id, "account": account.pk},
+        )
+        rows = cursor.fetchall()
+    # JSON columns come back as text from a plain cursor; decoded as the model's field does.
+    decoders = [ChannelListing._meta.get_field(name) for name in fields]
+    return [
+        tuple(field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+              for field, value in zip(decoders, row, strict=True))
+        for row in rows
+    ]  # fmt: skip
 
 
 def plan_compute(*, account: ChannelAccount, full: bool = False) -> dict:
@@ -374,15 +423,25 @@ def plan_compute(*, account: ChannelAccount, full: bool = False) -> dict:
     compared with the accepted hash: a different hash is a change; an equal one is unchanged
     and not validated again (the channel accepted that very payload).
     """
-    listings_sync(account=account)
     markets = publish_markets(account)
     adapter = adapter_for_account(account, markets[0])
     if connection.vendor == "postgresql":
         inputs = _PlanInputs(account, markets, timezone.now())
-        unchanged, to_build = inputs.to_build(full=full)
+        unchanged, to_build, deletes, unlisted = inputs.to_build(full=full)
+        if unlisted:  # newly selected variants: their draft rows first, then compared again
+            listings_sync(account=account)
+            unchanged, to_build, deletes, unlisted = inputs.to_build(full=full)
     else:  # the demo's SQLite: every payload is built, and no inputs hash is kept
+        listings_sync(account=account)
         inputs, unchanged = None, 0
         to_build = dict.fromkeys(selected_variants(account).values_list("id", flat=True), "")
+        deletes = list(
+            ChannelListing.objects.filter(account=account)
+            .exclude(accepted_hash="")
+            .exclude(status=ListingStatus.DELISTED)
+            .exclude(variant_id__in=selected_variants(account).values("id"))
+            .values_list("id", flat=True)
+        )
     dense = full or inputs is None or len(to_build) > DENSE_SHARE * (unchanged + len(to_build))
     state, overrides = _listing_state(account, None if dense else list(to_build))
     errors_of = dict(
@@ -432,13 +491,6 @@ def plan_compute(*, account: ChannelAccount, full: bool = False) -> dict:
     _refresh_accepted_inputs(
         [(listing_id, held[vid]) for vid, listing_id, had in accepted_again if vid in held and had != held[vid]]
     )
-    deletes = list(
-        ChannelListing.objects.filter(account=account)
-        .exclude(accepted_hash="")
-        .exclude(status=ListingStatus.DELISTED)
-        .exclude(variant_id__in=selected_variants(account).values("id"))
-        .values_list("id", flat=True)
-    )
     return {
         "changes": changes,
         "invalid": invalid,
@@ -477,11 +529,7 @@ def publish_plan_create(*, account: ChannelAccount, automatic: bool = False, cre
     # says "nothing to publish" over items that still have problems.
     plan.invalid = computed["with_problems"]
     plan.save()
-    accepted = dict(
-        ChannelListing.objects.filter(
-            pk__in=[c[0] for c in computed["changes"] if c[1] == PublishPlanItem.Action.UPDATE]
-        ).values_list("id", "accepted_payload")
-    )
+    accepted = _accepted_payloads([c[0] for c in computed["changes"] if c[1] == PublishPlanItem.Action.UPDATE])
     items = [
         PublishPlanItem(
             shop_id=account.shop_id,
@@ -525,6 +573,22 @@ def publish_plan_create(*, account: ChannelAccount, automatic: bool = False, cre
         changes={"creates": plan.creates, "updates": plan.updates, "deletes": plan.deletes, "invalid": plan.invalid},
     )
     return plan
+
+
+def _accepted_payloads(listing_ids: list[int]) -> dict[int, dict]:
+    """{listing id: accepted payload} of some listings, each looked up by its primary key (a
+    filter on the ids reads every listing of the shop when the planner misjudges how many)."""
+    if connection.vendor != "postgresql":
+        return dict(ChannelListing.objects.filter(pk__in=listing_ids).values_list("id", "accepted_payload"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.id, l.accepted_payload FROM unnest(%s::bigint[]) AS wanted(id) CROSS JOIN LATERAL"
+            " (SELECT id, accepted_payload FROM channels_channellisting l WHERE l.id = wanted.id LIMIT 1) l",
+            [listing_ids],
+        )
+        rows = cursor.fetchall()
+    field = ChannelListing._meta.get_field("accepted_payload")
+    return {pk: field.from_db_value(payload, None, connection) for pk, payload in rows}
 
 
 def _record_local_problems(account: ChannelAccount, invalid: dict) -> None:

@@ -6,15 +6,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
-from catalog.models import Location, Product, ProductMedia, ProductVariant
+from catalog.models import Category, Location, Product, ProductMedia, ProductVariant, StockLevel
 from catalog.services import media_add, product_update, stock_set, variant_delete
 from channels import publishing
 from channels.listings import listing_settings_update
-from channels.models import ChannelAccount, ChannelListing
+from channels.models import ChannelAccount, ChannelListing, ListingRule
 from channels.publishing import plan_compute, publish_plan_apply, publish_plan_create
+from channels.tests.factories import make_account
 from channels.tests.listing_fixtures import price_markets, seeded_account
 from channels.tests.test_localized import TWO_MARKETS, france
 from localization.models import MarketPrice
@@ -150,3 +151,124 @@ def test_prices_stored_again_unchanged_build_nothing(in_shop_a, shop_a):
     price_markets(shop_a)  # every stored price written again, the same amounts
     fast, _full = fast_and_full(account)
     assert fast["built"] == 0 and fast["unchanged"] == 20
+
+
+def test_a_change_in_each_kind_of_input_builds_exactly_the_listings_it_touches(in_shop_a, shop_a, monkeypatch):
+    """Every input of a payload, changed behind the services' back (no timestamp moves): the
+    plan builds the listings it touches, and no other, and says what the full plan says."""
+    account = feed_account(shop_a, variants=40)
+    publish_plan_apply(plan=publish_plan_create(account=account))
+    listing_of = dict(ChannelListing.objects.filter(account=account).values_list("variant_id", "id"))
+    variants = list(ProductVariant.objects.order_by("id"))
+    products = list(Product.objects.order_by("id"))
+    first, second = variants[0], variants[1]
+    product = products[2]
+    category = Category.objects.filter(products__isnull=False).order_by("id").first()
+    location = Location.objects.filter(stock_levels__isnull=False).order_by("id").last()
+    price = MarketPrice.objects.filter(variant=second).order_by("id").first()
+    pictured = (
+        Product.objects.annotate(images=Count("media")).filter(images__gte=2, pk__gt=product.pk).order_by("id").first()
+    )
+    media = ProductMedia.objects.filter(product=pictured).order_by("position", "id").first()
+    stocked_there = set(StockLevel.objects.filter(location=location).values_list("variant_id", flat=True))
+
+    def of_products(*chosen):
+        return set(ProductVariant.objects.filter(product__in=chosen).values_list("id", flat=True))
+
+    changes = [
+        ("variant gtin", lambda: ProductVariant.objects.filter(pk=first.pk).update(gtin="00012345600012"), {first.pk}),
+        ("variant sku", lambda: ProductVariant.objects.filter(pk=second.pk).update(sku="RENAMED-1"), {second.pk}),
+        ("product brand", lambda: Product.objects.filter(pk=product.pk).update(brand="Other"), of_products(product)),
+        (
+            "product description",
+            lambda: Product.objects.filter(pk=product.pk).update(description="Written again"),
+            of_products(product),
+        ),
+        (
+            "category",
+            lambda: Category.objects.filter(pk=category.pk).update(
+                google_product_category=(category.google_product_category or 0) + 1
+            ),
+            of_products(*category.products.all()),
+        ),
+        (
+            "listing labels",
+            lambda: ChannelListing.objects.filter(pk=listing_of[first.pk]).update(custom_labels=["sale"]),
+            {first.pk},
+        ),
+        (
+            "listing description",
+            lambda: ChannelListing.objects.filter(pk=listing_of[second.pk]).update(description_override="Mine"),
+            {second.pk},
+        ),
+        (
+            "channel ids",
+            lambda: ChannelListing.objects.filter(pk=listing_of[first.pk]).update(channel_item_id="ch-1"),
+            {first.pk},
+        ),
+        (
+            "image url",
+            lambda: ProductMedia.objects.filter(pk=media.pk).update(url="https://img.example.com/new.jpg"),
+            of_products(pictured),
+        ),
+        ("image removed", lambda: ProductMedia.objects.filter(pk=media.pk).delete(), of_products(pictured)),
+        (
+            "stock",
+            lambda: StockLevel.objects.filter(variant=second).update(allocated=F("allocated") + 1),
+            {second.pk},
+        ),
+        (
+            "stock at a location",
+            lambda: StockLevel.objects.filter(location=location).update(on_hand=F("on_hand") + 3),
+            stocked_there,
+        ),
+        ("location closed", lambda: Location.objects.filter(pk=location.pk).update(is_active=False), stocked_there),
+        (
+            "compare-at price",
+            lambda: MarketPrice.objects.filter(pk=price.pk).update(compare_at_amount=Decimal("999.0000")),
+            {second.pk},
+        ),
+        (
+            "sale ended",
+            lambda: MarketPrice.objects.filter(pk=price.pk).update(
+                sale_amount=Decimal("1.0000"), sale_ends_at=timezone.now() - dt.timedelta(days=1)
+            ),
+            {second.pk},
+        ),
+        (
+            "payload code",
+            lambda: monkeypatch.setattr(publishing, "_payload_code_digest", lambda channel: "another deployment"),
+            set(listing_of),
+        ),
+    ]
+    for kind, change, touched in changes:
+        assert touched, kind
+        change()
+        fast, _full = fast_and_full(account)
+        assert fast["built"] == len(touched), kind
+        assert set(fast["inputs"]) == {listing_of[v] for v in touched}, kind
+        publish_plan_apply(plan=publish_plan_create(account=account))
+        assert fast_and_full(account)[0]["built"] == 0, kind
+
+
+def test_deletes_are_the_listings_of_this_account_no_longer_selected(in_shop_a, shop_a):
+    """The listings compared and deleted are this account's: another account's listings of the
+    same variants, selected or not, are no part of its plan."""
+    account = feed_account(shop_a, variants=20)
+    other = make_account(shop_a, "meta", name="Other catalog")
+    ChannelAccount.objects.filter(pk=other.pk).update(publish_method=ChannelAccount.PublishMethod.FEED)
+    other.refresh_from_db()
+    for each in (account, other):
+        publish_plan_apply(plan=publish_plan_create(account=each))
+    product = Product.objects.order_by("id").first()
+    ListingRule.objects.create(shop=shop_a, account=account, action=ListingRule.Action.EXCLUDE, product=product)
+    ListingRule.objects.create(
+        shop=shop_a, account=other, action=ListingRule.Action.EXCLUDE, product=Product.objects.order_by("id").last()
+    )
+    fast, _full = fast_and_full(account)
+    excluded = ChannelListing.objects.filter(account=account, variant__product=product).order_by("item_id", "id")
+    assert fast["deletes"] == list(excluded.values_list("id", flat=True)) and fast["built"] == 0
+    listings = ChannelListing.objects.count()
+    plan = publish_plan_create(account=account)
+    assert (plan.deletes, plan.creates, plan.updates) == (excluded.count(), 0, 0)
+    assert ChannelListing.objects.count() == listings  # nothing new to list: no draft written
