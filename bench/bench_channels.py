@@ -91,13 +91,7 @@ def make_shop(slug, variants, currency="USD"):
             # after every change; setup, not measured).
             from localization.pricing import market_prices_recompute
 
-            # Without statistics (the scratch database is never analyzed) the planner nests
-            # loops over 100k variants and the recompute runs for many minutes.
-            with connections["default"].cursor() as cursor:
-                cursor.execute("SET enable_nestloop = off")
             market_prices_recompute(shop_id=shop.pk)
-            with connections["default"].cursor() as cursor:
-                cursor.execute("RESET enable_nestloop")
     return shop
 
 

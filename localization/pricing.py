@@ -270,10 +270,17 @@ def market_prices_store_sql(*, params: dict, variant_ids=None, only_new: bool | 
             cursor.execute(_ANY_STORED.format(variant_filter=variant_filter), params)
             only_new = not cursor.fetchone()[0]
         sql = _sql(with_variant_filter=with_variant_filter, price_in=params["price_in"], only_new=only_new)
+        if not with_variant_filter:
+            # Every variant of the shop: hash joins are the right plan, and the one PostgreSQL
+            # picks without statistics (right after a bulk import, before autovacuum's ANALYZE)
+            # nests loops over the whole catalog for many minutes. (A failed statement's
+            # rollback undoes the setting too.)
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(sql, params)
-        if only_new:
-            return cursor.rowcount, cursor.rowcount
-        return cursor.fetchone()
+        result = (cursor.rowcount, cursor.rowcount) if only_new else cursor.fetchone()
+        if not with_variant_filter:
+            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
+        return result
 
 
 def market_prices_recompute(

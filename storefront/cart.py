@@ -350,9 +350,7 @@ def _price(
     by_region = not market.tax_inclusive and _taxes_by_region(country)
     cart.tax_region = region if by_region else ""
     cart.tax_awaits_region = by_region and not region
-    rate, _rule = tax_rate_lookup(
-        country=country, region=cart.tax_region, on=timezone.localdate(now), shop_id=shop.pk
-    )
+    rate, _rule = tax_rate_lookup(country=country, region=cart.tax_region, on=timezone.localdate(now), shop_id=shop.pk)
     cart.tax_rate = rate
     cart.tax_included = market.tax_inclusive
     if market.tax_inclusive:

@@ -284,3 +284,27 @@ def test_the_plain_insert_is_taken_only_while_nothing_is_stored(seeded_shop):
     MarketPrice.objects.filter(market=market).order_by("pk").first().delete()
     assert market_prices_store_sql(params=params) == (variants, 1)
     assert stored(market) == market_prices_reference(shop_id=shop.pk, market=market)
+
+
+def test_a_whole_market_reads_with_hash_joins_and_leaves_the_setting_as_it_was(seeded_shop):
+    from django.db import connection
+
+    shop, _rng = seeded_shop
+    market = Market.objects.order_by("pk").first()
+    params = market_params(market, Shop.objects.get(pk=shop.pk))
+    plans = []
+
+    def explain(execute, sql, sql_params, many, context):
+        if "INSERT INTO localization_marketprice" in sql:
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW enable_nestloop")
+                plans.append(cursor.fetchone()[0])
+        return execute(sql, sql_params, many, context)
+
+    with connection.execute_wrapper(explain):
+        market_prices_store_sql(params=params)  # the whole market
+        market_prices_store_sql(params=params, variant_ids=[ProductVariant.objects.first().pk])
+    assert plans == ["off", "on"]  # a few variants keep the planner's own choice
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_nestloop")
+        assert cursor.fetchone()[0] == "on"

@@ -14,7 +14,7 @@ from storefront.tests.test_checkout_place import BUYER
 
 pytestmark = pytest.mark.django_db
 
-URL = "/s/alice/checkout/?products=AL-TEE-S:2"  # 2 × 19.99 + 5.00 delivery, a US market without tax
+URL = "/s/alice/checkout/?products=AL-TEE-S:2"  # 2 x 19.99 + 5.00 delivery, a US market without tax
 
 
 def _quoted(page: str) -> str:
