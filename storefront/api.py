@@ -163,7 +163,8 @@ class ChatOrderCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     address = ChatOrderAddressSerializer(
         help_text="The country's address fields: line1, line2, city, district, region, postcode "
-        "(which are required depends on the country, as at the checkout)."
+        "(which are required depends on the country, as at the checkout). In the US and Canada `region` is "
+        "the state or province code (`NY`, `ON`): it prices the sales tax."
     )
     payment_method = serializers.ChoiceField(
         choices=PaymentMethod.choices, help_text="One the shop enabled in its storefront settings."
