@@ -264,7 +264,7 @@ def checkout(request, storefront: Storefront):
     chosen_country = (request.POST.get("country") or request.GET.get("country") or "").strip().upper()
     country = chosen_country if chosen_country in countries else countries[0]
     # The state or province typed in prices the sales tax of a market shown without tax.
-    delivery = {"delivery_country": country, "region": tax_region({"country": country, **request.POST.dict()})}
+    delivery = {"delivery_country": country, "region": tax_region({**request.POST.dict(), "country": country})}
     cart = cart_build(
         shop=storefront.shop,
         market=storefront.market,

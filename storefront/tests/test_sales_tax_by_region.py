@@ -81,3 +81,11 @@ def test_a_market_with_tax_in_its_prices_is_not_taxed_by_region(client, shop_b, 
     page = client.get("/s/charlie/checkout/?products=CH-TEE-S:1").content.decode()
     assert "Sales tax for your state or province" not in page
     assert '<select name="region"' not in page
+
+
+def test_a_country_outside_the_market_does_not_pick_the_region_list(client, shop_a, store_a):
+    # Ontario is a province of Canada; the US market's checkout reads the region by the US list.
+    page = client.post(URL, {**BUYER, "country": "CA", "region": "ON", "quoted_total": "44.98"}).content.decode()
+    assert "Select a valid choice" in page
+    with shop_context(shop_a):
+        assert not Order.objects.exists()
