@@ -152,7 +152,8 @@ def test_alice_runs_her_shop_end_to_end_and_charlie_sees_none_of_it(
     expect(page.get_by_role("link", name="2 items to create")).to_be_visible()
     screenshot(page, "review-changes")
     page.get_by_role("button", name="Apply these changes").click()
-    expect(page.get_by_text("Publishing started.")).to_be_visible()
+    # The page says "Publishing started." and reloads itself when the job ends; a fast worker
+    # ends it before a check of that passing message could run, so the outcome is what is checked.
     expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile("Applied"), timeout=WORKER_MS)
     page.get_by_role("link", name="← Listings").click()
     items = page.get_by_role("row").filter(has=page.get_by_role("link", name=re.compile("^LIN-")))
