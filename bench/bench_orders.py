@@ -241,6 +241,61 @@ def sandbox_account(key: str):
     return account
 
 
+def deployment_history(orders: int) -> None:
+    """A deployment that has been taking orders: another shop's `orders` orders (each with a line,
+    its allocation, an event and a customer) bulk-inserted, then every table analysed.
+
+    Autovacuum does the analysing in production; it is off on the benchmark's server. Without
+    it a backend plans its foreign-key checks while the order tables are empty, keeps that plan,
+    and then looks each order up through any index that starts with shop_id, i.e. walks all
+    of the shop's orders per line. A fresh, never-analysed database is not what a flash sale
+    meets."""
+    from orders.models import Allocation, Customer, Lifecycle, Order, OrderEvent, OrderLine
+
+    shop = make_shop("history", ["HIS-1"], on_hand=0)
+    account = tiktok_account(shop, "http://127.0.0.1:9", "History")
+    with shop_context(shop), acting_as(Actor(door=Door.CLI, label="bench")):
+        from catalog.models import Location, ProductVariant
+
+        variant, location = ProductVariant.objects.get(), Location.objects.get()
+        when = timezone.now() - dt.timedelta(days=2)
+        price = Decimal("9.99")
+        for start in range(0, orders, 5000):
+            numbers = range(start, min(orders, start + 5000))
+            customers = Customer.objects.bulk_create(Customer(shop=shop, email=f"h{i}@example.com") for i in numbers)
+            placed = Order.objects.bulk_create(
+                Order(
+                    shop=shop,
+                    account=account,
+                    channel="tiktok_shop",
+                    external_id=f"H{i:012d}",
+                    channel_status="AWAITING_SHIPMENT",
+                    status=Lifecycle.AWAITING_FULFILLMENT,
+                    placed_at=when,
+                    currency="USD",
+                    total=price,
+                    shop_currency="USD",
+                    total_shop=price,
+                    customer=customer,
+                )
+                for i, customer in zip(numbers, customers, strict=True)
+            )
+            lines = OrderLine.objects.bulk_create(
+                OrderLine(
+                    shop=shop, order=o, variant=variant, sku="HIS-1", quantity=1, unit_price=price, line_total=price
+                )
+                for o in placed
+            )
+            Allocation.objects.bulk_create(
+                Allocation(shop=shop, line=line, location=location, quantity=1, allocated=1) for line in lines
+            )
+            OrderEvent.objects.bulk_create(
+                OrderEvent(shop=shop, order=o, kind=OrderEvent.Kind.RECEIVED, message="Received") for o in placed
+            )
+            with connections["owner"].cursor() as cursor:
+                cursor.execute("ANALYZE")
+
+
 def bench_ingest(count: int, senders: int, web_workers: int, web_threads: int) -> dict:
     from channels.adapters.tiktok_shop import webhook_signature
     from channels.sandbox.models import SandboxOrder
@@ -667,12 +722,17 @@ def main():
     parser.add_argument("--web-threads", type=int, default=4, help="threads of each gunicorn process")
     parser.add_argument("--reconcile", type=int, default=100_000)
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument(
+        "--history", type=int, default=20_000, help="orders of another shop already in the database, analysed"
+    )
     parser.add_argument("--no-breakdown", action="store_true", help="webhook ingest end to end only")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
     config = setup_db()
     result = {"db": connections["default"].settings_dict["NAME"]}
     try:
+        if args.history:
+            deployment_history(args.history)
         if not args.skip_ingest:
             result["webhook_ingest"] = bench_ingest(args.orders, args.senders, args.web_workers, args.web_threads)
             if not args.no_breakdown:

@@ -597,8 +597,9 @@ class MarketPrice(TenantModel):
     Written in bulk by `localization.pricing` (one statement per market that updates the rows
     whose price changed and inserts the missing ones), never one row at a time. A market holds a
     price per variant, so every index and every foreign key is paid for a million times: the
-    shop's and the market's own indexes are left out, the unique (shop, market, variant) and
-    (market, variant) indexes serve their lookups. The market and the variant are kept by their
+    shop's and the market's own indexes are left out, the unique (market, variant, shop) index
+    serves their lookups, and the duty rate's index holds only the prices that name one. The
+    market and the variant are kept by their
     composite (shop_id, id) keys alone, and the shop through the market's: Django's own three
     keys would check again, row by row, what those already refuse.
     """
@@ -624,16 +625,21 @@ class MarketPrice(TenantModel):
     landed_cost_amount = models.DecimalField(
         max_digits=14, decimal_places=4, default=Decimal("0"), help_text=_("Duty and import tax priced in (DDP)")
     )
-    duty_rate = models.ForeignKey(DutyRate, null=True, on_delete=models.SET_NULL, related_name="+")
+    duty_rate = models.ForeignKey(DutyRate, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("market price")
         verbose_name_plural = _("market prices")
         constraints = [
-            models.UniqueConstraint(fields=["shop", "market", "variant"], name="marketprice_unique"),
+            # Market and variant first: the one index serves every (market, variant) lookup, and
+            # the shop is in it for a sharded database's unique constraints.
+            models.UniqueConstraint(fields=["market", "variant", "shop"], name="marketprice_unique"),
         ]
-        indexes = [models.Index(fields=["market", "variant"], name="marketprice_market_variant")]
+        indexes = [
+            # Only prices with duty priced in name a duty rate; the others add no index entry.
+            models.Index(fields=["duty_rate"], name="marketprice_duty_rate", condition=Q(duty_rate__isnull=False)),
+        ]
 
     def __str__(self):
         return f"{self.amount} {self.currency} ({self.market_id}/{self.variant_id})"

@@ -328,7 +328,16 @@ class OrderLine(TenantModel):
                 condition=Q(quantity_fulfilled__lte=models.F("quantity")), name="orderline_fulfilled_within_quantity"
             ),
         ]
-        indexes = [models.Index(fields=["shop", "sku"], name="orderline_sku")]
+        indexes = [
+            models.Index(fields=["shop", "sku"], name="orderline_sku"),
+            # The import's match of an unlisted item: the newest matched line of that item id,
+            # found by walking this index back, not the account's whole history.
+            models.Index(
+                fields=["shop", "channel_item_id", "-id"],
+                name="orderline_item_match",
+                condition=Q(variant__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.quantity} x {self.sku or self.channel_item_id}"

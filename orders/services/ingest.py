@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -129,17 +129,21 @@ class _VariantMatcher:
             unlisted = item_ids - self.listed.keys()
             if unlisted:
                 # One row, one scalar subquery per item id: each is the newest matched line of
-                # that item (`ORDER BY id DESC LIMIT 1`, which stops at the first hit walking
-                # back from the newest line) rather than a scan of the item's whole history.
+                # that item (`ORDER BY id DESC LIMIT 1`, which walks the item's entries in the
+                # orderline_item_match index back from the newest and stops at the account's
+                # first) rather than a scan of the account's or the shop's whole history. The
+                # line's account is read per line by a subquery, not a join, so that no plan
+                # can start from the account's orders.
+                account_of_line = Subquery(Order.objects.filter(pk=OuterRef("order_id")).values("account_id")[:1])
                 names = {f"item_{i}": item_id for i, item_id in enumerate(sorted(unlisted))}
                 newest = (
                     ChannelAccount.objects.filter(pk=self.account.pk)
                     .annotate(
                         **{
                             name: Subquery(
-                                OrderLine.objects.filter(
-                                    order__account=self.account, channel_item_id=item_id, variant__isnull=False
-                                )
+                                OrderLine.objects.filter(channel_item_id=item_id, variant__isnull=False)
+                                .alias(line_account=account_of_line)
+                                .filter(line_account=self.account.pk)
                                 .order_by("-id")
                                 .values("variant_id")[:1]
                             )

@@ -4,6 +4,8 @@ Before the import matched variants and allocated stock in bulk, a 3-line order t
 queries and each further line about 15 more.
 """
 
+from decimal import Decimal
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -78,3 +80,31 @@ def test_matching_and_oversell_in_bulk_keep_the_per_line_rules(shop_a, meta_acco
             (IssueKind.UNKNOWN_ITEM, "M1:GHOST"),
             (IssueKind.OVERSELL, f"M1:{sku}"),
         }
+
+
+def test_unlisted_item_matches_the_accounts_newest_line_through_its_index(shop_a, meta_account, tiktok_account):
+    """An item id with no listing takes the variant of this account's newest matched line of it
+    (not another account's), found through orderline_item_match: the lookup walks the item's
+    entries back, so its cost does not grow with the account's or the shop's orders. The test
+    database is never analysed, like a shop that grew faster than its statistics."""
+    from channels.adapters.base import ChannelOrderLine
+
+    mine, theirs = _skus(shop_a, 2, prefix="U")
+
+    def order_of(external_id, sku):
+        data = channel_order(external_id, lines=[(sku, 1, "9.90")])
+        data.lines = [ChannelOrderLine(channel_item_id="ITEM-9", sku=sku, quantity=1, unit_price=Decimal("9.90"))]
+        return data
+
+    with shop_context(shop_a):
+        order_import(account=meta_account, data=order_of("U1", mine))
+        order_import(account=tiktok_account, data=order_of("U2", theirs))
+        with CaptureQueriesContext(connection) as captured:
+            order, _outcome = order_import(account=meta_account, data=order_of("U3", "RENAMED"))
+        assert order.lines.get().variant.sku == mine
+        (lookup,) = [q["sql"] for q in captured.captured_queries if '"item_0"' in q["sql"]]
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {lookup}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "orderline_item_match" in plan, plan
+    assert "orders_order_account_id" not in plan, plan
