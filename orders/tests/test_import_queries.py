@@ -6,7 +6,8 @@ queries and each further line about 15 more.
 
 from decimal import Decimal
 
-from django.db import connection
+import pytest
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from orders.models import Allocation, Order, OrderEvent
@@ -82,23 +83,29 @@ def test_matching_and_oversell_in_bulk_keep_the_per_line_rules(shop_a, meta_acco
         }
 
 
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 def test_unlisted_item_matches_the_accounts_newest_line_through_its_index(shop_a, meta_account, tiktok_account):
     """An item id with no listing takes the variant of this account's newest matched line of it
     (not another account's), found through orderline_item_match: the lookup walks the item's
-    entries back, so its cost does not grow with the account's or the shop's orders. The test
-    database is never analysed, like a shop that grew faster than its statistics."""
+    entries back, so its cost does not grow with the account's or the shop's orders. The plan is
+    read with the statistics autovacuum would keep: the shop's earlier orders, analysed."""
     from channels.adapters.base import ChannelOrderLine
 
     mine, theirs = _skus(shop_a, 2, prefix="U")
 
-    def order_of(external_id, sku):
+    def order_of(external_id, sku, item_id="ITEM-9"):
         data = channel_order(external_id, lines=[(sku, 1, "9.90")])
-        data.lines = [ChannelOrderLine(channel_item_id="ITEM-9", sku=sku, quantity=1, unit_price=Decimal("9.90"))]
+        data.lines = [ChannelOrderLine(channel_item_id=item_id, sku=sku, quantity=1, unit_price=Decimal("9.90"))]
         return data
 
     with shop_context(shop_a):
+        for n in range(80):  # the shop's history: other items, sold before
+            order_import(account=meta_account, data=order_of(f"H{n}", theirs, item_id=f"OTHER-{n % 20}"))
         order_import(account=meta_account, data=order_of("U1", mine))
         order_import(account=tiktok_account, data=order_of("U2", theirs))
+    with connections["owner"].cursor() as cursor:  # only a table's owner may analyse it
+        cursor.execute("ANALYZE orders_order, orders_orderline")
+    with shop_context(shop_a):
         with CaptureQueriesContext(connection) as captured:
             order, _outcome = order_import(account=meta_account, data=order_of("U3", "RENAMED"))
         assert order.lines.get().variant.sku == mine
