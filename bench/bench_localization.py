@@ -5,11 +5,19 @@ migrated as the owner role, like the test suite's setup; kept between runs, `--d
 it). Queries run as the app role, so row-level security is on, as in production.
 
     .venv/bin/python bench/bench_localization.py [--variants 100000] [--sample 10000] [--drop]
+    .venv/bin/python bench/bench_localization.py --breakdown UK
+
 
 Market prices are timed in three passes: every price new (insert), nothing changed (nothing
 written), every market's rate moved (every price rewritten). Each pass also reports the CPU
 seconds of the PostgreSQL backend when the server runs on this machine: on shared cores
 that number moves far less than wall time. Prints one JSON object.
+
+`--breakdown MARKET` instead takes one market's first computation apart (on the database a
+run has left): the market's plain insert is timed (best of 3, each in a transaction rolled
+back, with the foreign keys checked in the statement) as it is, then with parts of the table
+dropped inside that transaction: its foreign keys, then its plain indexes, then its unique
+indexes; and the price formula alone. The differences are what each part costs.
 """
 
 from __future__ import annotations
@@ -265,13 +273,91 @@ def bench_quotes(shop, seconds: float = 5.0) -> dict:
     }
 
 
+def insert_breakdown(market_name: str) -> dict:
+    from localization.models import Market
+    from localization.pricing import _COMPUTED, _DUTY, _DUTY_COLUMNS, _NO_DUTY_COLUMNS, _rounded, _sql, market_params
+    from shopadmin.models import Shop
+    from shopadmin.tenancy import shop_context
+
+    shop = Shop.objects.get(slug=SLUG)
+    with shop_context(shop):
+        market = Market.objects.get(name=market_name)
+        params = market_params(market, shop)
+    table = "localization_marketprice"
+    owner = connections["owner"]  # dropping a constraint takes the table's owner
+    with owner.cursor() as cursor:
+        cursor.execute(f"SELECT conname, contype FROM pg_constraint WHERE conrelid = '{table}'::regclass")
+        constraints = cursor.fetchall()
+        cursor.execute(
+            f"SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = '{table}'::regclass "
+            "AND NOT indisprimary AND NOT indisunique"
+        )
+        plain = [name for (name,) in cursor.fetchall()]
+    foreign = [f"ALTER TABLE {table} DROP CONSTRAINT {name}" for name, kind in constraints if kind == "f"]
+    unique = [f"ALTER TABLE {table} DROP CONSTRAINT {name} CASCADE" for name, kind in constraints if kind == "u"]
+    indexes = [f"DROP INDEX {name}" for name in plain]
+    price_in = params["price_in"]
+    formula = _COMPUTED.format(
+        variant_filter="",
+        duty_columns=_DUTY_COLUMNS if price_in else _NO_DUTY_COLUMNS,
+        duty=_DUTY if price_in else "",
+        rounded_price=_rounded("qp", "rp"),
+        rounded_compare=_rounded("qc", "rc"),
+    )
+    insert = _sql(with_variant_filter=False, price_in=price_in, only_new=True)
+
+    def best_ms(statement, before=()):
+        times = []
+        with owner.cursor() as cursor:
+            for _ in range(3):
+                cursor.execute("BEGIN")
+                cursor.execute("SELECT set_config('app.all_shops', 'on', true)")
+                cursor.execute("SET LOCAL enable_nestloop = off")
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(f"DELETE FROM {table} WHERE market_id = %s", [params["market"]])
+                for sql in before:
+                    cursor.execute(sql)
+                started = time.perf_counter()
+                cursor.execute(statement, params)
+                times.append((time.perf_counter() - started) * 1000)
+                cursor.execute("ROLLBACK")
+        return round(min(times))
+
+    whole = best_ms(insert)
+    no_keys = best_ms(insert, foreign)
+    no_plain = best_ms(insert, foreign + indexes)
+    bare = best_ms(insert, foreign + indexes + unique)
+    with shop_context(shop):
+        from catalog.models import ProductVariant
+
+        rows = ProductVariant.objects.count()
+    return {
+        "benchmark": "market_price_insert_breakdown",
+        "market": market_name,
+        "rows": rows,
+        "insert_ms": whole,
+        "foreign_key_checks_ms": whole - no_keys,
+        "plain_indexes_ms": no_keys - no_plain,
+        "unique_indexes_ms": no_plain - bare,
+        "heap_and_primary_key_ms": bare,
+        "formula_alone_ms": best_ms(formula + " SELECT count(*) FROM (SELECT * FROM computed OFFSET 0) c"),
+        "foreign_keys": [name for name, kind in constraints if kind == "f"],
+        "plain_indexes": plain,
+        "unique_constraints": [name for name, kind in constraints if kind == "u"],
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--variants", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=10_000)
     parser.add_argument("--drop", action="store_true", help="drop the scratch database afterwards")
+    parser.add_argument("--breakdown", metavar="MARKET", help="one market's first computation taken apart")
     args = parser.parse_args()
     config = database()
+    if args.breakdown:
+        print(json.dumps(insert_breakdown(args.breakdown), indent=2))
+        return
     try:
         started = time.perf_counter()
         shop = seed(args.variants)

@@ -1,10 +1,12 @@
 """Orders benchmarks, printed as JSON.
 
     .venv/bin/python bench/bench_orders.py [--orders 2000] [--reconcile 100000] [--senders 8]
-        [--web-workers 2] [--web-threads 4] [--keep]
+        [--web-workers 2] [--web-threads 4] [--history 20000] [--keep]
 
 Creates a scratch database (`bench_orders`, migrated as the owner role, used as the app
-role so row-level security is on) and measures, on this machine over loopback:
+role so row-level security is on), puts `--history` orders of another shop in it and
+analyses it (a deployment that has been running, with autovacuum's statistics), and measures,
+on this machine over loopback:
 
 - webhook ingest end to end, as deployed: the web app under gunicorn (`--web-workers`
   processes of `--web-threads` threads, as in the README's production commands), the TikTok
