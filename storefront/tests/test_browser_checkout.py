@@ -3,10 +3,15 @@ English and in Bengali (typed with Bengali digits)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from playwright.sync_api import expect
 
+from localization.services import shop_tax_rate_set
 from orders.models import Order
+from shopadmin.audit import Actor, acting_as
+from shopadmin.models import Door
 from shopadmin.tenancy import shop_context
 from shopadmin.testing.browser import PHONE, assert_accessible
 from storefront.tests.conftest import seed_store
@@ -25,12 +30,6 @@ def _fits(page) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "bn"])
 def test_a_cash_on_delivery_order_on_a_phone(page, live_server, shop_a, lang, screenshot):
-    from decimal import Decimal
-
-    from localization.services import shop_tax_rate_set
-    from shopadmin.audit import Actor, acting_as
-    from shopadmin.models import Door
-
     seed_store(shop_a, prefix="AL")
     # California's sales tax as the shop's own rate: a transactional test's flush empties the
     # reference dataset, and the test needs a state whose tax changes the total.
